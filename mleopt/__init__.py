@@ -1,0 +1,1 @@
+"""mleopt: maximum-likelihood estimation with exact derivatives from its own AD engine."""

@@ -1,0 +1,548 @@
+"""The tracer at the heart of mleopt.ad.
+
+A *primitive* is a plain numpy function plus derivative rules (see rules.py). Calling a
+primitive on traced values records what is needed to differentiate it:
+
+* reverse mode (``Tensor``): the node remembers the primitive, its arguments and its parents;
+  ``backward`` walks the graph from the output in reverse topological order and applies each
+  primitive's vector-Jacobian rule ``vjp(g, ans, *args)``;
+* forward mode (``Dual``): the tangent is pushed along immediately with each primitive's
+  Jacobian-vector rule ``jvp(t, ans, *args)``. Tangents carry a leading *batch* axis, so many
+  directions travel through one pass (this is how ``hessian`` and ``jacobian`` stay fast).
+
+Every trace has a level; nested transforms (``grad(grad(f))``, forward-over-reverse Hessians)
+get increasing levels and a primitive unwraps only the highest level present, then calls
+itself again on the unwrapped values. Because the rules are written with the same primitives,
+derivatives of derivatives come for free.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+import numpy as np
+
+_level_counter = itertools.count(1)
+EAGER_LEVEL = 0  # the level of tensor(..., requires_grad=True): below every functional trace
+
+
+def new_level() -> int:
+    """A fresh trace level, higher than every level made before."""
+    return next(_level_counter)
+
+
+class TraceError(TypeError):
+    """An operation would silently drop a derivative."""
+
+
+class Traced:
+    """Common base of traced values: holds the value and the level; numpy-like operators."""
+
+    __slots__ = ("_value", "_level")
+    __array_priority__ = 1000.0
+
+    # --- read-only array attributes -----------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return np.shape(self._value)
+
+    @property
+    def ndim(self) -> int:
+        return np.ndim(self._value)
+
+    @property
+    def size(self) -> int:
+        return np.size(self._value)
+
+    @property
+    def dtype(self):
+        return np.result_type(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    # --- conversions that would lose the derivative -----------------------------------
+    def __array__(self, dtype=None, copy=None):
+        raise TraceError(
+            f"a traced value of shape {self.shape} was converted to a plain numpy array "
+            "(np.asarray / np.array, a function of plain numpy, or assignment into a numpy "
+            "array); its derivative would be lost. Use the functions of mleopt.numpy "
+            "(import mleopt.numpy as np) and build arrays with np.stack / np.concatenate / "
+            "np.where instead of assigning into them. To detach on purpose, use "
+            "mleopt.ad.stop_gradient(x).")
+
+    def __float__(self) -> float:
+        if self.size != 1:
+            raise TraceError(
+                f"float() of a traced value of shape {self.shape}: only a single number "
+                "converts to float, and the conversion would drop its derivative; keep "
+                "computing with mleopt.numpy, or use stop_gradient(x) to detach on purpose.")
+        raise TraceError(
+            "float() of a traced value would drop its derivative; keep computing with "
+            "mleopt.numpy (comparisons like x > 0 work for control flow), or call "
+            "x.item() / stop_gradient(x) to detach on purpose.")
+
+    def __int__(self) -> int:
+        raise TraceError("int() of a traced value would drop its derivative; use "
+                         "stop_gradient(x) to detach on purpose.")
+
+    __index__ = __int__
+    __complex__ = __float__
+
+    def __setitem__(self, key, value):
+        raise TraceError(
+            "in-place assignment into a traced array (x[...] = v) is not supported: it "
+            "would break the derivative. Build the array instead, e.g. with "
+            "mleopt.numpy.where, concatenate or stack.")
+
+    def item(self) -> Any:
+        """The value as a Python number, detached from the trace (explicit)."""
+        return stop_gradient(self).item()
+
+    # --- numpy interoperability: dispatch to the differentiable version, or refuse ------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from . import primitives as p
+        prim = p.UFUNCS.get(ufunc.__name__)
+        if method != "__call__" or prim is None or kwargs.get("out") is not None:
+            raise TraceError(
+                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} was "
+                "called on a traced value and has no derivative rule in mleopt; use the "
+                "functions of mleopt.numpy (import mleopt.numpy as np).")
+        kwargs.pop("out", None)
+        return prim(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .. import numpy as mnp
+        ours = getattr(mnp, func.__name__, None)
+        if ours is None or ours is func or not callable(ours):
+            raise TraceError(
+                f"numpy.{func.__name__} was called on a traced value and has no "
+                "differentiable version in mleopt.numpy; rewrite it with supported "
+                "functions (see mleopt.numpy).")
+        return ours(*args, **kwargs)
+
+    # --- operators ------------------------------------------------------------------------
+    def __neg__(self):
+        return _p().negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _p().absolute(self)
+
+    def __add__(self, other):
+        return _p().add(self, other)
+
+    def __radd__(self, other):
+        return _p().add(other, self)
+
+    def __sub__(self, other):
+        return _p().subtract(self, other)
+
+    def __rsub__(self, other):
+        return _p().subtract(other, self)
+
+    def __mul__(self, other):
+        return _p().multiply(self, other)
+
+    def __rmul__(self, other):
+        return _p().multiply(other, self)
+
+    def __truediv__(self, other):
+        return _p().true_divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _p().true_divide(other, self)
+
+    def __pow__(self, other):
+        return _p().power(self, other)
+
+    def __rpow__(self, other):
+        return _p().power(other, self)
+
+    def __matmul__(self, other):
+        return _p().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _p().matmul(other, self)
+
+    def __getitem__(self, index):
+        return _p().getitem(self, index)
+
+    def __lt__(self, other):
+        return _value_of(self) < _value_of(other)
+
+    def __le__(self, other):
+        return _value_of(self) <= _value_of(other)
+
+    def __gt__(self, other):
+        return _value_of(self) > _value_of(other)
+
+    def __ge__(self, other):
+        return _value_of(self) >= _value_of(other)
+
+    def __eq__(self, other):
+        return _value_of(self) == _value_of(other)
+
+    def __ne__(self, other):
+        return _value_of(self) != _value_of(other)
+
+    __hash__ = object.__hash__
+
+    # --- array methods (the differentiable versions) ---------------------------------------
+    @property
+    def T(self):
+        return _p().transpose(self)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return _p().transpose(self, axes or None)
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return _p().reshape(self, tuple(shape), order=order)
+
+    def ravel(self):
+        return _p().reshape(self, (-1,))
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        from .. import numpy as mnp
+        return mnp.squeeze(self, axis)
+
+    def sum(self, axis=None, keepdims=False):
+        return _p().sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        from .. import numpy as mnp
+        return mnp.mean(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        from .. import numpy as mnp
+        return mnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        from .. import numpy as mnp
+        return mnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return _p().prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _p().amax(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _p().amin(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return _p().cumsum(self, axis=axis)
+
+    def dot(self, other):
+        from .. import numpy as mnp
+        return mnp.dot(self, other)
+
+    def clip(self, a_min=None, a_max=None):
+        from .. import numpy as mnp
+        return mnp.clip(self, a_min, a_max)
+
+    def astype(self, dtype):
+        if not np.issubdtype(np.dtype(dtype), np.floating):
+            raise TraceError(f"astype({np.dtype(dtype)}) of a traced value would drop its "
+                             "derivative; only floating dtypes are allowed.")
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._value!r})"
+
+
+def _p():
+    from . import primitives
+    return primitives
+
+
+def _value_of(x):
+    """Strip every level of tracing (used for comparisons and explicit detaching)."""
+    while isinstance(x, Traced):
+        x = x._value
+    return x
+
+
+def stop_gradient(x):
+    """The value of ``x`` with every trace removed: derivatives do not flow through it."""
+    return _value_of(x)
+
+
+# =======================================================================================
+# Primitives
+# =======================================================================================
+
+class Primitive:
+    """A numpy function with derivative rules.
+
+    ``vjp[i](g, ans, *args, **kwargs)`` returns the cotangent of argument ``i`` given the
+    output cotangent ``g``; ``jvp[i](t, ans, *args, **kwargs)`` returns the output tangent
+    for a *batched* tangent ``t`` (shape ``(B,) + shape(args[i])``) of argument ``i``.
+    ``jvp_joint(tangents, ans, *args, **kwargs)`` (optional) receives a list of tangents with
+    None for arguments that are not traced, for rules that are cheaper written jointly.
+    """
+
+    __slots__ = ("fun", "name", "vjps", "jvps", "jvp_joint", "__wrapped__")
+
+    def __init__(self, fun: Callable, name: str | None = None):
+        self.fun = fun
+        self.name = name or fun.__name__
+        self.vjps: dict[int, Callable] = {}
+        self.jvps: dict[int, Callable] = {}
+        self.jvp_joint: Callable | None = None
+        self.__wrapped__ = fun
+
+    def __call__(self, *args, **kwargs):
+        top = -1
+        kind = None
+        for a in args:
+            if isinstance(a, Traced) and a._level > top:
+                top = a._level
+                kind = type(a)
+        if kind is None:
+            return self.fun(*args, **kwargs)
+        vals = list(args)
+        argnums = []
+        for i, a in enumerate(args):
+            if isinstance(a, Traced) and a._level == top:
+                argnums.append(i)
+                vals[i] = a._value
+        ans = self(*vals, **kwargs)
+        return kind._record(self, ans, args, vals, argnums, kwargs, top)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+class NonDifferentiable:
+    """A numpy function whose output carries no derivative (comparisons, argmax, ...)."""
+
+    __slots__ = ("fun", "name")
+
+    def __init__(self, fun: Callable, name: str | None = None):
+        self.fun = fun
+        self.name = name or fun.__name__
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*[_value_of(a) for a in args], **kwargs)
+
+
+def primitive(fun: Callable) -> Primitive:
+    return Primitive(fun)
+
+
+def defvjp(prim: Primitive, *rules: Callable | None) -> None:
+    """Register vector-Jacobian rules for arguments 0, 1, ... (None: not differentiable)."""
+    for i, rule in enumerate(rules):
+        if rule is not None:
+            prim.vjps[i] = rule
+
+
+def defjvp(prim: Primitive, *rules: Callable | None) -> None:
+    """Register batched Jacobian-vector rules for arguments 0, 1, ..."""
+    for i, rule in enumerate(rules):
+        if rule is not None:
+            prim.jvps[i] = rule
+
+
+def _missing_rule(prim: Primitive, argnum: int, mode: str) -> TraceError:
+    return TraceError(
+        f"{prim.name} has no {mode} derivative rule for argument {argnum}; it cannot be "
+        "differentiated with respect to that argument. Treat it as a constant "
+        "(stop_gradient) or rewrite the computation.")
+
+
+# =======================================================================================
+# Reverse mode
+# =======================================================================================
+
+class Tensor(Traced):
+    """A value traced for reverse-mode differentiation (also the PyTorch-like eager tensor).
+
+    Inside ``grad``/``jacobian`` every intermediate result is a Tensor. Created directly with
+    ``tensor(data, requires_grad=True)``, it records operations eagerly and
+    ``y.backward()`` accumulates into ``x.grad``.
+    """
+
+    __slots__ = ("_prim", "_args", "_kwargs", "_parents", "_argnums", "requires_grad",
+                 "grad", "__weakref__")
+
+    def __init__(self, value, level: int = EAGER_LEVEL, requires_grad: bool = True):
+        self._value = value
+        self._level = level
+        self._prim = None
+        self._args = ()
+        self._kwargs = None
+        self._parents = ()
+        self._argnums = ()
+        self.requires_grad = requires_grad
+        self.grad = None
+
+    @classmethod
+    def _record(cls, prim, ans, args, vals, argnums, kwargs, level):
+        for i in argnums:
+            if i not in prim.vjps:
+                raise _missing_rule(prim, i, "reverse-mode")
+        out = cls.__new__(cls)
+        out._value = ans
+        out._level = level
+        out._prim = prim
+        out._args = vals
+        out._kwargs = kwargs
+        out._parents = tuple(args[i] for i in argnums)
+        out._argnums = argnums
+        out.requires_grad = True
+        out.grad = None
+        return out
+
+    # --- the PyTorch-like interface -------------------------------------------------------
+    def backward(self, gradient=None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        if not self.requires_grad:
+            raise TraceError("backward() on a tensor that does not require grad: create its "
+                             "inputs with tensor(..., requires_grad=True).")
+        if gradient is None:
+            if self.size != 1:
+                raise TraceError(
+                    f"backward() without a gradient needs a single-number output, got shape "
+                    f"{self.shape}; pass gradient= of that shape, or reduce with .sum().")
+            gradient = np.ones(self.shape)
+        cotangents = backward_pass(self, gradient)
+        for node, g in cotangents.items():
+            if node._prim is None and node.requires_grad:
+                g = _value_of(g) if not isinstance(g, Traced) else g
+                node.grad = g if node.grad is None else node.grad + g
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def detach(self):
+        """The plain value, without derivative tracking."""
+        return _value_of(self)
+
+    def numpy(self):
+        return _value_of(self)
+
+    @property
+    def data(self):
+        return self._value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._prim is None
+
+    def __repr__(self) -> str:
+        extra = ", requires_grad=True" if self.requires_grad and self._prim is None else ""
+        return f"tensor({self._value!r}{extra})"
+
+
+def _toposort(end: Tensor) -> list:
+    """Nodes of end's level reachable from end, each after all nodes that use it."""
+    level = end._level
+    order: list = []
+    seen = {id(end)}
+    pending = {}
+    # count children (within the level) to emit a node once all its users are emitted
+    stack = [end]
+    while stack:
+        node = stack.pop()
+        for parent in node._parents:
+            if parent._level != level:
+                continue
+            pid = id(parent)
+            pending[pid] = pending.get(pid, 0) + 1
+            if pid not in seen:
+                seen.add(pid)
+                stack.append(parent)
+    ready = [end]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node._parents:
+            if parent._level != level:
+                continue
+            pid = id(parent)
+            pending[pid] -= 1
+            if pending[pid] == 0:
+                ready.append(parent)
+    return order
+
+
+def backward_pass(end: Tensor, g) -> dict:
+    """Propagate cotangent ``g`` from ``end``; returns {leaf or node: cotangent} for leaves."""
+    from .primitives import add
+    cot = {id(end): g}
+    leaves = {}
+    for node in _toposort(end):
+        g = cot.pop(id(node), None)
+        if g is None:
+            continue
+        prim = node._prim
+        if prim is None:
+            leaves[node] = g
+            continue
+        args, kwargs = node._args, node._kwargs
+        ans = node._value
+        for argnum, parent in zip(node._argnums, node._parents):
+            gp = prim.vjps[argnum](g, ans, *args, **kwargs)
+            pid = id(parent)
+            prev = cot.get(pid)
+            cot[pid] = gp if prev is None else add(prev, gp)
+    return leaves
+
+
+# =======================================================================================
+# Forward mode
+# =======================================================================================
+
+class Dual(Traced):
+    """A value traced for forward mode: carries a batch of tangents, shape (B,) + shape."""
+
+    __slots__ = ("_tangent",)
+
+    def __init__(self, value, tangent, level: int):
+        self._value = value
+        self._tangent = tangent
+        self._level = level
+
+    @classmethod
+    def _record(cls, prim, ans, args, vals, argnums, kwargs, level):
+        if prim.jvp_joint is not None:
+            tangents = [None] * len(args)
+            for i in argnums:
+                tangents[i] = args[i]._tangent
+            t = prim.jvp_joint(tangents, ans, *vals, **kwargs)
+        else:
+            t = None
+            for i in argnums:
+                rule = prim.jvps.get(i)
+                if rule is None:
+                    raise _missing_rule(prim, i, "forward-mode")
+                ti = rule(args[i]._tangent, ans, *vals, **kwargs)
+                t = ti if t is None else t + ti
+        batch = args[argnums[0]]._tangent.shape[0]
+        want = (batch,) + np.shape(ans)
+        if t.shape != want:
+            from .primitives import broadcast_to, reshape
+            if t.ndim < len(want):
+                t = reshape(t, (batch,) + (1,) * (len(want) - t.ndim) + t.shape[1:])
+            t = broadcast_to(t, want)
+        out = cls.__new__(cls)
+        out._value = ans
+        out._tangent = t
+        out._level = level
+        return out
