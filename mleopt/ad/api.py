@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import math
+
 import numpy as np
 
 from .core import Dual, Tensor, Traced, TraceError, backward_pass, new_level
@@ -78,7 +80,7 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
     def value_and_grad_fun(*args, **kwargs):
         leaves, value, node = _reverse(fun, args, kwargs, argnums)
         out_shape = _shape(value)
-        if int(np.prod(out_shape)) != 1:
+        if math.prod(out_shape) != 1:
             raise TraceError(
                 f"grad needs a function that returns a single number, but "
                 f"{getattr(fun, '__name__', 'the function')} returned shape {out_shape}; "
@@ -119,7 +121,7 @@ def _forward(f: Callable, args: list, kwargs: dict, argnums: tuple[int, ...], se
     out = f(*args, **kwargs)
     batch = _shape(seeds[0])[0]
     if isinstance(out, Dual) and out._level == level:
-        return out._value, out._tangent
+        return out._value, out.tangent
     return out, np.zeros((batch,) + _shape(out))
 
 

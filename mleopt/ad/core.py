@@ -107,8 +107,7 @@ class Traced:
 
     # --- numpy interoperability: dispatch to the differentiable version, or refuse ------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from . import primitives as p
-        prim = p.UFUNCS.get(ufunc.__name__)
+        prim = _p().UFUNCS.get(ufunc.__name__)
         if method != "__call__" or prim is None or kwargs.get("out") is not None:
             raise TraceError(
                 f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} was "
@@ -265,9 +264,16 @@ class Traced:
         return f"{type(self).__name__}({self._value!r})"
 
 
+_PRIMITIVES = None
+
+
 def _p():
-    from . import primitives
-    return primitives
+    """The primitives module (imported on first use: it imports this module)."""
+    global _PRIMITIVES
+    if _PRIMITIVES is None:
+        from . import primitives
+        _PRIMITIVES = primitives
+    return _PRIMITIVES
 
 
 def _value_of(x):
@@ -317,11 +323,16 @@ class Primitive:
             return self.fun(*args, **kwargs)
         vals = list(args)
         argnums = []
+        nested = False  # another level is still present after unwrapping this one
         for i, a in enumerate(args):
-            if isinstance(a, Traced) and a._level == top:
-                argnums.append(i)
-                vals[i] = a._value
-        ans = self(*vals, **kwargs)
+            if isinstance(a, Traced):
+                if a._level == top:
+                    argnums.append(i)
+                    v = vals[i] = a._value
+                    nested = nested or isinstance(v, Traced)
+                else:
+                    nested = True
+        ans = self(*vals, **kwargs) if nested else self.fun(*vals, **kwargs)
         return kind._record(self, ans, args, vals, argnums, kwargs, top)
 
     def __repr__(self) -> str:
@@ -451,40 +462,38 @@ class Tensor(Traced):
 
 
 def _toposort(end: Tensor) -> list:
-    """Nodes of end's level reachable from end, each after all nodes that use it."""
-    level = end._level
-    order: list = []
-    seen = {id(end)}
-    pending = {}
-    # count children (within the level) to emit a node once all its users are emitted
+    """Nodes reachable from end, each listed after every node that uses it.
+
+    A node's parents always share its level (the tracer records only the top level), so
+    the walk never leaves the trace it starts in.
+    """
+    users: dict[int, int] = {}
     stack = [end]
     while stack:
         node = stack.pop()
         for parent in node._parents:
-            if parent._level != level:
-                continue
             pid = id(parent)
-            pending[pid] = pending.get(pid, 0) + 1
-            if pid not in seen:
-                seen.add(pid)
+            if pid in users:
+                users[pid] += 1
+            else:
+                users[pid] = 1
                 stack.append(parent)
+    order = []
     ready = [end]
     while ready:
         node = ready.pop()
         order.append(node)
         for parent in node._parents:
-            if parent._level != level:
-                continue
             pid = id(parent)
-            pending[pid] -= 1
-            if pending[pid] == 0:
+            users[pid] -= 1
+            if not users[pid]:
                 ready.append(parent)
     return order
 
 
 def backward_pass(end: Tensor, g) -> dict:
-    """Propagate cotangent ``g`` from ``end``; returns {leaf or node: cotangent} for leaves."""
-    from .primitives import add
+    """Propagate cotangent ``g`` from ``end``; returns {leaf: cotangent} for the leaves."""
+    add = _p().add
     cot = {id(end): g}
     leaves = {}
     for node in _toposort(end):
@@ -495,10 +504,9 @@ def backward_pass(end: Tensor, g) -> dict:
         if prim is None:
             leaves[node] = g
             continue
-        args, kwargs = node._args, node._kwargs
-        ans = node._value
+        args, kwargs, ans, vjps = node._args, node._kwargs, node._value, prim.vjps
         for argnum, parent in zip(node._argnums, node._parents):
-            gp = prim.vjps[argnum](g, ans, *args, **kwargs)
+            gp = vjps[argnum](g, ans, *args, **kwargs)
             pid = id(parent)
             prev = cot.get(pid)
             cot[pid] = gp if prev is None else add(prev, gp)
@@ -510,39 +518,85 @@ def backward_pass(end: Tensor, g) -> dict:
 # =======================================================================================
 
 class Dual(Traced):
-    """A value traced for forward mode: carries a batch of tangents, shape (B,) + shape."""
+    """A value traced for forward mode: carries a batch of tangents, shape (B,) + shape.
 
-    __slots__ = ("_tangent",)
+    Tangents are computed lazily, the first time someone asks for them: a forward-over-
+    reverse Hessian then never pays for the tangents of intermediate values that the
+    gradient does not use (the log-likelihood's own value, for instance).
+    """
+
+    __slots__ = ("_tangent", "_recipe")
 
     def __init__(self, value, tangent, level: int):
         self._value = value
         self._tangent = tangent
+        self._recipe = None
         self._level = level
 
     @classmethod
     def _record(cls, prim, ans, args, vals, argnums, kwargs, level):
-        if prim.jvp_joint is not None:
-            tangents = [None] * len(args)
+        if prim.jvp_joint is None:
             for i in argnums:
-                tangents[i] = args[i]._tangent
-            t = prim.jvp_joint(tangents, ans, *vals, **kwargs)
-        else:
-            t = None
-            for i in argnums:
-                rule = prim.jvps.get(i)
-                if rule is None:
+                if i not in prim.jvps:
                     raise _missing_rule(prim, i, "forward-mode")
-                ti = rule(args[i]._tangent, ans, *vals, **kwargs)
-                t = ti if t is None else t + ti
-        batch = args[argnums[0]]._tangent.shape[0]
-        want = (batch,) + np.shape(ans)
-        if t.shape != want:
-            from .primitives import broadcast_to, reshape
-            if t.ndim < len(want):
-                t = reshape(t, (batch,) + (1,) * (len(want) - t.ndim) + t.shape[1:])
-            t = broadcast_to(t, want)
         out = cls.__new__(cls)
         out._value = ans
-        out._tangent = t
         out._level = level
+        out._tangent = None
+        out._recipe = (prim, args, vals, argnums, kwargs)
         return out
+
+    @property
+    def tangent(self):
+        """The batch of tangents, shape (B,) + shape (computed on first access)."""
+        if self._tangent is None:
+            _materialize(self)
+        return self._tangent
+
+
+def _pending_parents(node: Dual):
+    prim, args, vals, argnums, kwargs = node._recipe
+    return [args[i] for i in argnums if args[i]._tangent is None]
+
+
+def _materialize(end: Dual) -> None:
+    """Compute the tangents of end and of the ancestors it needs, parents first."""
+    order = []
+    stack = [(end, False)]
+    visited = set()
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node._tangent is not None or id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        stack.extend((parent, False) for parent in _pending_parents(node))
+    for node in order:
+        node._tangent = _push_tangent(node)
+        node._recipe = None  # free the arguments once the tangent exists
+
+
+def _push_tangent(node: Dual):
+    prim, args, vals, argnums, kwargs = node._recipe
+    ans = node._value
+    if prim.jvp_joint is not None:
+        tangents = [None] * len(args)
+        for i in argnums:
+            tangents[i] = args[i]._tangent
+        t = prim.jvp_joint(tangents, ans, *vals, **kwargs)
+    else:
+        t = None
+        for i in argnums:
+            ti = prim.jvps[i](args[i]._tangent, ans, *vals, **kwargs)
+            t = ti if t is None else t + ti
+    batch = args[argnums[0]]._tangent.shape[0]
+    want = (batch,) + np.shape(ans)
+    if t.shape != want:
+        from .primitives import broadcast_to, reshape
+        if t.ndim < len(want):
+            t = reshape(t, (batch,) + (1,) * (len(want) - t.ndim) + t.shape[1:])
+        t = broadcast_to(t, want)
+    return t
