@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .core import Dual, Tensor, Traced, TraceError, backward_pass, new_level
+from .core import Dual, Tensor, Traced, TraceError, backward_pass, fresh, new_level
 from .rules import IDENTITY_SEEDS
 
 Argnum = int | Sequence[int]
@@ -70,7 +70,8 @@ def _leaf_cotangents(leaves, node, seed):
     if node is None:
         return [np.zeros(_shape(leaf._value)) for leaf in leaves]
     found = backward_pass(node, seed)
-    return [found.get(leaf, np.zeros(_shape(leaf._value))) for leaf in leaves]
+    return [fresh(found[leaf]) if leaf in found else np.zeros(_shape(leaf._value))
+            for leaf in leaves]
 
 
 def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
@@ -138,7 +139,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
                              f"{_shape(x)}; they must match.")
         seeds.append(t[None] if not isinstance(t, Traced) else _batch1(t))
     value, tangent = _forward(fun, primals, {}, tuple(range(len(primals))), seeds)
-    return value, tangent[0]
+    return value, fresh(tangent[0])
 
 
 def _batch1(t):
@@ -153,6 +154,8 @@ def vjp(fun: Callable, *primals) -> tuple[Any, Callable]:
 
     def vjp_fun(g):
         g = as_float(g)
+        if isinstance(g, np.ndarray):
+            g = g.copy()  # the cotangent may flow out unchanged: never hand back the caller's array
         if _shape(g) != out_shape:
             raise ValueError(f"the cotangent has shape {_shape(g)} but the output has shape "
                              f"{out_shape}.")
@@ -184,7 +187,7 @@ def _jacobian_forward(f, args, kwargs, argnum):
     out_shape = _shape(tangent)[1:]
     from .primitives import reshape, transpose
     flat = reshape(tangent, (n_in, int(np.prod(out_shape))))
-    return reshape(transpose(flat), out_shape + in_shape)
+    return fresh(reshape(transpose(flat), out_shape + in_shape))
 
 
 def _jacobian_reverse(leaves, value, node):
@@ -258,7 +261,7 @@ def hvp(fun: Callable, argnum: int = 0) -> Callable:
             raise ValueError(f"hvp: the vector has shape {_shape(v)} but x has shape "
                              f"{_shape(x)}.")
         _, tangent = _forward(g, fargs, kwargs, (argnum,), [v[None]])
-        return tangent[0]
+        return fresh(tangent[0])
 
     hvp_fun.__name__ = f"hvp_{getattr(fun, '__name__', 'f')}"
     return hvp_fun

@@ -283,6 +283,14 @@ def _value_of(x):
     return x
 
 
+def fresh(result):
+    """Derivatives are handed out as arrays of their own: writable, aliasing nothing."""
+    if isinstance(result, np.ndarray) and (result.base is not None
+                                           or not result.flags.writeable):
+        return result.copy()
+    return result
+
+
 def stop_gradient(x):
     """The value of ``x`` with every trace removed: derivatives do not flow through it."""
     return _value_of(x)
@@ -416,7 +424,9 @@ class Tensor(Traced):
         out._kwargs = kwargs
         out._parents = tuple(args[i] for i in argnums)
         out._argnums = argnums
-        out.requires_grad = True
+        # eager tensors record a result that requires grad only if an input does
+        out.requires_grad = level != EAGER_LEVEL or any(
+            parent.requires_grad for parent in out._parents)
         out.grad = None
         return out
 
@@ -435,7 +445,7 @@ class Tensor(Traced):
         cotangents = backward_pass(self, gradient)
         for node, g in cotangents.items():
             if node._prim is None and node.requires_grad:
-                g = _value_of(g) if not isinstance(g, Traced) else g
+                g = fresh(g)  # .grad is the user's to modify, like PyTorch's
                 node.grad = g if node.grad is None else node.grad + g
 
     def zero_grad(self) -> None:

@@ -136,15 +136,28 @@ def binary(prim, dx, dy) -> None:
 defvjp(p.add,
        lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
        lambda g, ans, x, y: unbroadcast(g, shape_of(y)))
-defjvp(p.add,
-       lambda t, ans, x, y: batch_expand(t, ndim_of(ans)),
-       lambda t, ans, x, y: batch_expand(t, ndim_of(ans)))
+
+
+def _sum_jvp(sign: float):
+    """Tangent of x + sign * y, in one operation when both are traced."""
+    def rule(tangents, ans, x, y):
+        tx, ty = tangents
+        nd = ndim_of(ans)
+        if ty is None:
+            return batch_expand(tx, nd)
+        ty = batch_expand(ty, nd)
+        if tx is None:
+            return ty if sign > 0 else p.negative(ty)
+        tx = batch_expand(tx, nd)
+        return p.add(tx, ty) if sign > 0 else p.subtract(tx, ty)
+    return rule
+
+
+p.add.jvp_joint = _sum_jvp(1.0)
 defvjp(p.subtract,
        lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
        lambda g, ans, x, y: unbroadcast(p.negative(g), shape_of(y)))
-defjvp(p.subtract,
-       lambda t, ans, x, y: batch_expand(t, ndim_of(ans)),
-       lambda t, ans, x, y: p.negative(batch_expand(t, ndim_of(ans))))
+p.subtract.jvp_joint = _sum_jvp(-1.0)
 
 binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 binary(p.true_divide,
@@ -163,9 +176,28 @@ def _power_dy(ans, x, y):
 
 
 binary(p.power, _power_dx, _power_dy)
+# d/dx logaddexp(x, y) = w(x, y) = expit(x - y) = exp(x - out). The weight is its own
+# primitive so that it depends on x and y only (a Hessian then needs no tangent of out);
+# out is passed as a plain value to evaluate it with one exp. dw/dx = w(x, y) w(y, x).
 binary(p.logaddexp,
-       lambda ans, x, y: p.exp(p.subtract(x, ans)),
-       lambda ans, x, y: p.exp(p.subtract(y, ans)))
+       lambda ans, x, y: p.logaddexp_weight(x, y, p.stop(ans)),
+       lambda ans, x, y: p.logaddexp_weight(y, x, p.stop(ans)))
+
+
+def _weight_slope(ans, x, y, out):
+    return p.multiply(ans, p.logaddexp_weight(y, x, out))
+
+
+defvjp(p.logaddexp_weight,
+       lambda g, ans, x, y, out: unbroadcast(
+           p.multiply(g, _weight_slope(ans, x, y, out)), shape_of(x)),
+       lambda g, ans, x, y, out: unbroadcast(
+           p.negative(p.multiply(g, _weight_slope(ans, x, y, out))), shape_of(y)))
+defjvp(p.logaddexp_weight,
+       lambda t, ans, x, y, out: p.multiply(batch_expand(t, ndim_of(ans)),
+                                            _weight_slope(ans, x, y, out)),
+       lambda t, ans, x, y, out: p.negative(p.multiply(batch_expand(t, ndim_of(ans)),
+                                                       _weight_slope(ans, x, y, out))))
 
 
 def _pick_weight(x, y, first_wins):
@@ -217,7 +249,20 @@ defjvp(p.sum, lambda t, ans, x, axis=None, keepdims=False:
 
 
 def _prod_factor(ans, x, axis):
-    return p.true_divide(_kept(ans, shape_of(x), axis, False), x)
+    """d prod(x, axis) / dx: the product of the other elements, exact where x has zeros."""
+    if not np.any(p.stop(x) == 0):
+        return p.true_divide(_kept(ans, shape_of(x), axis, False), x)
+    # with zeros, ans / x is 0/0: multiply the others explicitly (n x n per reduced line)
+    shape, nd = shape_of(x), ndim_of(x)
+    axes = normalize_axes(axis, nd)
+    free = tuple(i for i in range(nd) if i not in axes)
+    perm = free + axes
+    free_shape = tuple(shape[i] for i in free)
+    n = int(np.prod([shape[i] for i in axes], dtype=int))
+    lines = p.reshape(p.transpose(x, perm), free_shape + (1, n))
+    others = p.prod(p.where(np.eye(n, dtype=bool), 1.0, lines), axis=-1)
+    others = p.reshape(others, free_shape + tuple(shape[i] for i in axes))
+    return p.transpose(others, tuple(np.argsort(perm)))
 
 
 defvjp(p.prod, lambda g, ans, x, axis=None, keepdims=False: p.multiply(
@@ -267,8 +312,19 @@ defjvp(p.cumsum, _cumsum_jvp)
 # shape and indexing
 # =======================================================================================
 
-defvjp(p.reshape, lambda g, ans, x, shape: p.reshape(g, shape_of(x)))
-defjvp(p.reshape, lambda t, ans, x, shape: p.reshape(t, shape_of(t)[:1] + shape_of(ans)))
+def _reshape_jvp(t, ans, x, shape, order="C"):
+    batch = shape_of(t)[:1]
+    if order == "C":
+        return p.reshape(t, batch + shape_of(ans))
+    # order "F": with the batch axis last, each direction is one contiguous F-order block
+    nd = ndim_of(t)
+    last = p.reshape(p.transpose(t, tuple(range(1, nd)) + (0,)), shape_of(ans) + batch,
+                     order=order)
+    return p.transpose(last, (ndim_of(ans),) + tuple(range(ndim_of(ans))))
+
+
+defvjp(p.reshape, lambda g, ans, x, shape, order="C": p.reshape(g, shape_of(x), order=order))
+defjvp(p.reshape, _reshape_jvp)
 
 
 def _axes_or_reversed(axes, ndim):
@@ -289,19 +345,31 @@ def _is_basic(item) -> bool:
     return item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
 
 
+def _advanced_shape(item):
+    """The shape an advanced index contributes: a boolean mask acts as its nonzero()."""
+    arr = np.asarray(item)
+    if arr.dtype == bool:
+        return (int(np.count_nonzero(arr)),)
+    return arr.shape
+
+
 def batched_index(index) -> tuple[tuple, int]:
     """The index for a tangent with a leading batch axis, and where that axis lands.
 
-    numpy moves the dimensions of advanced (array) indices to the front when slices
-    separate them; the batch axis then follows them instead of leading.
+    numpy moves the dimensions of advanced (array) indices to the front when a slice,
+    Ellipsis or newaxis separates them (an integer counts as an advanced index as soon as
+    one array index is present); the batch axis then follows them instead of leading.
     """
     items = index if isinstance(index, tuple) else (index,)
     new = (slice(None),) + items
-    advanced = [i for i, it in enumerate(items) if not _is_basic(it)]
-    separated = advanced and (advanced[-1] - advanced[0] + 1 != len(advanced))
-    if not separated:
+    arrays = [i for i, it in enumerate(items) if not _is_basic(it)]
+    if not arrays:
         return new, 0
-    adv_ndim = np.broadcast(*[np.asarray(items[i]) for i in advanced]).ndim
+    advanced = [i for i, it in enumerate(items)
+                if not _is_basic(it) or isinstance(it, (int, np.integer))]
+    if advanced[-1] - advanced[0] + 1 == len(advanced):
+        return new, 0
+    adv_ndim = len(np.broadcast_shapes(*[_advanced_shape(items[i]) for i in advanced]))
     return new, adv_ndim
 
 
@@ -319,10 +387,11 @@ def _move_to_front(ndim, axis):
 
 def _untake_jvp(t, ans, g, index, shape):
     new, batch_at = batched_index(index)
+    batch = shape_of(t)[:1]
     if batch_at:
         order = _move_to_front(ndim_of(t), batch_at)
         t = p.transpose(t, tuple(np.argsort(order)))
-    return p.untake(t, new, shape_of(t)[:1] + tuple(shape))
+    return p.untake(t, new, batch + tuple(shape))
 
 
 defvjp(p.getitem, lambda g, ans, x, index: p.untake(g, index, shape_of(x)))

@@ -1,0 +1,5 @@
+"""Make the helpers in tests/ importable (``from check import check_grads``)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
