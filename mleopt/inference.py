@@ -1,0 +1,513 @@
+"""Tests and derived quantities: Wald and t tests, LR test, delta method, marginal effects.
+
+Every derivative here comes from mleopt.ad:
+
+* delta method: for ``g(theta)``, ``Cov(g) = J V J'`` with ``J = dg/dtheta`` the exact AD
+  Jacobian (one batched forward pass);
+* marginal effects: the per-observation ``dE[y_i]/dx_i`` is the reverse-mode gradient of
+  ``sum_i E[y_i]`` with respect to the design matrix, and its Jacobian with respect to the
+  parameters is taken forward-over-reverse, so no derivative is written by hand.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import numpy as mnp
+from .ad import grad, jacobian
+
+
+# =======================================================================================
+# distributions
+# =======================================================================================
+
+def two_sided_p(stat, df_t: float | None = None):
+    """``P(|Z| > |stat|)`` under N(0,1), or t(df_t) when df_t is given."""
+    stat = np.abs(np.asarray(stat, dtype=float))
+    return 2 * (stats.t.sf(stat, df_t) if df_t is not None else stats.norm.sf(stat))
+
+
+def critical_value(alpha: float, df_t: float | None = None) -> float:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+    return float(stats.t.isf(alpha / 2, df_t) if df_t is not None else stats.norm.isf(alpha / 2))
+
+
+def _stat_names(df_t) -> tuple[str, str]:
+    return ("t", "P>|t|") if df_t is not None else ("z", "P>|z|")
+
+
+# =======================================================================================
+# a table of estimates: t_test, delta_method, get_margeff
+# =======================================================================================
+
+class EstimateResults:
+    """Estimates with a covariance: ``effect``, ``sd``, ``tvalues``, ``pvalues``, ``conf_int()``.
+
+    ``summary_frame()`` gives the table as a DataFrame (columns coef, std err, z, P>|z|,
+    [alpha/2, 1 - alpha/2]); ``print()`` shows it.
+    """
+
+    estimate_label = "coef"
+
+    def __init__(self, effect, cov, names: Sequence[str], df_t: float | None = None,
+                 null_value=None, jacobian_: np.ndarray | None = None, alpha: float = 0.05):
+        self.effect = np.asarray(effect, dtype=float).ravel()
+        self.cov = np.asarray(cov, dtype=float).reshape(self.effect.size, self.effect.size)
+        self.names = list(names)
+        self.df_t = df_t
+        self.null_value = (np.zeros_like(self.effect) if null_value is None
+                           else np.broadcast_to(np.asarray(null_value, float), self.effect.shape))
+        self.jacobian = jacobian_
+        self.alpha = alpha
+
+    def _s(self, values) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=float), index=self.names)
+
+    @property
+    def sd(self) -> pd.Series:
+        with np.errstate(invalid="ignore"):
+            return self._s(np.sqrt(np.diag(self.cov)))
+
+    bse = sd
+
+    @property
+    def tvalues(self) -> pd.Series:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._s((self.effect - self.null_value) / self.sd.to_numpy())
+
+    statistic = tvalues
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self._s(two_sided_p(self.tvalues.to_numpy(), self.df_t))
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Columns 0 and 1: lower and upper bounds (``alpha`` defaults to the one given)."""
+        q = critical_value(self.alpha if alpha is None else alpha, self.df_t)
+        se = self.sd.to_numpy()
+        return pd.DataFrame({0: self.effect - q * se, 1: self.effect + q * se}, index=self.names)
+
+    def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
+        alpha = self.alpha if alpha is None else alpha
+        ci = self.conf_int(alpha)
+        stat, p = _stat_names(self.df_t)
+        return pd.DataFrame({self.estimate_label: self.effect, "std err": self.sd.to_numpy(),
+                             stat: self.tvalues.to_numpy(), p: self.pvalues.to_numpy(),
+                             f"[{alpha / 2:g}": ci[0].to_numpy(),
+                             f"{1 - alpha / 2:g}]": ci[1].to_numpy()}, index=self.names)
+
+    def __str__(self) -> str:
+        return self.summary_frame().to_string()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>\n{self}"
+
+
+# =======================================================================================
+# linear restrictions: R params = q
+# =======================================================================================
+
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _parse_side(text: str, names: list[str], where: str) -> tuple[np.ndarray, float]:
+    """A linear expression in the parameter names -> (coefficients, constant)."""
+    coefs, const = np.zeros(len(names)), 0.0
+    by_length = sorted(range(len(names)), key=lambda i: -len(names[i]))
+    pos, n = 0, len(text)
+
+    def skip(p):
+        while p < n and text[p].isspace():
+            p += 1
+        return p
+
+    def name_at(p):
+        for i in by_length:
+            if names[i] and text.startswith(names[i], p):
+                return i
+        return None
+
+    def number_at(p):
+        m = _NUMBER.match(text, p)
+        return (float(m.group(0)), m.end()) if m else (None, p)
+
+    pos = skip(pos)
+    if pos == n:
+        raise ValueError(f"empty side in restriction {where!r}.")
+    first = True
+    while True:
+        pos = skip(pos)
+        sign = 1.0
+        seen_op = first
+        while pos < n and text[pos] in "+-":
+            sign = -sign if text[pos] == "-" else sign
+            seen_op = True
+            pos = skip(pos + 1)
+        if not seen_op:
+            raise ValueError(f"expected '+' or '-' at {text[pos:]!r} in restriction {where!r}.")
+        first = False
+        factor, idx = 1.0, name_at(pos)
+        if idx is None:
+            value, end = number_at(pos)
+            if value is None:
+                raise ValueError(f"cannot read {text[pos:]!r} in restriction {where!r}: expected "
+                                 f"a number or one of the parameter names {names}.")
+            factor, pos = value, skip(end)
+            if pos < n and text[pos] == "*":
+                pos = skip(pos + 1)
+                idx = name_at(pos)
+                if idx is None:
+                    raise ValueError(f"unknown parameter name at {text[pos:]!r} in restriction "
+                                     f"{where!r}; names are {names}.")
+            else:
+                idx = name_at(pos)
+        if idx is not None:
+            pos = skip(pos + len(names[idx]))
+            while pos < n and text[pos] in "*/":
+                op = text[pos]
+                value, end = number_at(skip(pos + 1))
+                if value is None:
+                    raise ValueError(f"expected a number after {op!r} in restriction {where!r}.")
+                factor = factor * value if op == "*" else factor / value
+                pos = skip(end)
+            coefs[idx] += sign * factor
+        else:
+            const += sign * factor
+        if pos >= n:
+            return coefs, const
+
+
+def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Restrictions such as ``"x1 = x2"``, ``"x1 + x2 = 1"``, ``"x1 = 0, x2 = 0"``, or
+    ``"2*x1 - x2/3 = 0.5"`` -> ``(R, q)``. A restriction without ``=`` means ``= 0``;
+    several are separated by commas or semicolons, or given as a list of strings.
+    """
+    names = list(names)
+    parts = re.split(r"[,;\n]", spec) if isinstance(spec, str) else list(spec)
+    parts = [p.strip() for p in parts if p.strip()]
+    if not parts:
+        raise ValueError("no restriction given.")
+    rows, qs = [], []
+    for part in parts:
+        sides = part.split("=")
+        if len(sides) > 2 or (len(sides) == 2 and not sides[1].strip()):
+            raise ValueError(f"restriction {part!r} must have the form 'expression = expression'.")
+        lhs, lc = _parse_side(sides[0], names, part)
+        rhs, rc = _parse_side(sides[1], names, part) if len(sides) == 2 else (0 * lhs, 0.0)
+        row = lhs - rhs
+        if not row.any():
+            raise ValueError(f"restriction {part!r} involves no parameter; names are {names}.")
+        rows.append(row)
+        qs.append(rc - lc)
+    return np.array(rows), np.array(qs)
+
+
+def _restrictions(results, r_matrix, q) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    names = results.param_names
+    if isinstance(r_matrix, str) or (isinstance(r_matrix, (list, tuple)) and r_matrix
+                                      and all(isinstance(s, str) for s in r_matrix)):
+        if q is not None:
+            raise ValueError("give q inside the restriction strings (e.g. 'x1 = 1'), not as q.")
+        r, q = parse_restrictions(r_matrix, names)
+    else:
+        r = np.atleast_2d(np.asarray(r_matrix, dtype=float))
+        if r.shape[1] != len(names):
+            raise ValueError(f"R has {r.shape[1]} columns but the model has {len(names)} "
+                             f"parameters {names}.")
+        q = np.zeros(r.shape[0]) if q is None else np.asarray(q, dtype=float).ravel()
+        if q.size == 1 and r.shape[0] > 1:
+            q = np.full(r.shape[0], float(q[0]))
+        if q.size != r.shape[0]:
+            raise ValueError(f"q has {q.size} values for {r.shape[0]} restrictions.")
+    labels = [_restriction_label(row, c, names) for row, c in zip(r, q)]
+    return r, q, labels
+
+
+def _restriction_label(row, q, names) -> str:
+    text = ""
+    for c, name in zip(row, names):
+        if c == 0:
+            continue
+        mag = "" if abs(c) == 1 else f"{abs(c):g}*"
+        if not text:
+            text = ("-" if c < 0 else "") + mag + str(name)
+        else:
+            text += (" - " if c < 0 else " + ") + mag + str(name)
+    return f"{text} = {q:g}"
+
+
+@dataclass
+class WaldTestResults:
+    """Joint Wald test of ``R params = q``.
+
+    chi2 form ``W = (Rb - q)' (R V R')^-1 (Rb - q)`` on ``df`` restrictions; when the results
+    use t (OLS classical), the F form ``W / df`` on (df, df_denom), as statsmodels.
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+    distribution: str
+    restrictions: list
+    df_denom: float | None = None
+
+    def __repr__(self) -> str:
+        dist = (f"F({self.df}, {self.df_denom:g})" if self.distribution == "F"
+                else f"chi2({self.df})")
+        lines = [f"<Wald test: {dist} = {self.statistic:.6g}, p-value = {self.pvalue:.4g}>"]
+        lines += [f"  {r}" for r in self.restrictions]
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+
+def wald_test(results, r_matrix, q=None) -> WaldTestResults:
+    r, q, labels = _restrictions(results, r_matrix, q)
+    if np.linalg.matrix_rank(r) < r.shape[0]:
+        raise ValueError(f"the {r.shape[0]} restrictions are linearly dependent; drop the "
+                         "redundant ones.")
+    diff = r @ results._params - q
+    v = _jvj(r, results._cov)
+    if np.isfinite(v).all():
+        stat = float(diff @ np.linalg.solve(v, diff))
+    else:
+        stat = np.nan
+        warnings.warn("the restrictions involve parameters whose standard errors are NaN; "
+                      "the Wald statistic is NaN.", UserWarning, stacklevel=3)
+    df = r.shape[0]
+    if results.use_t:
+        df_denom = results.df_t
+        return WaldTestResults(stat / df, df, float(stats.f.sf(stat / df, df, df_denom)), "F",
+                               labels, df_denom)
+    return WaldTestResults(stat, df, float(stats.chi2.sf(stat, df)), "chi2", labels)
+
+
+def t_test(results, r_matrix, q=None) -> EstimateResults:
+    r, q, labels = _restrictions(results, r_matrix, q)
+    return EstimateResults(r @ results._params, _jvj(r, results._cov), labels,
+                           df_t=results.df_t, null_value=q, jacobian_=r)
+
+
+# =======================================================================================
+# likelihood-ratio test
+# =======================================================================================
+
+@dataclass
+class LRTestResults:
+    """``LR = 2 (llf_unrestricted - llf_restricted)`` ~ chi2(df), df = difference in K."""
+
+    statistic: float
+    df: int
+    pvalue: float
+
+    def __repr__(self) -> str:
+        return (f"<Likelihood-ratio test: chi2({self.df}) = {self.statistic:.6g}, "
+                f"p-value = {self.pvalue:.4g}>")
+
+    __str__ = __repr__
+
+
+def lr_test(unrestricted, restricted) -> LRTestResults:
+    ku, kr = len(unrestricted._params), len(restricted._params)
+    if unrestricted.nobs != restricted.nobs:
+        raise ValueError(f"the two fits use different data ({unrestricted.nobs} vs "
+                         f"{restricted.nobs} observations); an LR test needs the same sample.")
+    if kr >= ku:
+        raise ValueError(f"the restricted model has {kr} parameters and the unrestricted "
+                         f"{ku}: call unrestricted.lr_test(restricted) with the larger model "
+                         "first.")
+    stat = 2.0 * (unrestricted.llf - restricted.llf)
+    if stat < -1e-6 * max(1.0, abs(unrestricted.llf)):
+        warnings.warn(f"the restricted model fits better (LR = {stat:.4g} < 0): the models are "
+                      "not nested or one fit did not converge.", UserWarning, stacklevel=3)
+    df = ku - kr
+    return LRTestResults(stat, df, float(stats.chi2.sf(max(stat, 0.0), df)))
+
+
+# =======================================================================================
+# delta method
+# =======================================================================================
+
+class ParamView:
+    """What ``func`` receives in ``delta_method``: the parameter vector, indexable by name.
+
+    ``p["PID"]`` or ``p[2]`` (a scalar), ``p[["age", "educ"]]`` or ``p[1:3]`` (a vector), and
+    ``p.values`` for the whole vector (for vectorised mleopt.numpy code).
+    """
+
+    def __init__(self, values, names):
+        self.values = values
+        self.names = list(names)
+        self._pos = {n: i for i, n in enumerate(self.names)}
+
+    def _index(self, key):
+        if isinstance(key, str):
+            if key not in self._pos:
+                raise KeyError(f"no parameter named {key!r}; names are {self.names}.")
+            return self._pos[key]
+        return key
+
+    def __getitem__(self, key):
+        if isinstance(key, (list, tuple)) and key and all(isinstance(k, str) for k in key):
+            return mnp.stack([self.values[self._index(k)] for k in key])
+        return self.values[self._index(key)]
+
+    def __len__(self):
+        return len(self.names)
+
+    def __iter__(self):
+        return (self.values[i] for i in range(len(self.names)))
+
+
+def _as_vector(out):
+    """func's output as a 1-D differentiable vector, plus the names a dict/Series provides."""
+    keys = None
+    if isinstance(out, pd.Series):
+        keys, out = [str(k) for k in out.index], list(out.to_numpy())
+    elif isinstance(out, dict):
+        keys, out = [str(k) for k in out], list(out.values())
+    if isinstance(out, (list, tuple)):
+        out = mnp.concatenate([mnp.reshape(o, (-1,)) for o in out])
+    return mnp.reshape(out, (-1,)), keys
+
+
+def delta_method(results, func: Callable, names: Sequence[str] | None = None,
+                 alpha: float = 0.05) -> EstimateResults:
+    """``g(params)`` with ``Cov(g) = J V J'``, ``J`` the exact AD Jacobian.
+
+    ``func`` receives a :class:`ParamView` and returns a scalar, a vector, a list, or a dict
+    ``{name: value}``, written with mleopt.numpy. ``names`` label the outputs.
+    """
+    pnames = results.param_names
+    traced_names: list = []
+
+    def g(theta):
+        vec, keys = _as_vector(func(ParamView(theta, pnames)))
+        traced_names[:] = keys or []
+        return vec
+
+    theta = results._params
+    value, _ = _as_vector(func(ParamView(theta, pnames)))
+    value = np.asarray(value, dtype=float)
+    jac = np.asarray(jacobian(g, mode="fwd")(theta), dtype=float).reshape(value.size, theta.size)
+    if names is None:
+        names = traced_names or (["g"] if value.size == 1
+                                 else [f"g{i}" for i in range(value.size)])
+    if len(names) != value.size:
+        raise ValueError(f"{len(names)} names for {value.size} values of func.")
+    return EstimateResults(value, _jvj(jac, results._cov), names, df_t=results.df_t,
+                           jacobian_=jac, alpha=alpha)
+
+
+def _jvj(jac: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``J V J'``; a row of J that touches a parameter with NaN variance gets NaN (and only
+    such rows: ``0 * NaN`` does not spread to the others)."""
+    nan_param = np.isnan(np.diag(cov))
+    out = jac @ np.where(np.isnan(cov), 0.0, cov) @ jac.T
+    bad = np.any(jac[:, nan_param] != 0, axis=1)
+    out[bad, :] = np.nan
+    out[:, bad] = np.nan
+    return out
+
+
+# =======================================================================================
+# marginal effects
+# =======================================================================================
+
+class MarginalEffects(EstimateResults):
+    """Marginal effects with delta-method standard errors, as statsmodels' ``get_margeff``.
+
+    ``margeff``, ``margeff_se``, ``tvalues``, ``pvalues``, ``conf_int()``,
+    ``summary_frame()``, ``summary()``.
+    """
+
+    def __init__(self, *args, method: str, at: str, results=None, **kwds):
+        super().__init__(*args, **kwds)
+        self.method, self.at = method, at
+        self._results = results
+        self.estimate_label = {"dydx": "dy/dx", "eyex": "d(lny)/d(lnx)",
+                               "dyex": "dy/d(lnx)", "eydx": "d(lny)/dx"}[method]
+
+    @property
+    def margeff(self) -> pd.Series:
+        return self._s(self.effect)
+
+    @property
+    def margeff_se(self) -> pd.Series:
+        return self.sd
+
+    def summary(self, alpha: float | None = None):
+        from .summary import MarginsSummary
+        return MarginsSummary(self, alpha=self.alpha if alpha is None else alpha)
+
+
+_METHODS = ("dydx", "eyex", "dyex", "eydx")
+
+
+def _constant_columns(x: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((np.ptp(x, axis=0) == 0) & (x[0] != 0)) if len(x) else np.array([], int)
+
+
+def _model_offset(model) -> np.ndarray | None:
+    """offset + log(exposure) of a count model (None when it has neither)."""
+    parts = []
+    if getattr(model, "offset", None) is not None:
+        parts.append(np.asarray(model.offset, dtype=float))
+    if getattr(model, "exposure", None) is not None:
+        parts.append(np.log(np.asarray(model.exposure, dtype=float)))
+    return sum(parts) if parts else None
+
+
+def margeff(results, at: str = "overall", method: str = "dydx",
+            alpha: float = 0.05) -> MarginalEffects:
+    """Marginal effects of the regressors on E[y] (see :class:`MarginalEffects`).
+
+    ``at="overall"``: the average over the sample of each observation's effect;
+    ``at="mean"``: the effect at the sample mean of the regressors. For observation i,
+    ``dydx_ij = dE[y_i]/dx_ij``, ``eyex = dydx x_ij / E[y_i]``, ``dyex = dydx x_ij``,
+    ``eydx = dydx / E[y_i]``. A count model's offset / exposure enters E[y_i] (at its
+    sample mean for ``at="mean"``).
+    """
+    if at not in ("overall", "mean"):
+        raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
+    model = results.model
+    x = np.asarray(model.exog, dtype=float)
+    if at == "mean":
+        x = x.mean(axis=0, keepdims=True)
+    keep = np.setdiff1d(np.arange(x.shape[1]), _constant_columns(np.asarray(model.exog, float)))
+    exog_names = list(model.exog_names)
+
+    offset = _model_offset(model)
+    kwds = {}
+    if offset is not None:
+        kwds["offset"] = offset if at == "overall" else np.array([offset.mean()])
+
+    def mean_fn(theta, xx):
+        return model.predict(theta, exog=xx, which="mean", **kwds)
+
+    def effects(theta):
+        dmu = grad(lambda xx: mnp.sum(mean_fn(theta, xx)))(x)      # N x K: dE[y_i]/dx_ij
+        if method != "dydx":
+            mu = mnp.reshape(mean_fn(theta, x), (-1, 1))
+            if method in ("eyex", "eydx"):
+                dmu = dmu / mu
+            if method in ("eyex", "dyex"):
+                dmu = dmu * x
+        return mnp.mean(dmu, axis=0)[keep]
+
+    theta = results._params
+    value = np.asarray(effects(theta), dtype=float)
+    jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
+    names = [exog_names[i] for i in keep]
+    return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
+                           alpha=alpha, method=method, at=at, results=results)

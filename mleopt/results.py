@@ -1,0 +1,423 @@
+"""Results of a maximum-likelihood fit: estimates, covariance, tests, predictions, reports.
+
+Classes for ``model._results_class``:
+
+``LikelihoodResults``  generic MLE results (any LikelihoodModel / fit_mle)
+``OLSResults``         + rsquared, rsquared_adj, ssr, scale, fvalue, f_pvalue; HC2, HC3, classical
+``DiscreteResults``    + get_margeff for Logit / Probit
+``CountResults``       + get_margeff for Poisson / NegativeBinomial
+
+Constructor (all four): ``Cls(model=model, params=ndarray, opt=record, cov_type="nonrobust",
+cov_kwds=None)``, where ``opt`` has ``converged, iterations, message, method`` (and ``result``).
+
+Conventions (see mleopt.covariance for the covariance formulas):
+
+* z statistics and normal p-values / intervals, as statsmodels does for MLE models. The one
+  exception is OLS with ``cov_type="classical"``: t(N - k) like R's lm and statsmodels' OLS.
+  ``cov_kwds={"use_t": True}`` asks for t everywhere (df_resid, or G - 1 for cluster).
+* ``aic = -2 llf + 2 K`` and ``bic = -2 llf + log(N) K`` with K = all estimated parameters
+  (NegativeBinomial's alpha and OLS's sigma included). This matches statsmodels for
+  Logit/Probit/Poisson/NB and R's AIC for lm; statsmodels' OLS does not count sigma, so its
+  aic/bic are 2 (resp. log N) smaller.
+* ``llr = 2 (llf - llnull)`` on ``df_model`` degrees of freedom; ``prsquared = 1 - llf/llnull``
+  (McFadden).
+"""
+from __future__ import annotations
+
+import copy
+from functools import cached_property
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import covariance as _cov
+from . import inference as _inf
+from .ad import grad
+
+__all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
+
+
+class LikelihoodResults:
+    """Estimates of a likelihood model with their covariance and the usual inference.
+
+    Attributes are computed on first use and cached; the Hessian and the per-observation scores
+    are each evaluated once (by mleopt.ad) and shared by every covariance type.
+    """
+
+    _is_ols = False
+
+    def __init__(self, model, params, opt=None, cov_type: str = "nonrobust",
+                 cov_kwds: dict | None = None, use_t: bool | None = None):
+        self.model = model
+        self._params = np.array(params, dtype=float).ravel()
+        if self._params.size != len(self.param_names):
+            raise ValueError(f"got {self._params.size} parameter values for "
+                             f"{len(self.param_names)} names {self.param_names}.")
+        self.opt = opt
+        self._set_cov(cov_type, cov_kwds, use_t)
+
+    # --- covariance -------------------------------------------------------------------
+    def _set_cov(self, cov_type, cov_kwds, use_t):
+        data = getattr(self.model, "data", None)
+        if cov_kwds and "groups" in cov_kwds and hasattr(data, "align"):
+            cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
+        self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
+                                    nobs=int(self.nobs), use_t=use_t)
+        self._cov = _cov.compute(self._spec, hessian=self._hessian, scores=lambda: self._scores,
+                                 names=self.param_names, nobs=int(self.nobs),
+                                 k=self._k_correction, **self._ols_cov_inputs())
+
+    def _ols_cov_inputs(self) -> dict:
+        return {}
+
+    @property
+    def _k_correction(self) -> int:
+        """Parameters counted in N/(N-k) corrections: all of them (as statsmodels' MLE models)."""
+        return len(self._params)
+
+    def get_robustcov_results(self, cov_type: str = "HC0", use_t: bool | None = None,
+                              **kwds) -> "LikelihoodResults":
+        """A copy of these results with another covariance type; the model is not refitted.
+
+        ``res.get_robustcov_results("cluster", groups=firm)``; options as in ``cov_kwds``.
+        """
+        new = copy.copy(self)
+        new._set_cov(cov_type, kwds, use_t)
+        return new
+
+    @property
+    def cov_type(self) -> str:
+        return self._spec.cov_type
+
+    @property
+    def cov_kwds(self) -> dict:
+        return dict(self._spec.kwds)
+
+    @property
+    def use_t(self) -> bool:
+        return self._spec.use_t
+
+    @property
+    def df_t(self) -> float | None:
+        """Degrees of freedom of the t distribution (None when z / normal is used)."""
+        if not self.use_t:
+            return None
+        g = _cov.n_groups(self._spec)
+        return float(g - 1) if g is not None else float(self.df_resid)
+
+    def cov_params(self) -> pd.DataFrame:
+        """The covariance matrix of the estimates (DataFrame labelled by parameter names)."""
+        return pd.DataFrame(self._cov, index=self.param_names, columns=self.param_names)
+
+    # --- estimates and their tests ----------------------------------------------------
+    @property
+    def param_names(self) -> list[str]:
+        return list(self.model.param_names)
+
+    def _series(self, values, name=None) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=float), index=self.param_names, name=name)
+
+    @property
+    def params(self) -> pd.Series:
+        return self._series(self._params)
+
+    @property
+    def bse(self) -> pd.Series:
+        with np.errstate(invalid="ignore"):
+            return self._series(np.sqrt(np.diag(self._cov)))
+
+    @property
+    def tvalues(self) -> pd.Series:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._series(self._params / self.bse.to_numpy())
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self._series(_inf.two_sided_p(self.tvalues.to_numpy(), self.df_t))
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Confidence intervals, columns 0 (lower) and 1 (upper), as statsmodels."""
+        q = _inf.critical_value(alpha, self.df_t)
+        se = self.bse.to_numpy()
+        return pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
+                            index=self.param_names)
+
+    # --- likelihood ---------------------------------------------------------------------
+    @cached_property
+    def llf(self) -> float:
+        return float(self.model.loglike(self._params))
+
+    @cached_property
+    def llnull(self) -> float:
+        """Log-likelihood of the intercept-only model (NaN when the model has none)."""
+        value = self.model.null_model_llf()
+        return float("nan") if value is None else float(value)
+
+    @property
+    def llr(self) -> float:
+        return 2.0 * (self.llf - self.llnull)
+
+    @property
+    def llr_pvalue(self) -> float:
+        return float(stats.chi2.sf(self.llr, self.df_model)) if self.df_model > 0 else np.nan
+
+    @property
+    def prsquared(self) -> float:
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def k_params(self) -> int:
+        return len(self._params)
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.llf + 2.0 * self.k_params
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.llf + np.log(self.nobs) * self.k_params
+
+    @property
+    def nobs(self) -> int:
+        return self.model.nobs
+
+    @property
+    def df_model(self) -> float:
+        return self.model.df_model
+
+    @property
+    def df_resid(self) -> float:
+        return self.model.df_resid
+
+    # --- AD derivatives at the estimate -------------------------------------------------
+    @cached_property
+    def _hessian(self) -> np.ndarray:
+        return np.asarray(self.model.hessian(self._params), dtype=float)
+
+    @cached_property
+    def _scores(self) -> np.ndarray:
+        return np.asarray(self.model.score_obs(self._params), dtype=float)
+
+    @cached_property
+    def _score(self) -> np.ndarray:
+        score = getattr(self.model, "score", None)
+        if score is None:
+            score = grad(self.model.loglike)
+        return np.asarray(score(self._params), dtype=float)
+
+    @property
+    def hessian(self) -> pd.DataFrame:
+        """The AD Hessian of the log-likelihood at the estimate."""
+        return pd.DataFrame(self._hessian, index=self.param_names, columns=self.param_names)
+
+    @property
+    def score(self) -> pd.Series:
+        """The AD gradient of the log-likelihood at the estimate (near zero at an optimum)."""
+        return self._series(self._score)
+
+    @property
+    def score_obs(self) -> np.ndarray:
+        """The N x K per-observation scores (AD Jacobian of loglikeobs, one batched pass)."""
+        return self._scores
+
+    # --- optimizer record -----------------------------------------------------------------
+    def _opt(self, name, default=None):
+        return getattr(self.opt, name, default) if self.opt is not None else default
+
+    @property
+    def converged(self) -> bool | None:
+        value = self._opt("converged")
+        return None if value is None else bool(value)
+
+    @property
+    def iterations(self) -> int | None:
+        return self._opt("iterations")
+
+    @property
+    def message(self) -> str:
+        return str(self._opt("message", ""))
+
+    @property
+    def method(self) -> str:
+        return str(self._opt("method", "") or "")
+
+    # --- predictions ------------------------------------------------------------------
+    def predict(self, exog=None, which: str = "mean", **kwds):
+        """Predictions at the estimate; ``exog=None`` uses the estimation sample.
+
+        A DataFrame ``exog`` gives a Series with its index.
+        """
+        x = exog.to_numpy(dtype=float) if isinstance(exog, pd.DataFrame) else exog
+        out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
+        if isinstance(exog, pd.DataFrame):
+            return pd.Series(out, index=exog.index, name=which)
+        return out
+
+    def _by_row(self, values: np.ndarray, name: str):
+        """A Series on the data's row labels when the input was pandas, else the array."""
+        labels = getattr(getattr(self.model, "data", None), "row_labels", None)
+        return values if labels is None else pd.Series(values, index=labels, name=name)
+
+    @cached_property
+    def fittedvalues(self):
+        """E[y_i] at the estimate (a Series on the data's index for pandas input)."""
+        mean = np.asarray(self.model.predict(self._params, which="mean"), dtype=float)
+        return self._by_row(mean, "fittedvalues")
+
+    @property
+    def resid(self):
+        """Response residuals ``endog - fittedvalues``."""
+        y = np.asarray(self.model.endog, dtype=float)
+        return self._by_row(y - np.asarray(self.fittedvalues, dtype=float), "resid")
+
+    # --- inference ----------------------------------------------------------------------
+    def wald_test(self, r_matrix, q=None) -> "_inf.WaldTestResults":
+        """Joint Wald test of ``R params = q``; R may be a string like ``"x1 = x2, x3 = 0"``."""
+        return _inf.wald_test(self, r_matrix, q)
+
+    def t_test(self, r_matrix, q=None) -> "_inf.EstimateResults":
+        """One test per restriction row: estimate ``R params``, SE, z/t, p, CI."""
+        return _inf.t_test(self, r_matrix, q)
+
+    def lr_test(self, restricted: "LikelihoodResults") -> "_inf.LRTestResults":
+        """Likelihood-ratio test of a nested, restricted fit against this one."""
+        return _inf.lr_test(self, restricted)
+
+    def delta_method(self, func: Callable, names: Sequence[str] | None = None
+                     ) -> "_inf.EstimateResults":
+        """Estimate, SE, z, p, CI of ``func(params)`` with the exact AD Jacobian (nlcom)."""
+        return _inf.delta_method(self, func, names)
+
+    # --- reports ------------------------------------------------------------------------
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The coefficient table: coef, std err, z (or t), P>|z|, CI bounds."""
+        from .summary import coef_frame
+        return coef_frame(self, alpha)
+
+    def summary(self, alpha: float = 0.05, title: str | None = None):
+        """The statsmodels-style report (``print`` it, or ``.as_text()`` / ``.as_html()``)."""
+        from .summary import Summary
+        return Summary(self, alpha=alpha, title=title)
+
+    def _summary_header_extra(self) -> list[tuple[str, str]]:
+        """Fit statistics for the right column of the header."""
+        from .summary import fmt_stat
+        null = [] if np.isnan(self.llnull) else [
+            ("Pseudo R-squ.:", fmt_stat(self.prsquared, 4)),
+            ("Log-Likelihood:", fmt_stat(self.llf, 2)),
+            ("LL-Null:", fmt_stat(self.llnull, 2)),
+            ("LLR p-value:", fmt_stat(self.llr_pvalue, 4))]
+        return (null or [("Log-Likelihood:", fmt_stat(self.llf, 2))]) + [
+            ("AIC:", fmt_stat(self.aic, 2)), ("BIC:", fmt_stat(self.bic, 2))]
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__}: {type(self.model).__name__}, nobs={self.nobs}, "
+                f"llf={self.llf:.6g}, converged={self.converged}, cov_type={self.cov_type!r}>")
+
+
+class OLSResults(LikelihoodResults):
+    """OLS fitted by maximum likelihood; the last parameter is sigma (the ML estimate).
+
+    ``scale = SSR / (N - k)`` (statsmodels' scale); ``classical`` standard errors
+    ``sqrt(diag(scale (X'X)^-1))`` for the coefficients; sigma keeps its ML (inverse Hessian)
+    variance under ``classical``. ``fvalue`` is the classical ANOVA F test of all slopes.
+    """
+
+    _is_ols = True
+
+    @property
+    def _coef_index(self) -> np.ndarray:
+        return np.arange(np.asarray(self.model.exog).shape[1])
+
+    @property
+    def _k_correction(self) -> int:
+        return len(self._coef_index)
+
+    def _ols_cov_inputs(self) -> dict:
+        return {"exog": np.asarray(self.model.exog, dtype=float), "coef_index": self._coef_index,
+                "scale": self.scale}
+
+    @property
+    def _fitted_linear(self) -> np.ndarray:
+        x = np.asarray(self.model.exog, dtype=float)
+        return x @ self._params[self._coef_index]
+
+    @cached_property
+    def fittedvalues(self):
+        return self._by_row(self._fitted_linear, "fittedvalues")
+
+    @property
+    def ssr(self) -> float:
+        return float(np.sum(np.asarray(self.resid, dtype=float) ** 2))
+
+    @property
+    def scale(self) -> float:
+        return self.ssr / self.df_resid
+
+    @property
+    def centered_tss(self) -> float:
+        y = np.asarray(self.model.endog, dtype=float)
+        return float(np.sum((y - y.mean()) ** 2))
+
+    @property
+    def uncentered_tss(self) -> float:
+        y = np.asarray(self.model.endog, dtype=float)
+        return float(np.sum(y**2))
+
+    @property
+    def _tss(self) -> float:
+        return self.centered_tss if self.model.k_constant else self.uncentered_tss
+
+    @property
+    def ess(self) -> float:
+        return self._tss - self.ssr
+
+    @property
+    def rsquared(self) -> float:
+        return 1.0 - self.ssr / self._tss
+
+    @property
+    def rsquared_adj(self) -> float:
+        return 1.0 - (self.nobs - self.model.k_constant) / self.df_resid * (1 - self.rsquared)
+
+    @property
+    def fvalue(self) -> float:
+        if self.df_model <= 0:
+            return np.nan
+        return (self.ess / self.df_model) / (self.ssr / self.df_resid)
+
+    @property
+    def f_pvalue(self) -> float:
+        return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+
+    def _summary_header_extra(self) -> list[tuple[str, str]]:
+        from .summary import fmt_stat
+        return [("R-squared:", fmt_stat(self.rsquared, 3)),
+                ("Adj. R-squared:", fmt_stat(self.rsquared_adj, 3)),
+                ("F-statistic:", fmt_stat(self.fvalue, 4)),
+                ("Prob (F-statistic):", fmt_stat(self.f_pvalue, 4)),
+                ("Log-Likelihood:", fmt_stat(self.llf, 2)),
+                ("AIC:", fmt_stat(self.aic, 2)),
+                ("BIC:", fmt_stat(self.bic, 2))]
+
+
+class _MarginsMixin:
+    def get_margeff(self, at: str = "overall", method: str = "dydx",
+                    alpha: float = 0.05) -> "_inf.MarginalEffects":
+        """Average (``at="overall"``) or at-the-mean (``at="mean"``) marginal effects.
+
+        ``method``: ``dydx`` (dE[y]/dx), ``eyex`` (elasticity), ``dyex``, ``eydx``. Standard
+        errors by the delta method, with the AD Jacobian of the effects w.r.t. the params.
+        The constant is excluded, as in statsmodels.
+        """
+        return _inf.margeff(self, at=at, method=method, alpha=alpha)
+
+
+class DiscreteResults(_MarginsMixin, LikelihoodResults):
+    """Results of a binary-response model (Logit, Probit)."""
+
+
+class CountResults(_MarginsMixin, LikelihoodResults):
+    """Results of a count model (Poisson, NegativeBinomial)."""
