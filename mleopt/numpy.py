@@ -11,16 +11,54 @@ from types import SimpleNamespace
 
 import numpy as _np
 from numpy import (  # noqa: F401  (creation functions and constants pass through)
-    allclose, arange, argmax, argmin, argsort, array_equal, c_, empty, e, eye, finfo,
-    float32, float64, full, full_like, identity, inf, int32, int64, isclose, isfinite,
-    isinf, isnan, linspace, nan, ndarray, newaxis, ones, ones_like, pi, r_, random, shape,
-    tril_indices, triu_indices, zeros, zeros_like, ndim, size, unique, searchsorted,
-    nonzero, count_nonzero, any, all, bool_, meshgrid, tri, tril, triu,
+    arange, c_, empty, e, eye, finfo, float32, float64, full, identity, inf, int32, int64,
+    isfinite, isinf, isnan, linspace, nan, ndarray, newaxis, ones, pi, r_, random,
+    tril_indices, triu_indices, zeros, unique, bool_, meshgrid, tri, tril, triu,
 )
 
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of
+
+
+def _constant(fun):
+    """A numpy function whose result carries no derivative (shapes, indices, booleans,
+    arrays built only from a shape): traced arguments are read through their values."""
+    def wrapper(*args, **kwargs):
+        return fun(*[_value_of(a) for a in args],
+                   **{k: _value_of(v) for k, v in kwargs.items()})
+    wrapper.__name__ = fun.__name__
+    wrapper.__doc__ = fun.__doc__
+    wrapper.__wrapped__ = fun
+    return wrapper
+
+
+shape = _constant(_np.shape)
+ndim = _constant(_np.ndim)
+size = _constant(_np.size)
+argmax = _constant(_np.argmax)
+argmin = _constant(_np.argmin)
+argsort = _constant(_np.argsort)
+searchsorted = _constant(_np.searchsorted)
+nonzero = _constant(_np.nonzero)
+count_nonzero = _constant(_np.count_nonzero)
+any = _constant(_np.any)  # noqa: A001
+all = _constant(_np.all)  # noqa: A001
+allclose = _constant(_np.allclose)
+isclose = _constant(_np.isclose)
+array_equal = _constant(_np.array_equal)
+zeros_like = _constant(_np.zeros_like)
+ones_like = _constant(_np.ones_like)
+
+
+def full_like(a, fill_value, dtype=None):
+    """numpy.full_like; a traced fill value keeps its derivative (it is broadcast)."""
+    if isinstance(fill_value, _Traced):
+        return broadcast_to(fill_value, _np.shape(_value_of(a)))
+    return _np.full_like(_value_of(a), fill_value, dtype=dtype)
+
+
+empty_like = _constant(_np.empty_like)
 
 # --- elementwise ----------------------------------------------------------------------
 negative = _p.negative

@@ -107,21 +107,29 @@ class Traced:
 
     # --- numpy interoperability: dispatch to the differentiable version, or refuse ------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        name = f"numpy.{ufunc.__name__}"
+        if kwargs.get("out") is not None:
+            raise TraceError(f"{name}(..., out=...) would write a traced value into a plain "
+                             "array and lose its derivative; drop out= and use the result.")
+        if method != "__call__":
+            raise TraceError(f"{name}.{method} on a traced value is not supported; use the "
+                             "reductions of mleopt.numpy (np.sum, np.max, np.cumsum, ...).")
         prim = _p().UFUNCS.get(ufunc.__name__)
-        if method != "__call__" or prim is None or kwargs.get("out") is not None:
-            raise TraceError(
-                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} was "
-                "called on a traced value and has no derivative rule in mleopt; use the "
-                "functions of mleopt.numpy (import mleopt.numpy as np).")
+        if prim is None:
+            raise TraceError(f"{name} was called on a traced value and has no derivative "
+                             "rule in mleopt; use the functions of mleopt.numpy "
+                             "(import mleopt.numpy as np).")
         kwargs.pop("out", None)
         return prim(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         from .. import numpy as mnp
-        ours = getattr(mnp, func.__name__, None)
+        module = getattr(func, "__module__", "numpy") or "numpy"
+        namespace = {"numpy": mnp, "numpy.linalg": mnp.linalg}.get(module)
+        ours = getattr(namespace, func.__name__, None) if namespace is not None else None
         if ours is None or ours is func or not callable(ours):
             raise TraceError(
-                f"numpy.{func.__name__} was called on a traced value and has no "
+                f"{module}.{func.__name__} was called on a traced value and has no "
                 "differentiable version in mleopt.numpy; rewrite it with supported "
                 "functions (see mleopt.numpy).")
         return ours(*args, **kwargs)
@@ -603,7 +611,7 @@ def _push_tangent(node: Dual):
             ti = prim.jvps[i](args[i]._tangent, ans, *vals, **kwargs)
             t = ti if t is None else t + ti
     batch = args[argnums[0]]._tangent.shape[0]
-    want = (batch,) + np.shape(ans)
+    want = (batch,) + (ans.shape if isinstance(ans, Traced) else np.shape(ans))
     if t.shape != want:
         from .primitives import broadcast_to, reshape
         if t.ndim < len(want):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import primitives as p
-from .core import defjvp, defvjp
+from .core import Traced, defjvp, defvjp
 
 # =======================================================================================
 # helpers
@@ -249,20 +249,56 @@ defjvp(p.sum, lambda t, ans, x, axis=None, keepdims=False:
 
 
 def _prod_factor(ans, x, axis):
-    """d prod(x, axis) / dx: the product of the other elements, exact where x has zeros."""
-    if not np.any(p.stop(x) == 0):
-        return p.true_divide(_kept(ans, shape_of(x), axis, False), x)
-    # with zeros, ans / x is 0/0: multiply the others explicitly (n x n per reduced line)
+    """d prod(x, axis) / dx: the product of the *other* elements along the axis.
+
+    ``ans / x`` is fast and accurate for a first derivative when no product is zero. When x
+    is itself traced (a higher derivative will be taken) it is not: d(ans/x)/dx_i is then
+    computed as others/x_i - others/x_i, which cancels catastrophically for small x_i and is
+    0/0 at zeros. The exact path multiplies the other elements without dividing.
+    """
+    kept = _kept(ans, shape_of(x), axis, False)
+    if not isinstance(x, Traced) and np.all(p.stop(kept) != 0):
+        return p.true_divide(kept, x)
     shape, nd = shape_of(x), ndim_of(x)
     axes = normalize_axes(axis, nd)
     free = tuple(i for i in range(nd) if i not in axes)
     perm = free + axes
     free_shape = tuple(shape[i] for i in free)
     n = int(np.prod([shape[i] for i in axes], dtype=int))
-    lines = p.reshape(p.transpose(x, perm), free_shape + (1, n))
-    others = p.prod(p.where(np.eye(n, dtype=bool), 1.0, lines), axis=-1)
-    others = p.reshape(others, free_shape + tuple(shape[i] for i in axes))
+    lines = p.reshape(p.transpose(x, perm), free_shape + (n,))
+    others = p.reshape(_others_last(lines), free_shape + tuple(shape[i] for i in axes))
     return p.transpose(others, tuple(np.argsort(perm)))
+
+
+def _others_last(x):
+    """others[..., i] = prod_{j != i} x[..., j], by multiplications only (no division).
+
+    The line is padded with ones to n = 2^k and viewed as a binary tree: block products
+    P_l (blocks of 2^l elements) are built by pairwise multiplication, and the others of
+    element i are the product, over the levels l, of the sibling block of i's block.
+    O(n log n) work in O(log n) vectorised steps; exact at zeros and to every order.
+    """
+    shape = shape_of(x)
+    n = shape[-1]
+    lead = shape[:-1]
+    if n <= 1:
+        return np.ones(shape)
+    size = 1 << (n - 1).bit_length()
+    if size > n:
+        x = p.concatenate_args(-1, x, np.ones(lead + (size - n,)))
+    others = None
+    block = x            # P_l: products of blocks of 2^l elements, shape lead + (size >> l,)
+    width = 1            # 2^l
+    while width < size:
+        m = size // width
+        pairs = p.reshape(block, lead + (m // 2, 2))
+        sibling = p.reshape(p.getitem(pairs, (Ellipsis, slice(None, None, -1))), lead + (m,))
+        spread = p.reshape(p.broadcast_to(p.reshape(sibling, lead + (m, 1)),
+                                          lead + (m, width)), lead + (size,))
+        others = spread if others is None else p.multiply(others, spread)
+        block = p.multiply(p.getitem(pairs, (Ellipsis, 0)), p.getitem(pairs, (Ellipsis, 1)))
+        width *= 2
+    return p.getitem(others, (Ellipsis, slice(0, n))) if size > n else others
 
 
 defvjp(p.prod, lambda g, ans, x, axis=None, keepdims=False: p.multiply(
