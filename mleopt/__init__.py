@@ -1,1 +1,62 @@
-"""mleopt: maximum-likelihood estimation with exact derivatives from its own AD engine."""
+"""mleopt: maximum-likelihood estimation with exact derivatives from its own AD engine.
+
+>>> import mleopt
+>>> from mleopt import Logit, add_constant, datasets
+>>> df = datasets.load("anes96")
+>>> res = Logit(df["vote"], add_constant(df[["TVnews", "PID", "age", "educ", "income"]])).fit()
+>>> print(res.summary())                                          # doctest: +SKIP
+
+Public names are loaded on first use, so ``import mleopt`` stays light.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_NAMES = {
+    # models
+    "LikelihoodModel": "mleopt.models.base",
+    "fit_mle": "mleopt.models.base",
+    "OLS": "mleopt.models.linear",
+    "Logit": "mleopt.models.discrete",
+    "Probit": "mleopt.models.discrete",
+    "Poisson": "mleopt.models.count",
+    "NegativeBinomial": "mleopt.models.count",
+    # data
+    "add_constant": "mleopt.data",
+    # results
+    "LikelihoodResults": "mleopt.results",
+    "OLSResults": "mleopt.results",
+    "DiscreteResults": "mleopt.results",
+    "CountResults": "mleopt.results",
+    # errors and warnings
+    "ConvergenceWarning": "mleopt.exceptions",
+    "PerfectSeparationError": "mleopt.exceptions",
+    "PerfectSeparationWarning": "mleopt.exceptions",
+    "CollinearityError": "mleopt.exceptions",
+    "MissingDataError": "mleopt.exceptions",
+    "DataError": "mleopt.exceptions",
+    "StartValueError": "mleopt.exceptions",
+    "HessianWarning": "mleopt.exceptions",
+}
+_MODULES = ("ad", "datasets", "numpy", "special", "stats", "models", "optimize", "data",
+            "results", "exceptions")
+
+__all__ = list(_NAMES) + list(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"mleopt.{name}")
+    else:
+        raise AttributeError(f"module 'mleopt' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

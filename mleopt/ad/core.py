@@ -18,6 +18,7 @@ derivatives of derivatives come for free.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -44,15 +45,16 @@ class Traced:
     # --- read-only array attributes -----------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return np.shape(self._value)
+        value = self._value
+        return value.shape if hasattr(value, "shape") else np.shape(value)
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self._value)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
-        return np.size(self._value)
+        return math.prod(self.shape)
 
     @property
     def dtype(self):

@@ -1,0 +1,378 @@
+"""Model input: endog / exog (numpy arrays, lists, pandas Series or DataFrames) to float arrays.
+
+``prepare_data`` copies the user's data (never modifying it), finds names (DataFrame columns,
+a Series' name; ``y`` and ``const, x1, x2, ...`` for arrays, as statsmodels names them),
+refuses what cannot be used with an error that names the column, and handles non-finite
+values (``missing="raise"`` or ``"drop"``, the latter dropping rows jointly across endog,
+exog and the arrays passed along, such as offset, exposure or cluster groups).
+``check_rank`` finds perfectly collinear columns with a column-scaled rank test.
+``add_constant`` adds a leading ``const`` column, as ``statsmodels.api.add_constant`` does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import CollinearityError, DataError, MissingDataError
+
+__all__ = ["add_constant", "prepare_data", "check_rank", "ModelData"]
+
+_MISSING = ("raise", "drop")
+
+
+# =======================================================================================
+# add_constant
+# =======================================================================================
+
+def add_constant(data: Any, prepend: bool = True, has_constant: str = "skip"):
+    """``data`` with a column of ones named ``const`` (first, or last if ``prepend=False``).
+
+    DataFrame or Series in, DataFrame out; anything else comes back as a 2-D numpy array.
+    ``has_constant``: what to do when ``data`` already has a non-zero constant column:
+    ``"skip"`` (return a copy unchanged), ``"add"`` (add one anyway) or ``"raise"``.
+    The input is never modified.
+    """
+    if has_constant not in ("skip", "add", "raise"):
+        raise ValueError(f"has_constant must be 'skip', 'add' or 'raise', not {has_constant!r}.")
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name if data.name is not None else "x1")
+    if isinstance(data, pd.DataFrame):
+        const_cols = [c for c in data.columns if _is_nonzero_constant(data[c].to_numpy())]
+        if const_cols and has_constant != "add":
+            if has_constant == "raise":
+                raise DataError(f"add_constant: column {const_cols[0]!r} is already a constant; "
+                                "use has_constant='skip' or 'add'.")
+            return data.copy()
+        out = data.copy()
+        out.insert(0 if prepend else out.shape[1], "const", 1.0, allow_duplicates=True)
+        return out
+    x = np.array(data, copy=True)
+    if x.ndim == 1:
+        x = x[:, None]
+    elif x.ndim != 2:
+        raise DataError(f"add_constant needs 1-D or 2-D data, got {x.ndim} dimensions.")
+    consts = [j for j in range(x.shape[1]) if _is_nonzero_constant(x[:, j])]
+    if consts and has_constant != "add":
+        if has_constant == "raise":
+            raise DataError(f"add_constant: column {consts[0]} is already a constant; use "
+                            "has_constant='skip' or 'add'.")
+        return x
+    ones = np.ones((x.shape[0], 1), dtype=np.result_type(x.dtype, np.float64))
+    return np.hstack([ones, x] if prepend else [x, ones])
+
+
+def _is_nonzero_constant(col: np.ndarray) -> bool:
+    if col.dtype.kind not in "biuf" or col.size == 0:
+        return False
+    first = col[0]
+    return bool(first != 0 and np.all(col == first))
+
+
+# =======================================================================================
+# prepare_data
+# =======================================================================================
+
+@dataclass
+class ModelData:
+    """The cleaned inputs of a model (all arrays are the model's own float copies)."""
+
+    endog: np.ndarray
+    exog: np.ndarray | None
+    endog_name: str
+    exog_names: list[str]
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    row_labels: pd.Index | None = None
+    row_mask: np.ndarray | None = None      # rows kept, over the original rows (None: all)
+    nobs_original: int = 0
+    n_dropped: int = 0
+    dropped_by: dict[str, int] = field(default_factory=dict)  # column -> non-finite rows
+
+    @property
+    def nobs(self) -> int:
+        return int(self.endog.shape[0])
+
+    def align(self, values: Any, name: str = "array") -> np.ndarray:
+        """An array given over the original rows (or already over the kept rows), aligned to
+        the kept rows; e.g. cluster groups passed to ``fit`` after ``missing="drop"``."""
+        arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else \
+            np.asarray(values)
+        n = arr.shape[0] if arr.ndim else 0
+        if n == self.nobs:
+            return arr.copy()
+        if self.row_mask is not None and n == self.nobs_original:
+            return arr[self.row_mask]
+        sizes = f"{self.nobs}" if self.row_mask is None else \
+            f"{self.nobs} (used) or {self.nobs_original} (before dropping missing rows)"
+        raise DataError(f"{name} has {n} rows but the model has {sizes}.")
+
+
+def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
+                 extras: dict[str, Any] | None = None,
+                 passthrough: dict[str, Any] | None = None) -> ModelData:
+    """Validate and copy model inputs.
+
+    ``extras`` are numeric per-row arrays (offset, exposure, ...), checked like exog;
+    ``passthrough`` are per-row arrays of any type (cluster groups, ...) that are only kept
+    aligned (missing values in them count as missing rows). ``None`` entries are ignored.
+    """
+    if missing not in _MISSING:
+        raise ValueError(f"missing must be 'raise' or 'drop', not {missing!r}.")
+    y, y_name, y_labels = _endog_array(endog)
+    x, x_names, x_labels = (None, [], None) if exog is None else _exog_array(exog)
+    n = y.shape[0]
+    if n == 0:
+        raise DataError("the data are empty: endog has 0 rows.")
+    if x is not None:
+        if x.shape[0] != n:
+            raise DataError(f"endog {y_name!r} has {n} rows but exog has {x.shape[0]}; they "
+                            "must have one row per observation.")
+        if x.shape[1] == 0:
+            raise DataError("exog has no columns; pass at least one regressor (e.g. "
+                            "add_constant(...) for an intercept-only model).")
+    if y_labels is not None and x_labels is not None and not y_labels.equals(x_labels):
+        raise DataError("endog and exog are pandas objects with different row indexes; align "
+                        "them first (e.g. exog = exog.loc[endog.index]) or pass .to_numpy().")
+    labels = y_labels if y_labels is not None else x_labels
+
+    extra_arrays: dict[str, np.ndarray] = {}
+    for name, values in (extras or {}).items():
+        if values is None:
+            continue
+        arr = _numeric_vector(values, name)
+        if arr.shape[0] != n:
+            raise DataError(f"{name} has {arr.shape[0]} rows but endog has {n}; give one "
+                            f"{name} value per observation.")
+        extra_arrays[name] = arr
+    pass_arrays: dict[str, np.ndarray] = {}
+    for name, values in (passthrough or {}).items():
+        if values is None:
+            continue
+        arr = values.to_numpy(copy=True) if isinstance(values, (pd.Series, pd.Index)) else \
+            np.array(values, copy=True)
+        if arr.ndim != 1 or arr.shape[0] != n:
+            raise DataError(f"{name} must be one value per observation ({n}), got shape "
+                            f"{arr.shape}.")
+        pass_arrays[name] = arr
+
+    # --- non-finite values -----------------------------------------------------------------
+    bad = ~np.isfinite(y)
+    counts = {y_name: int(bad.sum())}
+    with np.errstate(all="ignore"):         # fast path: finite column sums mean finite data
+        x_clean = x is None or bool(np.all(np.isfinite(np.add.reduce(x, axis=0))))
+    if not x_clean:
+        bad_x = ~np.isfinite(x)
+        per_col = bad_x.sum(axis=0)
+        for j in np.flatnonzero(per_col):
+            counts[x_names[j]] = int(per_col[j])
+        bad |= bad_x.any(axis=1)
+    for name, arr in extra_arrays.items():
+        b = ~np.isfinite(arr)
+        counts[name] = int(b.sum())
+        bad |= b
+    for name, arr in pass_arrays.items():
+        b = np.asarray(pd.isna(arr), dtype=bool)
+        counts[name] = int(b.sum())
+        bad |= b
+    counts = {k: v for k, v in counts.items() if v}
+    n_bad = int(bad.sum())
+    mask = None
+    if n_bad:
+        where = ", ".join(f"{k!r} ({v} row{'s' if v > 1 else ''})" for k, v in counts.items())
+        if missing == "raise":
+            raise MissingDataError(
+                f"NaN or inf values in {where}: {n_bad} of {n} rows affected. Clean the data, "
+                "or pass missing='drop' to drop those rows.")
+        if n_bad == n:
+            raise MissingDataError(f"every row has NaN or inf values (in {where}); nothing is "
+                                   "left to fit after missing='drop'.")
+        mask = ~bad
+        y = y[mask]
+        x = None if x is None else x[mask]
+        extra_arrays = {k: v[mask] for k, v in extra_arrays.items()}
+        pass_arrays = {k: v[mask] for k, v in pass_arrays.items()}
+        labels = None if labels is None else labels[mask]
+    extra_arrays.update(pass_arrays)
+    return ModelData(endog=y, exog=x, endog_name=y_name, exog_names=x_names,
+                     extras=extra_arrays, row_labels=labels, row_mask=mask,
+                     nobs_original=n, n_dropped=n_bad, dropped_by=counts if n_bad else {})
+
+
+def _endog_array(endog) -> tuple[np.ndarray, str, pd.Index | None]:
+    if endog is None:
+        raise DataError("endog is None; pass the dependent variable.")
+    labels = None
+    if isinstance(endog, pd.DataFrame):
+        if endog.shape[1] != 1:
+            raise DataError(f"endog must be a single column; the DataFrame has "
+                            f"{endog.shape[1]} columns {list(endog.columns)}.")
+        endog = endog.iloc[:, 0]
+    if isinstance(endog, pd.Series):
+        name = "y" if endog.name is None else str(endog.name)
+        labels = endog.index
+        return _column_to_float(endog, name), name, labels
+    arr = np.asarray(endog)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"endog must be one-dimensional (one value per observation), got "
+                        f"shape {arr.shape}.")
+    return _column_to_float(arr, "y"), "y", labels
+
+
+def _exog_array(exog) -> tuple[np.ndarray, list[str], pd.Index | None]:
+    if isinstance(exog, pd.Series):
+        exog = exog.to_frame(name="x1" if exog.name is None else exog.name)
+    if isinstance(exog, pd.DataFrame):
+        names = [str(c) for c in exog.columns]
+        if len(set(names)) != len(names):
+            dup = sorted({c for c in names if names.count(c) > 1})
+            raise DataError(f"exog has duplicate column names {dup}; rename them.")
+        if all(isinstance(dt, np.dtype) and dt.kind in "biuf" for dt in exog.dtypes):
+            # plain numpy numeric columns: one conversion for the whole frame
+            return (np.array(exog.to_numpy(dtype=np.float64), dtype=np.float64, order="C",
+                             copy=True), names, exog.index)
+        cols = [_column_to_float(exog.iloc[:, j], names[j]) for j in range(exog.shape[1])]
+        x = np.column_stack(cols) if cols else np.empty((exog.shape[0], 0))
+        return np.ascontiguousarray(x, dtype=np.float64), names, exog.index
+    arr = np.asarray(exog)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise DataError(f"exog must be 1-D or 2-D (observations x regressors), got shape "
+                        f"{arr.shape}.")
+    names = _array_names(arr)
+    if arr.dtype.kind in "biuf":
+        return np.array(arr, dtype=np.float64, order="C", copy=True), names, None
+    cols = [_column_to_float(arr[:, j], names[j]) for j in range(arr.shape[1])]
+    x = np.column_stack(cols) if cols else np.empty((arr.shape[0], 0))
+    return np.ascontiguousarray(x, dtype=np.float64), names, None
+
+
+def _array_names(arr: np.ndarray) -> list[str]:
+    """statsmodels' names: ``const`` for the first constant column, ``x1, x2, ...`` for others."""
+    k = arr.shape[1]
+    const = None
+    if arr.dtype.kind in "biuf" and arr.shape[0] > 0:
+        for j in range(k):
+            if _is_nonzero_constant(arr[:, j]):
+                const = j
+                break
+    names = [f"x{i}" for i in range(1, k + (const is None))]
+    if const is not None:
+        names.insert(const, "const")
+    return names
+
+
+def _numeric_vector(values, name: str) -> np.ndarray:
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise DataError(f"{name} must be a single column, got {values.shape[1]}.")
+        values = values.iloc[:, 0]
+    if isinstance(values, pd.Series):
+        return _column_to_float(values, name)
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        raise DataError(f"{name} must have one value per observation, got a single number.")
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"{name} must be one-dimensional, got shape {arr.shape}.")
+    return _column_to_float(arr, name)
+
+
+def _column_to_float(col, name: str) -> np.ndarray:
+    """One column as a new float64 array, or a DataError naming the column and the problem."""
+    if isinstance(col, pd.Series):
+        dtype = col.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            return np.array(col.to_numpy(), dtype=np.float64, copy=True)
+        if isinstance(dtype, pd.CategoricalDtype):
+            raise DataError(f"column {name!r} is categorical; encode it as numbers first "
+                            "(e.g. pandas.get_dummies(..., drop_first=True, dtype=float)).")
+        if pd.api.types.is_datetime64_any_dtype(dtype) or \
+                pd.api.types.is_timedelta64_dtype(dtype):
+            raise DataError(f"column {name!r} holds dates or times; convert it to numbers.")
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            if pd.api.types.is_complex_dtype(dtype):
+                raise DataError(f"column {name!r} is complex; only real numbers are allowed.")
+            return col.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        values = col.to_numpy(dtype=object)
+    else:
+        arr = np.asarray(col)
+        if arr.dtype.kind in "biuf":
+            return np.array(arr, dtype=np.float64, copy=True)
+        if arr.dtype.kind == "c":
+            raise DataError(f"column {name!r} is complex; only real numbers are allowed.")
+        if arr.dtype.kind in "mM":
+            raise DataError(f"column {name!r} holds dates or times; convert it to numbers.")
+        values = arr.astype(object)
+    out = np.empty(len(values), dtype=np.float64)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or v is pd.NaT:
+            out[i] = np.nan
+            continue
+        if isinstance(v, (bool, np.bool_, int, float, np.integer, np.floating)):
+            out[i] = float(v)
+            continue
+        raise DataError(
+            f"column {name!r} holds non-numeric values (e.g. {v!r} in row {i}); convert it "
+            "to numbers (pandas.to_numeric, or pandas.get_dummies for categories) or drop it.")
+    return out
+
+
+# =======================================================================================
+# collinearity
+# =======================================================================================
+
+def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Raise CollinearityError naming the columns if ``x`` does not have full column rank;
+    return the column norms and the Gram matrix ``x'x``.
+
+    Columns are scaled to unit length first, so a bad scale (Longley: condition number ~5e9)
+    is not mistaken for collinearity. A cheap test on the scaled Gram matrix clears the usual
+    case; if it is inconclusive, the singular values of the scaled matrix decide, with the
+    tolerance numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
+    """
+    n, k = x.shape
+    gram = x.T @ x
+    norms = np.sqrt(np.diag(gram))
+    zero = [names[j] for j in range(k) if norms[j] == 0]
+    if zero:
+        raise CollinearityError(f"column{'s' if len(zero) > 1 else ''} {_quote(zero)} "
+                                f"{'are' if len(zero) > 1 else 'is'} all zeros; drop "
+                                f"{'them' if len(zero) > 1 else 'it'}.")
+    if k > n:
+        raise DataError(f"{n} observations but {k} regressors ({_quote(names)}); at least as "
+                        "many observations as parameters are needed.")
+    eig = np.linalg.eigvalsh(gram / np.outer(norms, norms))
+    if eig[0] > 1e-10 * eig[-1]:  # condition number of the scaled x below 1e5: full rank
+        return norms, gram
+    xs = x / norms
+    sv = np.linalg.svd(xs, compute_uv=False)
+    if sv[-1] > sv[0] * max(n, k) * np.finfo(float).eps:
+        return norms, gram
+    # name the dependent columns: walk the columns in the user's order and flag each one that
+    # adds no rank to those kept before it, with the combination that reproduces it.
+    kept: list[int] = []
+    lines = []
+    for j in range(k):
+        trial = kept + [j]
+        s = np.linalg.svd(xs[:, trial], compute_uv=False)
+        if s[-1] > s[0] * max(n, len(trial)) * np.finfo(float).eps:
+            kept.append(j)
+            continue
+        coef, *_ = np.linalg.lstsq(x[:, kept], x[:, j], rcond=None)
+        terms = [(c, names[i]) for c, i in zip(coef, kept)
+                 if abs(c) * norms[i] > 1e-8 * norms[j]]
+        combo = " + ".join(f"{c:.6g}*{nm}" for c, nm in terms) or "0"
+        lines.append(f"{names[j]!r} = {combo}")
+    raise CollinearityError(
+        "exog columns are perfectly collinear, so their coefficients are not identified: "
+        + "; ".join(lines) + ". Drop one of the columns involved in each relation.")
+
+
+def _quote(names: Sequence[str]) -> str:
+    return ", ".join(repr(str(nm)) for nm in names)

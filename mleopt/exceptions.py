@@ -1,0 +1,60 @@
+"""Errors and warnings that mleopt raises on purpose.
+
+Every input problem is a ``ValueError`` subclass (so ``except ValueError`` still works) whose
+message says what is wrong, where (column, parameter, row count) and what to do about it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+
+class DataError(ValueError):
+    """Bad model input: wrong shape, type, length, missing values, ..."""
+
+
+class MissingDataError(DataError):
+    """NaN or inf in the data while ``missing="raise"``."""
+
+
+class CollinearityError(DataError):
+    """The columns of exog are linearly dependent (the parameters are not identified)."""
+
+
+class PerfectSeparationError(DataError):
+    """A binary model's regressors predict the outcome perfectly: the MLE does not exist."""
+
+
+class StartValueError(ValueError):
+    """The log-likelihood is not finite at the start values."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped before the gradient tolerance was met; ``converged`` is False."""
+
+
+class PerfectSeparationWarning(UserWarning):
+    """Perfect separation detected while the model was asked to warn instead of raise."""
+
+
+class HessianWarning(UserWarning):
+    """The Hessian is not negative definite at the reported optimum."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn_user(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside mleopt (the user's line)."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            _PACKAGE_DIR + os.sep):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+__all__ = ["warn_user", "DataError", "MissingDataError", "CollinearityError",
+           "PerfectSeparationError", "StartValueError", "ConvergenceWarning", "PerfectSeparationWarning",
+           "HessianWarning"]

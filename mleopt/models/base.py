@@ -1,0 +1,480 @@
+"""LikelihoodModel: the generic maximum-likelihood model, and fit_mle for a plain function.
+
+A model is its data plus ``loglikeobs(params)``, the vector of per-observation log-likelihoods
+written with mleopt.numpy / mleopt.special / mleopt.stats, in the *natural* parametrization
+(sigma, alpha, ...). Everything else is derived:
+
+* ``loglike(params) = sum_i loglikeobs(params)_i``; ``score``, ``hessian`` and ``score_obs``
+  (the N x K Jacobian of loglikeobs, one batched forward pass) come from mleopt.ad;
+* ``fit`` maximises the log-likelihood over ``theta``, the optimiser's unconstrained
+  parametrization, with ``params = transform(theta)`` (identity unless a subclass says
+  otherwise, e.g. ``sigma = exp(theta_sigma)``), and returns a results object.
+
+What the results layer (mleopt.results) reads from a model: ``param_names, exog_names,
+endog_name, endog, exog, nobs, k_params, k_constant, df_model, df_resid, loglike, score_obs,
+hessian, predict, null_model_llf, data`` (``data.row_labels``, ``data.align(groups)``).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import ad
+from .. import numpy as mnp
+from .. import optimize as _opt
+from ..data import ModelData, check_rank, prepare_data
+from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
+
+__all__ = ["LikelihoodModel", "fit_mle"]
+
+
+class LikelihoodModel:
+    """A model defined by its per-observation log-likelihood ``loglikeobs(params)``.
+
+    Subclass it and define ``loglikeobs``; optionally ``extra_param_names`` (parameters after
+    the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
+    ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
+    Per-row arrays passed as keyword arguments (weights, groups, ...) are kept aligned with
+    the data (dropped with it under ``missing="drop"``) and set as attributes.
+    """
+
+    extra_param_names: Sequence[str] = ()
+    _results_name = "LikelihoodResults"
+    _check_rank = True
+
+    def __init__(self, endog: Any, exog: Any = None, missing: str = "raise",
+                 param_names: Sequence[str] | None = None, **kwargs: Any) -> None:
+        extras, passthrough = self._split_kwargs(endog, kwargs)
+        self.data: ModelData = prepare_data(endog, exog, missing, extras=extras,
+                                            passthrough=passthrough)
+        self._init_from_data(param_names)
+        for name in passthrough:
+            if passthrough[name] is not None:
+                setattr(self, name, self.data.extras[name])
+
+    # --- construction helpers --------------------------------------------------------------
+    _extra_arrays: Sequence[str] = ()   # numeric per-row arguments of a subclass (offset, ...)
+
+    def _split_kwargs(self, endog, kwargs: dict) -> tuple[dict, dict]:
+        """Subclass-declared numeric arrays, and the user's per-row keyword arrays."""
+        extras = {name: kwargs.pop(name, None) for name in self._extra_arrays}
+        n = _length(endog)
+        passthrough = {}
+        for name, value in kwargs.items():
+            if n is not None and _length(value) == n:
+                passthrough[name] = value
+            else:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
+                                f"{name!r} (extra keyword arguments must be per-observation "
+                                f"arrays of length {n}).")
+        return extras, passthrough
+
+    def _init_from_data(self, param_names: Sequence[str] | None) -> None:
+        d = self.data
+        self.endog: np.ndarray = d.endog
+        self.exog: np.ndarray | None = d.exog
+        self.endog_name: str = d.endog_name
+        self.exog_names: list[str] = list(d.exog_names)
+        self.k_exog = 0 if d.exog is None else d.exog.shape[1]
+        self.const_idx = _constant_column(self.exog)     # first non-zero constant column
+        self.k_constant = int(self.const_idx is not None)
+        if param_names is not None:
+            names = [str(p) for p in param_names]
+        elif self.exog is not None or self.extra_param_names:
+            names = self.exog_names + list(self.extra_param_names)
+        else:
+            names = None        # known once start_params are given (fit_mle-style models)
+        self._set_param_names(names)
+        self._col_norms = self._gram = None
+        if self.exog is not None and self._check_rank:
+            self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
+        self._validate()
+
+    def _set_param_names(self, names: list[str] | None) -> None:
+        if names is not None:
+            dup = sorted({p for p in names if names.count(p) > 1})
+            if dup:
+                raise DataError(f"duplicate parameter names {dup}; rename them.")
+            if len(names) < self.k_exog:
+                raise DataError(f"{len(names)} param_names for {self.k_exog} exog columns.")
+            if self.nobs < len(names):
+                raise DataError(f"{self.nobs} observations but {len(names)} parameters "
+                                f"({', '.join(names)}); at least as many observations as "
+                                "parameters are needed.")
+        self._param_names = names
+
+    def _validate(self) -> None:
+        """Model-specific checks of endog (binary, counts, ...); the base accepts anything."""
+
+    # --- sizes and names -----------------------------------------------------------------
+    @property
+    def param_names(self) -> list[str]:
+        if self._param_names is None:
+            raise AttributeError("this model's parameter names are not known yet: pass "
+                                 "param_names=... or fit it with start_params.")
+        return list(self._param_names)
+
+    @property
+    def nobs(self) -> int:
+        return int(self.endog.shape[0])
+
+    @property
+    def k_params(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def k_extra(self) -> int:
+        return self.k_params - self.k_exog
+
+    @property
+    def df_model(self) -> float:
+        """Regressors excluding the constant (statsmodels: rank(exog) - k_constant)."""
+        return float(self.k_exog - self.k_constant)
+
+    @property
+    def df_resid(self) -> float:
+        """``nobs - k_exog`` (extra parameters such as sigma or alpha are not counted, as in
+        statsmodels); ``nobs - k_params`` for a model without exog."""
+        return float(self.nobs - (self.k_exog if self.k_exog else self.k_params))
+
+    # --- the likelihood and its exact derivatives ---------------------------------------------
+    def loglikeobs(self, params):
+        """Per-observation log-likelihoods (length nobs). Subclasses define this."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must define loglikeobs(self, params) returning the vector "
+            "of per-observation log-likelihoods, written with mleopt.numpy.")
+
+    def loglike(self, params):
+        """The log-likelihood: the sum of ``loglikeobs``."""
+        return mnp.sum(self.loglikeobs(params))
+
+    def score(self, params) -> np.ndarray:
+        """The gradient of ``loglike`` (reverse-mode AD)."""
+        return np.asarray(ad.grad(self.loglike)(_as_params(params)), dtype=float)
+
+    def score_obs(self, params) -> np.ndarray:
+        """The N x K per-observation scores: the Jacobian of ``loglikeobs``, forward mode."""
+        return np.asarray(ad.jacobian(self.loglikeobs, mode="fwd")(_as_params(params)),
+                          dtype=float)
+
+    def hessian(self, params) -> np.ndarray:
+        """The K x K Hessian of ``loglike`` (forward-over-reverse AD)."""
+        return np.asarray(ad.hessian(self.loglike)(_as_params(params)), dtype=float)
+
+    # --- parametrization -----------------------------------------------------------------------
+    def transform(self, theta):
+        """Natural parameters from the optimiser's ``theta`` (identity by default)."""
+        return theta
+
+    def untransform(self, params):
+        """The optimiser's ``theta`` from natural parameters (inverse of ``transform``)."""
+        return params
+
+    def _opt_scale(self, start: np.ndarray) -> np.ndarray | None:
+        """Optional per-parameter scale s: the optimiser works on ``z = s * theta``."""
+        return None
+
+    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
+        """Log-likelihood of z = scale * theta with AD gradient and Hessian."""
+        if scale is None:
+            def ll(theta):
+                return self.loglike(self.transform(theta))
+        else:
+            inv = 1.0 / scale
+
+            def ll(z):
+                return self.loglike(self.transform(z * inv))
+        return _opt.Objective(ad.value_and_grad(ll), ad.hessian(ll), self.nobs, value=ll)
+
+    # --- fitting -----------------------------------------------------------------------------
+    def start_params(self) -> np.ndarray:
+        """Default start values: 0 for the exog coefficients, 1 for extra parameters."""
+        if self._param_names is None:
+            raise ValueError(f"{type(self).__name__} has no exog and no param_names, so it "
+                             "cannot guess start values: pass start_params=... to fit().")
+        return np.concatenate([np.zeros(self.k_exog), np.ones(self.k_extra)])
+
+    def fit(self, method: str = "newton", start_params: Any = None, maxiter: int | None = None,
+            gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
+            disp: bool = False, callback: Callable | None = None, **options: Any):
+        """Maximise the log-likelihood and return a results object.
+
+        ``method``: ``"newton"`` (default: Newton's method with the exact AD Hessian and a
+        line search, see mleopt.optimize) or any scipy.optimize.minimize method name.
+        Convergence means ``max |d mean(loglike) / dz| <= gtol`` where z is the optimiser's
+        parametrization (theta; for the built-in models the coefficients are measured per
+        unit of their regressor's root mean square, so the test does not depend on units).
+        ``maxiter`` defaults per method (100 for Newton). ``callback(params)`` is called each
+        iteration; ``disp=True`` prints one line per iteration. ``cov_type`` / ``cov_kwds``
+        choose the covariance (see mleopt.results); other keyword ``options`` go to scipy.
+        """
+        start = self._start_values(start_params)
+        z0, to_params, objective = self._optimizer_space(start)
+        if not np.all(np.isfinite(z0)):
+            self._start_error(start)
+        try:
+            with np.errstate(all="ignore"):
+                f0, g0 = objective.fun_and_grad(z0)     # cached: minimize starts from here
+        except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError) as exc:
+            self._start_error(start, exc)
+        if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
+            self._start_error(start)
+        record = _opt.minimize(objective, z0, method=method, maxiter=maxiter, gtol=gtol,
+                               disp=disp, callback=callback, to_params=to_params, **options)
+        self._after_fit(record)
+        return self._results_class(model=self, params=record.params, opt=record,
+                                   cov_type=cov_type, cov_kwds=cov_kwds)
+
+    def _optimizer_space(self, start: np.ndarray):
+        """``(z0, to_params, objective)``: the optimiser works on ``z = scale * theta`` with
+        ``theta = untransform(params)``; ``to_params(z)`` maps back to natural parameters."""
+        with np.errstate(all="ignore"):
+            theta0 = np.asarray(self.untransform(start), dtype=float)
+        scale = self._opt_scale(start)
+        inv = None if scale is None else 1.0 / scale
+
+        def to_params(z):
+            return np.asarray(self.transform(z if inv is None else z * inv), dtype=float)
+
+        z0 = theta0 if scale is None else theta0 * scale
+        return z0, to_params, self._objective(scale)
+
+    def _start_values(self, start_params) -> np.ndarray:
+        if start_params is None:
+            start = np.asarray(self.start_params(), dtype=float).ravel()
+            if self._param_names is not None and start.size == self.k_params:
+                start = self._refine_start(start)
+        else:
+            if hasattr(start_params, "to_numpy"):
+                start_params = start_params.to_numpy()
+            start = np.array(start_params, dtype=float, copy=True).ravel()
+        if self._param_names is None:
+            self._set_param_names([f"par{i}" for i in range(start.size)])
+        if start.size != self.k_params:
+            raise ValueError(f"start_params has {start.size} values but the model has "
+                             f"{self.k_params} parameters ({', '.join(self.param_names)}).")
+        return start
+
+    def _start_error(self, start: np.ndarray, exc: Exception | None = None) -> None:
+        """Raise StartValueError naming the start values and where the log-likelihood (or
+        its gradient) is not finite."""
+        named = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.param_names, start))
+        advice = ("Pass start_params=... where it is finite (e.g. positive scale parameters, "
+                  "smaller coefficients).")
+        if exc is not None:
+            raise StartValueError(f"the log-likelihood cannot be evaluated at the start values "
+                                  f"({named}): {exc}. {advice}") from exc
+        with np.errstate(all="ignore"):
+            theta = np.asarray(self.untransform(start), dtype=float)
+            if not np.all(np.isfinite(theta)):
+                bad = [n for n, t in zip(self.param_names, theta) if not np.isfinite(t)]
+                raise StartValueError(
+                    f"start values outside the parameter space ({named}): {', '.join(bad)} "
+                    f"cannot be mapped to the optimiser's scale (e.g. a scale parameter <= 0). "
+                    f"{advice}")
+            obs = np.asarray(self.loglikeobs(np.asarray(self.transform(theta), float)),
+                             dtype=float)
+        if obs.ndim != 1 or obs.shape[0] != self.nobs:
+            raise ValueError(f"loglikeobs must return one value per observation (shape "
+                             f"({self.nobs},)), got shape {obs.shape}.")
+        rows = np.flatnonzero(~np.isfinite(obs))
+        where = (f"not finite in {rows.size} of {self.nobs} observations (first: row "
+                 f"{rows[0]})" if rows.size else "finite but its gradient is not")
+        raise StartValueError(f"the log-likelihood is {where} at the start values ({named}). "
+                              f"{advice}")
+
+    def _refine_start(self, start: np.ndarray) -> np.ndarray:
+        """Improve default start values (e.g. by a fit on a subsample); unchanged here."""
+        return start
+
+    def _fit_quick(self, start: np.ndarray, gtol: float = 1e-8,
+                   maxiter: int = 100) -> _opt.OptimizeRecord:
+        """A silent Newton fit from natural ``start`` (start values, null models): no checks,
+        no results object, no warning; ``record.converged`` tells."""
+        z0, to_params, objective = self._optimizer_space(start)
+        with np.errstate(all="ignore"):
+            return _opt.minimize(objective, z0, method="newton", gtol=gtol, maxiter=maxiter,
+                                 to_params=to_params, warn=False)
+
+    def _after_fit(self, record: _opt.OptimizeRecord) -> None:
+        """Model-specific checks of a fit (e.g. perfect separation); none by default."""
+
+    @property
+    def _results_class(self):
+        from .. import results
+        return getattr(results, self._results_name, results.LikelihoodResults)
+
+    # --- predictions --------------------------------------------------------------------------
+    def predict(self, params, exog=None, which: str = "mean", **kwargs):
+        """``which="linear"``: exog @ coefficients; ``"mean"``: E[y | x] (the inverse link of
+        the linear predictor). Differentiable in params and exog (mleopt.numpy)."""
+        if self.k_exog == 0:
+            raise NotImplementedError(f"{type(self).__name__} has no exog, so predict() is "
+                                      "not defined; evaluate your own function of params.")
+        if which not in ("mean", "linear"):
+            raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
+        linear = self._linear_predictor(params, exog, **kwargs)
+        return linear if which == "linear" else self._inverse_link(linear)
+
+    def _linear_predictor(self, params, exog=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for "
+                            f"{type(self).__name__}.predict.")
+        x = self.exog if exog is None else _as_exog(exog, self.k_exog)
+        return mnp.matmul(x, params[: self.k_exog])
+
+    def _inverse_link(self, linear):
+        return linear
+
+    # --- the null model -------------------------------------------------------------------------
+    def null_model_llf(self) -> float | None:
+        """Log-likelihood of the intercept-only model (plus offset/exposure, extra parameters
+        re-estimated), fitted by Newton; None for a model without exog."""
+        if self.k_exog == 0:
+            return None
+        null = self._null_model()
+        record = null._fit_quick(null.start_params(), gtol=1e-10, maxiter=200)
+        if not record.converged:
+            warn_user(f"the intercept-only model did not converge ({record.message}); "
+                      "llnull may be inaccurate.", ConvergenceWarning)
+        return float(record.llf)
+
+    def _null_model(self) -> "LikelihoodModel":
+        """A copy of this model whose exog is a single column of ones."""
+        null = copy.copy(self)
+        null.exog = np.ones((self.nobs, 1))
+        null.exog_names = ["const"]
+        null.k_exog, null.k_constant, null.const_idx = 1, 1, 0
+        null._param_names = ["const"] + list(self.param_names[self.k_exog:])
+        null.data = copy.copy(self.data)
+        null.data.exog, null.data.exog_names = null.exog, null.exog_names
+        null._col_norms = np.array([np.sqrt(self.nobs)])
+        null._gram = None
+        null.__dict__.pop("_hessian_memo", None)
+        null.__dict__.pop("_last_derivatives", None)
+        return null
+
+    def _take(self, rows: np.ndarray) -> "LikelihoodModel":
+        """A copy of this model on a subset of its rows (every per-row array attribute is
+        subset; the user's data are not touched)."""
+        n = self.nobs
+        sub = copy.copy(self)
+        for name, value in self.__dict__.items():
+            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+                setattr(sub, name, value[rows])
+        sub.data = copy.copy(self.data)
+        sub.data.endog, sub.data.exog = sub.endog, sub.exog
+        sub.data.extras = {k: v[rows] for k, v in self.data.extras.items()}
+        sub.data.row_labels = None if self.data.row_labels is None else \
+            self.data.row_labels[rows]
+        sub._col_norms = sub._gram = None
+        sub.__dict__.pop("_hessian_memo", None)
+        sub.__dict__.pop("_last_derivatives", None)
+        return sub
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__}: endog {self.endog_name!r}, nobs={self.nobs}, "
+                f"params {self._param_names}>")
+
+
+# =======================================================================================
+# fit_mle: a plain function, no subclassing
+# =======================================================================================
+
+class _FunctionModel(LikelihoodModel):
+    """The model behind fit_mle: a log-likelihood function and nothing else."""
+
+    def __init__(self, loglikeobs: Callable, nobs: int, param_names: Sequence[str],
+                 transform: Callable | None = None, untransform: Callable | None = None):
+        self._fn = loglikeobs
+        self.data = None
+        self.endog = None
+        self.exog = None
+        self.endog_name = getattr(loglikeobs, "__name__", "loglikeobs")
+        self.exog_names = []
+        self.k_exog = 0
+        self.k_constant = 0
+        self.const_idx = None
+        self._nobs = int(nobs)
+        self._set_param_names(list(param_names))
+        if transform is not None:
+            self.transform = transform
+        if untransform is not None:
+            self.untransform = untransform
+
+    @property
+    def nobs(self) -> int:
+        return self._nobs
+
+    def loglikeobs(self, params):
+        return self._fn(params)
+
+
+def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] | None = None,
+            nobs: int | None = None, transform: Callable | None = None,
+            untransform: Callable | None = None, **fit_kwargs: Any):
+    """Fit a plain function: ``loglikeobs(params)`` returns per-observation log-likelihoods.
+
+    ``start_params`` are natural parameters; ``param_names`` default to ``par0, par1, ...``;
+    ``nobs`` defaults to the length of ``loglikeobs(start_params)``. Optional ``transform``
+    / ``untransform`` (mleopt.numpy) map the optimiser's theta to params and back. Keyword
+    arguments go to ``LikelihoodModel.fit``; returns the same results object.
+    """
+    if hasattr(start_params, "index") and param_names is None:
+        param_names = [str(i) for i in start_params.index]
+    start = np.array(getattr(start_params, "values", start_params), dtype=float,
+                     copy=True).ravel()
+    if param_names is None:
+        param_names = [f"par{i}" for i in range(start.size)]
+    if len(param_names) != start.size:
+        raise ValueError(f"{len(param_names)} param_names for {start.size} start values.")
+    if nobs is None:
+        with np.errstate(all="ignore"):
+            nobs = int(np.size(loglikeobs(start)))
+    model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform)
+    return model.fit(start_params=start, **fit_kwargs)
+
+
+# =======================================================================================
+# helpers
+# =======================================================================================
+
+def _length(x) -> int | None:
+    """len(x) for per-row data (arrays, lists, Series), None for scalars and strings."""
+    if x is None or isinstance(x, (str, bytes)) or np.ndim(x) == 0:
+        return None
+    try:
+        return len(x)
+    except TypeError:
+        return None
+
+
+def _constant_column(x: np.ndarray | None) -> int | None:
+    """Index of the first non-zero constant column of x, or None."""
+    if x is None or x.shape[0] == 0:
+        return None
+    const = (x[0] != 0) & (x.max(axis=0) == x.min(axis=0))
+    idx = np.flatnonzero(const)
+    return int(idx[0]) if idx.size else None
+
+
+def _as_params(params) -> np.ndarray:
+    if hasattr(params, "to_numpy"):
+        params = params.to_numpy()
+    return np.asarray(params, dtype=float)
+
+
+def _as_exog(exog, k: int):
+    """exog for predict: a traced value passes through; data become a float 2-D array."""
+    if isinstance(exog, ad.Tensor) or isinstance(exog, ad.Dual):
+        return exog
+    if hasattr(exog, "to_numpy"):
+        exog = exog.to_numpy(dtype=float)
+    x = np.asarray(exog, dtype=float)
+    if x.ndim == 1:
+        x = x[None, :] if x.shape[0] == k else x[:, None]
+    if x.shape[-1] != k:
+        raise ValueError(f"exog for predict has {x.shape[-1]} columns; the model has {k}.")
+    return x

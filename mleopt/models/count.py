@@ -1,0 +1,135 @@
+"""Count models: Poisson and the negative binomial (NB2).
+
+Both have ``E[y_i] = mu_i = exp(eta_i)``, ``eta_i = x_i'beta + offset_i + log(exposure_i)``.
+
+* Poisson: ``log P(y | mu) = y log mu - mu - log y!``.
+* NegativeBinomial (NB2): ``Var(y) = mu + alpha mu^2``; with ``r = 1 / alpha``,
+  ``log P(y | mu, alpha) = lgamma(y + r) - lgamma(r) - lgamma(y + 1)
+  - r log(1 + alpha mu) + y log(alpha mu / (1 + alpha mu))``. alpha is optimised as
+  log alpha and reported as alpha.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.special as sps
+
+from .. import numpy as mnp
+from .. import special
+from ..exceptions import DataError
+from .index import IndexModel
+
+__all__ = ["Poisson", "NegativeBinomial", "CountModel"]
+
+
+class CountModel(IndexModel):
+    """Counts with a log link; ``offset=`` and ``exposure=`` (logged) as in statsmodels."""
+
+    _results_name = "CountResults"
+    _extra_arrays = ("offset", "exposure")
+
+    def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
+                 **kwargs) -> None:
+        super().__init__(endog, exog, missing=missing, offset=offset, exposure=exposure,
+                         **kwargs)
+        extras = self.data.extras
+        self.offset = extras.get("offset")
+        self.exposure = extras.get("exposure")
+        if self.exposure is not None:
+            bad = ~(self.exposure > 0)
+            if bad.any():
+                raise DataError(f"exposure must be positive; {int(bad.sum())} of {self.nobs} "
+                                f"rows are <= 0 (first: row {int(np.flatnonzero(bad)[0])}).")
+        total = None
+        if self.offset is not None:
+            total = self.offset.copy()
+        if self.exposure is not None:
+            total = np.log(self.exposure) if total is None else total + np.log(self.exposure)
+        self._total_offset = total
+        self._lgamma_y1 = sps.gammaln(self.endog + 1.0)
+
+    def _offset(self) -> np.ndarray | None:
+        return self._total_offset
+
+    def _validate(self) -> None:
+        y = self.endog
+        name, yname = type(self).__name__, self.endog_name
+        neg = y < 0
+        if neg.any():
+            raise DataError(f"{name} needs counts: endog {yname!r} has {int(neg.sum())} "
+                            f"negative values (e.g. {y[neg][0]:g} in row "
+                            f"{int(np.flatnonzero(neg)[0])}).")
+        frac = y != np.floor(y)
+        if frac.any():
+            raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
+                            f"non-integer values (e.g. {y[frac][0]:g} in row "
+                            f"{int(np.flatnonzero(frac)[0])}).")
+
+    def _inverse_link(self, linear):
+        return mnp.exp(linear)
+
+    def predict(self, params, exog=None, which: str = "mean", offset=None, exposure=None):
+        """``"linear"``: x'beta + offset + log(exposure); ``"mean"``: its exp.
+
+        With ``exog=None`` the model's offset/exposure are used unless given; with a new
+        ``exog`` they default to none (0 and 1), as in statsmodels."""
+        if which not in ("mean", "linear"):
+            raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
+        linear = self._linear_predictor(params, exog)
+        if exog is None and offset is None and exposure is None:
+            extra = self._total_offset
+        else:
+            extra = None
+            if offset is not None:
+                extra = np.asarray(offset, dtype=float)
+            if exposure is not None:
+                log_exp = np.log(np.asarray(exposure, dtype=float))
+                extra = log_exp if extra is None else extra + log_exp
+        if extra is not None:
+            linear = linear + extra
+        return linear if which == "linear" else self._inverse_link(linear)
+
+    def _poisson_start(self) -> np.ndarray:
+        """Zeros, with the constant at log(mean y) - mean(offset)."""
+        start = np.zeros(self.k_exog)
+        c = self.const_idx
+        if c is not None:
+            off = 0.0 if self._total_offset is None else float(self._total_offset.mean())
+            start[c] = (np.log(max(self.endog.mean(), 1e-8)) - off) / self.exog[0, c]
+        return start
+
+
+class Poisson(CountModel):
+    """Poisson regression: ``y_i ~ Poisson(exp(x_i'beta + offset_i))``."""
+
+    def loglike_index(self, eta, extra):
+        """``y eta - exp(eta) - log y!``."""
+        return self.endog * eta - mnp.exp(eta) - self._lgamma_y1
+
+    def start_params(self) -> np.ndarray:
+        return self._poisson_start()
+
+
+class NegativeBinomial(CountModel):
+    """Negative binomial (NB2): ``Var(y) = mu + alpha mu^2``; parameters beta and alpha."""
+
+    extra_param_names = ("alpha",)
+
+    def loglike_index(self, eta, extra):
+        """NB2 log-probability with ``mu = exp(eta)``, ``r = 1 / alpha``."""
+        alpha = extra[0]
+        y = self.endog
+        r = 1.0 / alpha
+        log1p_amu = mnp.log1p(alpha * mnp.exp(eta))
+        return (special.gammaln(y + r) - special.gammaln(r) - self._lgamma_y1
+                - r * log1p_amu + y * (mnp.log(alpha) + eta - log1p_amu))
+
+    def start_params(self) -> np.ndarray:
+        """The Poisson estimates, then alpha by the method of moments (at least 0.05):
+        ``alpha = sum(((y - mu)^2 / mu - 1) / mu) / df_resid`` (statsmodels' choice)."""
+        pois = Poisson._like(self)
+        beta = pois._fit_quick(pois._poisson_start(), gtol=1e-6).params
+        mu = np.exp(pois._linear(beta))
+        alpha = np.sum(((self.endog - mu) ** 2 / mu - 1.0) / mu) / max(self.df_resid, 1.0)
+        if not np.isfinite(alpha):
+            alpha = 1.0
+        return np.append(beta, max(float(alpha), 0.05))

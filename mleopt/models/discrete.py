@@ -1,0 +1,205 @@
+"""Binary response models: Logit and Probit.
+
+``P(y_i = 1) = F(x_i'beta)`` with F the logistic (Logit) or standard normal (Probit) cdf;
+with ``q_i = 2 y_i - 1`` the log-likelihood of observation i is ``log F(q_i x_i'beta)``
+(F symmetric), computed stably by ``log_expit`` / ``log_ndtr``.
+
+Perfect separation (the MLE does not exist: some coefficients diverge) is an error by
+default (``separation="warn"`` turns it into a warning). It is detected twice:
+
+* before the fit, per column: a column whose values for y = 0 and y = 1 do not overlap
+  (complete separation) or touch at one value (quasi-complete) separates on its own;
+* after the fit, when anything looks off (not converged, a fitted linear predictor beyond
+  +-10, or a nearly singular Hessian), exactly: a linear program (Konis 2007) looks for a
+  direction b != 0 with ``q_i x_i'b >= 0`` for every i; it exists iff the data are
+  separated, and its non-zero entries name the columns involved.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+import scipy.special as sps
+
+from .. import special
+from ..exceptions import (DataError, PerfectSeparationError, PerfectSeparationWarning,
+                          warn_user)
+from .index import IndexModel
+
+__all__ = ["Logit", "Probit", "BinaryModel"]
+
+
+class BinaryModel(IndexModel):
+    """A 0/1 response with ``P(y = 1) = F(x'beta)``; subclasses give F."""
+
+    _results_name = "DiscreteResults"
+
+    def __init__(self, endog, exog=None, missing: str = "raise", separation: str = "raise",
+                 **kwargs) -> None:
+        if separation not in ("raise", "warn"):
+            raise ValueError(f"separation must be 'raise' or 'warn', not {separation!r}.")
+        self.separation = separation
+        super().__init__(endog, exog, missing=missing, **kwargs)
+        self._q = 2.0 * self.endog - 1.0
+
+    # --- checks -------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        y = self.endog
+        name = type(self).__name__
+        bad = (y != 0) & (y != 1)
+        if bad.any():
+            vals, counts = np.unique(y[bad], return_counts=True)
+            shown = ", ".join(f"{v:g} ({c} row{'s' if c > 1 else ''})"
+                              for v, c in zip(vals[:5], counts[:5]))
+            more = f" and {vals.size - 5} other values" if vals.size > 5 else ""
+            raise DataError(f"{name} needs endog {self.endog_name!r} to be 0 or 1; found "
+                            f"{shown}{more}. Recode it (e.g. (y == level).astype(int)).")
+        n1 = int(y.sum())
+        if n1 in (0, y.size):
+            raise PerfectSeparationError(
+                f"endog {self.endog_name!r} is {int(n1 > 0)} in every row; a {name} model "
+                "needs both outcomes (the intercept's MLE would be infinite).")
+        if self.k_constant:
+            self._check_columns()
+
+    def _check_columns(self) -> None:
+        y1 = self.endog == 1
+        x0, x1 = self.exog[~y1], self.exog[y1]
+        lo0, hi0 = x0.min(axis=0), x0.max(axis=0)
+        lo1, hi1 = x1.min(axis=0), x1.max(axis=0)
+        yname = self.endog_name
+        separated = (hi0 <= lo1) | (hi1 <= lo0)
+        if not separated.any():
+            return
+        for j, name in enumerate(self.exog_names):
+            if not separated[j] or lo0[j] == hi0[j] == lo1[j] == hi1[j]:
+                continue        # not separating, or a constant column
+            if hi0[j] <= lo1[j]:
+                c, up = (hi0[j], 1)
+            elif hi1[j] <= lo0[j]:
+                c, up = (hi1[j], 0)
+            else:
+                continue
+            complete = hi0[j] < lo1[j] if up else hi1[j] < lo0[j]
+            if complete:
+                rule = (f"{yname} = {up} whenever {name} > {c:g} and {yname} = {1 - up} "
+                        f"otherwise")
+                kind = "complete"
+            else:
+                rule = (f"{yname} = {up} whenever {name} > {c:g} and {yname} = {1 - up} "
+                        f"whenever {name} < {c:g}")
+                kind = "quasi-complete"
+            self._separation(
+                f"perfect separation ({kind}): column {name!r} predicts the outcome "
+                f"perfectly ({rule}), so its coefficient's MLE is infinite.", [name])
+
+    def _after_fit(self, record) -> None:
+        beta = record.params[: self.k_exog]
+        eta = self.exog @ beta
+        suspicious = (not record.converged) or float(np.max(np.abs(eta))) > 10.0
+        if not suspicious:      # nearly flat in some direction (scaled columns)?
+            h = self.hessian(record.params)     # kept for the results' standard errors
+            scale = self._opt_scale(record.params)
+            ev = np.linalg.eigvalsh(h / -np.outer(scale, scale))
+            suspicious = not ev[0] > 1e-8 * max(ev[-1], 0.0)
+        if not suspicious:
+            return
+        cols = _separating_columns(self.exog, self._q)
+        if cols is None:
+            return
+        named = [self.exog_names[j] for j in cols if j != self.const_idx]
+        names = ", ".join(repr(c) for c in named) or "the constant"
+        self._separation(
+            f"perfect separation: a combination of the columns {names} predicts the "
+            f"outcome perfectly (or with ties only), so the MLE does not exist and those "
+            f"coefficients diverge (fitted probabilities reach 0 or 1).", named)
+
+    def _separation(self, what: str, columns) -> None:
+        advice = ("Drop or merge the column(s) involved, or use a penalised model. Pass "
+                  "separation='warn' to fit anyway (the estimates will not be meaningful).")
+        if self.separation == "raise":
+            raise PerfectSeparationError(f"{what} {advice}")
+        warn_user(f"{what} The reported estimates are not meaningful.",
+                  PerfectSeparationWarning)
+
+    # --- start values and predictions -----------------------------------------------------------
+    def start_params(self) -> np.ndarray:
+        """The linear probability model mapped to the index scale (one least-squares solve).
+
+        Linearising ``F`` at ``eta0 = F^-1(ybar)``: ``P ~ ybar + f(eta0) (eta - eta0)``, so
+        the LPM fit ``X b`` gives ``eta = eta0 + (X b - ybar) / f(eta0)``. This saves a Newton
+        iteration or two over zeros. Without a constant: zeros. (Large data start from a
+        subsample fit instead, see IndexModel._refine_start.)
+        """
+        start = np.zeros(self.k_params)
+        c = self.const_idx
+        if c is None:
+            return start
+        ybar = float(np.clip(self.endog.mean(), 1e-6, 1 - 1e-6))
+        eta0, dens = self._intercept_start(ybar)
+        start[c] = eta0 / self.exog[0, c]
+        if self.nobs * self.k_params >= self._LARGE:
+            return start
+        gram = self.__dict__.get("_gram")
+        try:                # a start needs no accuracy: the normal equations will do
+            b = np.linalg.solve(gram if gram is not None else self.exog.T @ self.exog,
+                                self.exog.T @ self.endog)
+        except np.linalg.LinAlgError:
+            return start
+        lpm = b / dens
+        lpm[c] += (eta0 - ybar / dens) / self.exog[0, c]
+        return lpm if np.all(np.isfinite(lpm)) else start
+
+    def _intercept_start(self, ybar: float) -> tuple[float, float]:
+        """``F^-1(ybar)`` and the density ``f`` there."""
+        raise NotImplementedError
+
+
+class Logit(BinaryModel):
+    """Logistic regression: ``P(y = 1) = 1 / (1 + exp(-x'beta))``."""
+
+    def loglike_index(self, eta, extra):
+        """``log P(y_i | eta_i) = log expit(q_i eta_i)``, ``q_i = 2 y_i - 1``."""
+        return special.log_expit(self._q * eta)
+
+    def _inverse_link(self, linear):
+        return special.expit(linear)
+
+    def _intercept_start(self, ybar: float) -> tuple[float, float]:
+        return float(sps.logit(ybar)), ybar * (1.0 - ybar)
+
+
+class Probit(BinaryModel):
+    """Probit regression: ``P(y = 1) = Phi(x'beta)``, Phi the standard normal cdf."""
+
+    def loglike_index(self, eta, extra):
+        """``log P(y_i | eta_i) = log Phi(q_i eta_i)``, ``q_i = 2 y_i - 1``."""
+        return special.log_ndtr(self._q * eta)
+
+    def _inverse_link(self, linear):
+        return special.ndtr(linear)
+
+    def _intercept_start(self, ybar: float) -> tuple[float, float]:
+        eta0 = float(sps.ndtri(ybar))
+        return eta0, float(np.exp(-0.5 * eta0 * eta0) / np.sqrt(2.0 * np.pi))
+
+
+# =======================================================================================
+# helpers
+# =======================================================================================
+
+def _separating_columns(x: np.ndarray, q: np.ndarray) -> list[int] | None:
+    """Columns of a direction b != 0 with q_i x_i'b >= 0 for all i (None: no separation).
+
+    The linear program max sum_i q_i x_i'b subject to q_i x_i'b >= 0, -1 <= b <= 1 (on
+    columns scaled to unit root mean square) has optimum 0 iff the data are not separated.
+    """
+    n, k = x.shape
+    scale = np.sqrt(np.einsum("ij,ij->j", x, x) / n)
+    scale[scale == 0] = 1.0
+    a = (x / scale) * q[:, None]
+    res = scipy.optimize.linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(n),
+                                 bounds=[(-1.0, 1.0)] * k, method="highs")
+    if res.status != 0 or -res.fun <= 1e-7 * n:
+        return None
+    b = np.asarray(res.x)
+    return [j for j in range(k) if abs(b[j]) > 1e-6 * np.max(np.abs(b))]
