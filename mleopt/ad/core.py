@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from heapq import heappop, heappush
 from typing import Any, Callable
 
 import numpy as np
 
 _level_counter = itertools.count(1)
+_node_counter = itertools.count()  # creation order of reverse-mode nodes
 EAGER_LEVEL = 0  # the level of tensor(..., requires_grad=True): below every functional trace
 
 
@@ -407,8 +409,8 @@ class Tensor(Traced):
     ``y.backward()`` accumulates into ``x.grad``.
     """
 
-    __slots__ = ("_prim", "_args", "_kwargs", "_parents", "_argnums", "requires_grad",
-                 "grad", "__weakref__")
+    __slots__ = ("_prim", "_args", "_kwargs", "_parents", "_argnums", "_seq",
+                 "requires_grad", "grad", "__weakref__")
 
     def __init__(self, value, level: int = EAGER_LEVEL, requires_grad: bool = True):
         self._value = value
@@ -418,6 +420,7 @@ class Tensor(Traced):
         self._kwargs = None
         self._parents = ()
         self._argnums = ()
+        self._seq = next(_node_counter)
         self.requires_grad = requires_grad
         self.grad = None
 
@@ -432,11 +435,12 @@ class Tensor(Traced):
         out._prim = prim
         out._args = vals
         out._kwargs = kwargs
-        out._parents = tuple(args[i] for i in argnums)
+        out._parents = parents = [args[i] for i in argnums]
         out._argnums = argnums
+        out._seq = next(_node_counter)
         # eager tensors record a result that requires grad only if an input does
         out.requires_grad = level != EAGER_LEVEL or any(
-            parent.requires_grad for parent in out._parents)
+            parent.requires_grad for parent in parents)
         out.grad = None
         return out
 
@@ -481,45 +485,20 @@ class Tensor(Traced):
         return f"tensor({self._value!r}{extra})"
 
 
-def _toposort(end: Tensor) -> list:
-    """Nodes reachable from end, each listed after every node that uses it.
-
-    A node's parents always share its level (the tracer records only the top level), so
-    the walk never leaves the trace it starts in.
-    """
-    users: dict[int, int] = {}
-    stack = [end]
-    while stack:
-        node = stack.pop()
-        for parent in node._parents:
-            pid = id(parent)
-            if pid in users:
-                users[pid] += 1
-            else:
-                users[pid] = 1
-                stack.append(parent)
-    order = []
-    ready = [end]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in node._parents:
-            pid = id(parent)
-            users[pid] -= 1
-            if not users[pid]:
-                ready.append(parent)
-    return order
-
-
 def backward_pass(end: Tensor, g) -> dict:
-    """Propagate cotangent ``g`` from ``end``; returns {leaf: cotangent} for the leaves."""
+    """Propagate cotangent ``g`` from ``end``; returns {leaf: cotangent} for the leaves.
+
+    Nodes are numbered in creation order and a node is always created after its inputs, so
+    visiting the reachable nodes from the highest number down (a heap) is a reverse
+    topological order: every node has its complete cotangent when its turn comes.
+    """
     add = _p().add
-    cot = {id(end): g}
+    cot = {end._seq: g}
+    heap = [(-end._seq, end)]
     leaves = {}
-    for node in _toposort(end):
-        g = cot.pop(id(node), None)
-        if g is None:
-            continue
+    while heap:
+        node = heappop(heap)[1]
+        g = cot.pop(node._seq)
         prim = node._prim
         if prim is None:
             leaves[node] = g
@@ -527,9 +506,13 @@ def backward_pass(end: Tensor, g) -> dict:
         args, kwargs, ans, vjps = node._args, node._kwargs, node._value, prim.vjps
         for argnum, parent in zip(node._argnums, node._parents):
             gp = vjps[argnum](g, ans, *args, **kwargs)
-            pid = id(parent)
-            prev = cot.get(pid)
-            cot[pid] = gp if prev is None else add(prev, gp)
+            seq = parent._seq
+            prev = cot.get(seq)
+            if prev is None:
+                cot[seq] = gp
+                heappush(heap, (-seq, parent))
+            else:
+                cot[seq] = add(prev, gp)
     return leaves
 
 

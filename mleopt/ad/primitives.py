@@ -48,19 +48,21 @@ subtract = _prim(np.subtract)
 multiply = _prim(np.multiply)
 true_divide = _prim(np.true_divide)
 power = _prim(np.power)
+
+
 def _logaddexp(x, y):
     """log(exp(x) + exp(y)) as max(x, y) + log1p(exp(-|x - y|)): exact to rounding and
     about twice as fast as numpy.logaddexp (this is on the hot path of every GLM)."""
+    if np.size(x) < 8192 and np.size(y) < 8192:  # numpy's own loop: less call overhead
+        return np.logaddexp(x, y)
     big = np.maximum(x, y)
     with np.errstate(invalid="ignore"):
         gap = np.subtract(x, y, dtype=np.float64)
-    if not isinstance(gap, np.ndarray) or not isinstance(big, np.ndarray):
-        return big + np.log1p(np.exp(-np.abs(gap))) if np.isfinite(big) else big
     np.abs(gap, out=gap)
     np.negative(gap, out=gap)
     np.exp(gap, out=gap)
     np.log1p(gap, out=gap)
-    if big.size and (big.max() == np.inf or big.min() == -np.inf):
+    if big.max() == np.inf or big.min() == -np.inf:
         # equal infinities give inf - inf = nan above; the answer is that infinity
         gap[np.isinf(big)] = 0.0
     return np.add(big, gap, out=gap)

@@ -21,7 +21,10 @@ from .core import Traced, defjvp, defvjp
 
 
 def shape_of(x) -> tuple:
-    return x.shape if hasattr(x, "shape") else np.shape(x)
+    try:
+        return x.shape
+    except AttributeError:  # Python numbers
+        return np.shape(x)
 
 
 def ndim_of(x) -> int:
@@ -233,6 +236,8 @@ defjvp(p.where,
 
 def _spread(g, shape, axis, keepdims):
     """Broadcast a reduced cotangent back over the reduced axes."""
+    if axis is None:  # g is a single number (kept dims or not): it broadcasts as it is
+        return p.broadcast_to(g, shape)
     if not keepdims:
         g = p.reshape(g, kept_shape(shape, axis))
     return p.broadcast_to(g, shape)
