@@ -50,22 +50,38 @@ true_divide = _prim(np.true_divide)
 power = _prim(np.power)
 
 
+_SMALL = 8192  # below this many elements numpy/scipy's own loops have less call overhead
+
+
+def _log1p_exp_minus_abs(d):
+    """log1p(exp(-|d|)) as a new array, computed in place (no temporaries)."""
+    out = np.abs(d, dtype=np.float64)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    return np.log1p(out, out=out)
+
+
 def _logaddexp(x, y):
-    """log(exp(x) + exp(y)) as max(x, y) + log1p(exp(-|x - y|)): exact to rounding and
-    about twice as fast as numpy.logaddexp (this is on the hot path of every GLM)."""
-    if np.size(x) < 8192 and np.size(y) < 8192:  # numpy's own loop: less call overhead
+    """log(exp(x) + exp(y)) = max(x, y) + log1p(exp(-|x - y|)): exact to rounding and about
+    twice as fast as numpy.logaddexp on large arrays (the hot path of every GLM)."""
+    if np.size(x) < _SMALL and np.size(y) < _SMALL:
         return np.logaddexp(x, y)
     big = np.maximum(x, y)
     with np.errstate(invalid="ignore"):
-        gap = np.subtract(x, y, dtype=np.float64)
-    np.abs(gap, out=gap)
-    np.negative(gap, out=gap)
-    np.exp(gap, out=gap)
-    np.log1p(gap, out=gap)
+        out = _log1p_exp_minus_abs(np.subtract(x, y))
     if big.max() == np.inf or big.min() == -np.inf:
         # equal infinities give inf - inf = nan above; the answer is that infinity
-        gap[np.isinf(big)] = 0.0
-    return np.add(big, gap, out=gap)
+        out[np.isinf(big)] = 0.0
+    return np.add(big, out, out=out)
+
+
+def _log_expit(x):
+    """log(expit(x)) = min(x, 0) - log1p(exp(-|x|)): exact to rounding, about twice as fast
+    as scipy.special.log_expit on large arrays (the Logit log-likelihood)."""
+    if np.size(x) < _SMALL:
+        return sps.log_expit(x)
+    out = _log1p_exp_minus_abs(x)
+    return np.subtract(np.minimum(x, 0.0), out, out=out)
 
 
 logaddexp = _prim(_logaddexp, "logaddexp")
@@ -122,7 +138,7 @@ erfc = _prim(sps.erfc)
 ndtr = _prim(sps.ndtr)
 log_ndtr = _prim(sps.log_ndtr)
 expit = _prim(sps.expit)
-log_expit = _prim(sps.log_expit)
+log_expit = _prim(_log_expit, "log_expit")
 logit = _prim(sps.logit)
 xlogy = _prim(sps.xlogy)
 xlog1py = _prim(sps.xlog1py)

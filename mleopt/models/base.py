@@ -455,9 +455,12 @@ def _constant_column(x: np.ndarray | None) -> int | None:
     """Index of the first non-zero constant column of x, or None."""
     if x is None or x.shape[0] == 0:
         return None
-    const = (x[0] != 0) & (x.max(axis=0) == x.min(axis=0))
-    idx = np.flatnonzero(const)
-    return int(idx[0]) if idx.size else None
+    # screen on the first rows, then confirm the (few) candidates on every row
+    candidates = np.flatnonzero((x[0] != 0) & np.all(x[:64] == x[0], axis=0))
+    for j in candidates:
+        if np.all(x[:, j] == x[0, j]):
+            return int(j)
+    return None
 
 
 def _as_params(params) -> np.ndarray:

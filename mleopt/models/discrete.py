@@ -63,16 +63,26 @@ class BinaryModel(IndexModel):
 
     def _check_columns(self) -> None:
         y1 = self.endog == 1
-        x0, x1 = self.exog[~y1], self.exog[y1]
-        lo0, hi0 = x0.min(axis=0), x0.max(axis=0)
-        lo1, hi1 = x1.min(axis=0), x1.max(axis=0)
+        x = self.exog
+        cols = np.arange(x.shape[1])
+        # Screen on the first rows: where the two outcomes' ranges of a column already overlap
+        # there, they overlap in all the data (ranges only widen), so the column cannot
+        # separate; only the columns left are summarised over every row.
+        for rows in (slice(0, 2048), slice(None)):
+            xs, ys = x[rows][:, cols], y1[rows]
+            if ys.all() or not ys.any():
+                continue
+            lo0, hi0 = xs[~ys].min(axis=0), xs[~ys].max(axis=0)
+            lo1, hi1 = xs[ys].min(axis=0), xs[ys].max(axis=0)
+            keep = (hi0 <= lo1) | (hi1 <= lo0)
+            cols, lo0, hi0, lo1, hi1 = cols[keep], lo0[keep], hi0[keep], lo1[keep], hi1[keep]
+            if not cols.size:
+                return
         yname = self.endog_name
-        separated = (hi0 <= lo1) | (hi1 <= lo0)
-        if not separated.any():
-            return
-        for j, name in enumerate(self.exog_names):
-            if not separated[j] or lo0[j] == hi0[j] == lo1[j] == hi1[j]:
-                continue        # not separating, or a constant column
+        for j, col in enumerate(cols):
+            name = self.exog_names[col]
+            if lo0[j] == hi0[j] == lo1[j] == hi1[j]:
+                continue        # a constant column
             if hi0[j] <= lo1[j]:
                 c, up = (hi0[j], 1)
             elif hi1[j] <= lo0[j]:
