@@ -25,3 +25,21 @@ def test_readme_python_blocks_run(capsys):
         os.chdir(cwd)
     out = capsys.readouterr().out
     assert "7.0" in out and "[7.]" in out  # the seed's two examples
+
+
+def test_readme_setup_fit_command_runs(capsys):
+    """The Set-up section's main job (after `pip install . &&`) runs through the CLI."""
+    from mleopt.cli import main
+
+    command = re.search(r"pip install \. && (mleopt fit [^\n`]*)", README)
+    assert command, "README's Set-up must show `pip install . && mleopt fit ...`"
+    argv = command.group(1).split()[1:]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Logit Regression Results" in out and "PID" in out
+
+
+def test_readme_test_command_is_the_ci_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'pip install -e ".[test]" && pytest' in README
+    assert 'pip install -e ".[test]"' in ci and "pytest" in ci
