@@ -395,8 +395,17 @@ def delta_method(results, func: Callable, names: Sequence[str] | None = None,
         return vec
 
     theta = results._params
-    value, _ = _as_vector(func(ParamView(theta, pnames)))
-    value = np.asarray(value, dtype=float)
+    out = func(ParamView(theta, pnames))
+    if out is None or isinstance(out, (str, bytes)) or (
+            isinstance(out, (list, tuple, dict, pd.Series)) and len(out) == 0):
+        raise TypeError(f"delta_method: func must return a number, a vector, a list or a "
+                        f"dict of numbers computed from the parameters; it returned {out!r}.")
+    value, _ = _as_vector(out)
+    value = np.asarray(value)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"delta_method: func must return numbers; it returned values of "
+                        f"dtype {value.dtype} ({out!r:.80}).")
+    value = value.astype(float)
     jac = np.asarray(jacobian(g, mode="fwd")(theta), dtype=float).reshape(value.size, theta.size)
     if names is None:
         names = traced_names or (["g"] if value.size == 1

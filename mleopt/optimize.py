@@ -358,8 +358,10 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options):
         kwargs["hess"] = obj.hess if c == 1.0 else (lambda x: obj.hess(x) * c)
     kwargs["callback"] = trace.legacy if meth in _LEGACY_CALLBACK else trace.new_style
     with warnings.catch_warnings():
-        # scipy's own "did not converge" warnings are replaced by mleopt's verdict
-        warnings.simplefilter("ignore", scipy.optimize.OptimizeWarning)
+        # scipy's own "did not converge" warnings are replaced by mleopt's verdict; its
+        # "Unknown solver options" (a misspelt option, silently unused) is let through
+        warnings.filterwarnings("ignore", r"(?!Unknown solver options)",
+                                scipy.optimize.OptimizeWarning)
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         res = scipy.optimize.minimize(fun, x0, **kwargs)
     nit = int(getattr(res, "nit", 0) or trace.count)

@@ -247,9 +247,13 @@ class LikelihoodResults:
     def predict(self, exog=None, which: str = "mean", **kwds):
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.
 
-        A DataFrame ``exog`` gives a Series with its index.
+        A DataFrame ``exog`` gives a Series with its index; when it has a column for each
+        of the model's exog names, its columns are matched by name (any order), otherwise
+        by position.
         """
-        x = exog.to_numpy(dtype=float) if isinstance(exog, pd.DataFrame) else exog
+        from .models.base import frame_by_name
+        x = frame_by_name(exog, getattr(self.model, "exog_names", None))
+        x = x.to_numpy(dtype=float) if isinstance(x, pd.DataFrame) else x
         out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
         if isinstance(exog, pd.DataFrame):
             return pd.Series(out, index=exog.index, name=which)
@@ -322,7 +326,10 @@ class OLSResults(LikelihoodResults):
 
     ``scale = SSR / (N - k)`` (statsmodels' scale); ``classical`` standard errors
     ``sqrt(diag(scale (X'X)^-1))`` for the coefficients; sigma keeps its ML (inverse Hessian)
-    variance under ``classical``. ``fvalue`` is the classical ANOVA F test of all slopes.
+    variance under ``classical``. ``fvalue`` is the F test of all slopes: the classical ANOVA
+    F under ``nonrobust`` and ``classical``; under a robust covariance (HC*, cluster, opg),
+    as statsmodels, the Wald statistic with that covariance divided by the number of slopes,
+    on (slopes, G - 1) degrees of freedom for cluster and (slopes, df_resid) otherwise.
     """
 
     _is_ols = True
@@ -386,11 +393,33 @@ class OLSResults(LikelihoodResults):
     def fvalue(self) -> float:
         if self.df_model <= 0:
             return np.nan
+        if self._robust_f:
+            return self._slope_wald_f()[0]
         return (self.ess / self.df_model) / (self.ssr / self.df_resid)
 
     @property
     def f_pvalue(self) -> float:
+        if self.df_model > 0 and self._robust_f:
+            return self._slope_wald_f()[1]
         return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+
+    @property
+    def _robust_f(self) -> bool:
+        return self.cov_type not in ("nonrobust", "classical")
+
+    def _slope_wald_f(self) -> tuple[float, float]:
+        """(F, p): Wald test that every slope is 0 with the current covariance, W / q on
+        (q, G - 1) for cluster, (q, df_resid) otherwise (statsmodels' robust fvalue)."""
+        slopes = [i for i in self._coef_index if i != self.model.const_idx]
+        r = np.eye(self.k_params)[slopes]
+        v = _inf._jvj(r, self._cov)
+        if not np.isfinite(v).all():
+            return np.nan, np.nan
+        diff = r @ self._params
+        f = float(diff @ np.linalg.solve(v, diff)) / len(slopes)
+        g = _cov.n_groups(self._spec)
+        df_denom = float(g - 1) if g is not None else float(self.df_resid)
+        return f, float(stats.f.sf(f, len(slopes), df_denom))
 
     def _summary_header_extra(self) -> list[tuple[str, str]]:
         from .summary import fmt_stat

@@ -205,6 +205,18 @@ def test_grad_of_non_scalar_output(shape):
         hvp(f)(X, X)
 
 
+@pytest.mark.parametrize("out, what", [(None, "None"), ("s", "a str"), ((1.0, 2.0), "a tuple")])
+def test_grad_of_function_returning_no_number(out, what):
+    # a forgotten return used to give a gradient of zeros, silently
+    def f(x):
+        np.sum(x ** 2)
+        return out if out != (1.0, 2.0) else (np.sum(x), 2.0)
+
+    for fun in (grad(f), value_and_grad(f), hessian(f)):
+        with pytest.raises(TypeError, match=f"returned {what}"):
+            fun(X)
+
+
 def test_backward_on_non_scalar_without_gradient():
     x = tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

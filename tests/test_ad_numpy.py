@@ -140,6 +140,20 @@ def test_binary(name, shapes):
         run(f, [(shapes[0], kx), (shapes[1], ky)], seed)
 
 
+def test_logaddexp_and_log_expit_large_array_path_match_numpy():
+    # above 8192 elements both use their own in-place formula instead of numpy/scipy's;
+    # equal infinities must still give that infinity when a NaN sits elsewhere
+    import scipy.special as sps
+    from mleopt import special
+    rng = onp.random.default_rng(3)
+    x = rng.uniform(-800.0, 800.0, 10_000)
+    y = rng.uniform(-5.0, 5.0, 10_000)
+    x[:4], y[:4] = [onp.inf, -onp.inf, onp.nan, 1.0], [onp.inf, -onp.inf, 1.0, -onp.inf]
+    with onp.errstate(invalid="ignore"):
+        onp.testing.assert_allclose(np.logaddexp(x, y), onp.logaddexp(x, y), rtol=1e-15)
+    onp.testing.assert_allclose(special.log_expit(x), sps.log_expit(x), rtol=1e-15)
+
+
 def _separated(shapes, seed, gap=0.1):
     """Two arrays whose broadcast elementwise differences are all at least ``gap``."""
     rng = onp.random.default_rng(seed)

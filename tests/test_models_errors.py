@@ -162,6 +162,23 @@ def test_counts_must_be_nonnegative_integers(model):
         model(np.arange(50.0), x, exposure=np.r_[0.0, np.ones(49)])
 
 
+@pytest.mark.parametrize("model", [OLS, Logit, Probit, Poisson, NegativeBinomial])
+def test_builtin_models_need_exog(model):
+    # OLS(y) used to fail with "'NoneType' object has no attribute 'T'", Logit(y) with a
+    # misleading "parameter names are not known yet"
+    y, _ = small()
+    with pytest.raises(DataError, match=f"{model.__name__} needs exog"):
+        model(y)
+
+
+@pytest.mark.parametrize("model", [Poisson, NegativeBinomial])
+def test_all_zero_counts_with_a_constant_are_refused(model):
+    # used to "converge" to const = log(1e-8) with huge standard errors and no warning
+    _, x = small()
+    with pytest.raises(DataError, match="'y' is 0 in every row"):
+        model(np.zeros(50), x)
+
+
 # =======================================================================================
 # perfect separation
 # =======================================================================================

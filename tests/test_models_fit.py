@@ -212,6 +212,29 @@ def test_user_model_with_transform_equals_ols():
     close(mine.llf, ols.llf, 1e-12)
 
 
+class ColumnwiseNormal(LikelihoodModel):
+    """Uses exog's columns by position, so it cannot run on the intercept-only model."""
+
+    extra_param_names = ["sigma"]
+
+    def loglikeobs(self, params):
+        mean = params[0] * self.exog[:, 0] + params[1] * self.exog[:, 1]
+        return -mnp.log(params[2]) - 0.5 * ((self.endog - mean) / params[2]) ** 2
+
+
+def test_user_model_whose_null_model_cannot_run_still_reports():
+    # summary() used to crash with an IndexError from the intercept-only model behind llnull
+    df = load("engel")
+    res = ColumnwiseNormal(df["foodexp"], add_constant(df["income"])).fit(
+        start_params=[0.0, 0.0, 100.0])
+    assert res.converged
+    with pytest.warns(UserWarning, match="llnull is not available.*IndexError"):
+        assert np.isnan(res.llnull)
+    assert np.isnan(res.prsquared)
+    text = res.summary().as_text()
+    assert "LL-Null" not in text and "Log-Likelihood:" in text
+
+
 def test_fit_mle_plain_function(anes):
     y = anes[0].to_numpy(float)
     x = anes[1].to_numpy(float)
@@ -231,6 +254,34 @@ def test_fit_mle_plain_function(anes):
     close(res.params, [z.mean(), z.std()], 1e-8)
     assert list(res.params.index) == ["mu", "sigma"]
 
+
+
+def test_fit_mle_start_params_as_list_tuple_or_series():
+    # a list has an .index method: it used to be read as a Series index (TypeError)
+    z = np.random.default_rng(1).normal(3.0, 1.0, size=200)
+
+    def obs(p):
+        return -0.5 * (z - p[0]) ** 2
+
+    for start in ([0.0], (0.0,), np.zeros(1)):
+        res = fit_mle(obs, start)
+        assert list(res.params.index) == ["par0"]
+        close(res.params, [z.mean()], 1e-10)
+    res = fit_mle(obs, pd.Series([0.0], index=["mu"]))
+    assert list(res.params.index) == ["mu"]
+    close(res.params, [z.mean()], 1e-10)
+
+
+def test_fit_mle_refuses_a_summed_loglikelihood():
+    # a total log-likelihood used to be fitted as nobs = 1 (df_resid 0, wrong BIC), or with
+    # nobs=... given, to crash in the robust covariances with a raw matmul error
+    z = np.random.default_rng(1).normal(3.0, 1.0, size=200)
+    total = lambda p: mnp.sum(-0.5 * (z - p[0]) ** 2)    # noqa: E731
+    for kwds in ({}, {"nobs": 200}):
+        with pytest.raises(ValueError, match=r"one log-likelihood per observation.*shape \(\)"):
+            fit_mle(total, [0.0], **kwds)
+    with pytest.raises(ValueError, match="length nobs = 100"):
+        fit_mle(lambda p: -0.5 * (z - p[0]) ** 2, [0.0], nobs=100)
 
 # =======================================================================================
 # the optimiser
@@ -253,6 +304,13 @@ def test_every_method_on_anes96_logit(anes, method):
     if method not in _DERIVATIVE_FREE:             # every gradient method converges
         assert res.converged
         close(res.params, ref.ANES96_LOGIT["params"], 1e-5)
+
+
+def test_misspelt_scipy_option_is_not_swallowed(anes):
+    # scipy ignores an unknown option with an OptimizeWarning, which mleopt used to silence
+    from scipy.optimize import OptimizeWarning
+    with pytest.warns(OptimizeWarning, match="Unknown solver options: gtoll"):
+        Logit(*anes).fit(method="bfgs", gtoll=1e-3)
 
 
 @pytest.mark.parametrize("method", ["cobyla", "cobyqa"])
@@ -417,6 +475,20 @@ def test_predict(anes):
     close(model.predict(p, exog=anes[1].iloc[:5]), 1 / (1 + np.exp(-lin[:5])), 1e-12)
     with pytest.raises(ValueError, match="which"):
         model.predict(p, which="bogus")
+
+
+def test_predict_matches_dataframe_columns_by_name(anes):
+    # a DataFrame with the model's columns in another order (or extra ones) used to be
+    # read by position: silently wrong predictions
+    res = Logit(*anes).fit()
+    x = anes[1].iloc[:5]
+    expected = res.predict(x)
+    shuffled = x[x.columns[::-1]].assign(extra=7.0)
+    close(res.predict(shuffled), expected, 1e-14)
+    close(res.model.predict(res.params.to_numpy(), exog=shuffled), expected, 1e-14)
+    close(res.predict(x.to_numpy()), expected, 1e-14)      # arrays: by position
+    renamed = x.set_axis([f"c{i}" for i in range(6)], axis=1)  # other names: by position
+    close(res.predict(renamed), expected, 1e-14)
 
 
 def test_public_names():

@@ -158,6 +158,13 @@ def test_delta_method_predictions(logit):
     assert np.all(dm.sd > 0) and np.all(dm.sd < 0.1)
 
 
+@pytest.mark.parametrize("bad", [None, "PID", [], {}])
+def test_delta_method_rejects_non_numeric_output(logit, bad):
+    # None used to give a table with coef NaN and std err 0.0; "PID" a numpy parse error
+    with pytest.raises(TypeError, match="func must return"):
+        logit.delta_method(lambda p: bad)
+
+
 # =======================================================================================
 # LR test
 # =======================================================================================

@@ -235,6 +235,27 @@ def test_grunfeld_cluster(grunfeld, grunfeld_ols):
     close(res_t.conf_int().iloc[:-1], r["conf_int_cluster_t"], 1e-8)
 
 
+# statsmodels 0.15.0: sm.OLS(invest, [const, value, capital]).fit(cov_type=...) .fvalue and
+# .f_pvalue: with a robust covariance, the Wald F of the slopes with that covariance,
+# F(2, G - 1) for cluster and F(2, N - K) for HC. (Before, the non-robust ANOVA F 487.28
+# was reported whatever the covariance.)
+GRUNFELD_ROBUST_F = {"cluster": (47.9502337365571, 7.507764025627451e-06),
+                     "HC0": (185.24034534160083, 1.1751028275043173e-47),
+                     "HC3": (153.91965293205405, 2.4155825479485957e-42)}
+
+
+@pytest.mark.parametrize("cov_type", sorted(GRUNFELD_ROBUST_F))
+def test_grunfeld_fvalue_uses_the_robust_covariance(grunfeld, grunfeld_ols, cov_type):
+    firm = grunfeld[1]
+    kwds = {"groups": firm} if cov_type == "cluster" else {}
+    res = grunfeld_ols.get_robustcov_results(cov_type, **kwds)
+    fvalue, f_pvalue = GRUNFELD_ROBUST_F[cov_type]
+    close(res.fvalue, fvalue, 1e-8)
+    close(res.f_pvalue, f_pvalue, 1e-6)
+    assert f"{fvalue:.4f}" in res.summary().as_text()
+    close(grunfeld_ols.fvalue, ref.GRUNFELD_OLS["fvalue"], 1e-8)   # classical: ANOVA F
+
+
 @pytest.mark.parametrize("name", ["ENGEL_OLS", "STATECRIME_OLS"])
 def test_small_ols_classical(name):
     r = getattr(ref, name)

@@ -95,6 +95,18 @@ def test_binary_derivatives(name, kinds, shapes):
     check_grads(getattr(S, name), x, y, order=2)
 
 
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_xlogy_mixed_second_derivative_at_x_zero(name):
+    # d2/dx dy (x log y) = 1/y also where x == 0 (e.g. gamma/weibull logpdf at shape 1);
+    # it used to be 1 there, giving an asymmetric, wrong Hessian
+    x = onp.array([0.0, 1.5, 0.0])
+    y = onp.array([2.0, 3.0, 0.5])
+    check_grads(getattr(S, name), x, y, order=2)
+    h = hessian(lambda v: getattr(S, name)(v[0], v[1]))(onp.array([0.0, 2.0]))
+    expected = 1.0 / (2.0 if name == "xlogy" else 3.0)
+    onp.testing.assert_allclose(h, [[0.0, expected], [expected, 0.0]], rtol=1e-14)
+
+
 def test_logsumexp_derivatives():
     a = rand((3, 4), "real", 9)
     b = rand((3, 1), "positive", 10)

@@ -80,6 +80,13 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
 
     def value_and_grad_fun(*args, **kwargs):
         leaves, value, node = _reverse(fun, args, kwargs, argnums)
+        if value is None or isinstance(value, (str, bytes, tuple, list, dict)):
+            # (None: a forgotten return; its "gradient" would silently be zero)
+            raise TypeError(
+                f"grad needs a function that returns a single number, but "
+                f"{getattr(fun, '__name__', 'the function')} returned "
+                f"{'None' if value is None else 'a ' + type(value).__name__}; return the "
+                "number itself (compute any auxiliary outputs separately).")
         out_shape = _shape(value)
         if math.prod(out_shape) != 1:
             raise TraceError(

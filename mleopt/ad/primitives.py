@@ -69,9 +69,10 @@ def _logaddexp(x, y):
     big = np.maximum(x, y)
     with np.errstate(invalid="ignore"):
         out = _log1p_exp_minus_abs(np.subtract(x, y))
-    if big.max() == np.inf or big.min() == -np.inf:
+    infinite = np.isinf(big)    # (not big.max() == inf: a NaN elsewhere would hide it)
+    if infinite.any():
         # equal infinities give inf - inf = nan above; the answer is that infinity
-        out[np.isinf(big)] = 0.0
+        out[infinite] = 0.0
     return np.add(big, out, out=out)
 
 

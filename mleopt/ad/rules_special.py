@@ -39,8 +39,11 @@ stdtr = Primitive(sps.stdtr, "stdtr")
 
 
 def _safe_nonzero(x, y):
-    """``y`` with 1 where ``x == 0`` (so that x / y is 0 there, with finite derivatives)."""
-    return p.where(np.asarray(p.stop(x)) == 0, 1.0, y)
+    """``y`` with 1 where ``x == 0`` and ``y == 0`` (so that x / y is 0 there, with finite
+    derivatives). Only the 0/0 points are replaced: where ``x == 0`` but ``y != 0``,
+    ``x / y`` must keep its derivative ``1 / y`` in x (the mixed second derivative of
+    ``x log y``, e.g. of gamma.logpdf in its shape at a == 1)."""
+    return p.where((np.asarray(p.stop(x)) == 0) & (np.asarray(p.stop(y)) == 0), 1.0, y)
 
 
 # =======================================================================================

@@ -20,6 +20,7 @@ import copy
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .. import ad
 from .. import numpy as mnp
@@ -322,7 +323,7 @@ class LikelihoodModel:
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for "
                             f"{type(self).__name__}.predict.")
-        x = self.exog if exog is None else _as_exog(exog, self.k_exog)
+        x = self.exog if exog is None else _as_exog(exog, self.k_exog, self.exog_names)
         return mnp.matmul(x, params[: self.k_exog])
 
     def _inverse_link(self, linear):
@@ -331,11 +332,22 @@ class LikelihoodModel:
     # --- the null model -------------------------------------------------------------------------
     def null_model_llf(self) -> float | None:
         """Log-likelihood of the intercept-only model (plus offset/exposure, extra parameters
-        re-estimated), fitted by Newton; None for a model without exog."""
+        re-estimated), fitted by Newton; None for a model without exog, or (with a warning)
+        when ``loglikeobs`` cannot run on a single column of ones."""
         if self.k_exog == 0:
             return None
         null = self._null_model()
-        record = null._fit_quick(null.start_params(), gtol=1e-10, maxiter=200)
+        try:
+            record = null._fit_quick(null.start_params(), gtol=1e-10, maxiter=200)
+        except (IndexError, ValueError, TypeError, ArithmeticError,
+                np.linalg.LinAlgError) as exc:
+            # a user's loglikeobs may use exog's columns by position: it cannot run on the
+            # single column of ones of the intercept-only model
+            warn_user(f"llnull is not available: {type(self).__name__}.loglikeobs failed on "
+                      f"the intercept-only model (exog replaced by one column of ones): "
+                      f"{type(exc).__name__}: {exc}. llnull, llr and prsquared are NaN; "
+                      "override null_model_llf() to define them.", UserWarning)
+            return None
         if not record.converged:
             warn_user(f"the intercept-only model did not converge ({record.message}); "
                       "llnull may be inaccurate.", ConvergenceWarning)
@@ -422,17 +434,30 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
     / ``untransform`` (mleopt.numpy) map the optimiser's theta to params and back. Keyword
     arguments go to ``LikelihoodModel.fit``; returns the same results object.
     """
-    if hasattr(start_params, "index") and param_names is None:
-        param_names = [str(i) for i in start_params.index]
-    start = np.array(getattr(start_params, "values", start_params), dtype=float,
-                     copy=True).ravel()
+    if isinstance(start_params, pd.Series):     # (a list also has an .index method)
+        if param_names is None:
+            param_names = [str(i) for i in start_params.index]
+        start_params = start_params.to_numpy()
+    start = np.array(start_params, dtype=float, copy=True).ravel()
     if param_names is None:
         param_names = [f"par{i}" for i in range(start.size)]
     if len(param_names) != start.size:
         raise ValueError(f"{len(param_names)} param_names for {start.size} start values.")
-    if nobs is None:
+    try:
         with np.errstate(all="ignore"):
-            nobs = int(np.size(loglikeobs(start)))
+            shape = np.shape(loglikeobs(start))
+    except Exception:
+        if nobs is None:
+            raise
+        shape = None            # fit() reports what is wrong at the start values
+    if shape is not None and (len(shape) != 1 or (nobs is not None and shape[0] != nobs)):
+        # a summed log-likelihood would pass as nobs = 1 (wrong BIC, df_resid, robust SEs)
+        want = "a 1-D vector" + (f" of length nobs = {nobs}" if nobs is not None else "")
+        raise ValueError(f"loglikeobs must return one log-likelihood per observation "
+                         f"({want}); at the start values it returned shape {shape}. If it "
+                         "returns the total, return the per-observation terms (no sum).")
+    if nobs is None:
+        nobs = int(shape[0])
     model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform)
     return model.fit(start_params=start, **fit_kwargs)
 
@@ -469,10 +494,15 @@ def _as_params(params) -> np.ndarray:
     return np.asarray(params, dtype=float)
 
 
-def _as_exog(exog, k: int):
-    """exog for predict: a traced value passes through; data become a float 2-D array."""
+def _as_exog(exog, k: int, names: Sequence[str] | None = None):
+    """exog for predict: a traced value passes through; data become a float 2-D array.
+
+    A DataFrame holding every one of the model's exog ``names`` is read by name (in the
+    model's order), so reordered or extra columns cannot silently misalign the
+    coefficients; other DataFrames are read by position."""
     if isinstance(exog, ad.Tensor) or isinstance(exog, ad.Dual):
         return exog
+    exog = frame_by_name(exog, names)
     if hasattr(exog, "to_numpy"):
         exog = exog.to_numpy(dtype=float)
     x = np.asarray(exog, dtype=float)
@@ -481,3 +511,13 @@ def _as_exog(exog, k: int):
     if x.shape[-1] != k:
         raise ValueError(f"exog for predict has {x.shape[-1]} columns; the model has {k}.")
     return x
+
+
+def frame_by_name(exog, names: Sequence[str] | None):
+    """A DataFrame that holds every one of ``names`` (the model's exog names), with just
+    those columns in that order; anything else unchanged (read by position)."""
+    if isinstance(exog, pd.DataFrame) and names:
+        by_name = {str(c): c for c in exog.columns}
+        if len(by_name) == exog.shape[1] and all(str(n) in by_name for n in names):
+            return exog[[by_name[str(n)] for n in names]]
+    return exog

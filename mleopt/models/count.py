@@ -63,6 +63,10 @@ class CountModel(IndexModel):
             raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
                             f"non-integer values (e.g. {y[frac][0]:g} in row "
                             f"{int(np.flatnonzero(frac)[0])}).")
+        if self.k_constant and not y.any():
+            raise DataError(f"{name}: endog {yname!r} is 0 in every row, so the intercept's "
+                            "MLE is minus infinity (a fit would stop at an arbitrary large "
+                            "negative value and report it as converged).")
 
     def _inverse_link(self, linear):
         return mnp.exp(linear)

@@ -36,6 +36,7 @@ import numpy as np
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
+from ..exceptions import DataError
 from .base import LikelihoodModel
 
 __all__ = ["IndexModel"]
@@ -43,6 +44,12 @@ __all__ = ["IndexModel"]
 
 class IndexModel(LikelihoodModel):
     """A model with ``loglikeobs = loglike_index(X beta + offset, extra)`` (elementwise)."""
+
+    def __init__(self, endog, exog=None, missing: str = "raise", **kwargs) -> None:
+        if exog is None:
+            raise DataError(f"{type(self).__name__} needs exog (the regressors); for an "
+                            "intercept-only model pass a column of ones, np.ones(nobs).")
+        super().__init__(endog, exog, missing=missing, **kwargs)
 
     def loglike_index(self, eta, extra: Sequence):
         """Per-observation log-likelihood from the linear predictor ``eta`` (length N) and the
