@@ -61,6 +61,10 @@ _TIGHT = {"nelder-mead": {"xatol": 1e-10, "fatol": 1e-15},
           "trust-constr": {"xtol": 1e-14}}
 
 
+# options of method="newton": those of the scipy trust-exact fallback it may hand over to
+_NEWTON_OPTIONS = {"initial_trust_radius", "max_trust_radius", "eta"}
+
+
 class Objective:
     """Mean negative log-likelihood with exact derivatives, cached at the last point.
 
@@ -172,6 +176,15 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     """
     start = time.perf_counter()
     meth = _method_name(method)
+    if not (np.isscalar(gtol) and float(gtol) > 0):
+        raise ValueError(f"gtol must be a positive number, not {gtol!r}.")
+    if maxiter is not None and not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
+        raise ValueError(f"maxiter must be a positive integer, not {maxiter!r}.")
+    unknown = sorted(set(options) - _NEWTON_OPTIONS) if meth == "newton" else []
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)} for method='newton'; it "
+                        f"accepts {', '.join(sorted(_NEWTON_OPTIONS))} (passed to the "
+                        "trust-exact fallback), or choose a scipy method by name.")
     to_params = to_params or (lambda t: np.asarray(t, dtype=float))
     x0 = np.array(theta0, dtype=float, copy=True).ravel()
     f0, g0 = objective.fun_and_grad(x0)

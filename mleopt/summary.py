@@ -150,6 +150,11 @@ class Report:
 
 def _notes(results) -> list[str]:
     notes = [f"Notes: {results._spec.description}"]
+    data = getattr(results.model, "data", None)
+    if data is not None and getattr(data, "n_dropped", 0):
+        where = ", ".join(f"{k} ({v})" for k, v in data.dropped_by.items())
+        notes.append(f"{data.n_dropped} of {data.nobs_original} rows with NaN or inf were "
+                     f"dropped (missing='drop'): {where}.")
     if results.use_t:
         notes.append(f"Inference uses the t distribution with {results.df_t:g} df.")
     if results.converged is False:

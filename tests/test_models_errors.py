@@ -263,3 +263,14 @@ def test_unknown_keyword_argument(anes):
 def test_loglikeobs_must_be_defined():
     with pytest.raises(NotImplementedError, match="must define loglikeobs"):
         LikelihoodModel(np.ones(5), np.ones((5, 1))).fit()
+
+
+def test_bad_fit_settings_are_refused(anes):
+    y, X = anes
+    model = Logit(y, X)
+    with pytest.raises(ValueError, match="gtol must be a positive number"):
+        model.fit(gtol=0)
+    with pytest.raises(ValueError, match="maxiter must be a positive integer"):
+        model.fit(maxiter=0)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) gtoll for method='newton'"):
+        model.fit(gtoll=1e-9)

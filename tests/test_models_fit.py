@@ -414,6 +414,9 @@ def test_missing_drop(anes):
     res = model.fit()
     direct = Logit(y[keep], x[keep]).fit()
     close(res.params, direct.params, 1e-10)
+    text = " ".join(res.summary().as_text().split())
+    assert "5 of 944 rows with NaN or inf were dropped (missing='drop'): vote (2)" in text
+    assert "PID (3)" in text and "TVnews (1)" in text
     assert list(model.data.row_labels) == list(np.flatnonzero(keep))
     # per-row arrays passed along are dropped with the rows
     groups = np.arange(944)
