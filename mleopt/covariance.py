@@ -74,6 +74,9 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
     if name in OLS_ONLY and not is_ols:
         raise ValueError(f"cov_type={name!r} is defined for OLS only (it needs the leverage "
                          "or the residual variance of a linear model); use 'HC0' or 'HC1'.")
+    if cov_kwds is not None and not isinstance(cov_kwds, dict):
+        raise TypeError(f"cov_kwds must be a dict such as {{'groups': labels}}, not "
+                        f"{type(cov_kwds).__name__}.")
     kwds = dict(cov_kwds or {})
     if "use_t" in kwds:
         use_t = kwds.pop("use_t") if use_t is None else use_t
@@ -90,7 +93,10 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
                              "labels; every observation needs a group.")
         kwds["groups"] = groups
         kwds.setdefault("use_correction", True)
-    unknown = set(kwds) - {"groups", "use_correction"}
+    unknown = set(kwds) - ({"groups", "use_correction"} if name == "cluster" else set())
+    if unknown & {"groups", "use_correction"}:
+        raise ValueError(f"cov_kwds {sorted(unknown)} apply to cov_type='cluster' only; with "
+                         f"cov_type={name!r} they would be ignored.")
     if unknown:
         raise ValueError(f"unknown cov_kwds {sorted(unknown)} for cov_type={name!r}.")
     if use_t is None:

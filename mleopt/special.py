@@ -18,6 +18,7 @@ from typing import Any
 import numpy as _np
 
 from .ad import primitives as _p
+from .ad.rules import normalize_axes
 from .ad import rules_special as _rs
 from .ad.core import Traced as _Traced
 from .ad.core import TraceError
@@ -69,12 +70,6 @@ def softplus(x: ArrayLike):
     return _p.logaddexp(0.0, x)
 
 
-def _reduce_axes(axis, ndim: int):
-    if axis is None:
-        return tuple(range(ndim))
-    return tuple(a % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
-
-
 def logsumexp(a: ArrayLike, axis=None, b: ArrayLike | None = None, keepdims: bool = False,
               return_sign: bool = False):
     """log(sum(b * exp(a), axis)), computed as m + log(sum(b * exp(a - m))).
@@ -92,7 +87,7 @@ def logsumexp(a: ArrayLike, axis=None, b: ArrayLike | None = None, keepdims: boo
         shape = _np.broadcast_shapes(shape, _np.shape(_value_of(b)))
         if _np.shape(_value_of(a)) != shape:
             a = _p.broadcast_to(a, shape)
-    axes = _reduce_axes(axis, len(shape))
+    axes = normalize_axes(axis, len(shape))
     m = _np.amax(_value_of(a), axis=axes, keepdims=True) if _np.size(_value_of(a)) else 0.0
     m = _np.where(_np.isfinite(m), m, 0.0)
     e = _p.exp(_p.subtract(a, m))

@@ -32,9 +32,9 @@ from . import special as _sp
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of
+from .ad.rules_special import LOG_SQRT_2PI
 
 ArrayLike = Any
-LOG_SQRT_2PI = 0.5 * _np.log(2.0 * _np.pi)
 
 
 # =======================================================================================

@@ -240,3 +240,20 @@ def test_shape_mismatches_in_forward_and_hvp():
         jvp(lambda x: x, (X,), (onp.ones(3),))
     with pytest.raises(ValueError, match="shape"):
         hvp(lambda x: np.sum(x ** 2))(X, onp.ones(3))
+
+
+def test_argnum_out_of_range_is_named():
+    for transform in (grad, hessian, lambda f, argnum: jacobian(f, argnum)):
+        with pytest.raises(ValueError, match="argnum 3 .* called with 1 positional"):
+            transform(lambda x: np.sum(x ** 2), argnum=3)(X)
+    with pytest.raises(ValueError, match="argnum 2"):
+        hvp(lambda x: np.sum(x ** 2), argnum=2)(X, X)
+
+
+def test_jacobian_of_a_list_is_the_jacobian_of_the_array_and_tuples_are_refused():
+    f = lambda x: [x[0] * x[1], np.sin(x[0])]  # noqa: E731
+    want = onp.array([[X[1], X[0]], [onp.cos(X[0]), 0.0]])
+    for mode in ("auto", "fwd", "rev"):
+        onp.testing.assert_allclose(jacobian(f, mode=mode)(X[:2]), want, rtol=1e-14)
+    with pytest.raises(TypeError, match="returned a tuple"):
+        jacobian(lambda x: (x, x))(X)

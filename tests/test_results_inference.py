@@ -226,6 +226,10 @@ def test_bad_cov_requests(anes, logit):
         logit.get_robustcov_results("cluster")
     with pytest.raises(ValueError, match="10 rows"):
         logit.get_robustcov_results("cluster", groups=np.arange(10))
+    with pytest.raises(ValueError, match="apply to cov_type='cluster' only"):
+        logit.get_robustcov_results("HC0", groups=np.arange(944))
+    with pytest.raises(TypeError, match="cov_kwds must be a dict"):
+        Logit(*anes).fit(cov_type="cluster", cov_kwds=[("groups", np.arange(944))])
 
 
 def test_cluster_with_singleton_groups_equals_hc(logit):

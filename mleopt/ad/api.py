@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .core import Dual, Tensor, Traced, TraceError, backward_pass, fresh, new_level
-from .rules import IDENTITY_SEEDS
+from .rules import IDENTITY_SEEDS, shape_of
 
 Argnum = int | Sequence[int]
 
@@ -29,10 +29,6 @@ def as_float(x):
     return arr
 
 
-def _shape(x) -> tuple:
-    return x.shape if hasattr(x, "shape") else np.shape(x)
-
-
 def _plain_scalar(result, original):
     """A 0-d result for a Python-number input comes back as a numpy float."""
     if isinstance(result, np.ndarray) and result.ndim == 0 and np.ndim(original) == 0 \
@@ -47,13 +43,37 @@ def _argnums(argnum: Argnum) -> tuple[int, ...]:
 
 def _output_parts(out, level):
     """(value, Tensor or None) of a function's output at a reverse-mode level."""
+    out = _list_as_array(out)
     if isinstance(out, Tensor) and out._level == level:
         return out._value, out
     return out, None
 
 
+def _list_as_array(out):
+    """A returned list holding traced values means an array, as it does for numpy."""
+    if isinstance(out, list) and _holds_traced(out):
+        from .. import numpy as mnp
+        return mnp.array(out)
+    return out
+
+
+def _holds_traced(seq) -> bool:
+    return any(isinstance(v, Traced) or (isinstance(v, list) and _holds_traced(v))
+               for v in seq)
+
+
+def _check_argnums(fun: Callable, args: Sequence, argnums: tuple[int, ...]) -> None:
+    for i in argnums:
+        if not -len(args) <= i < len(args):
+            raise ValueError(
+                f"argnum {i} asks to differentiate positional argument {i}, but "
+                f"{getattr(fun, '__name__', 'the function')} was called with {len(args)} "
+                "positional argument(s).")
+
+
 def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):
     """Run f with the chosen arguments traced; returns (leaves, output value, output node)."""
+    _check_argnums(f, args, argnums)
     level = new_level()
     args = list(args)
     leaves = []
@@ -68,9 +88,9 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):
 
 def _leaf_cotangents(leaves, node, seed):
     if node is None:
-        return [np.zeros(_shape(leaf._value)) for leaf in leaves]
+        return [np.zeros(shape_of(leaf._value)) for leaf in leaves]
     found = backward_pass(node, seed)
-    return [fresh(found[leaf]) if leaf in found else np.zeros(_shape(leaf._value))
+    return [fresh(found[leaf]) if leaf in found else np.zeros(shape_of(leaf._value))
             for leaf in leaves]
 
 
@@ -87,7 +107,7 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
                 f"{getattr(fun, '__name__', 'the function')} returned "
                 f"{'None' if value is None else 'a ' + type(value).__name__}; return the "
                 "number itself (compute any auxiliary outputs separately).")
-        out_shape = _shape(value)
+        out_shape = shape_of(value)
         if math.prod(out_shape) != 1:
             raise TraceError(
                 f"grad needs a function that returns a single number, but "
@@ -122,15 +142,16 @@ def grad(fun: Callable, argnum: Argnum = 0) -> Callable:
 
 def _forward(f: Callable, args: list, kwargs: dict, argnums: tuple[int, ...], seeds: list):
     """Run f with batched tangents ``seeds`` on the chosen arguments; returns (value, tangent)."""
+    _check_argnums(f, args, argnums)
     level = new_level()
     args = list(args)
     for i, seed in zip(argnums, seeds):
         args[i] = Dual(as_float(args[i]), seed, level)
-    out = f(*args, **kwargs)
-    batch = _shape(seeds[0])[0]
+    out = _list_as_array(f(*args, **kwargs))
+    batch = shape_of(seeds[0])[0]
     if isinstance(out, Dual) and out._level == level:
         return out._value, out.tangent
-    return out, np.zeros((batch,) + _shape(out))
+    return out, np.zeros((batch,) + shape_of(out))
 
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
@@ -141,9 +162,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
     seeds = []
     for x, t in zip(primals, tangents):
         t = as_float(t)
-        if _shape(t) != _shape(x):
-            raise ValueError(f"a tangent has shape {_shape(t)} but its primal has shape "
-                             f"{_shape(x)}; they must match.")
+        if shape_of(t) != shape_of(x):
+            raise ValueError(f"a tangent has shape {shape_of(t)} but its primal has shape "
+                             f"{shape_of(x)}; they must match.")
         seeds.append(t[None] if not isinstance(t, Traced) else _batch1(t))
     value, tangent = _forward(fun, primals, {}, tuple(range(len(primals))), seeds)
     return value, fresh(tangent[0])
@@ -151,20 +172,20 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
 
 def _batch1(t):
     from .primitives import reshape
-    return reshape(t, (1,) + _shape(t))
+    return reshape(t, (1,) + shape_of(t))
 
 
 def vjp(fun: Callable, *primals) -> tuple[Any, Callable]:
     """Reverse mode: ``(f(*primals), vjp_fun)`` with ``vjp_fun(g)`` the tuple g @ J_i."""
     leaves, value, node = _reverse(fun, primals, {}, tuple(range(len(primals))))
-    out_shape = _shape(value)
+    out_shape = shape_of(value)
 
     def vjp_fun(g):
         g = as_float(g)
         if isinstance(g, np.ndarray):
             g = g.copy()  # the cotangent may flow out unchanged: never hand back the caller's array
-        if _shape(g) != out_shape:
-            raise ValueError(f"the cotangent has shape {_shape(g)} but the output has shape "
+        if shape_of(g) != out_shape:
+            raise ValueError(f"the cotangent has shape {shape_of(g)} but the output has shape "
                              f"{out_shape}.")
         return tuple(_leaf_cotangents(leaves, node, g))
 
@@ -176,14 +197,15 @@ def vjp(fun: Callable, *primals) -> tuple[Any, Callable]:
 # =======================================================================================
 
 def _identity_seed(x):
-    n = int(np.prod(_shape(x)))
-    return np.eye(n).reshape((n,) + _shape(x))
+    n = int(np.prod(shape_of(x)))
+    return np.eye(n).reshape((n,) + shape_of(x))
 
 
 def _jacobian_forward(f, args, kwargs, argnum):
     """All directions in one batched forward pass; result out.shape + in.shape."""
+    _check_argnums(f, args, (argnum,))
     x = as_float(args[argnum])
-    in_shape = _shape(x)
+    in_shape = shape_of(x)
     seed = _identity_seed(x)
     IDENTITY_SEEDS.add(id(seed))
     try:
@@ -191,7 +213,7 @@ def _jacobian_forward(f, args, kwargs, argnum):
     finally:
         IDENTITY_SEEDS.discard(id(seed))
     n_in = int(np.prod(in_shape))
-    out_shape = _shape(tangent)[1:]
+    out_shape = shape_of(tangent)[1:]
     from .primitives import reshape, transpose
     flat = reshape(tangent, (n_in, int(np.prod(out_shape))))
     return fresh(reshape(transpose(flat), out_shape + in_shape))
@@ -201,8 +223,8 @@ def _jacobian_reverse(leaves, value, node):
     """One backward pass per output element over a single trace."""
     from .. import numpy as mnp
     leaf = leaves[0]
-    in_shape = _shape(leaf._value)
-    out_shape = _shape(value)
+    in_shape = shape_of(leaf._value)
+    out_shape = shape_of(value)
     n_out = int(np.prod(out_shape))
     rows = []
     for j in range(n_out):
@@ -230,8 +252,14 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
         if mode == "fwd":
             return _jacobian_forward(fun, args, kwargs, argnum)
         leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
-        n_in = int(np.prod(_shape(leaves[0]._value)))
-        n_out = int(np.prod(_shape(value)))
+        if value is None or isinstance(value, (str, bytes, tuple, dict)):
+            raise TypeError(
+                f"jacobian needs a function that returns an array, but "
+                f"{getattr(fun, '__name__', 'the function')} returned "
+                f"{'None' if value is None else 'a ' + type(value).__name__}; return one array "
+                "(e.g. np.stack or np.concatenate the parts).")
+        n_in = int(np.prod(shape_of(leaves[0]._value)))
+        n_out = int(np.prod(shape_of(value)))
         if mode == "rev" or n_out < n_in:
             return _jacobian_reverse(leaves, value, node)
         return _jacobian_forward(fun, args, kwargs, argnum)
@@ -262,11 +290,12 @@ def hvp(fun: Callable, argnum: int = 0) -> Callable:
 
     def hvp_fun(*args, **kwargs):
         *fargs, v = args
+        _check_argnums(fun, fargs, (argnum,))
         v = as_float(v)
         x = fargs[argnum]
-        if _shape(v) != _shape(x):
-            raise ValueError(f"hvp: the vector has shape {_shape(v)} but x has shape "
-                             f"{_shape(x)}.")
+        if shape_of(v) != shape_of(x):
+            raise ValueError(f"hvp: the vector has shape {shape_of(v)} but x has shape "
+                             f"{shape_of(x)}.")
         _, tangent = _forward(g, fargs, kwargs, (argnum,), [v[None]])
         return fresh(tangent[0])
 

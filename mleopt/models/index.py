@@ -37,7 +37,7 @@ from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
 from ..exceptions import DataError
-from .base import LikelihoodModel
+from .base import LikelihoodModel, _as_params
 
 __all__ = ["IndexModel"]
 
@@ -235,11 +235,11 @@ class IndexModel(LikelihoodModel):
 
     # --- public derivatives in the natural parametrization (fast path) -----------------------
     def score(self, params) -> np.ndarray:
-        p = _params(params)
+        p = _as_params(params)
         return self._assemble_grad(self._derivatives(p, log_extras=False, order=1)[1])
 
     def hessian(self, params) -> np.ndarray:
-        p = _params(params)
+        p = _as_params(params)
         memo = self.__dict__.get("_hessian_memo")
         if memo is not None and np.array_equal(memo[0], p):
             return memo[1].copy()
@@ -248,7 +248,7 @@ class IndexModel(LikelihoodModel):
         return h.copy()
 
     def score_obs(self, params) -> np.ndarray:
-        g = self._derivatives(_params(params), log_extras=False, order=1)[1]
+        g = self._derivatives(_as_params(params), log_extras=False, order=1)[1]
         return np.column_stack([self.exog * g[0][:, None]] + [g[1 + j] for j in
                                                                range(self.k_extra)])
 
@@ -264,9 +264,3 @@ class IndexModel(LikelihoodModel):
         names = list(other.exog_names) + list(cls.extra_param_names)
         new._param_names = names
         return new
-
-
-def _params(params) -> np.ndarray:
-    if hasattr(params, "to_numpy"):
-        params = params.to_numpy()
-    return np.asarray(params, dtype=float)

@@ -22,11 +22,11 @@ import scipy.linalg
 import scipy.linalg.lapack
 
 from .. import numpy as mnp
+from ..ad.rules_special import LOG_SQRT_2PI
 from .index import IndexModel
 
 __all__ = ["OLS"]
 
-_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
 class OLS(IndexModel):
@@ -39,7 +39,7 @@ class OLS(IndexModel):
         """``log N(y; eta, sigma^2) = -log sqrt(2 pi) - log sigma - (y - eta)^2 / (2 sigma^2)``."""
         sigma = extra[0]
         r = (self.endog - eta) / sigma
-        return -_LOG_SQRT_2PI - mnp.log(sigma) - 0.5 * r * r
+        return -LOG_SQRT_2PI - mnp.log(sigma) - 0.5 * r * r
 
     def start_params(self) -> np.ndarray:
         """Least squares (refined normal equations, or QR); sigma^2 = SSR / N."""
