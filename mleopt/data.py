@@ -137,6 +137,12 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
                         "them first (e.g. exog = exog.loc[endog.index]) or pass .to_numpy().")
     labels = y_labels if y_labels is not None else x_labels
 
+    for name, values in {**(extras or {}), **(passthrough or {})}.items():
+        if isinstance(values, pd.Series) and labels is not None and \
+                not values.index.equals(labels):
+            raise DataError(f"{name} is a pandas Series whose index differs from the data's "
+                            f"row index; align it first (e.g. {name}.loc[endog.index]) or "
+                            "pass .to_numpy().")
     extra_arrays: dict[str, np.ndarray] = {}
     for name, values in (extras or {}).items():
         if values is None:

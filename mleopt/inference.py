@@ -320,6 +320,11 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
     if unrestricted.nobs != restricted.nobs:
         raise ValueError(f"the two fits use different data ({unrestricted.nobs} vs "
                          f"{restricted.nobs} observations); an LR test needs the same sample.")
+    yu = getattr(unrestricted.model, "endog", None)
+    yr = getattr(restricted.model, "endog", None)
+    if yu is not None and yr is not None and not np.array_equal(yu, yr):
+        raise ValueError("the two fits have different dependent variables; an LR test compares "
+                         "nested models of the same data.")
     if kr >= ku:
         raise ValueError(f"the restricted model has {kr} parameters and the unrestricted "
                          f"{ku}: call unrestricted.lr_test(restricted) with the larger model "

@@ -274,3 +274,25 @@ def test_bad_fit_settings_are_refused(anes):
         model.fit(maxiter=0)
     with pytest.raises(TypeError, match=r"unknown option\(s\) gtoll for method='newton'"):
         model.fit(gtoll=1e-9)
+
+
+def test_misaligned_series_and_bad_predict_inputs_are_refused():
+    df = pd.read_csv(DATA / "randhie.csv").iloc[:400]
+    X = add_constant(df[["lncoins", "physlm"]])
+    exposure = pd.Series(1.0 + df["disea"].to_numpy(), index=df.index[::-1])
+    with pytest.raises(DataError, match="exposure is a pandas Series whose index differs"):
+        Poisson(df["mdvis"], X, exposure=exposure)
+    res = Poisson(df["mdvis"], X).fit()
+    with pytest.raises(ValueError, match="one value per row of exog"):
+        res.model.predict(res.params.to_numpy(), X.to_numpy()[:5], exposure=np.ones(3))
+    with pytest.raises(ValueError, match="exposure must be positive"):
+        res.model.predict(res.params.to_numpy(), X.to_numpy()[:5], exposure=-np.ones(5))
+
+
+def test_lr_test_needs_the_same_dependent_variable():
+    df = pd.read_csv(DATA / "anes96.csv")
+    X = add_constant(df[["PID", "age"]])
+    big = Logit(df["vote"], X).fit()
+    other = Logit(1 - df["vote"], X[["const", "PID"]]).fit()
+    with pytest.raises(ValueError, match="different dependent variables"):
+        big.lr_test(other)

@@ -83,11 +83,14 @@ class CountModel(IndexModel):
             extra = self._total_offset
         else:
             extra = None
+            n = linear.shape[0] if hasattr(linear, "shape") and linear.ndim else 1
             if offset is not None:
-                extra = np.asarray(offset, dtype=float)
+                extra = _per_row(offset, "offset", n)
             if exposure is not None:
-                log_exp = np.log(np.asarray(exposure, dtype=float))
-                extra = log_exp if extra is None else extra + log_exp
+                exposure = _per_row(exposure, "exposure", n)
+                if np.any(exposure <= 0):
+                    raise ValueError("exposure must be positive (its log enters the model).")
+                extra = np.log(exposure) if extra is None else extra + np.log(exposure)
         if extra is not None:
             linear = linear + extra
         return linear if which == "linear" else self._inverse_link(linear)
@@ -137,3 +140,12 @@ class NegativeBinomial(CountModel):
         if not np.isfinite(alpha):
             alpha = 1.0
         return np.append(beta, max(float(alpha), 0.05))
+
+
+def _per_row(values, name: str, n: int) -> np.ndarray:
+    """offset / exposure for predict: a number, or one value per row of exog."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+        raise ValueError(f"{name} for predict must be a number or one value per row of exog "
+                         f"({n}); got shape {arr.shape}.")
+    return arr
