@@ -43,6 +43,23 @@ def _stat_names(df_t) -> tuple[str, str]:
     return ("t", "P>|t|") if df_t is not None else ("z", "P>|z|")
 
 
+def estimate_table(estimate, se, names: Sequence[str], df_t: float | None, alpha: float,
+                   label: str = "coef", stat=None) -> pd.DataFrame:
+    """The table statsmodels prints: estimate, std err, z (t), P>|z| (P>|t|) and the
+    ``1 - alpha`` interval; ``stat`` defaults to estimate / se (a null value of 0)."""
+    estimate = np.asarray(estimate, dtype=float)
+    se = np.asarray(se, dtype=float)
+    if stat is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stat = estimate / se
+    q = critical_value(alpha, df_t)
+    stat_name, p_name = _stat_names(df_t)
+    return pd.DataFrame({label: estimate, "std err": se, stat_name: stat,
+                         p_name: two_sided_p(stat, df_t),
+                         f"[{alpha / 2:g}": estimate - q * se,
+                         f"{1 - alpha / 2:g}]": estimate + q * se}, index=list(names))
+
+
 # =======================================================================================
 # a table of estimates: t_test, delta_method, get_margeff
 # =======================================================================================
@@ -95,13 +112,9 @@ class EstimateResults:
         return pd.DataFrame({0: self.effect - q * se, 1: self.effect + q * se}, index=self.names)
 
     def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
-        alpha = self.alpha if alpha is None else alpha
-        ci = self.conf_int(alpha)
-        stat, p = _stat_names(self.df_t)
-        return pd.DataFrame({self.estimate_label: self.effect, "std err": self.sd.to_numpy(),
-                             stat: self.tvalues.to_numpy(), p: self.pvalues.to_numpy(),
-                             f"[{alpha / 2:g}": ci[0].to_numpy(),
-                             f"{1 - alpha / 2:g}]": ci[1].to_numpy()}, index=self.names)
+        return estimate_table(self.effect, self.sd.to_numpy(), self.names, self.df_t,
+                              self.alpha if alpha is None else alpha, self.estimate_label,
+                              stat=self.tvalues.to_numpy())
 
     def __str__(self) -> str:
         return self.summary_frame().to_string()

@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from .inference import critical_value, two_sided_p
+from .inference import estimate_table
 
 MIN_WIDTH = 78
 
@@ -59,16 +59,8 @@ def fmt_p(p) -> str:
 
 def coef_frame(results, alpha: float = 0.05) -> pd.DataFrame:
     """coef, std err, z (t), P>|z| (P>|t|), [alpha/2, 1 - alpha/2] for each parameter."""
-    df_t = results.df_t
-    stat, p = ("t", "P>|t|") if df_t is not None else ("z", "P>|z|")
-    params = results.params.to_numpy()
-    se = results.bse.to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tv = params / se
-    q = critical_value(alpha, df_t)
-    return pd.DataFrame({"coef": params, "std err": se, stat: tv, p: two_sided_p(tv, df_t),
-                         f"[{alpha / 2:g}": params - q * se,
-                         f"{1 - alpha / 2:g}]": params + q * se}, index=results.param_names)
+    return estimate_table(results.params.to_numpy(), results.bse.to_numpy(),
+                          results.param_names, results.df_t, alpha)
 
 
 def _table_cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
