@@ -296,3 +296,22 @@ def test_lr_test_needs_the_same_dependent_variable():
     other = Logit(1 - df["vote"], X[["const", "PID"]]).fit()
     with pytest.raises(ValueError, match="different dependent variables"):
         big.lr_test(other)
+
+
+def test_count_models_name_a_column_that_only_lowers_zero_counts():
+    """A dummy with y = 0 wherever it is 1: its coefficient diverges to -inf (no MLE), though
+    the gradient tolerance can be met on the way; the fit says so instead of reporting it."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    d = (rng.random(300) < 0.2).astype(float)
+    y = rng.poisson(np.exp(0.5 + 0.3 * x)).astype(float)
+    y[d == 1] = 0
+    X = add_constant(pd.DataFrame({"x": x, "d": d}))
+    for model in (Poisson, NegativeBinomial):
+        with pytest.raises(PerfectSeparationError, match=r"MLE does not exist.*'d'"):
+            model(y, X).fit()
+        with pytest.warns(PerfectSeparationWarning, match="'d'"):
+            model(y, X, separation="warn").fit()
+    # the same design with ordinary counts is fitted as usual
+    y_ok = rng.poisson(np.exp(0.5 + 0.3 * x + 0.5 * d)).astype(float)
+    assert Poisson(y_ok, X).fit().converged

@@ -16,7 +16,7 @@ import scipy.special as sps
 from .. import numpy as mnp
 from .. import special
 from ..exceptions import DataError
-from .index import IndexModel
+from .index import IndexModel, _separation_mode, diverging_columns
 
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
 
@@ -28,7 +28,8 @@ class CountModel(IndexModel):
     _extra_arrays = ("offset", "exposure")
 
     def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
-                 **kwargs) -> None:
+                 separation: str = "raise", **kwargs) -> None:
+        self.separation = _separation_mode(separation)
         super().__init__(endog, exog, missing=missing, offset=offset, exposure=exposure,
                          **kwargs)
         extras = self.data.extras
@@ -70,6 +71,27 @@ class CountModel(IndexModel):
 
     def _inverse_link(self, linear):
         return mnp.exp(linear)
+
+    def _after_fit(self, record) -> None:
+        """The MLE does not exist when some direction of the coefficients lowers the means of
+        zero counts only (x_i'b <= 0 where y_i = 0, = 0 elsewhere): those coefficients drift
+        to -inf while the fit may still meet the gradient tolerance. Checked (by a linear
+        program) when a fitted mean is below 1e-6 or the fit did not converge."""
+        eta = self._linear(record.params[: self.k_exog])
+        if record.converged and float(np.min(eta)) > np.log(1e-6):
+            return
+        zero = self.endog == 0
+        if not zero.any():
+            return
+        cols = diverging_columns(-self.exog[zero], self.exog[~zero])
+        if cols is None:
+            return
+        named = [self.exog_names[j] for j in cols]
+        self._separation(
+            f"the MLE does not exist: in the direction of column(s) "
+            f"{', '.join(map(repr, named))} the fitted means of zero counts go to 0 while the "
+            f"other observations are unaffected, so those coefficients diverge to -inf (the "
+            f"count analogue of perfect separation).", named)
 
     def predict(self, params, exog=None, which: str = "mean", offset=None, exposure=None):
         """``"linear"``: x'beta + offset + log(exposure); ``"mean"``: its exp.

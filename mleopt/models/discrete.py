@@ -17,13 +17,11 @@ default (``separation="warn"`` turns it into a warning). It is detected twice:
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
 import scipy.special as sps
 
 from .. import special
-from ..exceptions import (DataError, PerfectSeparationError, PerfectSeparationWarning,
-                          warn_user)
-from .index import IndexModel
+from ..exceptions import DataError, PerfectSeparationError
+from .index import IndexModel, _separation_mode, diverging_columns
 
 __all__ = ["Logit", "Probit", "BinaryModel"]
 
@@ -35,9 +33,7 @@ class BinaryModel(IndexModel):
 
     def __init__(self, endog, exog=None, missing: str = "raise", separation: str = "raise",
                  **kwargs) -> None:
-        if separation not in ("raise", "warn"):
-            raise ValueError(f"separation must be 'raise' or 'warn', not {separation!r}.")
-        self.separation = separation
+        self.separation = _separation_mode(separation)
         super().__init__(endog, exog, missing=missing, **kwargs)
         self._q = 2.0 * self.endog - 1.0
 
@@ -113,7 +109,7 @@ class BinaryModel(IndexModel):
             suspicious = not ev[0] > 1e-8 * max(ev[-1], 0.0)
         if not suspicious:
             return
-        cols = _separating_columns(self.exog, self._q)
+        cols = diverging_columns(self.exog * self._q[:, None])
         if cols is None:
             return
         named = [self.exog_names[j] for j in cols if j != self.const_idx]
@@ -122,14 +118,6 @@ class BinaryModel(IndexModel):
             f"perfect separation: a combination of the columns {names} predicts the "
             f"outcome perfectly (or with ties only), so the MLE does not exist and those "
             f"coefficients diverge (fitted probabilities reach 0 or 1).", named)
-
-    def _separation(self, what: str, columns) -> None:
-        advice = ("Drop or merge the column(s) involved, or use a penalised model. Pass "
-                  "separation='warn' to fit anyway (the estimates will not be meaningful).")
-        if self.separation == "raise":
-            raise PerfectSeparationError(f"{what} {advice}")
-        warn_user(f"{what} The reported estimates are not meaningful.",
-                  PerfectSeparationWarning)
 
     # --- start values and predictions -----------------------------------------------------------
     def start_params(self) -> np.ndarray:
@@ -191,25 +179,3 @@ class Probit(BinaryModel):
     def _intercept_start(self, ybar: float) -> tuple[float, float]:
         eta0 = float(sps.ndtri(ybar))
         return eta0, float(np.exp(-0.5 * eta0 * eta0) / np.sqrt(2.0 * np.pi))
-
-
-# =======================================================================================
-# helpers
-# =======================================================================================
-
-def _separating_columns(x: np.ndarray, q: np.ndarray) -> list[int] | None:
-    """Columns of a direction b != 0 with q_i x_i'b >= 0 for all i (None: no separation).
-
-    The linear program max sum_i q_i x_i'b subject to q_i x_i'b >= 0, -1 <= b <= 1 (on
-    columns scaled to unit root mean square) has optimum 0 iff the data are not separated.
-    """
-    n, k = x.shape
-    scale = np.sqrt(np.einsum("ij,ij->j", x, x) / n)
-    scale[scale == 0] = 1.0
-    a = (x / scale) * q[:, None]
-    res = scipy.optimize.linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(n),
-                                 bounds=[(-1.0, 1.0)] * k, method="highs")
-    if res.status != 0 or -res.fun <= 1e-7 * n:
-        return None
-    b = np.asarray(res.x)
-    return [j for j in range(k) if abs(b[j]) > 1e-6 * np.max(np.abs(b))]

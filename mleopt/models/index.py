@@ -33,10 +33,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+import scipy.optimize
+
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
-from ..exceptions import DataError
+from ..exceptions import (DataError, PerfectSeparationError, PerfectSeparationWarning,
+                          warn_user)
 from .base import LikelihoodModel, _as_params
 
 __all__ = ["IndexModel"]
@@ -252,6 +255,16 @@ class IndexModel(LikelihoodModel):
         return np.column_stack([self.exog * g[0][:, None]] + [g[1 + j] for j in
                                                                range(self.k_extra)])
 
+    # --- non-existence of the MLE (separation) --------------------------------------------------
+    def _separation(self, what: str, columns) -> None:
+        """Raise (``separation="raise"``, the default) or warn that the MLE does not exist."""
+        advice = ("Drop or merge the column(s) involved, or use a penalised model. Pass "
+                  "separation='warn' to fit anyway (the estimates will not be meaningful).")
+        if self.separation == "raise":
+            raise PerfectSeparationError(f"{what} {advice}")
+        warn_user(f"{what} The reported estimates are not meaningful.",
+                  PerfectSeparationWarning)
+
     # --- helpers for subclasses ---------------------------------------------------------------
     @classmethod
     def _like(cls, other: "IndexModel", **attrs: Any) -> "IndexModel":
@@ -264,3 +277,34 @@ class IndexModel(LikelihoodModel):
         names = list(other.exog_names) + list(cls.extra_param_names)
         new._param_names = names
         return new
+
+
+def _separation_mode(separation: str) -> str:
+    if separation not in ("raise", "warn"):
+        raise ValueError(f"separation must be 'raise' or 'warn', not {separation!r}.")
+    return separation
+
+
+def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None) -> list[int] | None:
+    """Columns of a direction b != 0 along which the log-likelihood keeps rising, or None.
+
+    Such a b has ``a_i'b >= 0`` for every row of ``a`` (and ``equal_i'b = 0`` for every row
+    of ``equal``) with some ``a_i'b > 0``: moving the coefficients along b never lowers any
+    observation's likelihood and raises some, so the MLE does not exist (binary models:
+    ``a_i = q_i x_i``, perfect separation; count models: ``a_i = -x_i`` for the zero counts
+    and ``equal`` the other rows). The linear program max sum_i a_i'b subject to those
+    constraints and -1 <= b <= 1 (columns scaled to unit root mean square) decides.
+    """
+    n, k = a.shape
+    rows = a if equal is None else np.vstack([a, equal])
+    scale = np.sqrt(np.einsum("ij,ij->j", rows, rows) / rows.shape[0])
+    scale[scale == 0] = 1.0
+    a = a / scale
+    eq = None if equal is None or not len(equal) else equal / scale
+    res = scipy.optimize.linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(n), A_eq=eq,
+                                 b_eq=None if eq is None else np.zeros(eq.shape[0]),
+                                 bounds=[(-1.0, 1.0)] * k, method="highs")
+    if res.status != 0 or -res.fun <= 1e-7 * n:
+        return None
+    b = np.asarray(res.x)
+    return [j for j in range(k) if abs(b[j]) > 1e-6 * np.max(np.abs(b))]
