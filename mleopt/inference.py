@@ -483,6 +483,35 @@ def _constant_columns(x: np.ndarray) -> np.ndarray:
     return np.flatnonzero((np.ptp(x, axis=0) == 0) & (x[0] != 0)) if len(x) else np.array([], int)
 
 
+def _discrete_columns(x: np.ndarray, dummy: bool, count: bool) -> dict[int, str]:
+    """{column: "dummy" | "count"}: non-constant 0/1 columns, and other columns of
+    non-negative integers (statsmodels' classification)."""
+    out: dict[int, str] = {}
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        if col.min() == col.max():
+            continue
+        if dummy and np.all((col == 0) | (col == 1)):
+            out[j] = "dummy"
+        elif count and col.min() >= 0 and np.all(col == np.round(col)):
+            out[j] = "count"
+    return out
+
+
+def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
+    """Mean of E[y | x_j = 1] - E[y | x_j = 0] (dummy), or of the centred unit change
+    (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (count; statsmodels' definition)."""
+    hi, lo = x.copy(), x.copy()
+    if kind == "dummy":
+        hi[:, j], lo[:, j] = 1.0, 0.0
+        width = 1.0
+    else:
+        hi[:, j] += 1.0
+        lo[:, j] -= 1.0
+        width = 2.0
+    return mnp.mean(mnp.subtract(mean_fn(theta, hi), mean_fn(theta, lo))) / width
+
+
 def _model_offset(model) -> np.ndarray | None:
     """offset + log(exposure) of a count model (None when it has neither)."""
     parts = []
@@ -493,16 +522,20 @@ def _model_offset(model) -> np.ndarray | None:
     return sum(parts) if parts else None
 
 
-def margeff(results, at: str = "overall", method: str = "dydx",
-            alpha: float = 0.05) -> MarginalEffects:
+def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
+            dummy: bool = False, count: bool = False) -> MarginalEffects:
     """Marginal effects of the regressors on E[y] (see :class:`MarginalEffects`).
 
     ``at="overall"``: the average over the sample of each observation's effect;
     ``at="mean"``: the effect at the sample mean of the regressors. For observation i,
     ``dydx_ij = dE[y_i]/dx_ij``, ``eyex = dydx x_ij / E[y_i]``, ``dyex = dydx x_ij``,
     ``eydx = dydx / E[y_i]``. A count model's offset / exposure enters E[y_i] (at its
-    sample mean for ``at="mean"``).
+    sample mean for ``at="mean"``). ``dummy`` / ``count``: discrete changes for 0/1 and
+    count columns instead of derivatives (see ``results.get_margeff``).
     """
+    if (dummy or count) and method != "dydx":
+        raise ValueError("dummy=True / count=True give discrete changes in E[y]; they go with "
+                         "method='dydx'.")
     if at not in ("overall", "mean"):
         raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
     if method not in _METHODS:
@@ -512,6 +545,7 @@ def margeff(results, at: str = "overall", method: str = "dydx",
     if at == "mean":
         x = x.mean(axis=0, keepdims=True)
     keep = np.setdiff1d(np.arange(x.shape[1]), _constant_columns(np.asarray(model.exog, float)))
+    discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
     exog_names = list(model.exog_names)
 
     offset = _model_offset(model)
@@ -530,7 +564,12 @@ def margeff(results, at: str = "overall", method: str = "dydx",
                 dmu = dmu / mu
             if method in ("eyex", "dyex"):
                 dmu = dmu * x
-        return mnp.mean(dmu, axis=0)[keep]
+        out = mnp.mean(dmu, axis=0)
+        if discrete:
+            parts = [_discrete_change(mean_fn, theta, x, j, discrete[j]) if j in discrete
+                     else out[j] for j in range(x.shape[1])]
+            out = mnp.stack(parts)
+        return out[keep]
 
     theta = results._params
     value = np.asarray(effects(theta), dtype=float)

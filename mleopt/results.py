@@ -433,15 +433,18 @@ class OLSResults(LikelihoodResults):
 
 
 class _MarginsMixin:
-    def get_margeff(self, at: str = "overall", method: str = "dydx",
-                    alpha: float = 0.05) -> "_inf.MarginalEffects":
+    def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
+                    dummy: bool = False, count: bool = False) -> "_inf.MarginalEffects":
         """Average (``at="overall"``) or at-the-mean (``at="mean"``) marginal effects.
 
         ``method``: ``dydx`` (dE[y]/dx), ``eyex`` (elasticity), ``dyex``, ``eydx``. Standard
         errors by the delta method, with the AD Jacobian of the effects w.r.t. the params.
-        The constant is excluded, as in statsmodels.
+        The constant is excluded, as in statsmodels. ``dummy=True``: for 0/1 columns, the
+        discrete change E[y | x_j = 1] - E[y | x_j = 0]; ``count=True``: for other columns of
+        non-negative integers, (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (statsmodels' options).
         """
-        return _inf.margeff(self, at=at, method=method, alpha=alpha)
+        return _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
+                            count=count)
 
 
 class DiscreteResults(_MarginsMixin, LikelihoodResults):

@@ -266,3 +266,17 @@ def test_small_ols_classical(name):
     close(res.pvalues.iloc[:-1], r["pvalues"], 1e-6)
     for stat in ("rsquared", "rsquared_adj", "ssr", "llf", "fvalue"):
         close(getattr(res, stat), r[stat], 1e-8)
+
+
+@pytest.mark.parametrize("which, at, kind", [
+    ("logit", "overall", "count"), ("logit", "mean", "count"), ("poisson", "overall", "dummy")])
+def test_margeff_discrete_changes(which, at, kind, request):
+    """count=True: centred unit changes; dummy=True: E[y | 1] - E[y | 0] (statsmodels)."""
+    res = request.getfixturevalue(which)
+    r = ref.MARGEFF_DISCRETE[f"{'anes96' if which == 'logit' else 'randhie'}_{which}_"
+                             f"{kind}_{at}"]
+    m = res.get_margeff(at=at, **{kind: True})
+    close(m.margeff, r["margeff"], 1e-8)
+    close(m.margeff_se, r["margeff_se"], 1e-7)
+    with pytest.raises(ValueError, match="method='dydx'"):
+        res.get_margeff(method="eyex", **{kind: True})
