@@ -126,6 +126,25 @@ class _Family:
     def _safe_params(self, shapes, valid):
         return [_keep(s, valid, safe) for s, safe in zip(shapes, self.safe_shapes)]
 
+    def _evaluate(self, method: str, x, args, kwds):
+        raise NotImplementedError
+
+    def logcdf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
+        """Log of the cumulative distribution function P(X <= x)."""
+        with _np.errstate(divide="ignore"):
+            return self._evaluate("logcdf", x, args, kwds)
+
+    def logsf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
+        """Log of the survival function P(X > x)."""
+        with _np.errstate(divide="ignore"):
+            return self._evaluate("logsf", x, args, kwds)
+
+    def cdf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
+        return _p.exp(self.logcdf(x, *args, **kwds))
+
+    def sf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
+        return _p.exp(self.logsf(x, *args, **kwds))
+
     def __call__(self, *args, **kwds) -> "_Frozen":
         """Freeze the parameters: ``norm(0, 2).logpdf(x)``."""
         return _Frozen(self, args, kwds)
@@ -207,24 +226,8 @@ class Continuous(_Family):
         with _np.errstate(divide="ignore"):
             return self._evaluate("logpdf", x, args, kwds)
 
-    def logcdf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        """Log of the cumulative distribution function P(X <= x)."""
-        with _np.errstate(divide="ignore"):
-            return self._evaluate("logcdf", x, args, kwds)
-
-    def logsf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        """Log of the survival function P(X > x)."""
-        with _np.errstate(divide="ignore"):
-            return self._evaluate("logsf", x, args, kwds)
-
     def pdf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
         return _p.exp(self.logpdf(x, *args, **kwds))
-
-    def cdf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        return _p.exp(self.logcdf(x, *args, **kwds))
-
-    def sf(self, x: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        return _p.exp(self.logsf(x, *args, **kwds))
 
 
 def _nonnegative(z):
@@ -424,24 +427,8 @@ class Discrete(_Family):
         with _np.errstate(divide="ignore"):
             return self._evaluate("logpmf", k, args, kwds)
 
-    def logcdf(self, k: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        """Log of P(X <= k)."""
-        with _np.errstate(divide="ignore"):
-            return self._evaluate("logcdf", k, args, kwds)
-
-    def logsf(self, k: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        """Log of P(X > k)."""
-        with _np.errstate(divide="ignore"):
-            return self._evaluate("logsf", k, args, kwds)
-
     def pmf(self, k: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
         return _p.exp(self.logpmf(k, *args, **kwds))
-
-    def cdf(self, k: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        return _p.exp(self.logcdf(k, *args, **kwds))
-
-    def sf(self, k: ArrayLike, *args: ArrayLike, **kwds: ArrayLike):
-        return _p.exp(self.logsf(k, *args, **kwds))
 
 
 class poisson_gen(Discrete):
