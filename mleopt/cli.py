@@ -323,13 +323,14 @@ def _cmd_fit(args) -> int:
             model = model_cls(y, x)
             res = model.fit(**fit_kwds)
             if args.format == "csv":
-                out = res.summary_frame().to_csv()
+                out = res.summary_frame().to_csv(index_label="term")
             elif args.format == "html":
                 out = res.summary().as_html()
             else:
                 out = res.summary().as_text()
         except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
-            raise CLIError(f"{MODELS[args.model]} failed: {_one_line(exc)}") from None
+            message = _one_line(exc).replace("pass missing='drop'", "use --missing drop")
+            raise CLIError(f"{MODELS[args.model]} failed: {message}") from None
     seen = set()
     for w in caught:
         msg = _one_line(w.message)

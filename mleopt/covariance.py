@@ -80,6 +80,10 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
     kwds = dict(cov_kwds or {})
     if "use_t" in kwds:
         use_t = kwds.pop("use_t") if use_t is None else use_t
+    typos = set(kwds) - {"groups", "use_correction"}
+    if typos:
+        raise ValueError(f"unknown cov_kwds {sorted(typos)}; the keys are 'groups' and "
+                         "'use_correction' (cov_type='cluster') and 'use_t'.")
     if name == "cluster":
         if "groups" not in kwds:
             raise ValueError("cov_type='cluster' needs the cluster labels: "

@@ -10,6 +10,7 @@ Every derivative here comes from mleopt.ad:
 """
 from __future__ import annotations
 
+import difflib
 import re
 import warnings
 from dataclasses import dataclass
@@ -130,6 +131,22 @@ class EstimateResults:
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _unknown_name(text: str, pos: int, names: list[str], where: str) -> str:
+    """The message for a token that is neither a number nor a parameter name."""
+    end = pos
+    while end < len(text) and not text[end].isspace() and text[end] not in "+-*/=,;":
+        end += 1
+    token = text[pos:end] or text[pos:]
+    close = difflib.get_close_matches(token, names, n=3)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return (f"no parameter named {token!r} in restriction {where!r}; the parameters are "
+            f"{names}.{hint}")
+
+
 def _parse_side(text: str, names: list[str], where: str) -> tuple[np.ndarray, float]:
     """A linear expression in the parameter names -> (coefficients, constant)."""
     coefs, const = np.zeros(len(names)), 0.0
@@ -143,8 +160,10 @@ def _parse_side(text: str, names: list[str], where: str) -> tuple[np.ndarray, fl
 
     def name_at(p):
         for i in by_length:
-            if names[i] and text.startswith(names[i], p):
-                return i
+            end = p + len(names[i])
+            if names[i] and text.startswith(names[i], p) and not (
+                    end < n and _is_word(text[end]) and _is_word(names[i][-1])):
+                return i        # a whole name, not the start of a longer word
         return None
 
     def number_at(p):
@@ -170,15 +189,13 @@ def _parse_side(text: str, names: list[str], where: str) -> tuple[np.ndarray, fl
         if idx is None:
             value, end = number_at(pos)
             if value is None:
-                raise ValueError(f"cannot read {text[pos:]!r} in restriction {where!r}: expected "
-                                 f"a number or one of the parameter names {names}.")
+                raise ValueError(_unknown_name(text, pos, names, where))
             factor, pos = value, skip(end)
             if pos < n and text[pos] == "*":
                 pos = skip(pos + 1)
                 idx = name_at(pos)
                 if idx is None:
-                    raise ValueError(f"unknown parameter name at {text[pos:]!r} in restriction "
-                                     f"{where!r}; names are {names}.")
+                    raise ValueError(_unknown_name(text, pos, names, where))
             else:
                 idx = name_at(pos)
         if idx is not None:
@@ -329,6 +346,9 @@ class LRTestResults:
 
 
 def lr_test(unrestricted, restricted) -> LRTestResults:
+    """2 (llf_u - llf_r) ~ chi2(k_u - k_r) for nested fits of the same data (either order)."""
+    if len(restricted._params) > len(unrestricted._params):
+        unrestricted, restricted = restricted, unrestricted
     ku, kr = len(unrestricted._params), len(restricted._params)
     if unrestricted.nobs != restricted.nobs:
         raise ValueError(f"the two fits use different data ({unrestricted.nobs} vs "
@@ -339,9 +359,8 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
         raise ValueError("the two fits have different dependent variables; an LR test compares "
                          "nested models of the same data.")
     if kr >= ku:
-        raise ValueError(f"the restricted model has {kr} parameters and the unrestricted "
-                         f"{ku}: call unrestricted.lr_test(restricted) with the larger model "
-                         "first.")
+        raise ValueError(f"both fits have {ku} parameters: an LR test compares a model with a "
+                         "restricted (smaller) version of it.")
     stat = 2.0 * (unrestricted.llf - restricted.llf)
     if stat < -1e-6 * max(1.0, abs(unrestricted.llf)):
         warnings.warn(f"the restricted model fits better (LR = {stat:.4g} < 0): the models are "

@@ -15,6 +15,7 @@ from mleopt import numpy as mnp
 from mleopt.exceptions import (CollinearityError, DataError, MissingDataError,
                                PerfectSeparationError, PerfectSeparationWarning,
                                StartValueError)
+from mleopt.ad import TraceError
 
 DATA = Path(__file__).resolve().parents[1] / "datasets"
 
@@ -315,3 +316,33 @@ def test_count_models_name_a_column_that_only_lowers_zero_counts():
     # the same design with ordinary counts is fitted as usual
     y_ok = rng.poisson(np.exp(0.5 + 0.3 * x + 0.5 * d)).astype(float)
     assert Poisson(y_ok, X).fit().converged
+
+
+def test_start_value_errors_point_at_the_real_cause(anes):
+    y, X = anes
+
+    class Copies(LikelihoodModel):  # writes a traced value into a plain numpy array
+        def loglikeobs(self, params):
+            b = np.zeros(params.shape[0])
+            b[0] = params[0]
+            return -(self.endog - self.exog @ b) ** 2
+
+    with pytest.raises(TraceError, match="assigned into a plain array.*np.stack"):
+        Copies(y, X).fit()
+
+    class NeedsSigma(LikelihoodModel):  # uses one parameter more than exog has columns
+        def loglikeobs(self, params):
+            return -(self.endog - self.exog @ params[:-1]) ** 2 / params[-1]
+
+    with pytest.raises(StartValueError, match="6 parameters .*extra_param_names"):
+        NeedsSigma(y, X).fit()
+
+
+def test_restriction_typos_are_named(anes):
+    res = Logit(*anes).fit()
+    with pytest.raises(ValueError, match="no parameter named 'PIDD'.*Did you mean 'PID'"):
+        res.wald_test("PIDD = 0")
+    with pytest.raises(ValueError, match="no parameter named 'incom'.*'income'"):
+        res.t_test("incom = 0")
+    with pytest.raises(ValueError, match=r"unknown cov_kwds \['group'\]"):
+        res.get_robustcov_results("cluster", group=np.arange(944))

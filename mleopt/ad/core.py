@@ -88,8 +88,10 @@ class Traced:
                 "converts to float, and the conversion would drop its derivative; keep "
                 "computing with mleopt.numpy, or use stop_gradient(x) to detach on purpose.")
         raise TraceError(
-            "float() of a traced value would drop its derivative; keep computing with "
-            "mleopt.numpy (comparisons like x > 0 work for control flow), or call "
+            "float() of a traced value would drop its derivative (numpy calls it when a "
+            "traced value is assigned into a plain array: build such arrays with "
+            "np.stack / np.concatenate / np.where of mleopt.numpy instead); keep computing "
+            "with mleopt.numpy (comparisons like x > 0 work for control flow), or call "
             "x.item() / stop_gradient(x) to detach on purpose.")
 
     def __int__(self) -> int:

@@ -265,8 +265,16 @@ class LikelihoodModel:
         advice = ("Pass start_params=... where it is finite (e.g. positive scale parameters, "
                   "smaller coefficients).")
         if exc is not None:
+            traced = _trace_error_in(exc)
+            if traced is not None:  # not the start values: the code would lose a derivative
+                raise traced from None
+            detail = str(exc).rstrip(".")
+            if isinstance(exc, ValueError) and ("dimension" in detail or "shape" in detail):
+                advice = (f"The model has {self.k_params} parameters ({', '.join(self.param_names)}); "
+                          "if loglikeobs uses more (e.g. sigma), list them in "
+                          "extra_param_names or pass start_params of the right length.")
             raise StartValueError(f"the log-likelihood cannot be evaluated at the start values "
-                                  f"({named}): {exc}. {advice}") from exc
+                                  f"({named}): {detail}. {advice}") from exc
         with np.errstate(all="ignore"):
             theta = np.asarray(self.untransform(start), dtype=float)
             if not np.all(np.isfinite(theta)):
@@ -474,6 +482,18 @@ def _length(x) -> int | None:
         return len(x)
     except TypeError:
         return None
+
+
+def _trace_error_in(exc: BaseException) -> BaseException | None:
+    """The TraceError behind ``exc``, if any (numpy re-raises ours as its own ValueError when
+    a traced value is written into a plain array)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ad.TraceError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _constant_column(x: np.ndarray | None) -> int | None:
