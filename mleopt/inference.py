@@ -242,6 +242,9 @@ def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
 
 def _restrictions(results, r_matrix, q) -> tuple[np.ndarray, np.ndarray, list[str]]:
     names = results.param_names
+    if isinstance(r_matrix, tuple) and len(r_matrix) == 2 and q is None and \
+            not isinstance(r_matrix[0], str):
+        r_matrix, q = r_matrix  # statsmodels' (R, q) form
     if isinstance(r_matrix, str) or (isinstance(r_matrix, (list, tuple)) and r_matrix
                                       and all(isinstance(s, str) for s in r_matrix)):
         if q is not None:

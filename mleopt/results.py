@@ -240,6 +240,13 @@ class LikelihoodResults:
         return str(self._opt("message", ""))
 
     @property
+    def mle_retvals(self) -> dict:
+        """What the optimiser reported, under statsmodels' key names."""
+        return {"converged": self.converged, "iterations": self.iterations,
+                "message": self.message, "fcalls": self._opt("n_fun"),
+                "hcalls": self._opt("n_hess"), "gmax": self._opt("grad_max")}
+
+    @property
     def method(self) -> str:
         return str(self._opt("method", "") or "")
 

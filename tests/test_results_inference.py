@@ -347,3 +347,13 @@ def test_margeff_with_exposure_uses_the_models_offset():
     me = res.get_margeff()
     mu = res.fittedvalues                       # includes the exposure
     np.testing.assert_allclose(me.margeff, mu.mean() * res.params.iloc[1:], rtol=1e-10)
+
+
+def test_statsmodels_habits_wald_tuple_and_mle_retvals(logit):
+    r = np.zeros((1, 6))
+    r[0, 2] = 1.0
+    as_tuple = logit.wald_test((r, [0.0]))
+    assert as_tuple.statistic == logit.wald_test("PID = 0").statistic
+    info = logit.mle_retvals
+    assert info["converged"] is True and info["iterations"] == logit.iterations
+    assert info["gmax"] <= 1e-8
