@@ -474,3 +474,19 @@ def test_constant_function_has_zero_gradient_of_right_shape():
     assert h.shape == (3, 3) and onp.all(h == 0)
     j = jacobian(lambda x: onp.ones(2))(onp.ones(3))
     assert j.shape == (2, 3) and onp.all(j == 0)
+
+
+def test_jacobian_auto_records_f_once_and_sweeps_forward_over_the_graph():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return np.sin(x) * np.sum(x ** 2)
+
+    x = onp.array([0.3, -1.2, 2.0])
+    j = jacobian(f)(x)  # 3 outputs, 3 inputs: forward mode over the recorded graph
+    assert len(calls) == 1
+    onp.testing.assert_allclose(j, jacobian(f, mode="rev")(x), rtol=1e-13)
+    # the same sweep through a recorded backward pass: jacobian(grad(g)) is the Hessian
+    g = lambda v: np.sum(np.exp(v) * v[0])  # noqa: E731
+    onp.testing.assert_allclose(jacobian(grad(g))(x), hessian(g)(x), rtol=1e-13)

@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 
-from .core import Dual, Tensor, Traced, TraceError, backward_pass, fresh, new_level
+from .core import (Dual, Tensor, Traced, TraceError, backward_pass, forward_sweep, fresh,
+                   new_level)
 from .rules import IDENTITY_SEEDS, shape_of
 
 Argnum = int | Sequence[int]
@@ -201,22 +203,34 @@ def _identity_seed(x):
     return np.eye(n).reshape((n,) + shape_of(x))
 
 
+@contextmanager
+def _identity_directions(x):
+    """The K unit directions of x as one batch of tangents, shape (K,) + shape(x); matmul
+    knows them while they are in use (X @ I = X: no product needed)."""
+    seed = _identity_seed(x)
+    IDENTITY_SEEDS.add(id(seed))
+    try:
+        yield seed
+    finally:
+        IDENTITY_SEEDS.discard(id(seed))
+
+
+def _as_jacobian(tangent, in_shape: tuple, out_shape: tuple):
+    """Batched tangents of the unit directions, (K,) + out, as the Jacobian out + in."""
+    from .primitives import reshape, transpose
+    n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
+    if tangent is None:
+        return np.zeros(out_shape + in_shape)
+    return fresh(reshape(transpose(reshape(tangent, (n_in, n_out))), out_shape + in_shape))
+
+
 def _jacobian_forward(f, args, kwargs, argnum):
     """All directions in one batched forward pass; result out.shape + in.shape."""
     _check_argnums(f, args, (argnum,))
     x = as_float(args[argnum])
-    in_shape = shape_of(x)
-    seed = _identity_seed(x)
-    IDENTITY_SEEDS.add(id(seed))
-    try:
+    with _identity_directions(x) as seed:
         _, tangent = _forward(f, args, kwargs, (argnum,), [seed])
-    finally:
-        IDENTITY_SEEDS.discard(id(seed))
-    n_in = int(np.prod(in_shape))
-    out_shape = shape_of(tangent)[1:]
-    from .primitives import reshape, transpose
-    flat = reshape(tangent, (n_in, int(np.prod(out_shape))))
-    return fresh(reshape(transpose(flat), out_shape + in_shape))
+    return _as_jacobian(tangent, shape_of(x), shape_of(tangent)[1:])
 
 
 def _jacobian_reverse(leaves, value, node):
@@ -239,9 +253,10 @@ def _jacobian_reverse(leaves, value, node):
 def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
     """The Jacobian ``d f(x) / d x`` with shape ``out.shape + x.shape``.
 
-    ``mode="auto"`` uses reverse mode (one backward pass per output) when the output has
-    fewer elements than the input, and otherwise forward mode (all input directions in one
-    batched pass). ``"fwd"`` and ``"rev"`` force a mode.
+    ``mode="auto"`` records f once, then uses reverse mode (one backward pass per output)
+    when the output has fewer elements than the input, and otherwise forward mode over the
+    recorded graph (all input directions in one batched sweep). ``"fwd"`` (a forward pass
+    from the start) and ``"rev"`` force a mode.
     """
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}.")
@@ -262,7 +277,11 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
         n_out = int(np.prod(shape_of(value)))
         if mode == "rev" or n_out < n_in:
             return _jacobian_reverse(leaves, value, node)
-        return _jacobian_forward(fun, args, kwargs, argnum)
+        # forward mode over the graph just recorded: f is not evaluated a second time
+        leaf = leaves[0]
+        with _identity_directions(leaf._value) as seed:
+            tangent = None if node is None else forward_sweep(node, leaf, seed)
+        return _as_jacobian(tangent, shape_of(leaf._value), shape_of(value))
 
     jacobian_fun.__name__ = f"jacobian_{getattr(fun, '__name__', 'f')}"
     return jacobian_fun

@@ -586,22 +586,61 @@ def _materialize(end: Dual) -> None:
 
 def _push_tangent(node: Dual):
     prim, args, vals, argnums, kwargs = node._recipe
-    ans = node._value
+    tangents = [None] * len(args)
+    for i in argnums:
+        tangents[i] = args[i]._tangent
+    return apply_jvp(prim, tangents, argnums, node._value, vals, kwargs)
+
+
+def apply_jvp(prim: Primitive, tangents: list, argnums, ans, vals, kwargs):
+    """The output tangent of one primitive call from its inputs' batched tangents (None for
+    arguments that carry none), broadcast to (B,) + shape(ans)."""
     if prim.jvp_joint is not None:
-        tangents = [None] * len(args)
-        for i in argnums:
-            tangents[i] = args[i]._tangent
         t = prim.jvp_joint(tangents, ans, *vals, **kwargs)
     else:
         t = None
         for i in argnums:
-            ti = prim.jvps[i](args[i]._tangent, ans, *vals, **kwargs)
+            if tangents[i] is None:
+                continue
+            rule = prim.jvps.get(i)
+            if rule is None:
+                raise _missing_rule(prim, i, "forward-mode")
+            ti = rule(tangents[i], ans, *vals, **kwargs)
             t = ti if t is None else t + ti
-    batch = args[argnums[0]]._tangent.shape[0]
+    batch = next(tangents[i] for i in argnums if tangents[i] is not None).shape[0]
     want = (batch,) + (ans.shape if isinstance(ans, Traced) else np.shape(ans))
     if t.shape != want:
-        from .primitives import broadcast_to, reshape
+        broadcast_to, reshape = _p().broadcast_to, _p().reshape
         if t.ndim < len(want):
             t = reshape(t, (batch,) + (1,) * (len(want) - t.ndim) + t.shape[1:])
         t = broadcast_to(t, want)
     return t
+
+
+def forward_sweep(end: Tensor, leaf: Tensor, seed):
+    """Forward mode over an already recorded reverse-mode graph: the batched tangent of
+    ``end`` when ``leaf`` moves along ``seed`` (shape (B,) + shape(leaf)), or None if end
+    does not depend on leaf. Nodes are visited in creation order, so each node's inputs
+    have their tangents before it; the function is not evaluated again."""
+    nodes = {}
+    stack = [end]
+    while stack:
+        node = stack.pop()
+        if node._seq not in nodes:
+            nodes[node._seq] = node
+            stack.extend(node._parents)
+    tangents = {leaf._seq: seed}
+    for seq in sorted(nodes):
+        node = nodes[seq]
+        if node._prim is None:
+            continue
+        ts = [tangents.get(parent._seq) for parent in node._parents]
+        if all(t is None for t in ts):
+            continue
+        full = [None] * len(node._args)
+        for i, t in zip(node._argnums, ts):
+            full[i] = t
+        argnums = [i for i, t in zip(node._argnums, ts) if t is not None]
+        tangents[seq] = apply_jvp(node._prim, full, argnums, node._value, node._args,
+                                  node._kwargs)
+    return tangents.get(end._seq)
