@@ -490,3 +490,24 @@ def test_jacobian_auto_records_f_once_and_sweeps_forward_over_the_graph():
     # the same sweep through a recorded backward pass: jacobian(grad(g)) is the Hessian
     g = lambda v: np.sum(np.exp(v) * v[0])  # noqa: E731
     onp.testing.assert_allclose(jacobian(grad(g))(x), hessian(g)(x), rtol=1e-13)
+
+
+def test_cotangent_shortcuts_never_alias_or_modify_user_arrays():
+    """The backward pass hands on a broadcast 1 times y as a view of y and accumulates
+    cotangents in place when it alone owns them: neither may leak or write into y."""
+    y = onp.arange(1.0, 6.0)
+    keep = y.copy()
+    g = grad(lambda b: np.sum(y * b))(onp.ones(5))
+    assert g.flags.writeable and not onp.shares_memory(g, y)
+    g += 1.0
+    onp.testing.assert_array_equal(y, keep)
+    g2 = grad(lambda b: np.sum(y * b) + np.sum(b * y) + np.sum(np.exp(b)))(onp.zeros(5))
+    onp.testing.assert_allclose(g2, 2 * y + 1.0)
+    onp.testing.assert_array_equal(y, keep)
+    # the same variable used several times, through views and broadcasting
+    x = onp.linspace(0.1, 1.0, 6).reshape(2, 3)
+    f = lambda v: np.sum(v * v) + np.sum(v[0] * 3.0) + np.sum(v.T @ v)  # noqa: E731
+    h = 1e-6
+    fd = onp.array([(f(x + h * e) - f(x - h * e)) / (2 * h)
+                    for e in onp.eye(6).reshape(6, 2, 3)]).reshape(2, 3)
+    onp.testing.assert_allclose(grad(f)(x), fd, rtol=1e-7)

@@ -163,6 +163,24 @@ defvjp(p.subtract,
 p.subtract.jvp_joint = _sum_jvp(-1.0)
 
 binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
+
+
+def _times_cotangent(g, factor, shape):
+    """unbroadcast(g * factor, shape). When g is a broadcast 1 (the cotangent of a sum) and
+    factor already has the output's shape, the product is factor itself: it is handed on as
+    a read-only view instead of a new array (a view is never updated in place, and a leaf
+    gradient that is a view is copied before it is returned)."""
+    if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
+            and factor.shape == shape and not any(g.strides) and g[(0,) * g.ndim] == 1.0):
+        view = factor.view()
+        view.flags.writeable = False
+        return view
+    return unbroadcast(p.multiply(g, factor), shape)
+
+
+defvjp(p.multiply,
+       lambda g, ans, x, y: _times_cotangent(g, y, shape_of(x)),
+       lambda g, ans, x, y: _times_cotangent(g, x, shape_of(y)))
 binary(p.true_divide,
        lambda ans, x, y: p.reciprocal(y),
        lambda ans, x, y: p.negative(p.true_divide(ans, y)))
@@ -185,6 +203,20 @@ binary(p.power, _power_dx, _power_dy)
 binary(p.logaddexp,
        lambda ans, x, y: p.logaddexp_weight(x, y, p.stop(ans)),
        lambda ans, x, y: p.logaddexp_weight(y, x, p.stop(ans)))
+
+
+def _logaddexp_vjp(first: bool):
+    def rule(g, ans, x, y):
+        a, b = (x, y) if first else (y, x)
+        w = p.logaddexp_weight(a, b, p.stop(ans))
+        if type(w) is np.ndarray and type(g) is np.ndarray and w.shape == np.broadcast_shapes(
+                w.shape, g.shape):
+            return unbroadcast(np.multiply(g, w, out=w), shape_of(a))  # w: our own temporary
+        return unbroadcast(p.multiply(g, w), shape_of(a))
+    return rule
+
+
+defvjp(p.logaddexp, _logaddexp_vjp(True), _logaddexp_vjp(False))
 
 
 def _weight_slope(ans, x, y, out):
