@@ -17,11 +17,19 @@ def _prim(fun, name=None):
 
 
 # --- elementwise, one argument --------------------------------------------------------
+def _broadcast_number(value: float, shape: tuple) -> np.ndarray:
+    """One float as a zero-stride array of ``shape``, like np.broadcast_to of a number but
+    without its Python-level overhead. (A view: never written in place here, and copied
+    by fresh() before it could reach a user.)"""
+    base = np.array(value, dtype=np.float64)
+    return np.ndarray(shape, dtype=np.float64, buffer=base, strides=(0,) * len(shape))
+
+
 def _negative(x):
     """-x; one number broadcast to a shape (a zero-stride view, as the cotangent of a sum
     is) stays a view instead of becoming a full array."""
     if isinstance(x, np.ndarray) and x.ndim and not any(x.strides):
-        return np.broadcast_to(-x[(0,) * x.ndim], x.shape)
+        return _broadcast_number(-x[(0,) * x.ndim], x.shape)
     return np.negative(x)
 
 
@@ -56,6 +64,12 @@ subtract = _prim(np.subtract)
 multiply = _prim(np.multiply)
 true_divide = _prim(np.true_divide)
 power = _prim(np.power)
+
+
+def _size(x) -> int:
+    if isinstance(x, np.ndarray):
+        return x.size
+    return 1 if isinstance(x, (int, float)) else np.size(x)
 
 
 _SMALL = 8192   # below this many elements numpy/scipy's own loops have less call overhead
@@ -103,7 +117,7 @@ def _logaddexp_block(out, inputs, scratch):
 def _logaddexp(x, y):
     """log(exp(x) + exp(y)) = max(x, y) + log1p(exp(-|x - y|)): exact to rounding and about
     four times as fast as numpy.logaddexp on large arrays (the hot path of every GLM)."""
-    if np.size(x) < _SMALL and np.size(y) < _SMALL:
+    if _size(x) < _SMALL and _size(y) < _SMALL:
         return np.logaddexp(x, y)
     with np.errstate(invalid="ignore"):
         out = _by_blocks(_logaddexp_block, 1, x, y)
@@ -130,7 +144,7 @@ def _log_expit_block(out, inputs, scratch):
 def _log_expit(x):
     """log(expit(x)) = min(x, 0) - log1p(exp(-|x|)): exact to rounding, faster than
     scipy.special.log_expit on large arrays (the Logit log-likelihood)."""
-    if np.size(x) < _SMALL:
+    if _size(x) < _SMALL:
         return sps.log_expit(x)
     out = _by_blocks(_log_expit_block, 1, x)
     return sps.log_expit(x) if out is None else out
@@ -149,7 +163,7 @@ def _weight_block(out, inputs, scratch):
 def _logaddexp_weight(x, y, out):
     """d/dx logaddexp(x, y) = expit(x - y), evaluated as exp(x - out) with the already
     computed out = logaddexp(x, y) (a value only: its rules treat out as known)."""
-    if np.size(x) >= _SMALL or np.size(out) >= _SMALL:
+    if _size(x) >= _SMALL or _size(out) >= _SMALL:
         w = _by_blocks(_weight_block, 0, x, out)
         if w is not None:
             return w
@@ -172,7 +186,13 @@ cumsum = _prim(np.cumsum)
 # --- shape ------------------------------------------------------------------------------
 reshape = _prim(lambda x, shape, order="C": np.reshape(x, shape, order=order), "reshape")
 transpose = _prim(lambda x, axes=None: np.transpose(x, axes), "transpose")
-broadcast_to = _prim(lambda x, shape: np.broadcast_to(x, shape), "broadcast_to")
+def _broadcast_to(x, shape):
+    if type(x) is float or (type(x) is np.ndarray and x.ndim == 0 and x.dtype == np.float64):
+        return _broadcast_number(x, tuple(shape))  # the cotangent of a sum: fast path
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to = _prim(_broadcast_to, "broadcast_to")
 getitem = _prim(lambda x, index: x[index], "getitem")
 
 
