@@ -94,10 +94,10 @@ def _by_blocks(kernel, n_scratch: int, *args):
     flats = [a.reshape(-1) if a.ndim else a for a in arrays]
     n = flat_out.size
     scratch = [np.empty(min(_BLOCK, n)) for _ in range(n_scratch)]
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        kernel(flat_out[start:stop], [f[start:stop] if f.ndim else f for f in flats],
-               [w[:stop - start] for w in scratch])
+    for begin in range(0, n, _BLOCK):
+        end = min(begin + _BLOCK, n)
+        kernel(flat_out[begin:end], [f[begin:end] if f.ndim else f for f in flats],
+               [w[:end - begin] for w in scratch])
     return out
 
 
