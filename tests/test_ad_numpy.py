@@ -663,3 +663,23 @@ def test_namespace_constants():
     onp.testing.assert_array_equal(np.eye(2), onp.eye(2))
     onp.testing.assert_array_equal(np.arange(3), onp.arange(3))
     assert np.random.default_rng is onp.random.default_rng
+
+
+@pytest.mark.parametrize("shapes", [((40_000,), ()), ((), (40_000,)), ((200, 200), (200, 200)),
+                                    ((300, 100), (100,)), ((100, 1), (1, 300))], ids=str)
+def test_blocked_kernels_match_numpy_over_several_blocks_and_broadcasting(shapes):
+    """The cache-blocked logaddexp / log_expit / weight kernels (arrays of more than one
+    block, numbers, and broadcasting that falls back to whole-array numpy) agree with
+    numpy, and their derivatives with the closed forms."""
+    import scipy.special as sps
+    from mleopt import special
+    from mleopt.ad import grad
+    rng = onp.random.default_rng(7)
+    x = rng.normal(0, 30, shapes[0]) if shapes[0] else 0.7
+    y = rng.normal(0, 30, shapes[1]) if shapes[1] else -0.3
+    onp.testing.assert_allclose(np.logaddexp(x, y), onp.logaddexp(x, y), rtol=1e-13,
+                                atol=1e-13)
+    xv = onp.asarray(x) + onp.zeros(onp.broadcast_shapes(onp.shape(x), onp.shape(y)))
+    onp.testing.assert_allclose(special.log_expit(xv), sps.log_expit(xv), rtol=1e-14, atol=0)
+    g = grad(lambda a: np.sum(np.logaddexp(a, y)))(xv)
+    onp.testing.assert_allclose(g, sps.expit(xv - y), rtol=1e-12, atol=1e-300)
