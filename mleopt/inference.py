@@ -501,10 +501,6 @@ class MarginalEffects(EstimateResults):
 _METHODS = ("dydx", "eyex", "dyex", "eydx")
 
 
-def _constant_columns(x: np.ndarray) -> np.ndarray:
-    return np.flatnonzero((np.ptp(x, axis=0) == 0) & (x[0] != 0)) if len(x) else np.array([], int)
-
-
 def _discrete_columns(x: np.ndarray, dummy: bool, count: bool) -> dict[int, str]:
     """{column: "dummy" | "count"}: non-constant 0/1 columns, and other columns of
     non-negative integers (statsmodels' classification)."""
@@ -534,16 +530,6 @@ def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
     return mnp.mean(mnp.subtract(mean_fn(theta, hi), mean_fn(theta, lo))) / width
 
 
-def _model_offset(model) -> np.ndarray | None:
-    """offset + log(exposure) of a count model (None when it has neither)."""
-    parts = []
-    if getattr(model, "offset", None) is not None:
-        parts.append(np.asarray(model.offset, dtype=float))
-    if getattr(model, "exposure", None) is not None:
-        parts.append(np.log(np.asarray(model.exposure, dtype=float)))
-    return sum(parts) if parts else None
-
-
 def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
             dummy: bool = False, count: bool = False) -> MarginalEffects:
     """Marginal effects of the regressors on E[y] (see :class:`MarginalEffects`).
@@ -566,11 +552,12 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     x = np.asarray(model.exog, dtype=float)
     if at == "mean":
         x = x.mean(axis=0, keepdims=True)
-    keep = np.setdiff1d(np.arange(x.shape[1]), _constant_columns(np.asarray(model.exog, float)))
+    # the constant (a model has at most one: a second would be collinear) has no effect
+    keep = np.array([j for j in range(x.shape[1]) if j != model.const_idx], dtype=int)
     discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
     exog_names = list(model.exog_names)
 
-    offset = _model_offset(model)
+    offset = model._offset()    # offset + log(exposure) of a count model, else None
     kwds = {}
     if offset is not None:
         kwds["offset"] = offset if at == "overall" else np.array([offset.mean()])
