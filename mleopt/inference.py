@@ -502,15 +502,18 @@ _METHODS = ("dydx", "eyex", "dyex", "eydx")
 
 
 def _discrete_columns(x: np.ndarray, dummy: bool, count: bool) -> dict[int, str]:
-    """{column: "dummy" | "count"}: non-constant 0/1 columns, and other columns of
-    non-negative integers (statsmodels' classification)."""
+    """{column: "dummy" | "count"}: non-constant 0/1 columns are dummies; non-constant
+    columns of non-negative integers that are not 0/1 are counts (statsmodels' and Stata's
+    classification). A 0/1 column is never a count: with ``dummy=False`` it keeps its
+    derivative, whatever ``count`` says."""
     out: dict[int, str] = {}
     for j in range(x.shape[1]):
         col = x[:, j]
         if col.min() == col.max():
             continue
-        if dummy and np.all((col == 0) | (col == 1)):
-            out[j] = "dummy"
+        if np.all((col == 0) | (col == 1)):
+            if dummy:
+                out[j] = "dummy"
         elif count and col.min() >= 0 and np.all(col == np.round(col)):
             out[j] = "count"
     return out

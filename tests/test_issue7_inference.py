@@ -1,0 +1,84 @@
+"""Issue 7, items 3, 4, 12 and 14: marginal effects of counts, the LR test's nesting checks,
+separation warnings and reports, and the cosmetics of summaries and warnings."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mleopt import Logit, OLS, add_constant
+
+DATA = Path(__file__).resolve().parents[1] / "datasets"
+
+# Spector and Mazzeo (1980), 32 students: GRADE improved (1/0) on GPA, TUCE (a test score,
+# a non-negative integer) and PSI (a 0/1 teaching method). Public data, as shipped by
+# statsmodels (sm.datasets.spector) and used in Greene's Econometric Analysis.
+SPECTOR = pd.DataFrame({
+    "GPA": [2.66, 2.89, 3.28, 2.92, 4.00, 2.86, 2.76, 2.87, 3.03, 3.92, 2.63, 3.32, 3.57, 3.26,
+            3.53, 2.74, 2.75, 2.83, 3.12, 3.16, 2.06, 3.62, 2.89, 3.51, 3.54, 2.83, 3.39, 2.67,
+            3.65, 4.00, 3.10, 2.39],
+    "TUCE": [20, 22, 24, 12, 21, 17, 17, 21, 25, 29, 20, 23, 23, 25, 26, 19, 25, 19, 23, 25, 22,
+             28, 14, 26, 24, 27, 17, 24, 21, 23, 21, 19],
+    "PSI": [0] * 18 + [1] * 14,
+    "GRADE": [0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 1,
+              0, 1, 1, 0, 1],
+}).astype(float)
+
+# statsmodels 0.15.0, Logit(GRADE, add_constant(GPA, TUCE, PSI)).fit().get_margeff(
+#     at=AT, dummy=DUMMY, count=COUNT); order GPA, TUCE, PSI. Computed 2026-11-30.
+# Stata `logit grade gpa tuce psi; margeff, count` gives PSI 0.3051777 (SE 0.0923796): the
+# derivative, because a 0/1 column is not a count.
+SPECTOR_MARGEFF = {
+    ("overall", False, False): ([0.362580831601, 0.012208410959, 0.305177702284],
+                                [0.109441152679, 0.01779416067, 0.092379569359]),
+    ("mean", False, False): ([0.533858822089, 0.017975489397, 0.449339276844],
+                             [0.237037968457, 0.026236908545, 0.196762639733]),
+    ("overall", False, True): ([0.362580831601, 0.012206856991, 0.305177702284],
+                               [0.109441152679, 0.017786977274, 0.092379569359]),
+    ("mean", False, True): ([0.533858822089, 0.017971865454, 0.449339276844],
+                            [0.237037968457, 0.02622107963, 0.196762639733]),
+    ("overall", True, False): ([0.362580831601, 0.012208410959, 0.357515163622],
+                               [0.109441152679, 0.01779416067, 0.142003390689]),
+    ("mean", True, False): ([0.533858822089, 0.017975489397, 0.456498405283],
+                            [0.237037968457, 0.026236908545, 0.181053685155]),
+    ("overall", True, True): ([0.362580831601, 0.012206856991, 0.357515163622],
+                              [0.109441152679, 0.017786977274, 0.142003390689]),
+    ("mean", True, True): ([0.533858822089, 0.017971865454, 0.456498405283],
+                           [0.237037968457, 0.02622107963, 0.181053685155]),
+}
+
+
+@pytest.fixture(scope="module")
+def spector():
+    X = add_constant(SPECTOR[["GPA", "TUCE", "PSI"]])
+    return Logit(SPECTOR["GRADE"], X).fit()
+
+
+@pytest.fixture(scope="module")
+def anes():
+    df = pd.read_csv(DATA / "anes96.csv")
+    return df["vote"], add_constant(df[["TVnews", "PID", "age", "educ", "income"]])
+
+
+# =======================================================================================
+# item 3: a 0/1 column is a dummy, never a count
+# =======================================================================================
+
+@pytest.mark.parametrize("key", list(SPECTOR_MARGEFF))
+def test_margeff_spector_matches_statsmodels(spector, key):
+    at, dummy, count = key
+    m = spector.get_margeff(at=at, dummy=dummy, count=count)
+    effect, se = SPECTOR_MARGEFF[key]
+    np.testing.assert_allclose(m.margeff.to_numpy(), effect, rtol=1e-7)
+    np.testing.assert_allclose(m.margeff_se.to_numpy(), se, rtol=1e-6)
+
+
+def test_margeff_count_leaves_binary_columns_out(spector):
+    """Stata `margeff, count`: PSI 0.3051777 (SE 0.0923796), the plain derivative."""
+    m = spector.get_margeff(count=True)
+    assert m.margeff["PSI"] == pytest.approx(0.3051777, abs=5e-8)
+    assert m.margeff_se["PSI"] == pytest.approx(0.0923796, abs=5e-8)
+    assert m.margeff["PSI"] == spector.get_margeff().margeff["PSI"]
