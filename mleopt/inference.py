@@ -349,27 +349,73 @@ class LRTestResults:
 
 
 def lr_test(unrestricted, restricted) -> LRTestResults:
-    """2 (llf_u - llf_r) ~ chi2(k_u - k_r) for nested fits of the same data (either order)."""
+    """``LR = 2 (llf_u - llf_r) ~ chi2(k_u - k_r)`` for nested fits of the same data.
+
+    The fits may be given in either order (the one with fewer parameters is the restricted
+    one). Nesting is checked as far as the fits allow, and a ``ValueError`` names what
+    fails: the same model class, the same N and dependent variable, the restricted fit's
+    parameter names a subset of the full fit's, and the regressors of the same name holding
+    the same values. The statistic is never negative: a shortfall within the rounding of the
+    two log-likelihoods is reported as 0; a larger one (the "restricted" fit has the higher
+    likelihood) is an error, as the fits are then not nested or the full fit did not converge.
+    """
     if len(restricted._params) > len(unrestricted._params):
         unrestricted, restricted = restricted, unrestricted
+    _check_nested(unrestricted, restricted)
     ku, kr = len(unrestricted._params), len(restricted._params)
-    if unrestricted.nobs != restricted.nobs:
-        raise ValueError(f"the two fits use different data ({unrestricted.nobs} vs "
-                         f"{restricted.nobs} observations); an LR test needs the same sample.")
-    yu = getattr(unrestricted.model, "endog", None)
-    yr = getattr(restricted.model, "endog", None)
+    stat = 2.0 * (unrestricted.llf - restricted.llf)
+    if stat < 0:
+        # two maxima of sums of N terms agree to about sqrt(N) eps |llf| (rounding), plus
+        # the optimisers' tolerance; 1e-8 relative (at least 1e-8) covers both
+        tol = 1e-8 * max(1.0, abs(unrestricted.llf), abs(restricted.llf))
+        if stat < -2.0 * tol:
+            raise ValueError(
+                f"the 'restricted' fit ({kr} parameters, llf = {restricted.llf:.10g}) has a "
+                f"higher log-likelihood than the full fit ({ku} parameters, llf = "
+                f"{unrestricted.llf:.10g}), so LR = {stat:.4g} < 0: the models are not nested, "
+                "or the full fit did not reach its maximum (check converged and refit from the "
+                "restricted estimates).")
+        stat = 0.0      # equal up to rounding
+    df = ku - kr
+    return LRTestResults(stat, df, float(stats.chi2.sf(stat, df)))
+
+
+def _check_nested(full, restricted) -> None:
+    """Raise a ValueError saying why ``restricted`` cannot be a restriction of ``full``."""
+    fm, rm = full.model, restricted.model
+    if type(fm) is not type(rm):
+        raise ValueError(
+            f"an LR test compares two fits of the same model class; got {type(fm).__name__} "
+            f"({len(full._params)} parameters) and {type(rm).__name__} "
+            f"({len(restricted._params)}). Fit both with the same model.")
+    if full.nobs != restricted.nobs:
+        raise ValueError(f"the two fits use different data ({full.nobs} vs {restricted.nobs} "
+                         "observations); an LR test needs the same sample.")
+    yu, yr = getattr(fm, "endog", None), getattr(rm, "endog", None)
     if yu is not None and yr is not None and not np.array_equal(yu, yr):
         raise ValueError("the two fits have different dependent variables; an LR test compares "
                          "nested models of the same data.")
+    ku, kr = len(full._params), len(restricted._params)
     if kr >= ku:
         raise ValueError(f"both fits have {ku} parameters: an LR test compares a model with a "
                          "restricted (smaller) version of it.")
-    stat = 2.0 * (unrestricted.llf - restricted.llf)
-    if stat < -1e-6 * max(1.0, abs(unrestricted.llf)):
-        warnings.warn(f"the restricted model fits better (LR = {stat:.4g} < 0): the models are "
-                      "not nested or one fit did not converge.", UserWarning, stacklevel=3)
-    df = ku - kr
-    return LRTestResults(stat, df, float(stats.chi2.sf(max(stat, 0.0), df)))
+    fnames, rnames = list(full.param_names), list(restricted.param_names)
+    missing = [n for n in rnames if n not in fnames]
+    if missing:
+        raise ValueError(
+            f"the restricted fit's parameter(s) {missing} are not in the full fit "
+            f"{fnames}: the models are not nested (a restricted model keeps a subset of the "
+            "full model's regressors). Name the same regressors the same way in both.")
+    xu, xr = getattr(fm, "exog", None), getattr(rm, "exog", None)
+    if xu is None or xr is None:
+        return
+    xnames_u, xnames_r = list(fm.exog_names), list(rm.exog_names)
+    for j, name in enumerate(xnames_r):
+        if name in xnames_u and not np.array_equal(xr[:, j], xu[:, xnames_u.index(name)]):
+            raise ValueError(
+                f"regressor {name!r} holds different values in the two fits, so they are "
+                "not nested; give both models the same columns (e.g. DataFrame columns, so "
+                "that names follow the data).")
 
 
 # =======================================================================================

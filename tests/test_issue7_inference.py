@@ -82,3 +82,75 @@ def test_margeff_count_leaves_binary_columns_out(spector):
     assert m.margeff["PSI"] == pytest.approx(0.3051777, abs=5e-8)
     assert m.margeff_se["PSI"] == pytest.approx(0.0923796, abs=5e-8)
     assert m.margeff["PSI"] == spector.get_margeff().margeff["PSI"]
+
+
+# =======================================================================================
+# item 4: lr_test refuses fits that are not nested; the statistic is never negative
+# =======================================================================================
+
+@pytest.fixture(scope="module")
+def anes_full(anes):
+    y, X = anes
+    return Logit(y, X).fit()
+
+
+def test_lr_test_refuses_parameters_outside_the_full_fit(anes_full):
+    df = pd.read_csv(DATA / "anes96.csv")
+    other = Logit(df["vote"], add_constant(df[["selfLR"]])).fit()   # used to give chi2(4) = 372
+    with pytest.raises(ValueError, match=r"parameter\(s\) \['selfLR'\] are not in the full fit"):
+        anes_full.lr_test(other)
+    with pytest.raises(ValueError, match="not nested"):
+        other.lr_test(anes_full)
+
+
+def test_lr_test_refuses_different_model_classes(anes, anes_full):
+    y, X = anes
+    ols = OLS(y, X).fit()               # used to give a negative statistic with p = 1
+    with pytest.raises(ValueError, match="same model class; got OLS .* and Logit"):
+        anes_full.lr_test(ols)
+    with pytest.raises(ValueError, match="same model class"):
+        Logit(y, X[["const", "PID"]]).fit().lr_test(ols)
+
+
+def test_lr_test_refuses_same_names_with_other_values(anes, anes_full):
+    y, X = anes
+    arrays = Logit(y.to_numpy(), X.to_numpy()[:, [0, 2]]).fit()     # names const, x1
+    with pytest.raises(ValueError, match=r"\['x1'\] are not in the full fit"):
+        anes_full.lr_test(arrays)
+    shuffled = X[["const", "PID"]].copy()
+    shuffled["PID"] = shuffled["PID"].to_numpy()[::-1]
+    with pytest.raises(ValueError, match="regressor 'PID' holds different values"):
+        anes_full.lr_test(Logit(y, shuffled).fit())
+
+
+def test_lr_test_refuses_different_samples(anes, anes_full):
+    y, X = anes
+    with pytest.raises(ValueError, match="different data"):
+        anes_full.lr_test(Logit(y.iloc[:500], X[["const", "PID"]].iloc[:500]).fit())
+    with pytest.raises(ValueError, match="different dependent variables"):
+        anes_full.lr_test(Logit(1 - y, X[["const", "PID"]]).fit())
+
+
+def test_lr_test_clearly_negative_is_an_error(anes):
+    y, X = anes
+    with pytest.warns(Warning, match="did not converge"):
+        stopped = Logit(y, X).fit(maxiter=1, start_params=np.zeros(6))
+    restricted = Logit(y, X[["const", "PID"]]).fit()
+    assert stopped.llf < restricted.llf
+    with pytest.raises(ValueError, match="'restricted' fit .* has a higher log-likelihood"):
+        stopped.lr_test(restricted)
+
+
+def test_lr_test_rounding_shortfall_is_zero(anes, anes_full):
+    """Equal log-likelihoods up to rounding give LR = 0 and p = 1, never a negative LR."""
+    import copy
+
+    y, X = anes
+    restricted = Logit(y, X[["const", "PID"]]).fit()
+    full = copy.copy(anes_full)
+    full.__dict__["llf"] = restricted.llf * (1 + 1e-12)       # 1e-12 relative below it
+    lr = full.lr_test(restricted)
+    assert lr.statistic == 0.0 and lr.pvalue == 1.0 and lr.df == 4
+    nested = anes_full.lr_test(restricted)
+    assert nested.statistic == pytest.approx(2 * (anes_full.llf - restricted.llf), rel=1e-12)
+    assert nested.statistic > 0
