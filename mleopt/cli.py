@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rows with a missing or infinite value in a used column: raise "
                           "(default) reports them as an error; drop removes them (the count "
                           "is reported on stderr)")
+    fit.add_argument("--separation", choices=["raise", "warn"], default=None,
+                     help="when the MLE does not exist (perfect separation in logit/probit, "
+                          "its count analogue in poisson/negbin): raise (default) reports an "
+                          "error; warn fits anyway, with a warning and a note in the summary")
     fit.add_argument("--format", default="text", choices=FORMATS,
                      help="text (default), html, or csv (the coefficient table only)")
     fit.set_defaults(handler=_cmd_fit)
@@ -267,6 +271,9 @@ def _cmd_fit(args) -> int:
         raise CLIError("--cov cluster needs --groups COLUMN (the cluster variable)")
     if args.groups and args.cov != "cluster":
         raise CLIError(f"--groups is only used with --cov cluster (got --cov {args.cov})")
+    if args.separation is not None and args.model == "ols":
+        raise CLIError("--separation applies to logit, probit, poisson and negbin, not ols "
+                       "(a linear model's MLE always exists)")
     if args.maxiter is not None and args.maxiter < 1:
         raise CLIError(f"--maxiter must be a positive integer, got {args.maxiter}")
     dup = sorted({c for c in args.x if args.x.count(c) > 1})
@@ -320,7 +327,8 @@ def _cmd_fit(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model = model_cls(y, x)
+            model_kwds = {} if args.separation is None else {"separation": args.separation}
+            model = model_cls(y, x, **model_kwds)
             res = model.fit(**fit_kwds)
             if args.format == "csv":
                 out = res.summary_frame().to_csv(index_label="term")
@@ -329,7 +337,8 @@ def _cmd_fit(args) -> int:
             else:
                 out = res.summary().as_text()
         except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
-            message = _one_line(exc).replace("pass missing='drop'", "use --missing drop")
+            message = (_one_line(exc).replace("pass missing='drop'", "use --missing drop")
+                       .replace("Pass separation='warn'", "Use --separation warn"))
             raise CLIError(f"{MODELS[args.model]} failed: {message}") from None
     seen = set()
     for w in caught:

@@ -153,6 +153,9 @@ def _notes(results) -> list[str]:
         msg = f" ({results.message})" if results.message else ""
         notes.append(f"WARNING: the optimizer did not converge{msg}. The estimates are not a "
                      "maximum of the likelihood and the standard errors are unreliable.")
+    separation = getattr(results.model, "separation_note", None)
+    if separation:          # fitted with separation="warn" although the MLE does not exist
+        notes.append(f"WARNING: {separation}")
     nan = [n for n, v in results.bse.items() if np.isnan(v)]
     if nan:
         notes.append(f"WARNING: standard errors of {', '.join(map(str, nan))} are NaN: the "

@@ -305,3 +305,29 @@ def test_replicate_defaults_agree_with_the_module():
     args = replication.build_parser().parse_args([])
     assert args.ks == list(replication.DEFAULT_KS) and args.seed == replication.DEFAULT_SEED
     assert args.repeats is None and not args.quick
+
+
+# ---- issue 7: --separation, --version, --sep -------------------------------------------------
+
+def _separated_csv(tmp_path):
+    df = datasets.load("anes96")[["vote", "PID", "age", "educ"]].copy()
+    df["sep"] = (df["vote"] == 1) * (1.0 + df["age"] / 100)
+    path = tmp_path / "separated.csv"
+    df.to_csv(path, index=False)
+    return str(path)
+
+
+def test_fit_separation_option(capsys, tmp_path):
+    path = _separated_csv(tmp_path)
+    argv = ["fit", "--model", "logit", "--data", path, "--y", "vote", "--x", "PID", "age",
+            "educ", "sep"]
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, "perfect separation", "'sep'", "--separation warn")
+    assert "separation='warn'" not in err          # advice the command line can follow
+    code, out, err = run(capsys, *argv, "--separation", "warn")
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if "separation" in line]
+    assert len(warned) == 1 and "'sep'" in warned[0] and "'PID'" not in warned[0], err
+    assert "WARNING: perfect separation" in out
+    code, _, err = run(capsys, *fit_args(**{"--separation": "warn"}))
+    assert_one_line_error(code, err, "--separation", "not ols")

@@ -154,3 +154,52 @@ def test_lr_test_rounding_shortfall_is_zero(anes, anes_full):
     nested = anes_full.lr_test(restricted)
     assert nested.statistic == pytest.approx(2 * (anes_full.llf - restricted.llf), rel=1e-12)
     assert nested.statistic > 0
+
+
+# =======================================================================================
+# item 12: separation="warn" gives one warning naming the right columns, and a summary note
+# =======================================================================================
+
+def _separated_anes(kind: str) -> tuple[pd.Series, pd.DataFrame]:
+    df = pd.read_csv(DATA / "anes96.csv")
+    d = df[["PID", "age", "educ"]].astype(float)
+    vote = df["vote"]
+    if kind == "column":        # 'sep' is 0 when vote = 0 and above 1 when vote = 1
+        d["sep"] = np.where(vote == 1, 1.0 + df["age"] / 100, 0.0)
+    else:                       # z1 + z2 > 0 exactly when vote = 1; neither does it alone
+        rng = np.random.default_rng(0)
+        d["z1"] = rng.normal(size=len(d))
+        d["z2"] = np.where(vote == 1, 1.0, -1.0) * rng.uniform(0.1, 2.0, len(d)) - d["z1"]
+        d = d[["PID", "z1", "age", "z2", "educ"]]
+    return vote, add_constant(d)
+
+
+@pytest.mark.parametrize("kind, named", [("column", ["sep"]), ("combination", ["z1", "z2"])])
+@pytest.mark.parametrize("model", ["Logit", "Probit"])
+def test_separation_warn_is_one_warning_naming_the_right_columns(kind, named, model):
+    import mleopt
+    from mleopt import PerfectSeparationError, PerfectSeparationWarning
+
+    y, X = _separated_anes(kind)
+    cls = getattr(mleopt, model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = cls(y, X, separation="warn").fit()
+    seps = [w for w in caught if issubclass(w.category, PerfectSeparationWarning)]
+    assert len(seps) == 1, [str(w.message) for w in seps]
+    text = str(seps[0].message)
+    others = [c for c in X.columns if c != "const" and c not in named]
+    assert all(repr(c) in text for c in named), text
+    assert not any(repr(c) in text for c in others), text
+    assert seps[0].filename == __file__         # attributed to the user's line
+    summary = res.summary().as_text()
+    assert "WARNING: perfect separation" in summary
+    assert all(repr(c) in summary for c in named)
+    with pytest.raises(PerfectSeparationError) as err:
+        cls(y, X).fit()
+    assert all(repr(c) in str(err.value) for c in named)
+    assert not any(repr(c) in str(err.value) for c in others)
+
+
+def test_no_separation_note_without_separation(anes_full):
+    assert "separation" not in anes_full.summary().as_text()

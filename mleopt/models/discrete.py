@@ -75,6 +75,7 @@ class BinaryModel(IndexModel):
             if not cols.size:
                 return
         yname = self.endog_name
+        found, names = [], []
         for j, col in enumerate(cols):
             name = self.exog_names[col]
             if lo0[j] == hi0[j] == lo1[j] == hi1[j]:
@@ -94,11 +95,24 @@ class BinaryModel(IndexModel):
                 rule = (f"{yname} = {up} whenever {name} > {c:g} and {yname} = {1 - up} "
                         f"whenever {name} < {c:g}")
                 kind = "quasi-complete"
-            self._separation(
-                f"perfect separation ({kind}): column {name!r} predicts the outcome "
-                f"perfectly ({rule}), so its coefficient's MLE is infinite.", [name])
+            found.append(f"column {name!r} predicts the outcome perfectly ({kind}: {rule})")
+            names.append(name)
+        if not found:
+            return
+        coefs = "its coefficient's MLE is" if len(names) == 1 else "their coefficients' MLEs are"
+        what = f"perfect separation: {'; '.join(found)}, so {coefs} infinite."
+        if self.separation == "raise":
+            self._separation(what, names)
+        self._column_separation = (what, names)     # warned once, after the fit
+
+    _column_separation: tuple[str, list] | None = None
 
     def _after_fit(self, record) -> None:
+        """With ``separation="warn"``, one warning per fit: the columns that separate on their
+        own (found before the fit) or else the irreducible set the linear program finds."""
+        if self._column_separation is not None:
+            self._separation(*self._column_separation)
+            return
         beta = record.params[: self.k_exog]
         eta = self.exog @ beta
         suspicious = (not record.converged) or float(np.max(np.abs(eta))) > 10.0
@@ -109,15 +123,18 @@ class BinaryModel(IndexModel):
             suspicious = not ev[0] > 1e-8 * max(ev[-1], 0.0)
         if not suspicious:
             return
-        cols = diverging_columns(self.exog * self._q[:, None])
+        keep = () if self.const_idx is None else (self.const_idx,)
+        cols = diverging_columns(self.exog * self._q[:, None], keep=keep)
         if cols is None:
             return
         named = [self.exog_names[j] for j in cols if j != self.const_idx]
         names = ", ".join(repr(c) for c in named) or "the constant"
+        which = (f"column {names} predicts" if len(named) == 1
+                 else f"a combination of the columns {names} predicts")
         self._separation(
-            f"perfect separation: a combination of the columns {names} predicts the "
-            f"outcome perfectly (or with ties only), so the MLE does not exist and those "
-            f"coefficients diverge (fitted probabilities reach 0 or 1).", named)
+            f"perfect separation: {which} the outcome perfectly (or with ties only), so the "
+            f"MLE does not exist and those coefficients diverge (fitted probabilities reach "
+            f"0 or 1).", named)
 
     # --- start values and predictions -----------------------------------------------------------
     def start_params(self) -> np.ndarray:

@@ -256,14 +256,20 @@ class IndexModel(LikelihoodModel):
                                                                range(self.k_extra)])
 
     # --- non-existence of the MLE (separation) --------------------------------------------------
+    separation_note: str | None = None
+    """With ``separation="warn"``: what the last fit found (the summary prints it), else None."""
+
     def _separation(self, what: str, columns) -> None:
-        """Raise (``separation="raise"``, the default) or warn that the MLE does not exist."""
+        """Raise (``separation="raise"``, the default) or warn that the MLE does not exist.
+
+        In warn mode this is called once per fit, after it, with the columns involved; the
+        message is kept in ``separation_note`` for the summary."""
         advice = ("Drop or merge the column(s) involved, or use a penalised model. Pass "
                   "separation='warn' to fit anyway (the estimates will not be meaningful).")
         if self.separation == "raise":
             raise PerfectSeparationError(f"{what} {advice}")
-        warn_user(f"{what} The reported estimates are not meaningful.",
-                  PerfectSeparationWarning)
+        self.separation_note = f"{what} The reported estimates are not meaningful."
+        warn_user(self.separation_note, PerfectSeparationWarning)
 
     # --- helpers for subclasses ---------------------------------------------------------------
     @classmethod
@@ -285,16 +291,41 @@ def _separation_mode(separation: str) -> str:
     return separation
 
 
-def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None) -> list[int] | None:
-    """Columns of a direction b != 0 along which the log-likelihood keeps rising, or None.
+def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None,
+                      keep: Sequence[int] = ()) -> list[int] | None:
+    """The columns of a direction b != 0 along which the log-likelihood keeps rising, or None.
 
     Such a b has ``a_i'b >= 0`` for every row of ``a`` (and ``equal_i'b = 0`` for every row
     of ``equal``) with some ``a_i'b > 0``: moving the coefficients along b never lowers any
     observation's likelihood and raises some, so the MLE does not exist (binary models:
     ``a_i = q_i x_i``, perfect separation; count models: ``a_i = -x_i`` for the zero counts
-    and ``equal`` the other rows). The linear program max sum_i a_i'b subject to those
-    constraints and -1 <= b <= 1 (columns scaled to unit root mean square) decides.
+    and ``equal`` the other rows). A linear program decides (see ``_diverging_direction``).
+
+    The columns returned are an irreducible set: the direction found first usually loads on
+    every column (where some columns separate, small multiples of any other can be added), so
+    columns are dropped one at a time, smallest weight first, while the rest still give such
+    a direction. Columns in ``keep`` (the constant) are never dropped.
     """
+    b = _diverging_direction(a, equal)
+    if b is None:
+        return None
+    cols = [j for j in range(a.shape[1]) if abs(b[j]) > 1e-6 * np.max(np.abs(b))]
+    for j in sorted(cols, key=lambda j: abs(b[j])):
+        if j in keep:
+            continue
+        trial = [c for c in cols if c != j]
+        if not trial:
+            break
+        sub_eq = None if equal is None else equal[:, trial]
+        if _diverging_direction(a[:, trial], sub_eq) is not None:
+            cols = trial
+    return cols
+
+
+def _diverging_direction(a: np.ndarray, equal: np.ndarray | None = None) -> np.ndarray | None:
+    """A direction b for ``diverging_columns``, or None: the linear program max sum_i a_i'b
+    subject to ``a b >= 0``, ``equal b = 0`` and -1 <= b <= 1 (columns scaled to unit root
+    mean square); the data diverge iff its optimum is positive."""
     n, k = a.shape
     rows = a if equal is None else np.vstack([a, equal])
     scale = np.sqrt(np.einsum("ij,ij->j", rows, rows) / rows.shape[0])
@@ -306,5 +337,4 @@ def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None) -> list[in
                                  bounds=[(-1.0, 1.0)] * k, method="highs")
     if res.status != 0 or -res.fun <= 1e-7 * n:
         return None
-    b = np.asarray(res.x)
-    return [j for j in range(k) if abs(b[j]) > 1e-6 * np.max(np.abs(b))]
+    return np.asarray(res.x)
