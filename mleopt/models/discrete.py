@@ -12,7 +12,10 @@ default (``separation="warn"`` turns it into a warning). It is detected twice:
 * after the fit, when anything looks off (not converged, a fitted linear predictor beyond
   +-10, or a nearly singular Hessian), exactly: a linear program (Konis 2007) looks for a
   direction b != 0 with ``q_i x_i'b >= 0`` for every i; it exists iff the data are
-  separated, and its non-zero entries name the columns involved.
+  separated, and the columns named are an irreducible set of them that still separates.
+
+With ``separation="warn"`` one warning is given (when the model is made if a column separates
+on its own, else after the fit) and the summary carries it as a note.
 """
 from __future__ import annotations
 
@@ -95,23 +98,22 @@ class BinaryModel(IndexModel):
                 rule = (f"{yname} = {up} whenever {name} > {c:g} and {yname} = {1 - up} "
                         f"whenever {name} < {c:g}")
                 kind = "quasi-complete"
-            found.append(f"column {name!r} predicts the outcome perfectly ({kind}: {rule})")
+            found.append(f"perfect separation ({kind}): column {name!r} predicts the "
+                         f"outcome perfectly ({rule})")
             names.append(name)
         if not found:
             return
         coefs = "its coefficient's MLE is" if len(names) == 1 else "their coefficients' MLEs are"
-        what = f"perfect separation: {'; '.join(found)}, so {coefs} infinite."
-        if self.separation == "raise":
-            self._separation(what, names)
-        self._column_separation = (what, names)     # warned once, after the fit
+        self._columns_separate = True       # the fit need not look for it again
+        self._separation(f"{'; '.join(found)}, so {coefs} infinite.", names)
 
-    _column_separation: tuple[str, list] | None = None
+    _columns_separate = False
 
     def _after_fit(self, record) -> None:
-        """With ``separation="warn"``, one warning per fit: the columns that separate on their
-        own (found before the fit) or else the irreducible set the linear program finds."""
-        if self._column_separation is not None:
-            self._separation(*self._column_separation)
+        """With ``separation="warn"``, one warning: the columns that separate on their own
+        (found and warned about when the model was made) or else, after a fit, the
+        irreducible set of columns the linear program finds."""
+        if self._columns_separate:
             return
         beta = record.params[: self.k_exog]
         eta = self.exog @ beta

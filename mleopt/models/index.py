@@ -262,8 +262,7 @@ class IndexModel(LikelihoodModel):
     def _separation(self, what: str, columns) -> None:
         """Raise (``separation="raise"``, the default) or warn that the MLE does not exist.
 
-        In warn mode this is called once per fit, after it, with the columns involved; the
-        message is kept in ``separation_note`` for the summary."""
+        In warn mode the message is also kept in ``separation_note`` for the summary."""
         advice = ("Drop or merge the column(s) involved, or use a penalised model. Pass "
                   "separation='warn' to fit anyway (the estimates will not be meaningful).")
         if self.separation == "raise":
