@@ -501,13 +501,30 @@ def run(args: argparse.Namespace, out=print) -> int:
     comparable = [r.k for r in rows if r.k in TUTORIAL["speedup"]]
     out("")
     if comparable:
-        out(f"mleopt's fit vs finite-difference BFGS beats the tutorial's autograd speed-up at "
-            f"K = {beat if beat else 'none'} of {comparable}.")
+        out(speedup_verdict(beat, comparable))
     not_conv = [r.k for r in rows if not (r.ok_ml and r.ok_ml_start)]
     out("mleopt's fit converged at every K." if not not_conv
-        else f"mleopt's fit did NOT converge at K = {not_conv}.")
+        else f"mleopt's fit did NOT converge at K = {_ks(not_conv)}.")
     out("Timings on a shared machine are noisy: compare the ratios, not the seconds.")
     return 0
+
+
+def _ks(ks) -> str:
+    return ", ".join(str(k) for k in ks)
+
+
+def speedup_verdict(beat: list[int], compared: list[int]) -> str:
+    """One sentence: at which of the K compared mleopt's speed-up over finite-difference BFGS
+    beats the tutorial's autograd speed-up."""
+    lead = "mleopt's fit vs finite-difference BFGS beats the tutorial's autograd speed-up"
+    if len(beat) == len(compared):
+        which = "at K = " + _ks(compared) if len(compared) == 1 else \
+            f"at every K compared ({_ks(compared)})"
+        return f"{lead} {which}."
+    if not beat:
+        return f"{lead} at no K compared ({_ks(compared)})."
+    missed = [k for k in compared if k not in beat]
+    return f"{lead} at K = {_ks(beat)}, not at K = {_ks(missed)}."
 
 
 def main(argv=None) -> int:

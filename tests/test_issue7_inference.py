@@ -203,3 +203,16 @@ def test_separation_warn_is_one_warning_naming_the_right_columns(kind, named, mo
 
 def test_no_separation_note_without_separation(anes_full):
     assert "separation" not in anes_full.summary().as_text()
+
+
+# =======================================================================================
+# item 14: cosmetics
+# =======================================================================================
+
+def test_replicate_speedup_sentence():
+    from mleopt.replication import speedup_verdict
+
+    every = speedup_verdict([10, 50, 100], [10, 50, 100])
+    assert every.endswith("at every K compared (10, 50, 100).") and "[" not in every
+    assert speedup_verdict([], [10, 50]).endswith("at no K compared (10, 50).")
+    assert speedup_verdict([10], [10, 50, 100]).endswith("at K = 10, not at K = 50, 100.")
