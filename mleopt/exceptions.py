@@ -5,6 +5,8 @@ message says what is wrong, where (column, parameter, row count) and what to do 
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sys
 import warnings
@@ -43,13 +45,22 @@ class HessianWarning(UserWarning):
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# standard-library modules whose frames only forward a call made inside mleopt (the
+# descriptor of a cached_property, a partial, a context manager's __exit__)
+_FORWARDING_FILES = frozenset(os.path.abspath(m.__file__) for m in (functools, contextlib))
+
+
+def _internal(frame) -> bool:
+    path = os.path.abspath(frame.f_code.co_filename)
+    return path.startswith(_PACKAGE_DIR + os.sep) or path in _FORWARDING_FILES
 
 
 def warn_user(message: str, category: type[Warning]) -> None:
-    """``warnings.warn`` attributed to the first caller outside mleopt (the user's line)."""
+    """``warnings.warn`` attributed to the user's line: the first caller that is neither in
+    mleopt nor in a standard-library frame forwarding one of mleopt's calls (e.g. the
+    ``functools.cached_property`` behind ``results.llnull``)."""
     level, frame = 2, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _PACKAGE_DIR + os.sep):
+    while frame is not None and _internal(frame):
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -22,6 +21,7 @@ from scipy import stats
 
 from . import numpy as mnp
 from .ad import grad, jacobian
+from .exceptions import warn_user
 
 
 # =======================================================================================
@@ -313,8 +313,8 @@ def wald_test(results, r_matrix, q=None) -> WaldTestResults:
         stat = float(diff @ np.linalg.solve(v, diff))
     else:
         stat = np.nan
-        warnings.warn("the restrictions involve parameters whose standard errors are NaN; "
-                      "the Wald statistic is NaN.", UserWarning, stacklevel=3)
+        warn_user("the restrictions involve parameters whose standard errors are NaN; "
+                  "the Wald statistic is NaN.", UserWarning)
     df = r.shape[0]
     if results.use_t:
         df_denom = results.df_t

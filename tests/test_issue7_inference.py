@@ -216,3 +216,37 @@ def test_replicate_speedup_sentence():
     assert every.endswith("at every K compared (10, 50, 100).") and "[" not in every
     assert speedup_verdict([], [10, 50]).endswith("at no K compared (10, 50).")
     assert speedup_verdict([10], [10, 50, 100]).endswith("at K = 10, not at K = 50, 100.")
+
+
+class _ByPosition(__import__("mleopt").LikelihoodModel):
+    """A user model that reads exog's columns by position: its null model cannot run."""
+
+    def loglikeobs(self, p):
+        from mleopt.special import log_expit
+        eta = p[0] * self.exog[:, 0] + p[1] * self.exog[:, 1]
+        return log_expit((2 * self.endog - 1) * eta)
+
+
+def test_warnings_point_at_the_users_line(anes):
+    """warn_user skips mleopt's frames and the functools.cached_property behind llnull."""
+    y, X = anes
+    res = _ByPosition(y, X[["const", "PID"]]).fit()
+    with pytest.warns(UserWarning, match="llnull is not available") as caught:
+        res.llnull
+    assert [w.filename for w in caught] == [__file__]
+    res = _ByPosition(y, X[["const", "PID"]]).fit()
+    with pytest.warns(UserWarning, match="llnull is not available") as caught:
+        res.summary()
+    assert {w.filename for w in caught} == {__file__}
+
+
+def test_wald_nan_warning_points_at_the_users_line():
+    from mleopt import HessianWarning, fit_mle
+    from mleopt.stats import norm
+
+    y = np.random.default_rng(0).normal(size=100)
+    with pytest.warns(HessianWarning):
+        res = fit_mle(lambda p: norm.logpdf(y, loc=p[0] + 0 * p[1], scale=1.0), np.zeros(2))
+    with pytest.warns(UserWarning, match="Wald statistic is NaN") as caught:
+        res.wald_test("par1 = 0")
+    assert [w.filename for w in caught] == [__file__]
