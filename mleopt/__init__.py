@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"    # keep equal to pyproject.toml's version (a test checks)
 
 _NAMES = {
     # models

@@ -89,6 +89,17 @@ table; csv the coefficient table (coef, std err, z, P>|z|, confidence bounds).
 """
 
 
+def _version() -> str:
+    """The installed distribution's version, else the package's ``__version__``."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("mleopt")
+    except metadata.PackageNotFoundError:
+        from . import __version__
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mleopt",
@@ -96,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "own automatic differentiation engine.",
         epilog="Run 'mleopt COMMAND --help' for the options of each command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print mleopt's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     # ---- fit -----------------------------------------------------------------------------

@@ -331,3 +331,23 @@ def test_fit_separation_option(capsys, tmp_path):
     assert "WARNING: perfect separation" in out
     code, _, err = run(capsys, *fit_args(**{"--separation": "warn"}))
     assert_one_line_error(code, err, "--separation", "not ols")
+
+
+def test_version(capsys, monkeypatch):
+    import tomllib
+    from importlib import metadata
+
+    import mleopt
+
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        declared = tomllib.load(fh)["project"]["version"]
+    assert mleopt.__version__ == declared
+    code, out, err = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"mleopt {metadata.version('mleopt')}", err
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"mleopt {mleopt.__version__}"
