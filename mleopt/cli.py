@@ -4,8 +4,10 @@ tutorial replication, list the bundled datasets.
     mleopt fit --model logit --data anes96 --y vote --x TVnews PID age educ income
     mleopt fit --model ols --data grunfeld --y invest --x value capital --cov cluster --groups firm
     mleopt fit --model poisson --data visits.csv --y visits --x age income --format csv
+    mleopt fit --model logit --data survey.csv --sep ';' --y passed --x score --separation warn
     mleopt replicate --quick
     mleopt datasets [NAME]
+    mleopt --version
 
 Errors are reported as one line on stderr (``mleopt fit: error: ...``) with a non-zero exit
 status: 1 for a problem with the data or the model, 2 for a malformed command line. Set the
@@ -125,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--data", required=True, metavar="PATH_OR_DATASET_NAME",
                      help="a CSV file (header row, comma-separated) or the name of a bundled "
                           "dataset such as anes96")
+    fit.add_argument("--sep", default=None, metavar="CHAR",
+                     help="the field separator of a CSV file (default ','; e.g. ';' or '\\t' "
+                          "for tab)")
     fit.add_argument("--y", required=True, metavar="COLUMN",
                      help="the dependent variable (a numeric column)")
     fit.add_argument("--x", required=True, nargs="+", action="extend", metavar="COL",
@@ -227,11 +232,21 @@ def _cmd_replicate(args) -> int:
         raise CLIError(str(exc)) from None
 
 
-def _read_data(spec: str):
-    """A DataFrame from a CSV path, or from a bundled dataset name."""
+_SEPARATORS = {";": "';'", "\t": "'\\t'", "|": "'|'"}
+
+
+def _read_data(spec: str, sep: str | None = None):
+    """A DataFrame from a CSV path (fields separated by ``sep``, default ','), or from a
+    bundled dataset name. A file whose header reads as one column holding ';', a tab or '|'
+    is refused with a hint to pass that separator."""
     import pandas as pd
 
     from . import datasets
+
+    if sep is not None:
+        sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
+        if not sep:
+            raise CLIError("--sep: give a separator character, e.g. --sep ';'")
 
     looks_like_path = (os.sep in spec or (os.altsep and os.altsep in spec)
                        or spec.lower().endswith((".csv", ".txt", ".tsv")))
@@ -239,15 +254,24 @@ def _read_data(spec: str):
         raise CLIError(f"--data {spec!r} is a directory, not a CSV file")
     if os.path.exists(spec):
         try:
-            df = pd.read_csv(spec)
+            df = pd.read_csv(spec, sep="," if sep is None else sep)
         except pd.errors.EmptyDataError:
             raise CLIError(f"--data {spec!r}: the file is empty") from None
         except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CLIError(f"--data {spec!r}: cannot read it as a CSV file ({first})") from None
+        if df.shape[1] == 1:
+            header = str(df.columns[0])
+            for char, shown in _SEPARATORS.items():
+                if char in header and char != sep:
+                    raise CLIError(
+                        f"--data {spec!r}: the header reads as one column {header[:60]!r}; the "
+                        f"fields seem to be separated by {shown}: use --sep {shown}")
         if df.shape[0] == 0:
             raise CLIError(f"--data {spec!r}: the file has a header but no data rows")
         return df
+    if sep is not None:
+        raise CLIError(f"--sep applies to CSV files; {spec!r} is not a file")
     known = datasets.names()
     if looks_like_path:
         raise CLIError(f"--data: no such file: {spec!r} (bundled datasets, usable by name: "
@@ -295,7 +319,7 @@ def _cmd_fit(args) -> int:
     if args.y in args.x:
         raise CLIError(f"--x: the dependent variable {args.y!r} cannot also be a regressor")
 
-    df = _read_data(args.data)
+    df = _read_data(args.data, args.sep)
     _check_column(df, args.y, "--y")
     for col in args.x:
         _check_column(df, col, "--x")

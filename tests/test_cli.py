@@ -351,3 +351,26 @@ def test_version(capsys, monkeypatch):
     monkeypatch.setattr(metadata, "version", not_installed)
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.strip() == f"mleopt {mleopt.__version__}"
+
+
+def test_fit_semicolon_csv_gets_a_separator_hint(capsys, tmp_path):
+    df = datasets.load("engel")
+    path = tmp_path / "engel_semicolon.csv"
+    df.to_csv(path, index=False, sep=";")
+    argv = ["fit", "--model", "ols", "--data", str(path), "--y", "foodexp", "--x", "income",
+            "--format", "csv"]
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, "separated by ';'", "use --sep ';'")
+    code, out, err = run(capsys, *argv, "--sep", ";")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out), index_col=0)
+    assert table.loc[["const", "income"]].iloc[:, 0].to_numpy() == pytest.approx(
+        ref.ENGEL_OLS["params"], rel=1e-8)
+    tab = tmp_path / "engel.tsv"
+    df.to_csv(tab, index=False, sep="\t")
+    code, _, err = run(capsys, *argv[:4], str(tab), *argv[5:])
+    assert_one_line_error(code, err, r"use --sep '\t'")
+    code, _, err = run(capsys, *argv[:4], str(tab), *argv[5:], "--sep", r"\t")
+    assert code == 0, err
+    code, _, err = run(capsys, *fit_args(**{"--sep": ";"}))
+    assert_one_line_error(code, err, "--sep applies to CSV files")
