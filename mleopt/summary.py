@@ -63,14 +63,18 @@ def coef_frame(results, alpha: float = 0.05) -> pd.DataFrame:
                           results.param_names, results.df_t, alpha)
 
 
-def _table_cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    """Column headers and formatted rows (coef 4 decimals, the rest 3, p-values fixed)."""
+def _table_cells(frame: pd.DataFrame, untested: frozenset = frozenset()
+                 ) -> tuple[list[str], list[list[str]]]:
+    """Column headers and formatted rows (coef 4 decimals, the rest 3, p-values fixed); the
+    z (t) and p cells of the rows named in ``untested`` are left blank."""
     cols = list(frame.columns)
     rows = []
     for name, values in zip(frame.index, frame.to_numpy()):
         cells = [str(name)]
         for j, (col, v) in enumerate(zip(cols, values)):
-            if col.startswith("P>"):
+            if name in untested and col in ("z", "t", "P>|z|", "P>|t|"):
+                cells.append("")
+            elif col.startswith("P>"):
                 cells.append(fmt_p(v))
             else:
                 cells.append(fmt_num(v, 4 if j == 0 else 3))
@@ -85,11 +89,13 @@ def _table_cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 class Report:
     """Title, two header columns of (label, value) pairs, a table, and notes."""
 
-    def __init__(self, title: str, left: list, right: list, frame: pd.DataFrame, notes: list):
+    def __init__(self, title: str, left: list, right: list, frame: pd.DataFrame, notes: list,
+                 untested=()):
         self.title, self.left, self.right, self.frame, self.notes = title, left, right, frame, notes
+        self.untested = frozenset(untested)     # rows shown without z (t) and p
 
     def as_text(self) -> str:
-        cols, rows = _table_cells(self.frame)
+        cols, rows = _table_cells(self.frame, self.untested)
         name_w = max([len(r[0]) for r in rows] + [8]) + 2
         col_w = [max([len(c)] + [len(r[1 + j]) for r in rows] + [9]) + 1
                  for j, c in enumerate(cols)]
@@ -122,7 +128,7 @@ class Report:
         right = self.right + [("", "")] * (n - len(self.right))
         head = "".join(f"<tr><th>{e(a)}</th><td>{e(b)}</td><th>{e(c)}</th><td>{e(d)}</td></tr>"
                        for (a, b), (c, d) in zip(left, right))
-        cols, rows = _table_cells(self.frame)
+        cols, rows = _table_cells(self.frame, self.untested)
         body = "<tr><th></th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>"
         body += "".join("<tr><th>" + e(r[0]) + "</th>"
                         + "".join(f"<td>{e(c)}</td>" for c in r[1:]) + "</tr>" for r in rows)
@@ -164,26 +170,42 @@ def _notes(results) -> list[str]:
 
 
 class Summary(Report):
-    """``results.summary()``: the statsmodels-style report of a fit."""
+    """``results.summary()``: the statsmodels-style report of a fit.
+
+    A ``fit_mle`` fit has no data of its own: "Dep. Variable" reads "(none: fit_mle)" and the
+    function's name is shown as "Function". "Df Model" (regressors other than the constant)
+    is "-" for a model without exog. Parameters a model lists in ``scale_param_names`` (OLS's
+    sigma, > 0 by definition) are shown without z and p: a test of sigma = 0 means nothing.
+    """
 
     def __init__(self, results, alpha: float = 0.05, title: str | None = None):
         model = results.model
-        name = _model_name(model)
+        no_data = getattr(model, "endog", None) is None     # fit_mle: a function only
+        name = "fit_mle" if no_data else _model_name(model)
         now = datetime.now()
         method = f"MLE ({results.method})" if results.method else "MLE"
-        left = [("Dep. Variable:", str(getattr(model, "endog_name", "y"))),
+        dep = "(none: fit_mle)" if no_data else str(getattr(model, "endog_name", "y"))
+        df_model = "-" if not getattr(model, "k_exog", 0) else fmt_stat(_intlike(results.df_model))
+        left = [("Dep. Variable:", dep),
                 ("Model:", name),
                 ("Method:", method),
                 ("Date:", now.strftime("%a, %d %b %Y")),
                 ("Time:", now.strftime("%H:%M:%S")),
                 ("No. Observations:", fmt_stat(int(results.nobs))),
                 ("Df Residuals:", fmt_stat(_intlike(results.df_resid))),
-                ("Df Model:", fmt_stat(_intlike(results.df_model))),
+                ("Df Model:", df_model),
                 ("converged:", fmt_stat(results.converged)),
                 ("Covariance Type:", results.cov_type)]
         right = results._summary_header_extra()
-        super().__init__(title or f"{name} Regression Results", left, right,
-                         coef_frame(results, alpha), _notes(results))
+        if no_data:     # fit_mle keeps the function's name as the model's endog_name
+            right = [("Function:", str(getattr(model, "endog_name", "loglikeobs")))] + right
+        untested = [n for n in getattr(model, "scale_param_names", ()) if n in results.param_names]
+        notes = _notes(results)
+        if untested:
+            notes.append(f"{', '.join(untested)}: a scale parameter (> 0 by definition); no z "
+                         "test of = 0 is shown.")
+        title = title or (f"{name} Results" if no_data else f"{name} Regression Results")
+        super().__init__(title, left, right, coef_frame(results, alpha), notes, untested)
 
 
 class MarginsSummary(Report):

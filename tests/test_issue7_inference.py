@@ -250,3 +250,42 @@ def test_wald_nan_warning_points_at_the_users_line():
     with pytest.warns(UserWarning, match="Wald statistic is NaN") as caught:
         res.wald_test("par1 = 0")
     assert [w.filename for w in caught] == [__file__]
+
+
+def _table_row(text: str, name: str) -> str:
+    return next(line for line in text.splitlines() if line.split()[:1] == [name])
+
+
+def test_fit_mle_summary_is_honest_about_its_header():
+    import re
+
+    import mleopt.numpy as mnp
+    from mleopt import fit_mle
+    from mleopt.stats import norm
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    y = 1 + 2 * x + rng.normal(size=200)
+
+    def normal_ll(p):
+        return norm.logpdf(y, loc=p[0] + p[1] * x, scale=mnp.exp(p[2]))
+
+    text = fit_mle(normal_ll, np.zeros(3)).summary().as_text()
+    assert re.search(r"Dep\. Variable:\s+\(none: fit_mle\)", text)
+    assert re.search(r"Function:\s+normal_ll", text)
+    assert re.search(r"Df Model:\s+-\s", text) and "Df Model:                          0" not in text
+    assert re.search(r"Df Residuals:\s+197", text)
+
+
+def test_ols_summary_shows_no_z_for_sigma():
+    df = pd.read_csv(DATA / "grunfeld.csv")
+    res = OLS(df["invest"], add_constant(df[["value", "capital"]])).fit()
+    text = res.summary().as_text()
+    sigma = _table_row(text, "sigma").split()
+    # coef, std err and the interval; no z of sqrt(2N) and no p-value
+    assert sigma[1:] == [f"{res.params['sigma']:.4f}", f"{res.bse['sigma']:.3f}",
+                         *[f"{v:.3f}" for v in res.conf_int().loc["sigma"]]]
+    assert len(_table_row(text, "value").split()) == 7
+    assert "sigma: a scale parameter" in text
+    assert "<td></td><td></td>" in res.summary().as_html()
+    assert np.isfinite(res.pvalues["sigma"])          # the attribute keeps its number

@@ -33,6 +33,9 @@ class OLS(IndexModel):
     """Gaussian linear regression by maximum likelihood: params are beta and sigma."""
 
     extra_param_names = ("sigma",)
+    scale_param_names = ("sigma",)
+    """Parameters > 0 by definition: a test of = 0 means nothing, so the summary shows their
+    standard error and interval but no z / p (``results.pvalues`` still has the numbers)."""
     _results_name = "OLSResults"
 
     def loglike_index(self, eta, extra):
