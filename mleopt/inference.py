@@ -340,10 +340,12 @@ class LRTestResults:
     statistic: float
     df: int
     pvalue: float
+    note: str | None = None
 
     def __repr__(self) -> str:
-        return (f"<Likelihood-ratio test: chi2({self.df}) = {self.statistic:.6g}, "
+        text = (f"<Likelihood-ratio test: chi2({self.df}) = {self.statistic:.6g}, "
                 f"p-value = {self.pvalue:.4g}>")
+        return text if self.note is None else f"{text}\n  Note: {self.note}"
 
     __str__ = __repr__
 
@@ -353,7 +355,8 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
 
     The fits may be given in either order (the one with fewer parameters is the restricted
     one). Nesting is checked as far as the fits allow, and a ``ValueError`` names what
-    fails: the same model class, the same N and dependent variable, the restricted fit's
+    fails: the same model class (or Poisson within NegativeBinomial, whose result carries a
+    note on the boundary alpha = 0), the same N and dependent variable, the restricted fit's
     parameter names a subset of the full fit's, and the regressors of the same name holding
     the same values. The statistic is never negative: a shortfall within the rounding of the
     two log-likelihoods is reported as 0; a larger one (the "restricted" fit has the higher
@@ -377,13 +380,25 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
                 "restricted estimates).")
         stat = 0.0      # equal up to rounding
     df = ku - kr
-    return LRTestResults(stat, df, float(stats.chi2.sf(stat, df)))
+    note = _nested_classes().get((type(unrestricted.model), type(restricted.model)))
+    return LRTestResults(stat, df, float(stats.chi2.sf(stat, df)), note)
+
+
+def _nested_classes() -> dict:
+    """Pairs (full class, restricted class) of different built-in models where the second is
+    the first with a parameter fixed, with what the test then needs to say."""
+    from .models.count import NegativeBinomial, Poisson
+
+    return {(NegativeBinomial, Poisson): (
+        "Poisson is NB2 with alpha = 0, on the boundary of alpha >= 0: the chi2 p-value is "
+        "conservative; the boundary-corrected p-value (a 50:50 mixture of chi2(0) and "
+        "chi2(1)) is half of it.")}
 
 
 def _check_nested(full, restricted) -> None:
     """Raise a ValueError saying why ``restricted`` cannot be a restriction of ``full``."""
     fm, rm = full.model, restricted.model
-    if type(fm) is not type(rm):
+    if type(fm) is not type(rm) and (type(fm), type(rm)) not in _nested_classes():
         raise ValueError(
             f"an LR test compares two fits of the same model class; got {type(fm).__name__} "
             f"({len(full._params)} parameters) and {type(rm).__name__} "

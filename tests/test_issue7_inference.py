@@ -289,3 +289,15 @@ def test_ols_summary_shows_no_z_for_sigma():
     assert "sigma: a scale parameter" in text
     assert "<td></td><td></td>" in res.summary().as_html()
     assert np.isfinite(res.pvalues["sigma"])          # the attribute keeps its number
+
+
+def test_lr_test_poisson_within_negbin_carries_the_boundary_note():
+    from mleopt import NegativeBinomial, Poisson
+
+    df = pd.read_csv(DATA / "randhie.csv")
+    X = add_constant(df[["lncoins", "idp", "lpi", "fmde", "physlm", "disea"]])
+    pois, nb = Poisson(df["mdvis"], X).fit(), NegativeBinomial(df["mdvis"], X).fit()
+    lr = nb.lr_test(pois)
+    assert lr.df == 1 and lr.statistic == pytest.approx(2 * (nb.llf - pois.llf), rel=1e-12)
+    assert "boundary" in lr.note and "half" in repr(lr)
+    assert nb.lr_test(NegativeBinomial(df["mdvis"], X[["const", "idp"]]).fit()).note is None
