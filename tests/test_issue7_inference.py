@@ -301,3 +301,19 @@ def test_lr_test_poisson_within_negbin_carries_the_boundary_note():
     assert lr.df == 1 and lr.statistic == pytest.approx(2 * (nb.llf - pois.llf), rel=1e-12)
     assert "boundary" in lr.note and "half" in repr(lr)
     assert nb.lr_test(NegativeBinomial(df["mdvis"], X[["const", "idp"]]).fit()).note is None
+
+
+def test_count_model_separation_note_in_summary():
+    from mleopt import PerfectSeparationWarning, Poisson
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    d = (rng.random(300) < 0.2).astype(float)
+    y = rng.poisson(np.exp(0.5 + 0.3 * x)).astype(float)
+    y[d == 1] = 0                           # d = 1 only where y = 0: its coefficient -> -inf
+    X = add_constant(pd.DataFrame({"x": x, "d": d}))
+    with pytest.warns(PerfectSeparationWarning) as caught:
+        res = Poisson(y, X, separation="warn").fit()
+    assert len([w for w in caught if w.category is PerfectSeparationWarning]) == 1
+    text = res.summary().as_text()
+    assert "WARNING: the MLE does not exist" in text and "'d'" in text and "'x'" not in text
