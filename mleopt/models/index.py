@@ -300,14 +300,22 @@ def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None,
     ``a_i = q_i x_i``, perfect separation; count models: ``a_i = -x_i`` for the zero counts
     and ``equal`` the other rows). A linear program decides (see ``_diverging_direction``).
 
-    The columns returned are an irreducible set: the direction found first usually loads on
+    The columns returned are an irreducible set. The direction found first usually loads on
     every column (where some columns separate, small multiples of any other can be added), so
-    columns are dropped one at a time, smallest weight first, while the rest still give such
-    a direction. Columns in ``keep`` (the constant) are never dropped.
+    a second program finds the direction of least L1 norm that rises as much (sparse), and
+    its columns are then dropped one at a time, smallest weight first, while the rest still
+    give such a direction. Columns in ``keep`` (the constant) are never dropped.
     """
-    b = _diverging_direction(a, equal)
-    if b is None:
+    scale = _unit_rms(a if equal is None else np.vstack([a, equal]))
+    a = a / scale
+    equal = None if equal is None or not len(equal) else equal / scale
+    found = _diverging_direction(a, equal)
+    if found is None:
         return None
+    b, rise = found
+    b = _sparse_direction(a, equal, rise) if b.size > 1 else None
+    if b is None:
+        b = found[0]
     cols = [j for j in range(a.shape[1]) if abs(b[j]) > 1e-6 * np.max(np.abs(b))]
     for j in sorted(cols, key=lambda j: abs(b[j])):
         if j in keep:
@@ -321,19 +329,40 @@ def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None,
     return cols
 
 
-def _diverging_direction(a: np.ndarray, equal: np.ndarray | None = None) -> np.ndarray | None:
-    """A direction b for ``diverging_columns``, or None: the linear program max sum_i a_i'b
-    subject to ``a b >= 0``, ``equal b = 0`` and -1 <= b <= 1 (columns scaled to unit root
-    mean square); the data diverge iff its optimum is positive."""
-    n, k = a.shape
-    rows = a if equal is None else np.vstack([a, equal])
+def _unit_rms(rows: np.ndarray) -> np.ndarray:
     scale = np.sqrt(np.einsum("ij,ij->j", rows, rows) / rows.shape[0])
     scale[scale == 0] = 1.0
-    a = a / scale
-    eq = None if equal is None or not len(equal) else equal / scale
-    res = scipy.optimize.linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(n), A_eq=eq,
-                                 b_eq=None if eq is None else np.zeros(eq.shape[0]),
+    return scale
+
+
+def _diverging_direction(a: np.ndarray, equal: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, float] | None:
+    """``(b, sum_i a_i'b)`` for ``diverging_columns``, or None: the linear program
+    max sum_i a_i'b subject to ``a b >= 0``, ``equal b = 0`` and -1 <= b <= 1 (columns
+    scaled to unit root mean square by the caller); the data diverge iff its optimum is
+    positive (beyond rounding)."""
+    n, k = a.shape
+    res = scipy.optimize.linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(n), A_eq=equal,
+                                 b_eq=None if equal is None else np.zeros(equal.shape[0]),
                                  bounds=[(-1.0, 1.0)] * k, method="highs")
     if res.status != 0 or -res.fun <= 1e-7 * n:
         return None
-    return np.asarray(res.x)
+    return np.asarray(res.x), float(-res.fun)
+
+
+def _sparse_direction(a: np.ndarray, equal: np.ndarray | None, rise: float
+                      ) -> np.ndarray | None:
+    """The b of least L1 norm with ``a b >= 0``, ``equal b = 0`` and ``sum_i a_i'b >= rise``
+    (b = u - v with u, v >= 0), or None if the solver fails."""
+    n, k = a.shape
+    total = a.sum(axis=0)
+    a_ub = np.vstack([np.hstack([-a, a]), np.hstack([-total, total])[None, :]])
+    b_ub = np.append(np.zeros(n), -rise)
+    a_eq = None if equal is None else np.hstack([equal, -equal])
+    res = scipy.optimize.linprog(np.ones(2 * k), A_ub=a_ub, b_ub=b_ub, A_eq=a_eq,
+                                 b_eq=None if equal is None else np.zeros(equal.shape[0]),
+                                 bounds=[(0.0, None)] * (2 * k), method="highs")
+    if res.status != 0:
+        return None
+    b = np.asarray(res.x[:k] - res.x[k:])
+    return b if np.any(b) else None
