@@ -273,7 +273,7 @@ def test_fit_mle_summary_is_honest_about_its_header():
     text = fit_mle(normal_ll, np.zeros(3)).summary().as_text()
     assert re.search(r"Dep\. Variable:\s+\(none: fit_mle\)", text)
     assert re.search(r"Function:\s+normal_ll", text)
-    assert re.search(r"Df Model:\s+-\s", text) and "Df Model:                          0" not in text
+    assert re.search(r"Df Model:\s+-\s", text) and not re.search(r"Df Model:\s+0", text)
     assert re.search(r"Df Residuals:\s+197", text)
 
 
