@@ -21,7 +21,7 @@ from scipy import stats
 
 from . import numpy as mnp
 from .ad import grad, jacobian
-from .exceptions import warn_user
+from .exceptions import ConvergenceWarning, warn_user
 
 
 # =======================================================================================
@@ -361,11 +361,18 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
     the same values. The statistic is never negative: a shortfall within the rounding of the
     two log-likelihoods is reported as 0; a larger one (the "restricted" fit has the higher
     likelihood) is an error, as the fits are then not nested or the full fit did not converge.
+    A fit that did not converge gives a ConvergenceWarning.
     """
     if len(restricted._params) > len(unrestricted._params):
         unrestricted, restricted = restricted, unrestricted
     _check_nested(unrestricted, restricted)
     ku, kr = len(unrestricted._params), len(restricted._params)
+    stopped = [w for w, r in (("full", unrestricted), ("restricted", restricted))
+               if r.converged is False]
+    if stopped:
+        warn_user(f"lr_test: the {' and the '.join(stopped)} fit did not converge, so its "
+                  "log-likelihood is not a maximum and the LR statistic is unreliable; refit "
+                  "until converged is True.", ConvergenceWarning)
     stat = 2.0 * (unrestricted.llf - restricted.llf)
     if stat < 0:
         # two maxima of sums of N terms agree to about sqrt(N) eps |llf| (rounding), plus

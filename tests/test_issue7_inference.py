@@ -137,7 +137,8 @@ def test_lr_test_clearly_negative_is_an_error(anes):
         stopped = Logit(y, X).fit(maxiter=1, start_params=np.zeros(6))
     restricted = Logit(y, X[["const", "PID"]]).fit()
     assert stopped.llf < restricted.llf
-    with pytest.raises(ValueError, match="'restricted' fit .* has a higher log-likelihood"):
+    with pytest.raises(ValueError, match="'restricted' fit .* has a higher log-likelihood"), \
+            pytest.warns(Warning, match="the full fit did not converge"):
         stopped.lr_test(restricted)
 
 
