@@ -65,7 +65,8 @@ class LikelihoodResults:
         if cov_kwds and "groups" in cov_kwds and hasattr(data, "align"):
             cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
-                                    nobs=int(self.nobs), use_t=use_t)
+                                    nobs=int(self.nobs), use_t=use_t,
+                                    k_params=len(self._params))
         self._cov = _cov.compute(self._spec, hessian=self._hessian, scores=lambda: self._scores,
                                  names=self.param_names, nobs=int(self.nobs),
                                  k=self._k_correction, **self._ols_cov_inputs())

@@ -247,3 +247,51 @@ def test_user_models_keep_their_per_row_arrays():
                                         r"'misssing'\. Did you mean 'missing'\? Extra keyword "
                                         "arguments must be per-observation arrays"):
         Mine(df["vote"], x, misssing="drop")
+
+
+# =======================================================================================
+# 13. too few clusters for the number of parameters
+# =======================================================================================
+
+def _firms(grunfeld, k):
+    df, x = grunfeld
+    keep = df["firm"].isin(df["firm"].unique()[:k])
+    return df["invest"][keep], x[keep], df["firm"][keep]
+
+
+def test_too_few_clusters_warn_and_the_summary_says_so(grunfeld):
+    y, x, firm = _firms(grunfeld, 4)          # 4 clusters, 4 parameters (3 coefs, sigma)
+    msg = (r"4 clusters for 4 parameters: the cluster-robust covariance has rank at most "
+           r"G - 1 = 3 < 4")
+    with pytest.warns(UserWarning, match=msg):
+        res = OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": firm})
+    # the claim holds: the covariance matrix is singular (rank G - 1)
+    assert np.linalg.matrix_rank(res.cov_params().to_numpy()) == 3
+    text = " ".join(res.summary().as_text().split())
+    assert "WARNING: 4 clusters for 4 parameters" in text
+    plain = OLS(y, x).fit()
+    with pytest.warns(UserWarning, match=msg):
+        plain.get_robustcov_results("cluster", groups=firm)
+
+
+def test_enough_clusters_do_not_warn(grunfeld):
+    y, x, firm = _firms(grunfeld, 5)          # G - 1 = 4 = K: full rank is possible
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": firm})
+        text = res.summary().as_text()
+    assert "clusters for" not in text
+    assert np.linalg.matrix_rank(res.cov_params().to_numpy()) == 4
+
+
+def test_too_few_clusters_warn_for_mle_models():
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["TVnews", "PID", "age", "educ", "income"]].astype(float))
+    groups = df["educ"]                       # 7 education levels, 6 parameters
+    assert groups.nunique() == 7
+    with pytest.warns(UserWarning, match="3 clusters for 6 parameters") as rec:
+        Logit(df["vote"], x).fit(cov_type="cluster", cov_kwds={"groups": groups % 3})
+    assert rec[0].filename == __file__        # attributed to the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Logit(df["vote"], x).fit(cov_type="cluster", cov_kwds={"groups": groups})
