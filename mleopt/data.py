@@ -22,7 +22,8 @@ import pandas as pd
 
 from .exceptions import CollinearityError, DataError, MissingDataError
 
-__all__ = ["add_constant", "prepare_data", "check_rank", "ModelData", "align_labels"]
+__all__ = ["add_constant", "prepare_data", "check_rank", "ModelData", "align_labels",
+           "align_names"]
 
 _MISSING = ("raise", "drop")
 
@@ -80,42 +81,59 @@ def _is_nonzero_constant(col: np.ndarray) -> bool:
 # =======================================================================================
 
 def align_labels(values: Any, labels: pd.Index | None, name: str,
-                 what: str = "the data's row index", fix: str | None = None) -> Any:
+                 what: str = "the data's row index", fix: str | None = None,
+                 axis: str = "index") -> Any:
     """``values`` in the order of ``labels`` when it is a pandas Series or DataFrame.
 
-    A pandas object whose index holds exactly the labels (in any order, each once) is
-    reordered to them; one whose index differs (labels missing or foreign, duplicates that
-    make the match ambiguous) raises DataError naming ``name``, what is wrong and the fix.
-    Anything else (numpy arrays, lists, numbers), or ``labels=None`` (the data had no
-    index), is returned unchanged: it is matched by position.
+    A pandas object whose index (``axis="columns"``: a DataFrame's columns) holds exactly
+    the labels, in any order and each once, is reordered to them; one whose labels differ
+    (missing or foreign labels, duplicates that make the match ambiguous) raises DataError
+    naming ``name``, what differs and the fix. Anything else (numpy arrays, lists,
+    numbers), or ``labels=None`` (the data had no index), is returned unchanged: it is
+    matched by position.
     """
     if labels is None or not isinstance(values, (pd.Series, pd.DataFrame)):
         return values
-    index = values.index
-    if index.equals(labels):
+    on_columns = axis == "columns" and isinstance(values, pd.DataFrame)
+    given = values.columns if on_columns else values.index
+    if given.equals(labels):
         return values
-    kind = type(values).__name__
+    where = f"pandas {type(values).__name__} whose " + \
+        ("columns differ" if on_columns else "index differs")
     fix = fix or f"{name.split()[-1]}.loc[endog.index]"   # "cluster groups" -> groups.loc
-    advice = (f"align it first (e.g. {fix}) or pass .to_numpy() to match by position.")
-    if labels.has_duplicates or index.has_duplicates:
+    advice = f"align it first (e.g. {fix}) or pass .to_numpy() to match by position."
+    if labels.has_duplicates or given.has_duplicates:
         dup = "the data's" if labels.has_duplicates else "its"
-        raise DataError(f"{name} is a pandas {kind} whose index differs from {what}, and "
-                        f"{dup} labels are not unique, so it cannot be matched by label; "
-                        f"{advice}")
-    pos = index.get_indexer(labels)
-    if len(index) == len(labels) and (pos >= 0).all():
-        return values.iloc[pos]
+        raise DataError(f"{name} is a {where} from {what}, and {dup} labels are not "
+                        f"unique, so it cannot be matched by label; {advice}")
+    pos = given.get_indexer(labels)
+    if len(given) == len(labels) and (pos >= 0).all():
+        return values.iloc[:, pos] if on_columns else values.iloc[pos]
     missing = labels[pos < 0]
-    extra = index[labels.get_indexer(index) < 0]
+    extra = given[labels.get_indexer(given) < 0]
     parts = []
     if len(missing):
-        parts.append(f"{len(missing)} label(s) of {what} are not in its index (e.g. "
+        parts.append(f"{len(missing)} label(s) of {what} are not among its labels (e.g. "
                      f"{_examples(missing)})")
     if len(extra):
         parts.append(f"{len(extra)} of its labels are not in {what} (e.g. "
                      f"{_examples(extra)})")
-    raise DataError(f"{name} is a pandas {kind} whose index differs from {what}: "
-                    f"{'; '.join(parts)}; {advice}")
+    raise DataError(f"{name} is a {where} from {what}: {'; '.join(parts)}; {advice}")
+
+
+def align_names(values: Any, names: Sequence[str], name: str, fix: str) -> Any:
+    """``values`` labelled by parameter name (a Series' index, a DataFrame's columns) in the
+    order of ``names`` (``align_labels``). pandas' default labels 0, 1, ..., K-1 name no
+    parameter and are taken by position, as is anything that is not pandas."""
+    if not isinstance(values, (pd.Series, pd.DataFrame)):
+        return values
+    axis = "columns" if isinstance(values, pd.DataFrame) else "index"
+    given = values.columns if axis == "columns" else values.index
+    if given.equals(pd.RangeIndex(len(given))) and \
+            not set(map(str, names)) & set(map(str, range(len(given)))):
+        return values
+    return align_labels(values, pd.Index(names), name, "the model's parameter names", fix,
+                        axis=axis)
 
 
 def _examples(labels: pd.Index, k: int = 3) -> str:

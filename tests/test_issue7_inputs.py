@@ -77,7 +77,7 @@ def test_cluster_groups_with_another_index_are_refused(grunfeld, grunfeld_ols):
     df, x = grunfeld
     shifted = df["firm"].set_axis(df.index + 1)
     msg = ("cluster groups is a pandas Series whose index differs from the data's row "
-           r"index: 1 label\(s\) of the data's row index are not in its index \(e.g. 0\); "
+           r"index: 1 label\(s\) of the data's row index are not among its labels \(e.g. 0\); "
            r"1 of its labels are not in the data's row index \(e.g. 220\)")
     with pytest.raises(DataError, match=msg):
         OLS(df["invest"], x).fit(cov_type="cluster", cov_kwds={"groups": shifted})
@@ -87,8 +87,8 @@ def test_cluster_groups_with_another_index_are_refused(grunfeld, grunfeld_ols):
     with pytest.raises(DataError, match="labels are not unique"):
         grunfeld_ols.get_robustcov_results("cluster", groups=dup)
     # a Series with the data's labels minus some rows is refused (not matched by position)
-    with pytest.raises(DataError, match=r"20 label\(s\) of the data's row index are not in "
-                                        "its index"):
+    with pytest.raises(DataError, match=r"20 label\(s\) of the data's row index are not "
+                                        "among its labels"):
         grunfeld_ols.get_robustcov_results("cluster", groups=_shuffled(df["firm"])[:200])
 
 
@@ -186,6 +186,23 @@ def test_predict_params_series_is_matched_by_name(grunfeld, grunfeld_ols):
     p = grunfeld_ols.params
     np.testing.assert_allclose(model.predict(p.iloc[::-1]), model.predict(p.to_numpy()),
                                rtol=1e-14)
+
+
+def test_restriction_matrix_dataframe_is_matched_by_column_name():
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["TVnews", "PID", "age"]].astype(float))
+    res = Logit(df["vote"], x).fit()
+    r = pd.DataFrame([[0, 1, -1, 0], [0, 0, 0, 1]], columns=res.params.index, dtype=float)
+    want = res.wald_test(r.to_numpy())
+    got = res.wald_test(r[r.columns[::-1]])
+    np.testing.assert_allclose(got.statistic, want.statistic, rtol=1e-12)
+    np.testing.assert_allclose(res.t_test(r.iloc[0][::-1]).effect, res.t_test(
+        r.iloc[0].to_numpy()).effect, rtol=1e-12)
+    # pandas' default column labels name nothing: matched by position
+    np.testing.assert_allclose(res.wald_test(pd.DataFrame(r.to_numpy())).statistic,
+                               want.statistic, rtol=1e-12)
+    with pytest.raises(DataError, match="R is a pandas DataFrame whose columns differ from the model.s parameter names"):
+        res.wald_test(r.rename(columns={"age": "Age"}))
 
 
 # =======================================================================================

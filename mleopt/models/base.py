@@ -27,7 +27,7 @@ import pandas as pd
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
-from ..data import ModelData, align_labels, check_rank, prepare_data
+from ..data import ModelData, align_names, check_rank, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
 __all__ = ["LikelihoodModel", "fit_mle"]
@@ -40,7 +40,9 @@ class LikelihoodModel:
     the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
     ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
     Per-row arrays passed as keyword arguments (weights, groups, ...) are kept aligned with
-    the data (dropped with it under ``missing="drop"``) and set as attributes.
+    the data (a pandas Series by its index; dropped with it under ``missing="drop"``) and
+    set as attributes. The built-in models (``_strict_kwargs``) refuse every keyword they
+    do not use; a user's subclass of one keeps this passthrough.
     """
 
     extra_param_names: Sequence[str] = ()
@@ -273,18 +275,13 @@ class LikelihoodModel:
 
     def _params_by_name(self, params: Any, name: str = "params") -> Any:
         """``params`` in the model's order: a pandas Series is matched to ``param_names`` by
-        its index (any order; DataError if the labels differ) and returned as a float array;
-        anything else (arrays, traced values) is taken by position, unchanged. A Series with
-        pandas' default index (0, 1, ..., K-1) names nothing and is taken by position."""
+        its index (any order; DataError if the labels differ; pandas' default index 0..K-1
+        names nothing and is taken by position) and returned as a float array; anything
+        else (arrays, traced values) is unchanged."""
         if not isinstance(params, pd.Series) or self._param_names is None:
             return params
-        if params.index.equals(pd.RangeIndex(len(params))) and \
-                not set(self._param_names) & set(map(str, range(len(params)))):
-            return params.to_numpy(dtype=float)
-        return align_labels(params, pd.Index(self._param_names), name,
-                            what="the model's parameter names",
-                            fix="pd.Series(values, index=model.param_names)"
-                            ).to_numpy(dtype=float)
+        return align_names(params, self._param_names, name,
+                           "pd.Series(values, index=model.param_names)").to_numpy(dtype=float)
 
     def _start_error(self, start: np.ndarray, exc: Exception | None = None) -> None:
         """Raise StartValueError naming the start values and where the log-likelihood (or
