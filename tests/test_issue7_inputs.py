@@ -188,6 +188,18 @@ def test_predict_params_series_is_matched_by_name(grunfeld, grunfeld_ols):
                                rtol=1e-14)
 
 
+def test_predict_one_row_series_is_matched_by_exog_name():
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["PID", "age"]].astype(float))
+    res = Logit(df["vote"], x).fit()
+    row = x.iloc[3]
+    want = res.predict(x.iloc[[3]]).to_numpy()
+    np.testing.assert_allclose(res.predict(row.iloc[::-1]), want, rtol=1e-14)
+    np.testing.assert_allclose(res.model.predict(res.params, row.iloc[::-1]), want,
+                               rtol=1e-14)
+    np.testing.assert_allclose(res.predict(row.to_numpy()), want, rtol=1e-14)
+
+
 def test_restriction_matrix_dataframe_is_matched_by_column_name():
     df = pd.read_csv(DATA / "anes96.csv")
     x = add_constant(df[["TVnews", "PID", "age"]].astype(float))

@@ -597,9 +597,9 @@ def _as_params(params) -> np.ndarray:
 def _as_exog(exog, k: int, names: Sequence[str] | None = None):
     """exog for predict: a traced value passes through; data become a float 2-D array.
 
-    A DataFrame holding every one of the model's exog ``names`` is read by name (in the
-    model's order), so reordered or extra columns cannot silently misalign the
-    coefficients; other DataFrames are read by position."""
+    A DataFrame holding every one of the model's exog ``names`` (or a Series, one row,
+    whose index holds them) is read by name (in the model's order), so reordered or extra
+    columns cannot silently misalign the coefficients; others are read by position."""
     if isinstance(exog, ad.Tensor) or isinstance(exog, ad.Dual):
         return exog
     exog = frame_by_name(exog, names)
@@ -615,9 +615,12 @@ def _as_exog(exog, k: int, names: Sequence[str] | None = None):
 
 def frame_by_name(exog, names: Sequence[str] | None):
     """A DataFrame that holds every one of ``names`` (the model's exog names), with just
-    those columns in that order; anything else unchanged (read by position)."""
-    if isinstance(exog, pd.DataFrame) and names:
-        by_name = {str(c): c for c in exog.columns}
-        if len(by_name) == exog.shape[1] and all(str(n) in by_name for n in names):
-            return exog[[by_name[str(n)] for n in names]]
+    those columns in that order; a Series (one row) whose index holds every one of them,
+    those entries in that order; anything else unchanged (read by position)."""
+    if isinstance(exog, (pd.DataFrame, pd.Series)) and names:
+        labels = exog.columns if isinstance(exog, pd.DataFrame) else exog.index
+        by_name = {str(c): c for c in labels}
+        if len(by_name) == len(labels) and all(str(n) in by_name for n in names):
+            keys = [by_name[str(n)] for n in names]
+            return exog[keys] if isinstance(exog, pd.DataFrame) else exog.loc[keys]
     return exog
