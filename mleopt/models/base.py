@@ -509,6 +509,10 @@ _NOT_SUPPORTED = {
     "freq_weights": "the built-in models take no frequency weights (see weights)",
     "var_weights": "the built-in models take no variance weights (see weights)",
     "hasconst": "the constant is found in exog by itself (add_constant adds one)",
+    "offset": "only the count models (Poisson, NegativeBinomial) take an offset",
+    "exposure": "only the count models (Poisson, NegativeBinomial) take an exposure",
+    "loglike_method": "NegativeBinomial is the NB2 model (Var = mu + alpha mu^2); NB1 is "
+                      "not available",
 }
 
 
@@ -534,16 +538,16 @@ def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
     each name with a did-you-mean (difflib) among the accepted names (and, for a built-in
     model, the statsmodels keywords it does not support, saying why), then the accepted."""
     accepted = _accepted_kwargs(cls)
-    known = accepted + (list(_NOT_SUPPORTED) if strict else [])
+    unsupported = [k for k in _NOT_SUPPORTED if strict and k not in accepted]
     hints = []
     for name in kwargs:
-        target = name if strict and name in _NOT_SUPPORTED else None
+        target = name if name in unsupported else None
         if target is None:
-            close = difflib.get_close_matches(name, known, n=1)
+            close = difflib.get_close_matches(name, accepted + unsupported, n=1)
             if close:
                 which = f" for {name!r}" if len(kwargs) > 1 else ""
                 hints.append(f"Did you mean {close[0]!r}{which}?")
-                target = close[0] if close[0] in _NOT_SUPPORTED else None
+                target = close[0] if close[0] in unsupported else None
         if target is not None:
             hints.append(f"{target!r}: {_NOT_SUPPORTED[target]}.")
     names = ", ".join(repr(n) for n in kwargs)
