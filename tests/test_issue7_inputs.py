@@ -213,7 +213,8 @@ def test_restriction_matrix_dataframe_is_matched_by_column_name():
     # pandas' default column labels name nothing: matched by position
     np.testing.assert_allclose(res.wald_test(pd.DataFrame(r.to_numpy())).statistic,
                                want.statistic, rtol=1e-12)
-    with pytest.raises(DataError, match="R is a pandas DataFrame whose columns differ from the model.s parameter names"):
+    with pytest.raises(DataError, match="R is a pandas DataFrame whose columns differ from "
+                                        "the model.s parameter names"):
         res.wald_test(r.rename(columns={"age": "Age"}))
 
 
