@@ -39,7 +39,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .exceptions import HessianWarning
+from .exceptions import HessianWarning, warn_user
 
 COV_TYPES = ("nonrobust", "opg", "HC0", "HC1", "HC2", "HC3", "classical", "cluster")
 OLS_ONLY = ("HC2", "HC3", "classical")
@@ -55,6 +55,7 @@ class CovSpec:
     cov_type: str
     kwds: dict = field(default_factory=dict)
     use_t: bool = False
+    k_params: int | None = None     # size of the covariance matrix, when known
 
     @property
     def description(self) -> str:
@@ -62,11 +63,13 @@ class CovSpec:
 
 
 def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
-              use_t: bool | None = None) -> CovSpec:
+              use_t: bool | None = None, k_params: int | None = None) -> CovSpec:
     """Check a ``cov_type`` / ``cov_kwds`` pair and return a :class:`CovSpec`.
 
     ``use_t`` defaults to True only for OLS ``classical`` (t(N - k) as R's lm and statsmodels'
     OLS print); every other covariance uses the normal distribution, as statsmodels does.
+    ``k_params`` (the number of parameters) lets a cluster request with too few clusters
+    for it warn (see :func:`cluster_rank_note`).
     """
     if not isinstance(cov_type, str) or cov_type.lower() not in _ALIASES:
         raise ValueError(f"unknown cov_type {cov_type!r}; choose one of {', '.join(COV_TYPES)}.")
@@ -105,7 +108,30 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
         raise ValueError(f"unknown cov_kwds {sorted(unknown)} for cov_type={name!r}.")
     if use_t is None:
         use_t = name == "classical"
-    return CovSpec(name, kwds, bool(use_t))
+    spec = CovSpec(name, kwds, bool(use_t), k_params)
+    note = cluster_rank_note(spec)
+    if note:
+        warn_user(note, UserWarning)
+    return spec
+
+
+def cluster_rank_note(spec: CovSpec) -> str | None:
+    """A warning when a cluster covariance cannot have full rank, else None.
+
+    At the estimate the scores sum to zero, so the G per-cluster score sums ``U`` have rank
+    at most ``G - 1``, and so has the sandwich ``A^-1 U'U A^-1``: with ``G - 1 < K`` (G <= K)
+    the K x K covariance is singular. Each standard error is still defined, but some
+    combinations of the parameters get zero variance, and joint Wald tests of more than
+    ``G - 1`` restrictions are not valid.
+    """
+    g, k = n_groups(spec), spec.k_params
+    if g is None or k is None or g < 2 or g - 1 >= k:     # (one cluster is an error)
+        return None
+    return (f"{g} clusters for {k} parameters: the cluster-robust covariance has "
+            f"rank at most G - 1 = {g - 1} < {k} (the scores sum to zero at the estimate), "
+            "so it is singular: some combinations of the parameters get zero variance and "
+            f"joint Wald tests of more than {g - 1} restriction(s) are not valid. Use more "
+            "clusters or another cov_type.")
 
 
 def describe(spec: CovSpec) -> str:
@@ -125,6 +151,9 @@ def describe(spec: CovSpec) -> str:
         g = len(pd.unique(groups))
         corr = ", correction G/(G-1) * (N-1)/(N-k)" if spec.kwds["use_correction"] else ""
         text += f" ({g} clusters){corr}."
+        note = cluster_rank_note(spec)
+        if note:
+            text += " WARNING: " + note
     return text
 
 

@@ -7,6 +7,10 @@ values (``missing="raise"`` or ``"drop"``, the latter dropping rows jointly acro
 exog and the arrays passed along, such as offset, exposure or cluster groups).
 ``check_rank`` finds perfectly collinear columns with a column-scaled rank test.
 ``add_constant`` adds a leading ``const`` column, as ``statsmodels.api.add_constant`` does.
+``align_labels`` matches a pandas object to labels (the data's rows, the parameter names):
+every per-row array a user hands over (offset, exposure, cluster groups, extra arrays, at
+construction or later) and start values given as a Series go through it, so a Series is
+matched by its index, never silently by position.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ import pandas as pd
 
 from .exceptions import CollinearityError, DataError, MissingDataError
 
-__all__ = ["add_constant", "prepare_data", "check_rank", "ModelData"]
+__all__ = ["add_constant", "prepare_data", "check_rank", "ModelData", "align_labels",
+           "align_names"]
 
 _MISSING = ("raise", "drop")
 
@@ -72,6 +77,71 @@ def _is_nonzero_constant(col: np.ndarray) -> bool:
 
 
 # =======================================================================================
+# alignment by label
+# =======================================================================================
+
+def align_labels(values: Any, labels: pd.Index | None, name: str,
+                 what: str = "the data's row index", fix: str | None = None,
+                 axis: str = "index") -> Any:
+    """``values`` in the order of ``labels`` when it is a pandas Series or DataFrame.
+
+    A pandas object whose index (``axis="columns"``: a DataFrame's columns) holds exactly
+    the labels, in any order and each once, is reordered to them; one whose labels differ
+    (missing or foreign labels, duplicates that make the match ambiguous) raises DataError
+    naming ``name``, what differs and the fix. Anything else (numpy arrays, lists,
+    numbers), or ``labels=None`` (the data had no index), is returned unchanged: it is
+    matched by position.
+    """
+    if labels is None or not isinstance(values, (pd.Series, pd.DataFrame)):
+        return values
+    on_columns = axis == "columns" and isinstance(values, pd.DataFrame)
+    given = values.columns if on_columns else values.index
+    if given.equals(labels):
+        return values
+    where = f"pandas {type(values).__name__} whose " + \
+        ("columns differ" if on_columns else "index differs")
+    fix = fix or f"{name.split()[-1]}.loc[endog.index]"   # "cluster groups" -> groups.loc
+    advice = f"align it first (e.g. {fix}) or pass .to_numpy() to match by position."
+    if labels.has_duplicates or given.has_duplicates:
+        dup = "the data's" if labels.has_duplicates else "its"
+        raise DataError(f"{name} is a {where} from {what}, and {dup} labels are not "
+                        f"unique, so it cannot be matched by label; {advice}")
+    pos = given.get_indexer(labels)
+    if len(given) == len(labels) and (pos >= 0).all():
+        return values.iloc[:, pos] if on_columns else values.iloc[pos]
+    missing = labels[pos < 0]
+    extra = given[labels.get_indexer(given) < 0]
+    parts = []
+    if len(missing):
+        parts.append(f"{len(missing)} label(s) of {what} are not among its labels (e.g. "
+                     f"{_examples(missing)})")
+    if len(extra):
+        parts.append(f"{len(extra)} of its labels are not in {what} (e.g. "
+                     f"{_examples(extra)})")
+    raise DataError(f"{name} is a {where} from {what}: {'; '.join(parts)}; {advice}")
+
+
+def align_names(values: Any, names: Sequence[str], name: str, fix: str) -> Any:
+    """``values`` labelled by parameter name (a Series' index, a DataFrame's columns) in the
+    order of ``names`` (``align_labels``). pandas' default labels 0, 1, ..., K-1 name no
+    parameter and are taken by position, as is anything that is not pandas."""
+    if not isinstance(values, (pd.Series, pd.DataFrame)):
+        return values
+    axis = "columns" if isinstance(values, pd.DataFrame) else "index"
+    given = values.columns if axis == "columns" else values.index
+    if given.equals(pd.RangeIndex(len(given))) and \
+            not set(map(str, names)) & set(map(str, range(len(given)))):
+        return values
+    return align_labels(values, pd.Index(names), name, "the model's parameter names", fix,
+                        axis=axis)
+
+
+def _examples(labels: pd.Index, k: int = 3) -> str:
+    shown = ", ".join(repr(v) for v in labels[:k].tolist())
+    return shown + (", ..." if len(labels) > k else "")
+
+
+# =======================================================================================
 # prepare_data
 # =======================================================================================
 
@@ -89,14 +159,27 @@ class ModelData:
     nobs_original: int = 0
     n_dropped: int = 0
     dropped_by: dict[str, int] = field(default_factory=dict)  # column -> non-finite rows
+    original_labels: pd.Index | None = None  # row labels before dropping missing rows
 
     @property
     def nobs(self) -> int:
         return int(self.endog.shape[0])
 
     def align(self, values: Any, name: str = "array") -> np.ndarray:
-        """An array given over the original rows (or already over the kept rows), aligned to
-        the kept rows; e.g. cluster groups passed to ``fit`` after ``missing="drop"``."""
+        """A per-row array handed over after construction (cluster groups, offset, ...),
+        as a new array over the model's rows.
+
+        A pandas Series is matched by its index (``align_labels``): it may hold the rows
+        used, or every original row under ``missing="drop"``, in any order; an index that
+        does not match raises DataError. Anything else is matched by position and may have
+        one value per row used or per original row.
+        """
+        n = len(values) if isinstance(values, (pd.Series, pd.DataFrame)) else None
+        if n is not None and self.row_labels is not None:
+            if n == self.nobs or self.row_mask is None:
+                values = align_labels(values, self.row_labels, name)
+            elif n == self.nobs_original:
+                values = align_labels(values, self.original_labels, name)
         arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else \
             np.asarray(values)
         n = arr.shape[0] if arr.ndim else 0
@@ -117,6 +200,8 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     ``extras`` are numeric per-row arrays (offset, exposure, ...), checked like exog;
     ``passthrough`` are per-row arrays of any type (cluster groups, ...) that are only kept
     aligned (missing values in them count as missing rows). ``None`` entries are ignored.
+    A pandas Series among them is matched to the data's rows by its index (any order;
+    ``align_labels``), and refused when its index does not hold the same labels.
     """
     if missing not in _MISSING:
         raise ValueError(f"missing must be 'raise' or 'drop', not {missing!r}.")
@@ -136,17 +221,13 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
         raise DataError("endog and exog are pandas objects with different row indexes; align "
                         "them first (e.g. exog = exog.loc[endog.index]) or pass .to_numpy().")
     labels = y_labels if y_labels is not None else x_labels
+    original_labels = labels
 
-    for name, values in {**(extras or {}), **(passthrough or {})}.items():
-        if isinstance(values, pd.Series) and labels is not None and \
-                not values.index.equals(labels):
-            raise DataError(f"{name} is a pandas Series whose index differs from the data's "
-                            f"row index; align it first (e.g. {name}.loc[endog.index]) or "
-                            "pass .to_numpy().")
     extra_arrays: dict[str, np.ndarray] = {}
     for name, values in (extras or {}).items():
         if values is None:
             continue
+        values = align_labels(values, labels, name)
         arr = _numeric_vector(values, name)
         if arr.shape[0] != n:
             raise DataError(f"{name} has {arr.shape[0]} rows but endog has {n}; give one "
@@ -156,6 +237,7 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     for name, values in (passthrough or {}).items():
         if values is None:
             continue
+        values = align_labels(values, labels, name)
         arr = values.to_numpy(copy=True) if isinstance(values, (pd.Series, pd.Index)) else \
             np.array(values, copy=True)
         if arr.ndim != 1 or arr.shape[0] != n:
@@ -203,7 +285,8 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     extra_arrays.update(pass_arrays)
     return ModelData(endog=y, exog=x, endog_name=y_name, exog_names=x_names,
                      extras=extra_arrays, row_labels=labels, row_mask=mask,
-                     nobs_original=n, n_dropped=n_bad, dropped_by=counts if n_bad else {})
+                     nobs_original=n, n_dropped=n_bad, dropped_by=counts if n_bad else {},
+                     original_labels=original_labels)
 
 
 def _endog_array(endog) -> tuple[np.ndarray, str, pd.Index | None]:

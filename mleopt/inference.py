@@ -21,6 +21,7 @@ from scipy import stats
 
 from . import numpy as mnp
 from .ad import grad, jacobian
+from .data import align_names
 from .exceptions import ConvergenceWarning, warn_user
 
 
@@ -250,7 +251,8 @@ def _restrictions(results, r_matrix, q) -> tuple[np.ndarray, np.ndarray, list[st
         if q is not None:
             raise ValueError("give q inside the restriction strings (e.g. 'x1 = 1'), not as q.")
         r, q = parse_restrictions(r_matrix, names)
-    else:
+    else:   # a DataFrame's columns / a Series' index name parameters: matched by name
+        r_matrix = align_names(r_matrix, names, "R", "R[res.model.param_names]")
         r = np.atleast_2d(np.asarray(r_matrix, dtype=float))
         if r.shape[1] != len(names):
             raise ValueError(f"R has {r.shape[1]} columns but the model has {len(names)} "

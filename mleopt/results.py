@@ -35,6 +35,7 @@ from scipy import stats
 from . import covariance as _cov
 from . import inference as _inf
 from .ad import grad
+from .data import align_labels
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
 
@@ -64,7 +65,8 @@ class LikelihoodResults:
         if cov_kwds and "groups" in cov_kwds and hasattr(data, "align"):
             cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
-                                    nobs=int(self.nobs), use_t=use_t)
+                                    nobs=int(self.nobs), use_t=use_t,
+                                    k_params=len(self._params))
         self._cov = _cov.compute(self._spec, hessian=self._hessian, scores=lambda: self._scores,
                                  names=self.param_names, nobs=int(self.nobs),
                                  k=self._k_correction, **self._ols_cov_inputs())
@@ -256,11 +258,15 @@ class LikelihoodResults:
 
         A DataFrame ``exog`` gives a Series with its index; when it has a column for each
         of the model's exog names, its columns are matched by name (any order), otherwise
-        by position.
+        by position. Per-row options given as a Series (``offset=``, ``exposure=``) are
+        matched by index to exog's rows (to the model's rows when ``exog=None``).
         """
         from .models.base import frame_by_name
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
-        x = x.to_numpy(dtype=float) if isinstance(x, pd.DataFrame) else x
+        if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
+            kwds = {k: align_labels(v, x.index, k, what="exog's row index",
+                                    fix=f"{k}.loc[exog.index]") for k, v in kwds.items()}
+            x = x.to_numpy(dtype=float)
         out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
         if isinstance(exog, pd.DataFrame):
             return pd.Series(out, index=exog.index, name=which)

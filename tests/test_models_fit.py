@@ -418,9 +418,10 @@ def test_missing_drop(anes):
     assert "5 of 944 rows with NaN or inf were dropped (missing='drop'): vote (2)" in text
     assert "PID (3)" in text and "TVnews (1)" in text
     assert list(model.data.row_labels) == list(np.flatnonzero(keep))
-    # per-row arrays passed along are dropped with the rows
+    # per-row arrays passed along (to a user model: built-in models refuse keywords they do
+    # not use) are dropped with the rows
     groups = np.arange(944)
-    m2 = Logit(y2, x2, missing="drop", groups=groups)
+    m2 = LikelihoodModel(y2, x2, missing="drop", groups=groups)
     assert np.array_equal(m2.groups, groups[keep])
     assert np.array_equal(m2.data.align(groups), groups[keep])
 

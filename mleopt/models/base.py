@@ -17,6 +17,8 @@ hessian, predict, null_model_llf, data`` (``data.row_labels``, ``data.align(grou
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -25,7 +27,7 @@ import pandas as pd
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
-from ..data import ModelData, check_rank, prepare_data
+from ..data import ModelData, align_names, check_rank, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
 __all__ = ["LikelihoodModel", "fit_mle"]
@@ -38,7 +40,9 @@ class LikelihoodModel:
     the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
     ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
     Per-row arrays passed as keyword arguments (weights, groups, ...) are kept aligned with
-    the data (dropped with it under ``missing="drop"``) and set as attributes.
+    the data (a pandas Series by its index; dropped with it under ``missing="drop"``) and
+    set as attributes. The built-in models (``_strict_kwargs``) refuse every keyword they
+    do not use; a user's subclass of one keeps this passthrough.
     """
 
     extra_param_names: Sequence[str] = ()
@@ -57,19 +61,27 @@ class LikelihoodModel:
 
     # --- construction helpers --------------------------------------------------------------
     _extra_arrays: Sequence[str] = ()   # numeric per-row arguments of a subclass (offset, ...)
+    # A built-in model sets ``_strict_kwargs = True`` in its own class body: every keyword it
+    # does not use is refused. Read from the class's own __dict__ only, so a user's subclass
+    # of a built-in model keeps the per-row keyword arrays of LikelihoodModel.
+    _strict_kwargs = False
 
     def _split_kwargs(self, endog, kwargs: dict) -> tuple[dict, dict]:
         """Subclass-declared numeric arrays, and the user's per-row keyword arrays."""
         extras = {name: kwargs.pop(name, None) for name in self._extra_arrays}
+        cls = type(self)
+        if kwargs and cls.__dict__.get("_strict_kwargs", False):
+            raise TypeError(_unexpected_kwargs(cls, kwargs, f"{cls.__name__} uses no other "
+                                               "keyword arguments", strict=True))
         n = _length(endog)
         passthrough = {}
         for name, value in kwargs.items():
             if n is not None and _length(value) == n:
                 passthrough[name] = value
             else:
-                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
-                                f"{name!r} (extra keyword arguments must be per-observation "
-                                f"arrays of length {n}).")
+                raise TypeError(_unexpected_kwargs(
+                    cls, {name: value}, f"extra keyword arguments must be per-observation "
+                    f"arrays of length {n}", strict=False))
         return extras, passthrough
 
     def _init_from_data(self, param_names: Sequence[str] | None) -> None:
@@ -248,6 +260,9 @@ class LikelihoodModel:
             if self._param_names is not None and start.size == self.k_params:
                 start = self._refine_start(start)
         else:
+            if isinstance(start_params, pd.Series) and self._param_names is None:
+                self._set_param_names([str(p) for p in start_params.index])
+            start_params = self._params_by_name(start_params, "start_params")
             if hasattr(start_params, "to_numpy"):
                 start_params = start_params.to_numpy()
             start = np.array(start_params, dtype=float, copy=True).ravel()
@@ -257,6 +272,16 @@ class LikelihoodModel:
             raise ValueError(f"start_params has {start.size} values but the model has "
                              f"{self.k_params} parameters ({', '.join(self.param_names)}).")
         return start
+
+    def _params_by_name(self, params: Any, name: str = "params") -> Any:
+        """``params`` in the model's order: a pandas Series is matched to ``param_names`` by
+        its index (any order; DataError if the labels differ; pandas' default index 0..K-1
+        names nothing and is taken by position) and returned as a float array; anything
+        else (arrays, traced values) is unchanged."""
+        if not isinstance(params, pd.Series) or self._param_names is None:
+            return params
+        return align_names(params, self._param_names, name,
+                           "pd.Series(values, index=model.param_names)").to_numpy(dtype=float)
 
     def _start_error(self, start: np.ndarray, exc: Exception | None = None) -> None:
         """Raise StartValueError naming the start values and where the log-likelihood (or
@@ -324,7 +349,7 @@ class LikelihoodModel:
                                       "not defined; evaluate your own function of params.")
         if which not in ("mean", "linear"):
             raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
-        linear = self._linear_predictor(params, exog, **kwargs)
+        linear = self._linear_predictor(self._params_by_name(params), exog, **kwargs)
         return linear if which == "linear" else self._inverse_link(linear)
 
     def _linear_predictor(self, params, exog=None, **kwargs):
@@ -474,6 +499,65 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
 # helpers
 # =======================================================================================
 
+# keywords a user may try on a built-in model that it does not take, with what to do instead
+_NOT_SUPPORTED = {
+    "groups": "cluster groups are given to fit: fit(cov_type='cluster', "
+              "cov_kwds={'groups': groups})",
+    "weights": "the built-in models take no observation weights (README, Known limits); to "
+               "weight observations, write a LikelihoodModel whose loglikeobs multiplies "
+               "each observation's log-likelihood by self.weights",
+    "freq_weights": "the built-in models take no frequency weights (see weights)",
+    "var_weights": "the built-in models take no variance weights (see weights)",
+    "hasconst": "the constant is found in exog by itself (add_constant adds one)",
+    "offset": "only the count models (Poisson, NegativeBinomial) take an offset",
+    "exposure": "only the count models (Poisson, NegativeBinomial) take an exposure",
+    "loglike_method": "NegativeBinomial is the NB2 model (Var = mu + alpha mu^2); NB1 is "
+                      "not available",
+}
+
+
+def _accepted_kwargs(cls: type) -> list[str]:
+    """The keyword arguments a model class's constructor uses: the named parameters of each
+    ``__init__`` along the MRO, down to the first one without ``**kwargs``."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names += [p.name for p in params if p.name != "self" and p.name not in names
+                  and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        names += [a for a in getattr(klass, "_extra_arrays", ()) if a not in names]
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
+    """``Logit() got an unexpected keyword argument 'wieghts'; did you mean 'weights'? ...``:
+    each name with a did-you-mean (difflib) among the accepted names (and, for a built-in
+    model, the statsmodels keywords it does not support, saying why), then the accepted."""
+    accepted = _accepted_kwargs(cls)
+    unsupported = [k for k in _NOT_SUPPORTED if strict and k not in accepted]
+    hints = []
+    for name in kwargs:
+        target = name if name in unsupported else None
+        if target is None:
+            close = difflib.get_close_matches(name, accepted + unsupported, n=1)
+            if close:
+                which = f" for {name!r}" if len(kwargs) > 1 else ""
+                hints.append(f"Did you mean {close[0]!r}{which}?")
+                target = close[0] if close[0] in unsupported else None
+        if target is not None:
+            hints.append(f"{target!r}: {_NOT_SUPPORTED[target]}.")
+    names = ", ".join(repr(n) for n in kwargs)
+    got = "unexpected keyword arguments" if len(kwargs) > 1 else \
+        "an unexpected keyword argument"
+    return " ".join([f"{cls.__name__}() got {got} {names}.",
+                     *hints, f"{why[0].upper()}{why[1:]}; accepted keyword arguments: "
+                     f"{', '.join(accepted)}."])
+
+
 def _length(x) -> int | None:
     """len(x) for per-row data (arrays, lists, Series), None for scalars and strings."""
     if x is None or isinstance(x, (str, bytes)) or np.ndim(x) == 0:
@@ -517,9 +601,9 @@ def _as_params(params) -> np.ndarray:
 def _as_exog(exog, k: int, names: Sequence[str] | None = None):
     """exog for predict: a traced value passes through; data become a float 2-D array.
 
-    A DataFrame holding every one of the model's exog ``names`` is read by name (in the
-    model's order), so reordered or extra columns cannot silently misalign the
-    coefficients; other DataFrames are read by position."""
+    A DataFrame holding every one of the model's exog ``names`` (or a Series, one row,
+    whose index holds them) is read by name (in the model's order), so reordered or extra
+    columns cannot silently misalign the coefficients; others are read by position."""
     if isinstance(exog, ad.Tensor) or isinstance(exog, ad.Dual):
         return exog
     exog = frame_by_name(exog, names)
@@ -535,9 +619,12 @@ def _as_exog(exog, k: int, names: Sequence[str] | None = None):
 
 def frame_by_name(exog, names: Sequence[str] | None):
     """A DataFrame that holds every one of ``names`` (the model's exog names), with just
-    those columns in that order; anything else unchanged (read by position)."""
-    if isinstance(exog, pd.DataFrame) and names:
-        by_name = {str(c): c for c in exog.columns}
-        if len(by_name) == exog.shape[1] and all(str(n) in by_name for n in names):
-            return exog[[by_name[str(n)] for n in names]]
+    those columns in that order; a Series (one row) whose index holds every one of them,
+    those entries in that order; anything else unchanged (read by position)."""
+    if isinstance(exog, (pd.DataFrame, pd.Series)) and names:
+        labels = exog.columns if isinstance(exog, pd.DataFrame) else exog.index
+        by_name = {str(c): c for c in labels}
+        if len(by_name) == len(labels) and all(str(n) in by_name for n in names):
+            keys = [by_name[str(n)] for n in names]
+            return exog[keys] if isinstance(exog, pd.DataFrame) else exog.loc[keys]
     return exog

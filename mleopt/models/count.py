@@ -11,10 +11,12 @@ Both have ``E[y_i] = mu_i = exp(eta_i)``, ``eta_i = x_i'beta + offset_i + log(ex
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.special as sps
 
 from .. import numpy as mnp
 from .. import special
+from ..data import align_labels
 from ..exceptions import DataError
 from .index import IndexModel, _separation_mode, diverging_columns
 
@@ -97,25 +99,40 @@ class CountModel(IndexModel):
         """``"linear"``: x'beta + offset + log(exposure); ``"mean"``: its exp.
 
         With ``exog=None`` the model's offset/exposure are used unless given; with a new
-        ``exog`` they default to none (0 and 1), as in statsmodels."""
+        ``exog`` they default to none (0 and 1), as in statsmodels. A pandas Series offset or
+        exposure is matched by its index to exog's (a DataFrame) or, with ``exog=None``, to
+        the model's rows; ``params`` given as a Series are matched by name."""
         if which not in ("mean", "linear"):
             raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
-        linear = self._linear_predictor(params, exog)
+        linear = self._linear_predictor(self._params_by_name(params), exog)
         if exog is None and offset is None and exposure is None:
             extra = self._total_offset
         else:
             extra = None
             n = linear.shape[0] if hasattr(linear, "shape") and linear.ndim else 1
             if offset is not None:
-                extra = _per_row(offset, "offset", n)
+                extra = _per_row(self._predict_rows(offset, "offset", exog), "offset", n)
             if exposure is not None:
-                exposure = _per_row(exposure, "exposure", n)
+                exposure = _per_row(self._predict_rows(exposure, "exposure", exog),
+                                    "exposure", n)
                 if np.any(exposure <= 0):
                     raise ValueError("exposure must be positive (its log enters the model).")
                 extra = np.log(exposure) if extra is None else extra + np.log(exposure)
         if extra is not None:
             linear = linear + extra
         return linear if which == "linear" else self._inverse_link(linear)
+
+    def _predict_rows(self, values, name: str, exog):
+        """A Series ``values`` for predict matched by index to the rows predicted: exog's
+        (a DataFrame) or, with ``exog=None``, the model's; anything else unchanged."""
+        if not isinstance(values, pd.Series):
+            return values
+        if exog is None:
+            return self.data.align(values, name)
+        if isinstance(exog, pd.DataFrame):
+            return align_labels(values, exog.index, name, what="exog's row index",
+                                fix=f"{name}.loc[exog.index]")
+        return values
 
     def _poisson_start(self) -> np.ndarray:
         """Zeros, with the constant at log(mean y) - mean(offset)."""
@@ -130,6 +147,8 @@ class CountModel(IndexModel):
 class Poisson(CountModel):
     """Poisson regression: ``y_i ~ Poisson(exp(x_i'beta + offset_i))``."""
 
+    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+
     def loglike_index(self, eta, extra):
         """``y eta - exp(eta) - log y!``."""
         return self.endog * eta - mnp.exp(eta) - self._lgamma_y1
@@ -140,6 +159,8 @@ class Poisson(CountModel):
 
 class NegativeBinomial(CountModel):
     """Negative binomial (NB2): ``Var(y) = mu + alpha mu^2``; parameters beta and alpha."""
+
+    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
     extra_param_names = ("alpha",)
 

@@ -174,6 +174,8 @@ class BinaryModel(IndexModel):
 class Logit(BinaryModel):
     """Logistic regression: ``P(y = 1) = 1 / (1 + exp(-x'beta))``."""
 
+    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+
     def loglike_index(self, eta, extra):
         """``log P(y_i | eta_i) = log expit(q_i eta_i)``, ``q_i = 2 y_i - 1``."""
         return special.log_expit(self._q * eta)
@@ -187,6 +189,8 @@ class Logit(BinaryModel):
 
 class Probit(BinaryModel):
     """Probit regression: ``P(y = 1) = Phi(x'beta)``, Phi the standard normal cdf."""
+
+    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
     def loglike_index(self, eta, extra):
         """``log P(y_i | eta_i) = log Phi(q_i eta_i)``, ``q_i = 2 y_i - 1``."""

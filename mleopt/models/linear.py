@@ -32,6 +32,8 @@ __all__ = ["OLS"]
 class OLS(IndexModel):
     """Gaussian linear regression by maximum likelihood: params are beta and sigma."""
 
+    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+
     extra_param_names = ("sigma",)
     scale_param_names = ("sigma",)
     """Parameters > 0 by definition: a test of = 0 means nothing, so the summary shows their
