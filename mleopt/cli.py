@@ -24,6 +24,8 @@ import sys
 import warnings
 from typing import Sequence
 
+from .replication_options import add_replicate_arguments
+
 __all__ = ["main", "build_parser", "add_replicate_arguments", "CLIError"]
 
 MODELS = {
@@ -181,23 +183,6 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("name", nargs="?", metavar="NAME", help="describe this dataset")
     ds.set_defaults(handler=_cmd_datasets)
     return parser
-
-
-def add_replicate_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of the tutorial replication (``mleopt replicate`` and
-    examples/replicate_mle_autograd.py). Kept here, free of numerical imports, so that
-    ``mleopt --help`` stays fast; the replication itself is mleopt.replication."""
-    p.add_argument("--quick", action="store_true",
-                   help="time each fit once instead of three times (medians of 1 run)")
-    p.add_argument("--repeats", type=int, default=None, metavar="R",
-                   help="timing repeats per fit (default 3, or 1 with --quick)")
-    p.add_argument("--ks", type=int, nargs="+", default=[10, 50, 100], metavar="K",
-                   help="numbers of parameters in the speed table (default: 10 50 100; "
-                        "K = 100 takes tens of seconds because of finite-difference BFGS)")
-    p.add_argument("--seed", type=int, default=1234,
-                   help="random seed of the simulated data (default 1234)")
-    p.add_argument("--skip-speed", action="store_true",
-                   help="run steps 1 and 2 only (no timings)")
 
 
 # =============================================================================================

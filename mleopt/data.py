@@ -465,3 +465,16 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
 
 def _quote(names: Sequence[str]) -> str:
     return ", ".join(repr(str(nm)) for nm in names)
+
+
+def frame_by_name(exog, names: Sequence[str] | None):
+    """A DataFrame that holds every one of ``names`` (the model's exog names), with just
+    those columns in that order; a Series (one row) whose index holds every one of them,
+    those entries in that order; anything else unchanged (read by position)."""
+    if isinstance(exog, (pd.DataFrame, pd.Series)) and names:
+        labels = exog.columns if isinstance(exog, pd.DataFrame) else exog.index
+        by_name = {str(c): c for c in labels}
+        if len(by_name) == len(labels) and all(str(n) in by_name for n in names):
+            keys = [by_name[str(n)] for n in names]
+            return exog[keys] if isinstance(exog, pd.DataFrame) else exog.loc[keys]
+    return exog

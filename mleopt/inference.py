@@ -389,25 +389,20 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
                 "restricted estimates).")
         stat = 0.0      # equal up to rounding
     df = ku - kr
-    note = _nested_classes().get((type(unrestricted.model), type(restricted.model)))
+    note = _nesting_note(unrestricted.model, restricted.model)
     return LRTestResults(stat, df, float(stats.chi2.sf(stat, df)), note)
 
 
-def _nested_classes() -> dict:
-    """Pairs (full class, restricted class) of different built-in models where the second is
-    the first with a parameter fixed, with what the test then needs to say."""
-    from .models.count import NegativeBinomial, Poisson
-
-    return {(NegativeBinomial, Poisson): (
-        "Poisson is NB2 with alpha = 0, on the boundary of alpha >= 0: the chi2 p-value is "
-        "conservative; the boundary-corrected p-value (a 50:50 mixture of chi2(0) and "
-        "chi2(1)) is half of it.")}
+def _nesting_note(full_model, restricted_model) -> str | None:
+    """What an LR test of two different model classes must say, when the full model's class
+    declares the restricted one nested in it (``nested_models = {class: note}``), else None."""
+    return getattr(type(full_model), "nested_models", {}).get(type(restricted_model))
 
 
 def _check_nested(full, restricted) -> None:
     """Raise a ValueError saying why ``restricted`` cannot be a restriction of ``full``."""
     fm, rm = full.model, restricted.model
-    if type(fm) is not type(rm) and (type(fm), type(rm)) not in _nested_classes():
+    if type(fm) is not type(rm) and _nesting_note(fm, rm) is None:
         raise ValueError(
             f"an LR test compares two fits of the same model class; got {type(fm).__name__} "
             f"({len(full._params)} parameters) and {type(rm).__name__} "
@@ -564,7 +559,7 @@ class MarginalEffects(EstimateResults):
         return self.sd
 
     def summary(self, alpha: float | None = None):
-        from .summary import MarginsSummary
+        from .report import MarginsSummary
         return MarginsSummary(self, alpha=self.alpha if alpha is None else alpha)
 
 

@@ -405,9 +405,8 @@ def build_parser(prog: str = "replicate_mle_autograd.py") -> argparse.ArgumentPa
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The replication's options (shared with ``mleopt replicate``; defined in mleopt.cli so
-    that ``mleopt --help`` does not import the numerical stack)."""
-    from .cli import add_replicate_arguments
+    """The replication's options (shared with ``mleopt replicate``)."""
+    from .replication_options import add_replicate_arguments
     add_replicate_arguments(p)
 
 

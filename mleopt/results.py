@@ -35,7 +35,7 @@ from scipy import stats
 from . import covariance as _cov
 from . import inference as _inf
 from .ad import grad
-from .data import align_labels
+from .data import align_labels, frame_by_name
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
 
@@ -261,7 +261,6 @@ class LikelihoodResults:
         by position. Per-row options given as a Series (``offset=``, ``exposure=``) are
         matched by index to exog's rows (to the model's rows when ``exog=None``).
         """
-        from .models.base import frame_by_name
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
             kwds = {k: align_labels(v, x.index, k, what="exog's row index",

@@ -5,52 +5,15 @@
 """
 from __future__ import annotations
 
-import html
-import math
-import textwrap
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from .inference import estimate_table
+from .report import MarginsSummary, Report, _model_name, fmt_stat
 
-MIN_WIDTH = 78
-
-
-# =======================================================================================
-# number formatting
-# =======================================================================================
-
-def fmt_stat(x, decimals: int = 4) -> str:
-    """A header statistic: fixed decimals, or 4 significant digits in e-notation when tiny/huge."""
-    if x is None:
-        return "-"
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    x = float(x)
-    if not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if x != 0 and (abs(x) < 10.0 ** -decimals or abs(x) >= 1e9):
-        return f"{x:.3e}"
-    return f"{x:.{decimals}f}"
-
-
-def fmt_num(x, decimals: int) -> str:
-    """A table entry: fixed decimals unless that would print 0 for a non-zero value."""
-    x = float(x)
-    if not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if x != 0 and (abs(x) < 0.5 * 10.0 ** -decimals or abs(x) >= 1e9):
-        return f"{x:.3e}"
-    return f"{x:.{decimals}f}"
-
-
-def fmt_p(p) -> str:
-    p = float(p)
-    return "nan" if math.isnan(p) else f"{p:.3f}"
+__all__ = ["Summary", "MarginsSummary", "Report", "coef_frame", "fmt_stat"]
 
 
 # =======================================================================================
@@ -61,89 +24,6 @@ def coef_frame(results, alpha: float = 0.05) -> pd.DataFrame:
     """coef, std err, z (t), P>|z| (P>|t|), [alpha/2, 1 - alpha/2] for each parameter."""
     return estimate_table(results.params.to_numpy(), results.bse.to_numpy(),
                           results.param_names, results.df_t, alpha)
-
-
-def _table_cells(frame: pd.DataFrame, untested: frozenset = frozenset()
-                 ) -> tuple[list[str], list[list[str]]]:
-    """Column headers and formatted rows (coef 4 decimals, the rest 3, p-values fixed); the
-    z (t) and p cells of the rows named in ``untested`` are left blank."""
-    cols = list(frame.columns)
-    rows = []
-    for name, values in zip(frame.index, frame.to_numpy()):
-        cells = [str(name)]
-        for j, (col, v) in enumerate(zip(cols, values)):
-            if name in untested and col in ("z", "t", "P>|z|", "P>|t|"):
-                cells.append("")
-            elif col.startswith("P>"):
-                cells.append(fmt_p(v))
-            else:
-                cells.append(fmt_num(v, 4 if j == 0 else 3))
-        rows.append(cells)
-    return cols, rows
-
-
-# =======================================================================================
-# rendering
-# =======================================================================================
-
-class Report:
-    """Title, two header columns of (label, value) pairs, a table, and notes."""
-
-    def __init__(self, title: str, left: list, right: list, frame: pd.DataFrame, notes: list,
-                 untested=()):
-        self.title, self.left, self.right, self.frame, self.notes = title, left, right, frame, notes
-        self.untested = frozenset(untested)     # rows shown without z (t) and p
-
-    def as_text(self) -> str:
-        cols, rows = _table_cells(self.frame, self.untested)
-        name_w = max([len(r[0]) for r in rows] + [8]) + 2
-        col_w = [max([len(c)] + [len(r[1 + j]) for r in rows] + [9]) + 1
-                 for j, c in enumerate(cols)]
-        pair_w = max([len(a) + len(b) + 4 for a, b in self.left + self.right] + [MIN_WIDTH // 2])
-        width = max(MIN_WIDTH, name_w + sum(col_w), 2 * pair_w)
-        half = width // 2
-        n = max(len(self.left), len(self.right))
-        left = self.left + [("", "")] * (n - len(self.left))
-        right = self.right + [("", "")] * (n - len(self.right))
-        lines = [self.title.center(width).rstrip(), "=" * width]
-        for (a, b), (c, d) in zip(left, right):
-            row = (a + b.rjust(half - 3 - len(a))).ljust(half) + c + d.rjust(width - half - len(c))
-            lines.append(row.rstrip())
-        lines.append("=" * width)
-        pad = width - name_w - sum(col_w)
-        lines.append(" " * (name_w + pad) + "".join(c.rjust(w) for c, w in zip(cols, col_w)))
-        lines.append("-" * width)
-        for r in rows:
-            lines.append(r[0].ljust(name_w + pad)
-                         + "".join(c.rjust(w) for c, w in zip(r[1:], col_w)))
-        lines.append("=" * width)
-        for note in self.notes:
-            lines += textwrap.wrap(note, width, subsequent_indent="    ")
-        return "\n".join(lines)
-
-    def as_html(self) -> str:
-        e = html.escape
-        n = max(len(self.left), len(self.right))
-        left = self.left + [("", "")] * (n - len(self.left))
-        right = self.right + [("", "")] * (n - len(self.right))
-        head = "".join(f"<tr><th>{e(a)}</th><td>{e(b)}</td><th>{e(c)}</th><td>{e(d)}</td></tr>"
-                       for (a, b), (c, d) in zip(left, right))
-        cols, rows = _table_cells(self.frame, self.untested)
-        body = "<tr><th></th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>"
-        body += "".join("<tr><th>" + e(r[0]) + "</th>"
-                        + "".join(f"<td>{e(c)}</td>" for c in r[1:]) + "</tr>" for r in rows)
-        notes = "".join(f"<p>{e(t)}</p>" for t in self.notes)
-        return (f'<div class="mleopt-summary"><table class="simpletable"><caption>{e(self.title)}'
-                f'</caption>{head}</table><table class="simpletable">{body}</table>{notes}</div>')
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    def __repr__(self) -> str:
-        return self.as_text()
 
 
 def _notes(results) -> list[str]:
@@ -206,22 +86,6 @@ class Summary(Report):
                          "test of = 0 is shown.")
         title = title or (f"{name} Results" if no_data else f"{name} Regression Results")
         super().__init__(title, left, right, coef_frame(results, alpha), notes, untested)
-
-
-class MarginsSummary(Report):
-    """``get_margeff().summary()``."""
-
-    def __init__(self, margins, alpha: float = 0.05):
-        res = margins._results
-        name = _model_name(res.model) if res is not None else ""
-        left = [("Dep. Variable:", str(getattr(res.model, "endog_name", "y")) if res else "y"),
-                ("Method:", margins.method), ("At:", margins.at)]
-        super().__init__(f"{name} Marginal Effects".strip(), left, [],
-                         margins.summary_frame(alpha), [])
-
-
-def _model_name(model) -> str:
-    return str(getattr(model, "model_name", None) or type(model).__name__.lstrip("_"))
 
 
 def _intlike(x):

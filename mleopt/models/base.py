@@ -27,7 +27,7 @@ import pandas as pd
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
-from ..data import ModelData, align_names, check_rank, prepare_data
+from ..data import ModelData, align_names, check_rank, frame_by_name, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
 __all__ = ["LikelihoodModel", "fit_mle"]
@@ -615,16 +615,3 @@ def _as_exog(exog, k: int, names: Sequence[str] | None = None):
     if x.shape[-1] != k:
         raise ValueError(f"exog for predict has {x.shape[-1]} columns; the model has {k}.")
     return x
-
-
-def frame_by_name(exog, names: Sequence[str] | None):
-    """A DataFrame that holds every one of ``names`` (the model's exog names), with just
-    those columns in that order; a Series (one row) whose index holds every one of them,
-    those entries in that order; anything else unchanged (read by position)."""
-    if isinstance(exog, (pd.DataFrame, pd.Series)) and names:
-        labels = exog.columns if isinstance(exog, pd.DataFrame) else exog.index
-        by_name = {str(c): c for c in labels}
-        if len(by_name) == len(labels) and all(str(n) in by_name for n in names):
-            keys = [by_name[str(n)] for n in names]
-            return exog[keys] if isinstance(exog, pd.DataFrame) else exog.loc[keys]
-    return exog

@@ -163,6 +163,11 @@ class NegativeBinomial(CountModel):
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
     extra_param_names = ("alpha",)
+    # LR tests against a Poisson fit are allowed (mleopt.inference.lr_test), with this note
+    nested_models = {Poisson: (
+        "Poisson is NB2 with alpha = 0, on the boundary of alpha >= 0: the chi2 p-value is "
+        "conservative; the boundary-corrected p-value (a 50:50 mixture of chi2(0) and "
+        "chi2(1)) is half of it.")}
 
     def loglike_index(self, eta, extra):
         """NB2 log-probability with ``mu = exp(eta)``, ``r = 1 / alpha``."""
