@@ -186,7 +186,10 @@ def var(a, axis=None, ddof=0, keepdims=False):
 
 
 def std(a, axis=None, ddof=0, keepdims=False):
-    return _p.sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    """sqrt(var(a)). Where the standard deviation is 0 (all values equal, or an axis of
+    length 1) its derivative is taken as 0: exact for a single value (std is identically
+    0), the subgradient at the kink otherwise (as abs' = sign(x) is 0 at 0)."""
+    return _p.sqrt_of_sum_of_squares(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def cumsum(a, axis=None):
@@ -368,10 +371,12 @@ def _slogdet(a):
 
 
 def _norm(x, ord=None):
-    """Euclidean norm of a vector, Frobenius norm of a matrix (the default norms)."""
+    """Euclidean norm of a vector, Frobenius norm of a matrix (the default norms).
+
+    Its derivative x / norm(x) is taken as 0 at x = 0 (the subgradient, as for abs)."""
     nd = _np.ndim(_value_of(x))
     if (nd == 1 and ord in (None, 2)) or (nd == 2 and ord in (None, "fro")):
-        return _p.sqrt(_p.sum(_p.square(x)))
+        return _p.sqrt_of_sum_of_squares(_p.sum(_p.square(x)))
     raise NotImplementedError(f"mleopt.numpy.linalg.norm supports the vector 2-norm and the "
                               f"Frobenius norm, not ord={ord!r} on a {nd}-D array.")
 

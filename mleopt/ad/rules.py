@@ -103,6 +103,24 @@ elementwise(p.log, lambda ans, x: p.reciprocal(x))
 elementwise(p.log1p, lambda ans, x: p.reciprocal(p.add(x, 1.0)))
 elementwise(p.expm1, lambda ans, x: p.add(ans, 1.0))
 elementwise(p.sqrt, lambda ans, x: p.true_divide(0.5, ans))
+
+
+def _sqrt_at_minimum(ans, x):
+    """d sqrt(s) / ds = 1 / (2 sqrt(s)), taken as 0 where s = 0.
+
+    For s >= 0 differentiable (a sum of squares), s = 0 is a minimum of s, so the first
+    derivative of s vanishes there and the chain rule would give inf * 0. The true
+    derivative of sqrt(s(x)) is then 0 (std along an axis of length 1 is identically 0) or,
+    where sqrt(s) has a kink (the norm at 0, like |x| at 0), 0 is the subgradient chosen,
+    as abs' = sign gives. Higher derivatives at that point follow the same choice (0).
+    """
+    zero = p.stop(ans) == 0
+    if not np.any(zero):
+        return p.true_divide(0.5, ans)
+    return p.where(zero, 0.0, p.true_divide(0.5, p.where(zero, 1.0, ans)))
+
+
+elementwise(p.sqrt_of_sum_of_squares, _sqrt_at_minimum)
 elementwise(p.absolute, lambda ans, x: np.sign(p.stop(x)))
 elementwise(p.sin, lambda ans, x: p.cos(x))
 elementwise(p.cos, lambda ans, x: p.negative(p.sin(x)))
@@ -187,8 +205,22 @@ binary(p.true_divide,
 
 
 def _power_dx(ans, x, y):
-    # y * x**(y-1); written so that x = 0 with y >= 1 gives the right limit
-    return p.multiply(y, p.power(x, p.subtract(y, 1.0)))
+    """d x**y / dx = y x**(y-1).
+
+    At x = 0 with y = 0 the product is 0 * inf; but x**0 = 1 is constant, so its derivative
+    is 0: the exponent is replaced by 1 there (0 * x**0 = 0), and since the rule is written
+    with power itself, every higher derivative of x**0, x**1, x**2, ... at 0 comes out
+    exact (x**1 has derivative 1 and second derivative 0; x**2 has second derivative 2).
+    For 0 < y < 1 the derivative at x = 0 is genuinely infinite (x**0.5 at 0: inf).
+    """
+    return p.multiply(y, p.power(x, p.subtract(_exponent_at_zero_base(x, y), 1.0)))
+
+
+def _exponent_at_zero_base(x, y):
+    """y, with 1 where x == 0 and y == 0 (only where both are, so that the mixed
+    derivative in y keeps its value x**(y-1) wherever x != 0)."""
+    both = (np.asarray(p.stop(x)) == 0) & (np.asarray(p.stop(y)) == 0)
+    return p.where(both, 1.0, y) if both.any() else y
 
 
 def _power_dy(ans, x, y):
