@@ -91,6 +91,10 @@ subtract = _p.subtract
 multiply = _p.multiply
 divide = true_divide = _p.true_divide
 power = _p.power
+mod = remainder = _p.remainder
+fmod = _p.fmod
+floor_divide = _p.floor_divide
+divmod = _p.divmod  # noqa: A001
 logaddexp = _p.logaddexp
 maximum = _p.maximum
 minimum = _p.minimum

@@ -165,3 +165,177 @@ def test_xlogy_at_zero_is_finite():
     assert grad(lambda y: xlog1py(0.0, y))(-1.0) == 0.0
     # d/dx x log y at y = 1 is log 1 = 0, d/dy is x / y
     assert grad(lambda v: xlogy(v[0], v[1]))(onp.array([0.0, 1.0])).tolist() == [0.0, 0.0]
+
+
+# =======================================================================================
+# complex numbers are refused at the first primitive
+# =======================================================================================
+
+COMPLEX_CASES = {
+    "norm of a complex list": lambda: np.linalg.norm([1 + 2j, 3 - 1j]),
+    "exp of a complex array": lambda: np.exp(onp.array([1j])),
+    "complex scalar": lambda: np.multiply(onp.complex64(1j), 2.0),
+    "grad of x * complex": lambda: grad(lambda x: x * (1 + 0.2j))(1.0),
+    "grad at a complex point": lambda: grad(lambda x: np.sum(x * x))(onp.array([1 + 1j])),
+    "forward mode": lambda: jacobian(lambda x: x * (1 + 0.2j), mode="fwd")(1.0),
+    "hessian": lambda: hessian(lambda x: np.sum(np.exp(x * 1j)))(onp.ones(2)),
+    "tensor": lambda: tensor(onp.array([1j]), requires_grad=True) * 2.0,
+    "plain numpy ufunc on traced": lambda: grad(lambda x: onp.add(x, 1j))(1.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMPLEX_CASES))
+def test_complex_numbers_are_refused(case):
+    from mleopt.ad import ComplexNumberError
+    with pytest.raises(ComplexNumberError, match="complex numbers are not supported") as info:
+        COMPLEX_CASES[case]()
+    assert isinstance(info.value, TypeError)
+    assert "received a complex number (argument" in str(info.value)  # names the function
+
+
+def test_real_values_pass_the_complex_check():
+    assert np.exp(onp.float32(1.0)) == onp.exp(onp.float32(1.0))
+    assert np.add([1.0, 2], 1).tolist() == [2.0, 3.0]
+    assert grad(lambda x: np.sum(x * onp.array([1, 2])))(onp.ones(2)).tolist() == [1.0, 2.0]
+
+
+# =======================================================================================
+# boolean-valued functions
+# =======================================================================================
+
+BOOLEAN_FUNCTIONS = {
+    "np.allclose": lambda x: np.allclose(x, 1.0),
+    "numpy.allclose": lambda x: onp.allclose(x, 1.0),
+    "np.isclose": lambda x: np.isclose(x, 1.0),
+    "numpy.isclose": lambda x: onp.isclose(x, 1.0),
+    "numpy.array_equal": lambda x: onp.array_equal(x, x),
+    "x > 1": lambda x: x > 1.0,
+    "x == x": lambda x: x == x,
+    "numpy.isfinite": lambda x: onp.isfinite(x),
+    "np.less": lambda x: np.less(x, 2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOOLEAN_FUNCTIONS))
+def test_boolean_functions_work_on_values_and_are_constants(name):
+    """They are piecewise constant: on traced values they give plain booleans (for control
+    flow and np.where); in arithmetic they act as constants, whose derivative is 0."""
+    f = BOOLEAN_FUNCTIONS[name]
+    x = onp.array([1.0, 2.0])
+    want = f(x)
+    seen = []
+
+    def g(x):
+        b = f(x)
+        seen.append(b)
+        return np.sum(x * b)
+
+    gx = grad(g)(x)
+    assert gx.dtype == onp.float64
+    onp.testing.assert_array_equal(gx, onp.broadcast_to(want, x.shape) * 1.0)
+    onp.testing.assert_array_equal(hessian(g)(x), onp.zeros((2, 2)))
+    for b in seen:
+        assert onp.asarray(b).dtype == bool and onp.array_equal(b, want)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacobian", "jacobian fwd", "hessian",
+                                       "jvp"])
+@pytest.mark.parametrize("name", ["np.allclose", "x > 1", "numpy.isclose"])
+def test_differentiating_a_boolean_output_is_refused(name, transform):
+    f = BOOLEAN_FUNCTIONS[name]
+    run = {"grad": lambda: grad(f)(1.0), "jacobian": lambda: jacobian(f)(onp.ones(2)),
+           "jacobian fwd": lambda: jacobian(f, mode="fwd")(onp.ones(2)),
+           "hessian": lambda: hessian(f)(onp.ones(2)),
+           "jvp": lambda: jvp(f, (1.0,), (1.0,))}[transform]
+    with pytest.raises(TypeError, match="returned a boolean .* has no derivative"):
+        run()
+
+
+def test_gradient_through_a_boolean_factor_is_a_float_array():
+    """d/dx sum(x * b) with b boolean was handed back as b itself (a bool array)."""
+    b = onp.array([True, False])
+    g = grad(lambda x: np.sum(x * b))(onp.ones(2))
+    assert g.dtype == onp.float64 and g.tolist() == [1.0, 0.0]
+
+
+# =======================================================================================
+# %, //, mod, remainder, fmod, floor_divide
+# =======================================================================================
+
+def _away_from_jumps(shape, seed):
+    """x and y with x / y at least 0.2 from an integer (the jumps of mod)."""
+    rng = onp.random.default_rng(seed)
+    y = rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+    q = rng.integers(-3, 4, shape) + rng.uniform(0.2, 0.8, shape)
+    return q * y, y
+
+
+@pytest.mark.parametrize("name", ["mod", "remainder", "fmod", "%"])
+@pytest.mark.parametrize("shapes", [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((), (2,))],
+                         ids=str)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_remainder_rules_against_finite_differences(name, shapes, seed):
+    x, y = _away_from_jumps(onp.broadcast_shapes(*shapes), seed)
+    x = x if shapes[0] else x.flat[0]
+    y = y[(0,) * (y.ndim - len(shapes[1]))] if shapes[1] else y.flat[0]
+    f = (lambda a, b: a % b) if name == "%" else getattr(np, name)
+    onp.testing.assert_array_equal(f(x, y), (onp.fmod if name == "fmod" else onp.mod)(x, y))
+    check_grads(f, onp.asarray(x), onp.asarray(y), order=2)
+
+
+def test_remainder_derivatives_in_closed_form():
+    assert grad(lambda x: x % 2.0)(3.0) == 1.0
+    assert grad(lambda y: 7.5 % y)(2.0) == -3.0          # -floor(7.5 / 2)
+    assert grad(lambda y: -7.5 % y)(2.0) == 4.0          # -floor(-3.75)
+    assert grad(lambda y: np.fmod(-7.5, y))(2.0) == 3.0  # -trunc(-3.75)
+    assert grad(lambda x: onp.remainder(x, 2.0))(3.0) == 1.0   # plain numpy dispatches
+
+
+@pytest.mark.parametrize("spelling", ["//", "np.floor_divide", "numpy.floor_divide",
+                                      "divmod"])
+def test_floor_divide_is_piecewise_constant(spelling):
+    f = {"//": lambda x, y: x // y, "np.floor_divide": np.floor_divide,
+         "numpy.floor_divide": onp.floor_divide,
+         "divmod": lambda x, y: divmod(x, y)[0]}[spelling]
+    x, y = onp.array([7.5, -3.2]), onp.array([2.0, 1.5])
+    onp.testing.assert_array_equal(f(x, y), onp.floor_divide(x, y))
+    g = grad(lambda v: np.sum(f(v, y) + v))(x)   # // contributes 0 (as floor does)
+    onp.testing.assert_array_equal(g, [1.0, 1.0])
+    g = grad(lambda w: np.sum(f(x, w) + w))(y)
+    onp.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+# =======================================================================================
+# scipy.special / scipy.stats on traced values: the message names the twin
+# =======================================================================================
+
+def test_scipy_special_on_a_traced_value_points_to_mleopt_special():
+    import scipy.special as sps
+    with pytest.raises(TypeError, match=r"scipy\.special\.gammaln was called on a traced "
+                       r"value.*mleopt\.special\.gammaln instead \(from mleopt\.special import"):
+        grad(lambda x: sps.gammaln(x))(3.0)
+    with pytest.raises(TypeError, match=r"scipy\.special\.logsumexp .*mleopt\.special\."
+                       "logsumexp"):
+        grad(lambda x: sps.logsumexp(x))(onp.ones(3))
+    with pytest.raises(TypeError, match=r"scipy\.special\.erfcx .*mleopt\.special has no "
+                       "differentiable version"):
+        jacobian(lambda x: sps.erfcx(x), mode="fwd")(1.0)
+
+
+def test_scipy_stats_on_a_traced_value_points_to_mleopt_stats():
+    import scipy.stats as st
+    with pytest.raises(TypeError, match=r"scipy\.stats\.norm\.logpdf was called on a traced "
+                       r"value.*mleopt\.stats\.norm\.logpdf instead \(from mleopt\.stats import norm"):
+        grad(lambda s: st.norm.logpdf(1.0, 0.0, s))(2.0)
+    with pytest.raises(TypeError, match=r"scipy\.stats\.poisson\.logpmf.*mleopt\.stats\."
+                       r"poisson\.logpmf"):
+        hessian(lambda m: st.poisson.logpmf(3, m))(2.0)
+    with pytest.raises(TypeError, match=r"scipy\.stats\.norm\.logpdf.*mleopt\.stats"):
+        grad(lambda x: st.norm(0, 1).logpdf(x))(2.0)   # a frozen distribution
+
+
+def test_plain_numpy_messages_are_unchanged():
+    with pytest.raises(TypeError, match=r"numpy\.cbrt was called on a traced value"):
+        grad(lambda x: onp.cbrt(x))(2.0)
+    with pytest.raises(TypeError, match="converted to a plain numpy array"):
+        grad(lambda x: onp.asarray(x).sum())(onp.ones(2))

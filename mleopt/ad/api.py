@@ -85,7 +85,20 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):
         leaves.append(leaf)
     out = f(*args, **kwargs)
     value, node = _output_parts(out, level)
+    _refuse_boolean(f, value)
     return leaves, value, node
+
+
+def _refuse_boolean(fun: Callable, value) -> None:
+    """A boolean output (a comparison, np.allclose, ...) is piecewise constant: it has no
+    derivative to give, and a gradient of zeros would hide the mistake."""
+    if isinstance(value, (bool, np.bool_)) or (
+            isinstance(value, np.ndarray) and value.dtype == bool):
+        raise TypeError(
+            f"{getattr(fun, '__name__', 'the function')} returned a boolean "
+            f"({type(value).__name__}), which has no derivative: comparisons and "
+            "np.allclose / isclose / array_equal work on the values (for control flow and "
+            "np.where); differentiate the number they test instead.")
 
 
 def _leaf_cotangents(leaves, node, seed):
@@ -150,6 +163,7 @@ def _forward(f: Callable, args: list, kwargs: dict, argnums: tuple[int, ...], se
     for i, seed in zip(argnums, seeds):
         args[i] = Dual(as_float(args[i]), seed, level)
     out = _list_as_array(f(*args, **kwargs))
+    _refuse_boolean(f, out)
     batch = shape_of(seeds[0])[0]
     if isinstance(out, Dual) and out._level == level:
         return out._value, out.tangent

@@ -67,6 +67,14 @@ subtract = _prim(np.subtract)
 multiply = _prim(np.multiply)
 true_divide = _prim(np.true_divide)
 power = _prim(np.power)
+remainder = _prim(np.remainder)   # x - floor(x / y) y (numpy's mod, Python's %)
+fmod = _prim(np.fmod)             # x - trunc(x / y) y (C's fmod)
+floor_divide = NonDifferentiable(np.floor_divide)  # piecewise constant, like floor
+
+
+def divmod(x, y):  # noqa: A001 - numpy's name
+    """(x // y, x % y), as numpy.divmod."""
+    return floor_divide(x, y), remainder(x, y)
 
 
 def _size(x) -> int:
@@ -243,6 +251,7 @@ UFUNCS = {
     "arcsinh": arcsinh, "arctanh": arctanh, "square": square, "add": add,
     "subtract": subtract, "multiply": multiply, "divide": true_divide,
     "true_divide": true_divide, "power": power, "logaddexp": logaddexp,
+    "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide, "divmod": divmod,
     "maximum": maximum, "minimum": minimum, "arctan2": arctan2, "matmul": matmul,
     "reciprocal": reciprocal, "sign": sign, "floor": floor, "ceil": ceil,
     "less": NonDifferentiable(np.less), "less_equal": NonDifferentiable(np.less_equal),

@@ -185,11 +185,12 @@ binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 
 def _times_cotangent(g, factor, shape):
     """unbroadcast(g * factor, shape). When g is a broadcast 1 (the cotangent of a sum) and
-    factor already has the output's shape, the product is factor itself: it is handed on as
+    factor is a float64 array of the output's shape, the product is factor itself: it is handed on as
     a read-only view instead of a new array (a view is never updated in place, and a leaf
     gradient that is a view is copied before it is returned)."""
     if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
-            and factor.shape == shape and not any(g.strides) and g[(0,) * g.ndim] == 1.0):
+            and factor.shape == shape and factor.dtype == np.float64 and not any(g.strides)
+            and g[(0,) * g.ndim] == 1.0):
         view = factor.view()
         view.flags.writeable = False
         return view
@@ -229,6 +230,24 @@ def _power_dy(ans, x, y):
 
 
 binary(p.power, _power_dx, _power_dy)
+
+
+def _quotient_rules(prim, integer_part) -> None:
+    """x - q(x / y) y with q piecewise constant (floor for remainder, trunc for fmod):
+    d/dx = 1, d/dy = -q(x / y), away from the jumps where x / y is an integer."""
+    def dy(ans, x, y):
+        return np.negative(integer_part(np.true_divide(p.stop(x), p.stop(y))))
+
+    defvjp(prim,
+           lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
+           lambda g, ans, x, y: unbroadcast(p.multiply(g, dy(ans, x, y)), shape_of(y)))
+    defjvp(prim,
+           lambda t, ans, x, y: batch_expand(t, ndim_of(ans)),
+           lambda t, ans, x, y: p.multiply(batch_expand(t, ndim_of(ans)), dy(ans, x, y)))
+
+
+_quotient_rules(p.remainder, np.floor)
+_quotient_rules(p.fmod, np.trunc)
 # d/dx logaddexp(x, y) = w(x, y) = expit(x - y) = exp(x - out). The weight is its own
 # primitive so that it depends on x and y only (a Hessian then needs no tangent of out);
 # out is passed as a plain value to evaluate it with one exp. dw/dx = w(x, y) w(y, x).
