@@ -4,10 +4,10 @@ Array creation and constants pass through to numpy; the mathematical functions a
 primitives of mleopt.ad (or compositions of them), so code written with them can be
 differentiated by mleopt.ad in reverse and forward mode, to any order.
 """
-from __future__ import annotations
-
-import builtins
-from types import SimpleNamespace
+# Helpers are imported under private names (and there is no `from __future__ import
+# annotations`) so that dir(mleopt.numpy) and tab completion show only numpy's names.
+import builtins as _builtins
+from types import SimpleNamespace as _SimpleNamespace
 
 import numpy as _np
 from numpy import (  # noqa: F401  (creation functions and constants pass through)
@@ -146,7 +146,7 @@ def asarray(obj, dtype=None):
 
 
 def _contains_traced(seq) -> bool:
-    return builtins.any(isinstance(item, _Traced) or
+    return _builtins.any(isinstance(item, _Traced) or
                         (isinstance(item, (list, tuple)) and _contains_traced(item))
                         for item in seq)
 
@@ -385,5 +385,5 @@ def _norm(x, ord=None):
                               f"Frobenius norm, not ord={ord!r} on a {nd}-D array.")
 
 
-linalg = SimpleNamespace(inv=_p.inv, solve=_p.solve, det=_p.det, slogdet=_slogdet,
+linalg = _SimpleNamespace(inv=_p.inv, solve=_p.solve, det=_p.det, slogdet=_slogdet,
                          cholesky=_p.cholesky, norm=_norm)

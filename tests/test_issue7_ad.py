@@ -339,3 +339,32 @@ def test_plain_numpy_messages_are_unchanged():
         grad(lambda x: onp.cbrt(x))(2.0)
     with pytest.raises(TypeError, match="converted to a plain numpy array"):
         grad(lambda x: onp.asarray(x).sum())(onp.ones(2))
+
+
+# =======================================================================================
+# the namespaces show only their own names
+# =======================================================================================
+
+HELPERS = {"builtins", "SimpleNamespace", "annotations", "Any", "ArrayLike", "normalize_axes",
+           "TraceError", "Traced", "primitives"}
+
+
+@pytest.mark.parametrize("module", ["mleopt.numpy", "mleopt.special"])
+def test_namespaces_do_not_leak_helper_names(module):
+    import importlib
+    mod = importlib.import_module(module)
+    public = {n for n in dir(mod) if not n.startswith("_")}
+    assert not public & HELPERS, f"{module} shows helper names {sorted(public & HELPERS)}"
+    if module == "mleopt.numpy":   # every public name is one of numpy's
+        assert public - set(dir(onp)) == set()
+    else:
+        import scipy.special as sps
+        assert public - set(dir(sps)) == set()
+
+
+@pytest.mark.parametrize("module", ["mleopt.numpy", "mleopt.special"])
+def test_star_import_still_gives_the_functions(module):
+    names: dict = {}
+    exec(f"from {module} import *", names)
+    assert "exp" in names if module == "mleopt.numpy" else "gammaln" in names
+    assert not set(names) & HELPERS
