@@ -44,6 +44,12 @@ class ComplexNumberError(TypeError):
     """A complex number reached a primitive: mleopt.ad differentiates real functions only."""
 
 
+_FLOAT64 = np.dtype(np.float64)
+# argument types that cannot hold a complex number: skipped with one set lookup
+_NEVER_COMPLEX = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32,
+                            np.bool_, str, tuple, slice, type(None), type(Ellipsis)})
+
+
 def _is_complex(a) -> bool:
     """Is ``a`` (not traced) complex: a complex array or number, or a list holding one?"""
     if type(a) is np.ndarray or isinstance(a, np.generic):
@@ -53,6 +59,10 @@ def _is_complex(a) -> bool:
     if type(a) is list:
         return any(_is_complex(item) for item in a)
     return False
+
+
+def _position(args: tuple, a) -> int:
+    return next(i for i, b in enumerate(args) if b is a)
 
 
 def complex_error(function: str, argnum: int) -> ComplexNumberError:
@@ -446,13 +456,16 @@ class Primitive:
     def __call__(self, *args, **kwargs):
         top = -1
         kind = None
-        for i, a in enumerate(args):
+        for a in args:
             if isinstance(a, Traced):
                 if a._level > top:
                     top = a._level
                     kind = type(a)
-            elif type(a) is not float and _is_complex(a):
-                raise complex_error(self.name, i)
+            elif type(a) is np.ndarray:  # the common case first: float64 costs one `is`
+                if a.dtype is not _FLOAT64 and a.dtype.kind == "c":
+                    raise complex_error(self.name, _position(args, a))
+            elif type(a) not in _NEVER_COMPLEX and _is_complex(a):
+                raise complex_error(self.name, _position(args, a))
         if kind is None:
             return self.fun(*args, **kwargs)
         vals = list(args)
@@ -465,7 +478,10 @@ class Primitive:
                     v = vals[i] = a._value
                     if isinstance(v, Traced):
                         nested = True
-                    elif _is_complex(v):  # a traced input: checked where it is unwrapped
+                    elif (type(v) is np.ndarray and v.dtype is not _FLOAT64
+                          and v.dtype.kind == "c"):
+                        # a traced input (its leaf value is an array): checked here, once
+                        # unwrapped; every other traced value was made by a primitive
                         raise complex_error(self.name, i)
                 else:
                     nested = True
