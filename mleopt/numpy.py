@@ -3,6 +3,14 @@
 Array creation and constants pass through to numpy; the mathematical functions are the
 primitives of mleopt.ad (or compositions of them), so code written with them can be
 differentiated by mleopt.ad in reverse and forward mode, to any order.
+
+Piecewise-constant functions (comparisons, isfinite / isnan / isinf, allclose, isclose,
+array_equal, any, all, argmax, floor, ceil, round, sign, floor_divide) work on the values of
+traced arguments and return plain numpy results: booleans for control flow and ``where``,
+constants (derivative 0) in arithmetic. Differentiating a function whose result is boolean
+raises a TypeError. ``mod`` / ``remainder`` (``x % y``) and ``fmod`` have d/dx = 1 and
+d/dy = -floor(x / y) (-trunc(x / y) for fmod) away from their jumps. Complex numbers are
+not supported: every function raises mleopt.ad.ComplexNumberError (a TypeError) on one.
 """
 # Helpers are imported under private names (and there is no `from __future__ import
 # annotations`) so that dir(mleopt.numpy) and tab completion show only numpy's names.
