@@ -44,6 +44,7 @@ class ComplexNumberError(TypeError):
     """A complex number reached a primitive: mleopt.ad differentiates real functions only."""
 
 
+_ndarray = np.ndarray
 _FLOAT64 = np.dtype(np.float64)
 # argument types that cannot hold a complex number: skipped with one set lookup
 _NEVER_COMPLEX = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32,
@@ -461,7 +462,7 @@ class Primitive:
                 if a._level > top:
                     top = a._level
                     kind = type(a)
-            elif type(a) is np.ndarray:  # the common case first: float64 costs one `is`
+            elif type(a) is _ndarray:  # the common case first: float64 costs one `is`
                 if a.dtype is not _FLOAT64 and a.dtype.kind == "c":
                     raise complex_error(self.name, _position(args, a))
             elif type(a) not in _NEVER_COMPLEX and _is_complex(a):
@@ -478,7 +479,7 @@ class Primitive:
                     v = vals[i] = a._value
                     if isinstance(v, Traced):
                         nested = True
-                    elif (type(v) is np.ndarray and v.dtype is not _FLOAT64
+                    elif (type(v) is _ndarray and v.dtype is not _FLOAT64
                           and v.dtype.kind == "c"):
                         # a traced input (its leaf value is an array): checked here, once
                         # unwrapped; every other traced value was made by a primitive
