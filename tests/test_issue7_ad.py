@@ -180,7 +180,10 @@ COMPLEX_CASES = {
     "forward mode": lambda: jacobian(lambda x: x * (1 + 0.2j), mode="fwd")(1.0),
     "hessian": lambda: hessian(lambda x: np.sum(np.exp(x * 1j)))(onp.ones(2)),
     "tensor": lambda: tensor(onp.array([1j]), requires_grad=True) * 2.0,
+    "a tensor's value": lambda: tensor(onp.ones(1), requires_grad=True) * onp.array([1j]),
     "plain numpy ufunc on traced": lambda: grad(lambda x: onp.add(x, 1j))(1.0),
+    "identity at a complex point": lambda: grad(lambda x: x)(1 + 2j),
+    "complex tangent": lambda: jvp(lambda x: 2.0 * x, (1.0,), (1j,)),
 }
 
 
@@ -190,7 +193,17 @@ def test_complex_numbers_are_refused(case):
     with pytest.raises(ComplexNumberError, match="complex numbers are not supported") as info:
         COMPLEX_CASES[case]()
     assert isinstance(info.value, TypeError)
-    assert "received a complex number (argument" in str(info.value)  # names the function
+    assert "received a complex number" in str(info.value)   # names the function
+
+
+def test_the_complex_error_names_the_function_and_argument():
+    from mleopt.ad import ComplexNumberError
+    with pytest.raises(ComplexNumberError, match=r"^multiply received a complex number "
+                       r"\(argument 1\)"):
+        grad(lambda x: x * (1 + 0.2j))(1.0)
+    with pytest.raises(ComplexNumberError, match=r"^square received a complex number "
+                       r"\(argument 0\)"):
+        np.linalg.norm([1 + 2j, 3 - 1j])
 
 
 def test_real_values_pass_the_complex_check():

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .core import (Dual, Tensor, Traced, TraceError, backward_pass, forward_sweep, fresh,
-                   new_level)
+from .core import (Dual, Tensor, Traced, TraceError, backward_pass, complex_error,
+                   forward_sweep, fresh, new_level)
 from .rules import IDENTITY_SEEDS, shape_of
 
 Argnum = int | Sequence[int]
@@ -26,7 +26,9 @@ def as_float(x):
     if isinstance(x, np.ndarray) and x.dtype == np.float64:
         return x
     arr = np.asarray(x)
-    if arr.dtype.kind not in "fc":
+    if arr.dtype.kind == "c":  # (even a function without any primitive must not accept it)
+        raise complex_error("mleopt.ad (as a point, tangent or cotangent)")
+    if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return arr
 

@@ -66,9 +66,10 @@ def _position(args: tuple, a) -> int:
     return next(i for i, b in enumerate(args) if b is a)
 
 
-def complex_error(function: str, argnum: int) -> ComplexNumberError:
+def complex_error(function: str, argnum: int | None = None) -> ComplexNumberError:
+    where = "" if argnum is None else f" (argument {argnum})"
     return ComplexNumberError(
-        f"{function} received a complex number (argument {argnum}): complex numbers are not "
+        f"{function} received a complex number{where}: complex numbers are not "
         "supported by mleopt.ad and mleopt.numpy (their values and derivatives would be "
         "wrong). Work with real and imaginary parts as separate real arrays.")
 
@@ -376,14 +377,16 @@ def _library_hint() -> str | None:
     error paths: it walks the Python call stack."""
     frame = sys._getframe(1)
     found = None  # (library, frame) of the outermost frame inside the library
+    # the frames just above this one, as long as they are numpy's, scipy's or ours: the
+    # call came through scipy.special / scipy.stats if one of them is in that run
     while frame is not None:
         module = frame.f_globals.get("__name__", "") or ""
+        if not (module == __name__ or module.startswith(("numpy", "scipy"))):
+            break
         library = next((lib for lib in _TWINS
                         if module == lib or module.startswith(lib + ".")), None)
         if library is not None:
             found = (library, frame)
-        elif found is not None and not module.startswith(("numpy", "scipy")):
-            break
         frame = frame.f_back
     if found is None:
         return None
