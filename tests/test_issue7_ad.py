@@ -338,7 +338,8 @@ def test_scipy_special_on_a_traced_value_points_to_mleopt_special():
 def test_scipy_stats_on_a_traced_value_points_to_mleopt_stats():
     import scipy.stats as st
     with pytest.raises(TypeError, match=r"scipy\.stats\.norm\.logpdf was called on a traced "
-                       r"value.*mleopt\.stats\.norm\.logpdf instead \(from mleopt\.stats import norm"):
+                       r"value.*mleopt\.stats\.norm\.logpdf instead "
+                       r"\(from mleopt\.stats import norm"):
         grad(lambda s: st.norm.logpdf(1.0, 0.0, s))(2.0)
     with pytest.raises(TypeError, match=r"scipy\.stats\.poisson\.logpmf.*mleopt\.stats\."
                        r"poisson\.logpmf"):

@@ -185,9 +185,10 @@ binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 
 def _times_cotangent(g, factor, shape):
     """unbroadcast(g * factor, shape). When g is a broadcast 1 (the cotangent of a sum) and
-    factor is a float64 array of the output's shape, the product is factor itself: it is handed on as
-    a read-only view instead of a new array (a view is never updated in place, and a leaf
-    gradient that is a view is copied before it is returned)."""
+    factor is a float64 array of the output's shape, the product is factor itself: it is
+    handed on as a read-only view instead of a new array (a view is never updated in place,
+    and a leaf gradient that is a view is copied before it is returned). A factor of another
+    dtype (a boolean mask) is multiplied, so that the gradient is float64."""
     if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
             and factor.shape == shape and factor.dtype == np.float64 and not any(g.strides)
             and g[(0,) * g.ndim] == 1.0):
@@ -248,6 +249,7 @@ def _quotient_rules(prim, integer_part) -> None:
 
 _quotient_rules(p.remainder, np.floor)
 _quotient_rules(p.fmod, np.trunc)
+
 # d/dx logaddexp(x, y) = w(x, y) = expit(x - y) = exp(x - out). The weight is its own
 # primitive so that it depends on x and y only (a Hessian then needs no tangent of out);
 # out is passed as a plain value to evaluate it with one exp. dw/dx = w(x, y) w(y, x).
