@@ -95,7 +95,7 @@ def _refuse_boolean(fun: Callable, value) -> None:
     """A boolean output (a comparison, np.allclose, ...) is piecewise constant: it has no
     derivative to give, and a gradient of zeros would hide the mistake."""
     if isinstance(value, (bool, np.bool_)) or (
-            isinstance(value, np.ndarray) and value.dtype == bool):
+            isinstance(value, np.ndarray) and value.dtype.kind == "b"):
         raise TypeError(
             f"{getattr(fun, '__name__', 'the function')} returned a boolean "
             f"({type(value).__name__}), which has no derivative: comparisons and "

@@ -159,9 +159,9 @@ class Traced:
         if method != "__call__":
             raise TraceError(f"{name}.{method} on a traced value is not supported; use the "
                              "reductions of mleopt.numpy (np.sum, np.max, np.cumsum, ...).")
-        library = _ufunc_library(ufunc)
-        prim = _p().UFUNCS.get(ufunc.__name__) if library == "numpy" else None
+        prim = _p().UFUNCS.get(ufunc.__name__)  # (scipy.special.expm1 / log1p land here too)
         if prim is None:
+            library = _ufunc_library(ufunc)
             if library != "numpy":
                 raise TraceError(_twin_message(f"{library}.{ufunc.__name__}", library,
                                                ufunc.__name__))
@@ -465,6 +465,9 @@ class Primitive:
                 if a._level > top:
                     top = a._level
                     kind = type(a)
+            # plain arguments are checked for complex numbers here; traced values were made
+            # by primitives, or are leaves whose values were checked when they were made
+            # (api.as_float, tensor)
             elif type(a) is _ndarray:  # the common case first: float64 costs one `is`
                 if a.dtype is not _FLOAT64 and a.dtype.kind == "c":
                     raise complex_error(self.name, _position(args, a))
@@ -480,13 +483,7 @@ class Primitive:
                 if a._level == top:
                     argnums.append(i)
                     v = vals[i] = a._value
-                    if isinstance(v, Traced):
-                        nested = True
-                    elif (type(v) is _ndarray and v.dtype is not _FLOAT64
-                          and v.dtype.kind == "c"):
-                        # a traced input (its leaf value is an array): checked here, once
-                        # unwrapped; every other traced value was made by a primitive
-                        raise complex_error(self.name, i)
+                    nested = nested or isinstance(v, Traced)
                 else:
                     nested = True
         ans = self(*vals, **kwargs) if nested else self.fun(*vals, **kwargs)

@@ -183,6 +183,9 @@ p.subtract.jvp_joint = _sum_jvp(-1.0)
 binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _times_cotangent(g, factor, shape):
     """unbroadcast(g * factor, shape). When g is a broadcast 1 (the cotangent of a sum) and
     factor is a float64 array of the output's shape, the product is factor itself: it is
@@ -190,7 +193,7 @@ def _times_cotangent(g, factor, shape):
     and a leaf gradient that is a view is copied before it is returned). A factor of another
     dtype (a boolean mask) is multiplied, so that the gradient is float64."""
     if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
-            and factor.shape == shape and factor.dtype == np.float64 and not any(g.strides)
+            and factor.shape == shape and factor.dtype is _FLOAT64 and not any(g.strides)
             and g[(0,) * g.ndim] == 1.0):
         view = factor.view()
         view.flags.writeable = False
