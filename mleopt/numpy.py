@@ -3,11 +3,19 @@
 Array creation and constants pass through to numpy; the mathematical functions are the
 primitives of mleopt.ad (or compositions of them), so code written with them can be
 differentiated by mleopt.ad in reverse and forward mode, to any order.
-"""
-from __future__ import annotations
 
-import builtins
-from types import SimpleNamespace
+Piecewise-constant functions (comparisons, isfinite / isnan / isinf, allclose, isclose,
+array_equal, any, all, argmax, floor, ceil, round, sign, floor_divide) work on the values of
+traced arguments and return plain numpy results: booleans for control flow and ``where``,
+constants (derivative 0) in arithmetic. Differentiating a function whose result is boolean
+raises a TypeError. ``mod`` / ``remainder`` (``x % y``) and ``fmod`` have d/dx = 1 and
+d/dy = -floor(x / y) (-trunc(x / y) for fmod) away from their jumps. Complex numbers are
+not supported: every function raises mleopt.ad.ComplexNumberError (a TypeError) on one.
+"""
+# Helpers are imported under private names (and there is no `from __future__ import
+# annotations`) so that dir(mleopt.numpy) and tab completion show only numpy's names.
+import builtins as _builtins
+from types import SimpleNamespace as _SimpleNamespace
 
 import numpy as _np
 from numpy import (  # noqa: F401  (creation functions and constants pass through)
@@ -91,6 +99,10 @@ subtract = _p.subtract
 multiply = _p.multiply
 divide = true_divide = _p.true_divide
 power = _p.power
+mod = remainder = _p.remainder
+fmod = _p.fmod
+floor_divide = _p.floor_divide
+divmod = _p.divmod  # noqa: A001
 logaddexp = _p.logaddexp
 maximum = _p.maximum
 minimum = _p.minimum
@@ -142,7 +154,7 @@ def asarray(obj, dtype=None):
 
 
 def _contains_traced(seq) -> bool:
-    return builtins.any(isinstance(item, _Traced) or
+    return _builtins.any(isinstance(item, _Traced) or
                         (isinstance(item, (list, tuple)) and _contains_traced(item))
                         for item in seq)
 
@@ -186,7 +198,10 @@ def var(a, axis=None, ddof=0, keepdims=False):
 
 
 def std(a, axis=None, ddof=0, keepdims=False):
-    return _p.sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    """sqrt(var(a)). Where the standard deviation is 0 (all values equal, or an axis of
+    length 1) its derivative is taken as 0: exact for a single value (std is identically
+    0), the subgradient at the kink otherwise (as abs' = sign(x) is 0 at 0)."""
+    return _p.sqrt_of_sum_of_squares(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def cumsum(a, axis=None):
@@ -368,13 +383,15 @@ def _slogdet(a):
 
 
 def _norm(x, ord=None):
-    """Euclidean norm of a vector, Frobenius norm of a matrix (the default norms)."""
+    """Euclidean norm of a vector, Frobenius norm of a matrix (the default norms).
+
+    Its derivative x / norm(x) is taken as 0 at x = 0 (the subgradient, as for abs)."""
     nd = _np.ndim(_value_of(x))
     if (nd == 1 and ord in (None, 2)) or (nd == 2 and ord in (None, "fro")):
-        return _p.sqrt(_p.sum(_p.square(x)))
+        return _p.sqrt_of_sum_of_squares(_p.sum(_p.square(x)))
     raise NotImplementedError(f"mleopt.numpy.linalg.norm supports the vector 2-norm and the "
                               f"Frobenius norm, not ord={ord!r} on a {nd}-D array.")
 
 
-linalg = SimpleNamespace(inv=_p.inv, solve=_p.solve, det=_p.det, slogdet=_slogdet,
+linalg = _SimpleNamespace(inv=_p.inv, solve=_p.solve, det=_p.det, slogdet=_slogdet,
                          cholesky=_p.cholesky, norm=_norm)

@@ -11,20 +11,18 @@ derivatives are exact and differentiable again:
 * xlogy(x, y) = x log y (0 where x = 0); xlog1py(x, y) = x log(1 + y)
 * logsumexp and softplus are compositions (see their docstrings).
 """
-from __future__ import annotations
-
-from typing import Any
+# Helpers are imported under private names (and there is no `from __future__ import
+# annotations`) so that dir(mleopt.special) and tab completion show only its functions.
+from typing import Any as _ArrayLike
 
 import numpy as _np
 
 from .ad import primitives as _p
-from .ad.rules import normalize_axes
+from .ad.rules import normalize_axes as _normalize_axes
 from .ad import rules_special as _rs
 from .ad.core import Traced as _Traced
-from .ad.core import TraceError
+from .ad.core import TraceError as _TraceError
 from .ad.core import _value_of
-
-ArrayLike = Any
 
 gammaln = _p.gammaln
 digamma = psi = _p.digamma
@@ -44,10 +42,10 @@ betainc = _rs.betainc
 stdtr = _rs.stdtr
 
 
-def polygamma(n: ArrayLike, x: ArrayLike):
+def polygamma(n: _ArrayLike, x: _ArrayLike):
     """The n-th derivative of digamma (n a non-negative integer, not differentiated)."""
     if isinstance(n, _Traced):
-        raise TraceError("polygamma(n, x) is not differentiable with respect to the order n "
+        raise _TraceError("polygamma(n, x) is not differentiable with respect to the order n "
                          "(an integer); pass n as a constant.")
     n_val = _np.asarray(n)
     if n_val.dtype.kind == "f" and _np.any(n_val != _np.floor(n_val)):
@@ -55,22 +53,22 @@ def polygamma(n: ArrayLike, x: ArrayLike):
     return _p.polygamma(n_val.astype(int), x)
 
 
-def gamma(x: ArrayLike):
+def gamma(x: _ArrayLike):
     """Gamma function for positive x: exp(gammaln(x))."""
     return _p.exp(_p.gammaln(x))
 
 
-def beta(a: ArrayLike, b: ArrayLike):
+def beta(a: _ArrayLike, b: _ArrayLike):
     """Beta function for positive a, b: exp(betaln(a, b))."""
     return _p.exp(betaln(a, b))
 
 
-def softplus(x: ArrayLike):
+def softplus(x: _ArrayLike):
     """log(1 + e^x) = logaddexp(0, x): no overflow for large x; derivative expit(x)."""
     return _p.logaddexp(0.0, x)
 
 
-def logsumexp(a: ArrayLike, axis=None, b: ArrayLike | None = None, keepdims: bool = False,
+def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: bool = False,
               return_sign: bool = False):
     """log(sum(b * exp(a), axis)), computed as m + log(sum(b * exp(a - m))).
 
@@ -87,7 +85,7 @@ def logsumexp(a: ArrayLike, axis=None, b: ArrayLike | None = None, keepdims: boo
         shape = _np.broadcast_shapes(shape, _np.shape(_value_of(b)))
         if _np.shape(_value_of(a)) != shape:
             a = _p.broadcast_to(a, shape)
-    axes = normalize_axes(axis, len(shape))
+    axes = _normalize_axes(axis, len(shape))
     m = _np.amax(_value_of(a), axis=axes, keepdims=True) if _np.size(_value_of(a)) else 0.0
     m = _np.where(_np.isfinite(m), m, 0.0)
     e = _p.exp(_p.subtract(a, m))

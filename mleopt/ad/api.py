@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .core import (Dual, Tensor, Traced, TraceError, backward_pass, forward_sweep, fresh,
-                   new_level)
+from .core import (Dual, Tensor, Traced, TraceError, backward_pass, complex_error,
+                   forward_sweep, fresh, new_level)
 from .rules import IDENTITY_SEEDS, shape_of
 
 Argnum = int | Sequence[int]
@@ -26,7 +26,9 @@ def as_float(x):
     if isinstance(x, np.ndarray) and x.dtype == np.float64:
         return x
     arr = np.asarray(x)
-    if arr.dtype.kind not in "fc":
+    if arr.dtype.kind == "c":  # (even a function without any primitive must not accept it)
+        raise complex_error("mleopt.ad (as a point, tangent or cotangent)")
+    if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return arr
 
@@ -85,7 +87,20 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):
         leaves.append(leaf)
     out = f(*args, **kwargs)
     value, node = _output_parts(out, level)
+    _refuse_boolean(f, value)
     return leaves, value, node
+
+
+def _refuse_boolean(fun: Callable, value) -> None:
+    """A boolean output (a comparison, np.allclose, ...) is piecewise constant: it has no
+    derivative to give, and a gradient of zeros would hide the mistake."""
+    if isinstance(value, (bool, np.bool_)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind == "b"):
+        raise TypeError(
+            f"{getattr(fun, '__name__', 'the function')} returned a boolean "
+            f"({type(value).__name__}), which has no derivative: comparisons and "
+            "np.allclose / isclose / array_equal work on the values (for control flow and "
+            "np.where); differentiate the number they test instead.")
 
 
 def _leaf_cotangents(leaves, node, seed):
@@ -150,6 +165,7 @@ def _forward(f: Callable, args: list, kwargs: dict, argnums: tuple[int, ...], se
     for i, seed in zip(argnums, seeds):
         args[i] = Dual(as_float(args[i]), seed, level)
     out = _list_as_array(f(*args, **kwargs))
+    _refuse_boolean(f, out)
     batch = shape_of(seeds[0])[0]
     if isinstance(out, Dual) and out._level == level:
         return out._value, out.tangent

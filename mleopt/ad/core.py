@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from heapq import heappop, heappush
 from sys import getrefcount
 from typing import Any, Callable
@@ -37,6 +38,40 @@ def new_level() -> int:
 
 class TraceError(TypeError):
     """An operation would silently drop a derivative."""
+
+
+class ComplexNumberError(TypeError):
+    """A complex number reached a primitive: mleopt.ad differentiates real functions only."""
+
+
+_ndarray = np.ndarray
+_FLOAT64 = np.dtype(np.float64)
+# argument types that cannot hold a complex number: skipped with one set lookup
+_NEVER_COMPLEX = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32,
+                            np.bool_, str, tuple, slice, type(None), type(Ellipsis)})
+
+
+def _is_complex(a) -> bool:
+    """Is ``a`` (not traced) complex: a complex array or number, or a list holding one?"""
+    if type(a) is np.ndarray or isinstance(a, np.generic):
+        return a.dtype.kind == "c"
+    if isinstance(a, complex):
+        return True
+    if type(a) is list:
+        return any(_is_complex(item) for item in a)
+    return False
+
+
+def _position(args: tuple, a) -> int:
+    return next(i for i, b in enumerate(args) if b is a)
+
+
+def complex_error(function: str, argnum: int | None = None) -> ComplexNumberError:
+    where = "" if argnum is None else f" (argument {argnum})"
+    return ComplexNumberError(
+        f"{function} received a complex number{where}: complex numbers are not "
+        "supported by mleopt.ad and mleopt.numpy (their values and derivatives would be "
+        "wrong). Work with real and imaginary parts as separate real arrays.")
 
 
 class Traced:
@@ -74,6 +109,9 @@ class Traced:
 
     # --- conversions that would lose the derivative -----------------------------------
     def __array__(self, dtype=None, copy=None):
+        hint = _library_hint()
+        if hint:
+            raise TraceError(hint)
         raise TraceError(
             f"a traced value of shape {self.shape} was converted to a plain numpy array "
             "(np.asarray / np.array, a function of plain numpy, or assignment into a numpy "
@@ -121,11 +159,16 @@ class Traced:
         if method != "__call__":
             raise TraceError(f"{name}.{method} on a traced value is not supported; use the "
                              "reductions of mleopt.numpy (np.sum, np.max, np.cumsum, ...).")
-        prim = _p().UFUNCS.get(ufunc.__name__)
+        prim = _p().UFUNCS.get(ufunc.__name__)  # (scipy.special.expm1 / log1p land here too)
         if prim is None:
-            raise TraceError(f"{name} was called on a traced value and has no derivative "
-                             "rule in mleopt; use the functions of mleopt.numpy "
-                             "(import mleopt.numpy as np).")
+            library = _ufunc_library(ufunc)
+            if library != "numpy":
+                raise TraceError(_twin_message(f"{library}.{ufunc.__name__}", library,
+                                               ufunc.__name__))
+            raise TraceError(_library_hint() or (
+                f"{name} was called on a traced value and has no derivative "
+                "rule in mleopt; use the functions of mleopt.numpy "
+                "(import mleopt.numpy as np)."))
         kwargs.pop("out", None)
         return prim(*inputs, **kwargs)
 
@@ -135,10 +178,10 @@ class Traced:
         namespace = {"numpy": mnp, "numpy.linalg": mnp.linalg}.get(module)
         ours = getattr(namespace, func.__name__, None) if namespace is not None else None
         if ours is None or ours is func or not callable(ours):
-            raise TraceError(
+            raise TraceError(_library_hint() or (
                 f"{module}.{func.__name__} was called on a traced value and has no "
                 "differentiable version in mleopt.numpy; rewrite it with supported "
-                "functions (see mleopt.numpy).")
+                "functions (see mleopt.numpy)."))
         return ours(*args, **kwargs)
 
     # --- operators ------------------------------------------------------------------------
@@ -174,6 +217,24 @@ class Traced:
 
     def __rtruediv__(self, other):
         return _p().true_divide(other, self)
+
+    def __mod__(self, other):
+        return _p().remainder(self, other)
+
+    def __rmod__(self, other):
+        return _p().remainder(other, self)
+
+    def __floordiv__(self, other):
+        return _p().floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _p().floor_divide(other, self)
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
 
     def __pow__(self, other):
         return _p().power(self, other)
@@ -279,6 +340,67 @@ class Traced:
         return f"{type(self).__name__}({self._value!r})"
 
 
+# Libraries whose functions users may call on traced values by mistake, and the mleopt
+# namespace with their differentiable versions (named here, imported on the error path only)
+_TWINS = {"scipy.special": "mleopt.special", "scipy.stats": "mleopt.stats"}
+
+
+def _ufunc_library(ufunc) -> str:
+    """The public module a ufunc belongs to: "numpy", or "scipy.special" for its ufuncs."""
+    special = sys.modules.get("scipy.special")
+    if (special is not None and getattr(special, ufunc.__name__, None) is ufunc
+            and getattr(np, ufunc.__name__, None) is not ufunc):
+        return "scipy.special"
+    return "numpy"
+
+
+def _twin_message(called: str, library: str, name: str, attribute: str = "") -> str:
+    """"scipy.special.gammaln was called on a traced value; use mleopt.special.gammaln"."""
+    import importlib
+    namespace = _TWINS[library]
+    twin = getattr(importlib.import_module(namespace), name, None)
+    if twin is not None and attribute:
+        twin = getattr(twin, attribute, None)
+    head = (f"{called} was called on a traced value: {library} works on plain numbers and "
+            "would lose the derivative.")
+    if twin is None:
+        return (f"{head} {namespace} has no differentiable version of it; write it with "
+                f"the functions of {namespace} and mleopt.numpy.")
+    dotted = f"{name}.{attribute}" if attribute else name
+    return (f"{head} Use the differentiable {namespace}.{dotted} instead "
+            f"(from {namespace} import {name}), with scipy's argument names.")
+
+
+def _library_hint() -> str | None:
+    """If the current call came through scipy.special or scipy.stats, the message that
+    names the function called there and its twin in mleopt (None otherwise). Only used on
+    error paths: it walks the Python call stack."""
+    frame = sys._getframe(1)
+    found = None  # (library, frame) of the outermost frame inside the library
+    # the frames just above this one, as long as they are numpy's, scipy's or ours: the
+    # call came through scipy.special / scipy.stats if one of them is in that run
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "") or ""
+        if not (module == __name__ or module.startswith(("numpy", "scipy"))):
+            break
+        library = next((lib for lib in _TWINS
+                        if module == lib or module.startswith(lib + ".")), None)
+        if library is not None:
+            found = (library, frame)
+        frame = frame.f_back
+    if found is None:
+        return None
+    library, frame = found
+    function = frame.f_code.co_name
+    if library == "scipy.stats":
+        owner = frame.f_locals.get("self")
+        dist = getattr(owner, "name", None) or getattr(getattr(owner, "dist", None),
+                                                        "name", None)
+        if isinstance(dist, str):
+            return _twin_message(f"scipy.stats.{dist}.{function}", library, dist, function)
+    return _twin_message(f"{library}.{function}", library, function)
+
+
 _PRIMITIVES = None
 
 
@@ -339,9 +461,18 @@ class Primitive:
         top = -1
         kind = None
         for a in args:
-            if isinstance(a, Traced) and a._level > top:
-                top = a._level
-                kind = type(a)
+            if isinstance(a, Traced):
+                if a._level > top:
+                    top = a._level
+                    kind = type(a)
+            # plain arguments are checked for complex numbers here; traced values were made
+            # by primitives, or are leaves whose values were checked when they were made
+            # (api.as_float, tensor)
+            elif type(a) is _ndarray:  # the common case first: float64 costs one `is`
+                if a.dtype is not _FLOAT64 and a.dtype.kind == "c":
+                    raise complex_error(self.name, _position(args, a))
+            elif type(a) not in _NEVER_COMPLEX and _is_complex(a):
+                raise complex_error(self.name, _position(args, a))
         if kind is None:
             return self.fun(*args, **kwargs)
         vals = list(args)

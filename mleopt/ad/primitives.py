@@ -39,6 +39,9 @@ log = _prim(np.log)
 log1p = _prim(np.log1p)
 expm1 = _prim(np.expm1)
 sqrt = _prim(np.sqrt)
+# the square root of a quantity that is >= 0 and differentiable, so 0 only at a minimum
+# (a sum of squares: norms, standard deviations); its rule gives derivative 0 there
+sqrt_of_sum_of_squares = _prim(np.sqrt, "sqrt")
 absolute = _prim(np.absolute)
 sin = _prim(np.sin)
 cos = _prim(np.cos)
@@ -52,7 +55,7 @@ arccos = _prim(np.arccos)
 arcsinh = _prim(np.arcsinh)
 arctanh = _prim(np.arctanh)
 square = _prim(np.square)
-reciprocal = _prim(lambda x: 1.0 / x, "reciprocal")
+reciprocal = _prim(lambda x: np.true_divide(1.0, x), "reciprocal")  # 1/0.0: inf, as numpy
 sign = NonDifferentiable(np.sign)
 floor = NonDifferentiable(np.floor)
 ceil = NonDifferentiable(np.ceil)
@@ -64,6 +67,14 @@ subtract = _prim(np.subtract)
 multiply = _prim(np.multiply)
 true_divide = _prim(np.true_divide)
 power = _prim(np.power)
+remainder = _prim(np.remainder)   # x - floor(x / y) y (numpy's mod, Python's %)
+fmod = _prim(np.fmod)             # x - trunc(x / y) y (C's fmod)
+floor_divide = NonDifferentiable(np.floor_divide)  # piecewise constant, like floor
+
+
+def divmod(x, y):  # noqa: A001 - numpy's name
+    """(x // y, x % y), as numpy.divmod."""
+    return floor_divide(x, y), remainder(x, y)
 
 
 def _size(x) -> int:
@@ -240,6 +251,7 @@ UFUNCS = {
     "arcsinh": arcsinh, "arctanh": arctanh, "square": square, "add": add,
     "subtract": subtract, "multiply": multiply, "divide": true_divide,
     "true_divide": true_divide, "power": power, "logaddexp": logaddexp,
+    "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide, "divmod": divmod,
     "maximum": maximum, "minimum": minimum, "arctan2": arctan2, "matmul": matmul,
     "reciprocal": reciprocal, "sign": sign, "floor": floor, "ceil": ceil,
     "less": NonDifferentiable(np.less), "less_equal": NonDifferentiable(np.less_equal),

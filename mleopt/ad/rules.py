@@ -103,6 +103,24 @@ elementwise(p.log, lambda ans, x: p.reciprocal(x))
 elementwise(p.log1p, lambda ans, x: p.reciprocal(p.add(x, 1.0)))
 elementwise(p.expm1, lambda ans, x: p.add(ans, 1.0))
 elementwise(p.sqrt, lambda ans, x: p.true_divide(0.5, ans))
+
+
+def _sqrt_at_minimum(ans, x):
+    """d sqrt(s) / ds = 1 / (2 sqrt(s)), taken as 0 where s = 0.
+
+    For s >= 0 differentiable (a sum of squares), s = 0 is a minimum of s, so the first
+    derivative of s vanishes there and the chain rule would give inf * 0. The true
+    derivative of sqrt(s(x)) is then 0 (std along an axis of length 1 is identically 0) or,
+    where sqrt(s) has a kink (the norm at 0, like |x| at 0), 0 is the subgradient chosen,
+    as abs' = sign gives. Higher derivatives at that point follow the same choice (0).
+    """
+    zero = p.stop(ans) == 0
+    if not np.any(zero):
+        return p.true_divide(0.5, ans)
+    return p.where(zero, 0.0, p.true_divide(0.5, p.where(zero, 1.0, ans)))
+
+
+elementwise(p.sqrt_of_sum_of_squares, _sqrt_at_minimum)
 elementwise(p.absolute, lambda ans, x: np.sign(p.stop(x)))
 elementwise(p.sin, lambda ans, x: p.cos(x))
 elementwise(p.cos, lambda ans, x: p.negative(p.sin(x)))
@@ -165,13 +183,18 @@ p.subtract.jvp_joint = _sum_jvp(-1.0)
 binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _times_cotangent(g, factor, shape):
     """unbroadcast(g * factor, shape). When g is a broadcast 1 (the cotangent of a sum) and
-    factor already has the output's shape, the product is factor itself: it is handed on as
-    a read-only view instead of a new array (a view is never updated in place, and a leaf
-    gradient that is a view is copied before it is returned)."""
+    factor is a float64 array of the output's shape, the product is factor itself: it is
+    handed on as a read-only view instead of a new array (a view is never updated in place,
+    and a leaf gradient that is a view is copied before it is returned). A factor of another
+    dtype (a boolean mask) is multiplied, so that the gradient is float64."""
     if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
-            and factor.shape == shape and not any(g.strides) and g[(0,) * g.ndim] == 1.0):
+            and factor.shape == shape and factor.dtype is _FLOAT64 and not any(g.strides)
+            and g[(0,) * g.ndim] == 1.0):
         view = factor.view()
         view.flags.writeable = False
         return view
@@ -187,8 +210,22 @@ binary(p.true_divide,
 
 
 def _power_dx(ans, x, y):
-    # y * x**(y-1); written so that x = 0 with y >= 1 gives the right limit
-    return p.multiply(y, p.power(x, p.subtract(y, 1.0)))
+    """d x**y / dx = y x**(y-1).
+
+    At x = 0 with y = 0 the product is 0 * inf; but x**0 = 1 is constant, so its derivative
+    is 0: the exponent is replaced by 1 there (0 * x**0 = 0), and since the rule is written
+    with power itself, every higher derivative of x**0, x**1, x**2, ... at 0 comes out
+    exact (x**1 has derivative 1 and second derivative 0; x**2 has second derivative 2).
+    For 0 < y < 1 the derivative at x = 0 is genuinely infinite (x**0.5 at 0: inf).
+    """
+    return p.multiply(y, p.power(x, p.subtract(_exponent_at_zero_base(x, y), 1.0)))
+
+
+def _exponent_at_zero_base(x, y):
+    """y, with 1 where x == 0 and y == 0 (only where both are, so that the mixed
+    derivative in y keeps its value x**(y-1) wherever x != 0)."""
+    both = (np.asarray(p.stop(x)) == 0) & (np.asarray(p.stop(y)) == 0)
+    return p.where(both, 1.0, y) if both.any() else y
 
 
 def _power_dy(ans, x, y):
@@ -197,6 +234,25 @@ def _power_dy(ans, x, y):
 
 
 binary(p.power, _power_dx, _power_dy)
+
+
+def _quotient_rules(prim, integer_part) -> None:
+    """x - q(x / y) y with q piecewise constant (floor for remainder, trunc for fmod):
+    d/dx = 1, d/dy = -q(x / y), away from the jumps where x / y is an integer."""
+    def dy(ans, x, y):
+        return np.negative(integer_part(np.true_divide(p.stop(x), p.stop(y))))
+
+    defvjp(prim,
+           lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
+           lambda g, ans, x, y: unbroadcast(p.multiply(g, dy(ans, x, y)), shape_of(y)))
+    defjvp(prim,
+           lambda t, ans, x, y: batch_expand(t, ndim_of(ans)),
+           lambda t, ans, x, y: p.multiply(batch_expand(t, ndim_of(ans)), dy(ans, x, y)))
+
+
+_quotient_rules(p.remainder, np.floor)
+_quotient_rules(p.fmod, np.trunc)
+
 # d/dx logaddexp(x, y) = w(x, y) = expit(x - y) = exp(x - out). The weight is its own
 # primitive so that it depends on x and y only (a Hessian then needs no tangent of out);
 # out is passed as a plain value to evaluate it with one exp. dw/dx = w(x, y) w(y, x).
