@@ -551,3 +551,8 @@ nbinom = nbinom_gen()
 
 __all__ = ["norm", "t", "logistic", "expon", "weibull_min", "gamma", "lognorm", "poisson",
            "bernoulli", "binom", "nbinom"]
+
+
+def __dir__() -> list[str]:
+    """The distributions (and their classes), not the module's helpers, for tab completion."""
+    return sorted(__all__ + [n for n in globals() if n.endswith("_gen")])

@@ -382,3 +382,11 @@ def test_star_import_still_gives_the_functions(module):
     exec(f"from {module} import *", names)
     assert "exp" in names if module == "mleopt.numpy" else "gammaln" in names
     assert not set(names) & HELPERS
+
+
+def test_stats_namespace_lists_distributions_not_helpers():
+    import mleopt.stats as mstats
+    names = dir(mstats)
+    assert "norm" in names and "norm_gen" in names
+    for helper in ("Any", "ArrayLike", "annotations", "LOG_SQRT_2PI", "Continuous"):
+        assert helper not in names
