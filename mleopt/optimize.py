@@ -244,7 +244,7 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         trace.line(0, x0, None)
 
     result = None
-    limit = ("maxiter", maxiter)
+    limit: tuple[str, int, bool] = ("maxiter", maxiter, False)
     feasible = lower is None or bool(np.all((x0 >= lower) & (x0 <= upper)))
     if feasible and not constraints and \
             float(np.max(np.abs(_projected(g0, x0, lower, upper)), initial=0.0)) <= gtol:
@@ -253,6 +253,7 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         x, nit, message = x0, 0, "start values satisfy the gradient tolerance"
     elif meth == "newton":
         x, nit, message, result = _newton(objective, x0, maxiter, gtol, trace, opts)
+        limit = ("maxiter", maxiter, nit >= maxiter)
     else:
         x, nit, message, result, limit = _scipy(objective, x0, meth, maxiter, gtol, trace,
                                                 opts, bounds, constraints, tol)
@@ -285,7 +286,7 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         message = f"{message}; not converged: {why}"
         if warn:
             warn_user(f"mleopt: the optimiser ({meth}) did not converge after {nit} "
-                      f"iterations: {why}. {_advice(meth, nit, limit, objective, x)} The "
+                      f"iterations: {why}. {_advice(meth, limit)} The "
                       "estimates are reported with converged=False.", ConvergenceWarning)
     elif not message:
         message = "converged: gradient tolerance met"
@@ -313,12 +314,12 @@ def _floor_at(obj: Objective, x: np.ndarray) -> np.ndarray | None:
     return gradient_floor(h, x) if np.all(np.isfinite(h)) else None
 
 
-def _advice(meth: str, nit: int, limit: tuple[str, int], obj: Objective, x) -> str:
+def _advice(meth: str, limit: tuple[str, int, bool]) -> str:
     """What to try, fitted to the case: a larger iteration limit only when it was reached
     (quoting the limit in force for the method that ran), Newton only when it did not run."""
     tips = []
-    name, value = limit
-    if value is not None and nit >= value:
+    name, value, reached = limit
+    if reached:
         tips.append(f"a larger maxiter (the limit in force, {name}={value} for {meth}, "
                     "was reached)")
     tips.append("other start_params")
@@ -648,12 +649,9 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options, bounds=None,
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         res = scipy.optimize.minimize(fun, x0, **kwargs)
     nit = int(getattr(res, "nit", 0) or trace.count)
-    if meth == "tnc":       # its limit counts function evaluations
-        nit_limit = (limit_name, opts[limit_name]) if int(getattr(res, "nfev", 0)) >= \
-            opts[limit_name] else (limit_name, None)
-    else:
-        nit_limit = (limit_name, opts[limit_name])
-    return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res, nit_limit
+    used = int(getattr(res, "nfev", 0)) if meth == "tnc" else nit   # tnc counts evaluations
+    limit = (limit_name, opts[limit_name], used >= opts[limit_name])
+    return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res, limit
 
 
 class _Trace:

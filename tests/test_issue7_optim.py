@@ -168,3 +168,133 @@ def test_gradient_floor_is_what_rounding_the_parameters_moves_the_gradient_by():
     eps = np.finfo(float).eps
     np.testing.assert_allclose(gradient_floor(h, z), 4 * eps * np.array([2e12 + 4.0,
                                                                          1e12 + 12.0]))
+
+
+# ---------------------------------------------------------------------------------------
+# item 7: the convergence warning's advice fits the case
+# ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def anes():
+    from mleopt import add_constant
+    from mleopt.datasets import load
+    df = load("anes96")
+    return df["vote"], add_constant(df[["TVnews", "PID", "age", "educ", "income"]])
+
+
+def _warning_text(fit) -> str:
+    with pytest.warns(ConvergenceWarning) as caught:
+        res = fit()
+    assert not res.converged
+    return " ".join(str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning))
+
+
+def test_newton_is_not_advised_when_newton_ran(anes):
+    # before: "... or another method (e.g. method='newton')" after Newton itself had run
+    text = _warning_text(lambda: Logit(*anes).fit(maxiter=1))
+    assert "method='newton'" not in text
+    assert "maxiter=1 for newton" in text
+
+
+def test_the_quoted_iteration_limit_is_the_one_in_force(anes):
+    # tnc counts function evaluations (maxfun); before the warning said "maxiter (now 3)"
+    text = _warning_text(lambda: Logit(*anes).fit(method="tnc", maxiter=3))
+    assert "maxfun=3 for tnc" in text and "method='newton'" in text
+    text = _warning_text(lambda: Logit(*anes).fit(method="bfgs", maxiter=2))
+    assert "maxiter=2 for bfgs" in text and "method='newton'" in text
+
+
+def test_no_larger_maxiter_advised_when_the_limit_was_not_reached():
+    from mleopt.optimize import _advice
+    text = _advice("newton", ("maxiter", 100, False))     # e.g. stopped in rounding noise
+    assert "maxiter" not in text and "method='newton'" not in text
+    assert "start_params" in text
+    text = _advice("bfgs", ("maxiter", 1000, True))
+    assert "maxiter=1000 for bfgs, was reached" in text and "method='newton'" in text
+
+
+# ---------------------------------------------------------------------------------------
+# item 10: scipy options pass through (bounds, constraints, tol, options, method options)
+# ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def engel():
+    from mleopt import add_constant
+    from mleopt.datasets import load
+    df = load("engel")
+    return df["foodexp"], add_constant(df["income"]), df["income"]
+
+
+@pytest.mark.parametrize("method", ["l-bfgs-b", "slsqp"])
+def test_bound_on_a_coefficient_is_respected_and_the_constrained_optimum_right(engel, method):
+    # before: TypeError "got multiple values for argument 'bounds'" from inside scipy
+    y, x, income = engel
+    res = OLS(y, x).fit(method=method, bounds=[(None, None), (None, 0.4), (None, None)])
+    assert res.converged
+    assert res.params["income"] <= 0.4 and res.params["income"] == pytest.approx(0.4,
+                                                                                 abs=1e-7)
+    # the constrained optimum: with b_income = 0.4 fixed, const = mean(y - 0.4 income) and
+    # sigma = its root mean squared deviation
+    rest = (y - 0.4 * income).to_numpy()
+    assert res.params["const"] == pytest.approx(rest.mean(), rel=1e-6)
+    assert res.params["sigma"] == pytest.approx(rest.std(), rel=1e-6)
+
+
+def test_bounds_by_name_on_a_transformed_parameter(engel):
+    # sigma is optimised as log sigma: its bound is mapped through untransform (log)
+    y, x, _ = engel
+    free = OLS(y, x).fit()
+    assert free.params["sigma"] < 120
+    res = OLS(y, x).fit(method="l-bfgs-b", bounds={"sigma": (120.0, None)})
+    assert res.converged
+    assert res.params["sigma"] == pytest.approx(120.0, rel=1e-10)
+    np.testing.assert_allclose(res.params[:2], free.params[:2], rtol=1e-6)   # beta unchanged
+    import scipy.optimize
+    res = OLS(y, x).fit(method="tnc", bounds=scipy.optimize.Bounds(
+        [-np.inf, -np.inf, 120.0], [np.inf, np.inf, np.inf]))
+    assert res.params["sigma"] == pytest.approx(120.0, rel=1e-8)
+
+
+def test_constraints_are_on_the_natural_parameters(anes):
+    import scipy.optimize
+    y, x = anes
+    # restricted model: b_TVnews + b_PID = 0, i.e. one coefficient on PID - TVnews
+    xr = x.drop(columns=["TVnews", "PID"]).assign(d=x["PID"] - x["TVnews"])
+    restricted = Logit(y, xr).fit()
+    eq = {"type": "eq", "fun": lambda p: p[1] + p[2],
+          "jac": lambda p: np.array([0.0, 1, 1, 0, 0, 0])}
+    for fit in (lambda: Logit(y, x).fit(method="slsqp", constraints=eq),
+                lambda: Logit(y, x).fit(method="trust-constr", constraints=scipy.optimize.
+                                        LinearConstraint([[0, 1, 1, 0, 0, 0]], 0, 0))):
+        res = fit()
+        assert res.converged
+        assert res.params["TVnews"] + res.params["PID"] == pytest.approx(0, abs=1e-8)
+        assert res.params["PID"] == pytest.approx(restricted.params["d"], rel=1e-5)
+        assert res.llf == pytest.approx(restricted.llf, rel=1e-9)
+
+
+def test_scipy_options_pass_through_and_unknown_ones_are_refused(anes):
+    y, x = anes
+    res = Logit(y, x).fit(method="l-bfgs-b", maxcor=20, options={"ftol": 1e-14}, tol=1e-14)
+    assert res.converged
+    with pytest.raises(TypeError, match=r"maxcorr for method='l-bfgs-b'; it accepts .*maxcor"):
+        Logit(y, x).fit(method="l-bfgs-b", maxcorr=20)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) foo for method='l-bfgs-b'"):
+        Logit(y, x).fit(method="l-bfgs-b", options={"foo": 1})
+    with pytest.raises(TypeError, match="gtol is set by mleopt: pass gtol="):
+        Logit(y, x).fit(method="bfgs", options={"gtol": 1e-3})
+    with pytest.raises(ValueError, match="method='newton' does not take bounds; use one"):
+        Logit(y, x).fit(bounds=[(None, None)] * 6)
+    with pytest.raises(ValueError, match="method='l-bfgs-b' does not take constraints"):
+        Logit(y, x).fit(method="l-bfgs-b", constraints={"type": "eq", "fun": sum})
+    with pytest.raises(ValueError, match="bounds has 5 entries but the model has 6"):
+        Logit(y, x).fit(method="l-bfgs-b", bounds=[(None, None)] * 5)
+    with pytest.raises(ValueError, match="unknown parameter.*PIDD"):
+        Logit(y, x).fit(method="l-bfgs-b", bounds={"PIDD": (0, 1)})
+
+
+def test_bounds_through_a_user_transform_are_refused():
+    z = np.linspace(-1, 1, 30)
+    with pytest.raises(ValueError, match=r"bounds on par0 cannot be mapped.*transform"):
+        fit_mle(lambda p: -0.5 * (z - p[0]) ** 2, [1.0], transform=mnp.exp,
+                untransform=np.log, method="l-bfgs-b", bounds=[(0.5, 2.0)])
