@@ -298,3 +298,52 @@ def test_bounds_through_a_user_transform_are_refused():
     with pytest.raises(ValueError, match=r"bounds on par0 cannot be mapped.*transform"):
         fit_mle(lambda p: -0.5 * (z - p[0]) ** 2, [1.0], transform=mnp.exp,
                 untransform=np.log, method="l-bfgs-b", bounds=[(0.5, 2.0)])
+
+
+# ---------------------------------------------------------------------------------------
+# item 9: huge (or tiny) values are named, not misdiagnosed
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [100, 200])
+def test_a_huge_column_is_named_with_rescaling_advice(n):
+    # before: "'a' = 0" collinearity at N = 100, numpy's LinAlgError "Eigenvalues did not
+    # converge" at N = 200
+    import pandas as pd
+    from mleopt import add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(n)
+    x = add_constant(pd.DataFrame({"a": rng.normal(size=n) * 1e300,
+                                   "b": rng.normal(size=n)}))
+    kept = x.copy()
+    with pytest.raises(DataError, match=r"column 'a' is too large for double precision.*"
+                                        r"divide it by 1e\+300.*Rescaling helps"):
+        OLS(rng.normal(size=n), x)
+    with pytest.raises(DataError, match="column 'a' is too large"):
+        Logit((rng.random(n) < 0.5).astype(float), x)
+    pd.testing.assert_frame_equal(x, kept)          # the user's data are untouched
+
+
+def test_a_tiny_column_is_not_called_all_zeros():
+    import pandas as pd
+    from mleopt import add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(3)
+    x = add_constant(pd.DataFrame({"a": rng.normal(size=50) * 1e-300,
+                                   "b": rng.normal(size=50)}))
+    with pytest.raises(DataError, match=r"'a' is too small.*multiply it by 1e\+300"):
+        OLS(rng.normal(size=50), x)
+
+
+def test_a_huge_dependent_variable_is_named():
+    # before: a StartValueError about sigma = inf at the start values
+    import pandas as pd
+    from mleopt import add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(4)
+    x = add_constant(rng.normal(size=100))
+    y = pd.Series(rng.normal(size=100) * 1e300, name="income")
+    with pytest.raises(DataError, match=r"the dependent variable 'income' is too large.*"
+                                        r"divide it by 1e\+300"):
+        OLS(y, x)
+    # large but representable: fits
+    assert OLS(y / 1e150, x).fit().converged

@@ -26,7 +26,7 @@ import scipy.optimize
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
-from ..data import ModelData, check_rank, prepare_data
+from ..data import ModelData, check_rank, check_scale, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
 __all__ = ["LikelihoodModel", "fit_mle"]
@@ -92,6 +92,7 @@ class LikelihoodModel:
         self._col_norms = self._gram = None
         if self.exog is not None and self._check_rank:
             self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
+            check_scale(self.endog, self.endog_name)
         self._validate()
 
     def _set_param_names(self, names: list[str] | None) -> None:
