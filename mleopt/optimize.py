@@ -524,10 +524,18 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
             break
         gmax_new = float(np.max(np.abs(g_new)))
         if f_new > f - value_noise(f) and gmax_new >= gmax:
-            # neither the value (beyond rounding) nor the gradient improves: the iterates
-            # only move in rounding noise; keep the point reached
-            stop = ", stopped: no step lowers the value or the gradient within rounding"
-            break
+            # neither the value (beyond rounding) nor the gradient improves
+            if t == 1.0 or not hand_over:
+                # a full Newton step that only moves in rounding noise: nothing left to
+                # gain in double precision; keep the point reached
+                stop = ", stopped: no step lowers the value or the gradient within rounding"
+                break
+            if not fresh:
+                factor = None
+                continue
+            # the line search had to cut the step: Newton's model is poor here
+            return _hand_over(obj, x, nit, maxiter, gtol, trace, options,
+                              "no progress along the Newton direction")
         if not (reuse and t == 1.0 and gmax_new <= gmax / 8.0):
             factor = None               # recompute the Hessian at the next point
         x, f, g, gmax = x_new, f_new, g_new, gmax_new
