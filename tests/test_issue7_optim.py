@@ -19,7 +19,7 @@ import pytest
 
 import mleopt.numpy as mnp
 from mleopt import OLS, Logit, fit_mle
-from mleopt.exceptions import ConvergenceWarning
+from mleopt.exceptions import ConvergenceWarning, HessianWarning
 from mleopt.optimize import gradient_floor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -151,13 +151,16 @@ def test_trust_exact_stopping_short_is_finished_by_newton():
 def test_a_fit_that_did_not_converge_still_says_so():
     bench = _benchmark("convergence")
     x, y = bench.normal_data(1)
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
+    # (the Hessian is not negative definite at either end point: the results say so too)
+    with pytest.warns(HessianWarning), \
+            pytest.warns(ConvergenceWarning, match="did not converge after 2 iterations"):
         res = fit_mle(lambda p: bench.norm.logpdf(y, x @ p[:3], mnp.exp(p[3])),
                       [50.0, -40.0, 30.0, 3.0], maxiter=2)
     assert not res.converged and res.iterations == 2
     # no maximum at all: the log-likelihood rises linearly in p
     z = np.linspace(0.5, 1.5, 40)
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
+    with pytest.warns(HessianWarning), \
+            pytest.warns(ConvergenceWarning, match="did not converge"):
         res = fit_mle(lambda p: p[0] * z, [0.0])
     assert not res.converged
 
@@ -347,3 +350,14 @@ def test_a_huge_dependent_variable_is_named():
         OLS(y, x)
     # large but representable: fits
     assert OLS(y / 1e150, x).fit().converged
+
+
+def test_fit_mle_takes_bounds_on_its_parameters():
+    # a normal location bounded below 0.2 although the sample mean is below it
+    z = np.linspace(-1.0, 1.2, 45)                  # mean 0.1
+    res = fit_mle(lambda p: -0.5 * (z - p[0]) ** 2, [1.0], method="l-bfgs-b",
+                  bounds=[(0.2, None)])
+    assert res.converged and res.params["par0"] == pytest.approx(0.2, abs=1e-12)
+    res = fit_mle(lambda p: -0.5 * (z - p[0]) ** 2, [1.0], method="l-bfgs-b",
+                  bounds={"par0": (-5.0, 5.0)})
+    assert res.converged and res.params["par0"] == pytest.approx(z.mean(), rel=1e-8)
