@@ -258,30 +258,11 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         x, nit, message, result, limit = _scipy(objective, x0, meth, maxiter, gtol, trace,
                                                 opts, bounds, constraints, tol)
 
-    f, g = objective.fun_and_grad(x)
-    pg = _projected(g, x, lower, upper)
-    grad_max = float(np.max(np.abs(pg), initial=0.0))
-    floor_max = 0.0
-    if constraints:
-        converged = bool(np.isfinite(f) and getattr(result, "success", False))
-        why = "scipy's verdict with constraints" if converged else \
-            f"{meth} did not report success with the constraints"
-    else:
-        converged = bool(np.isfinite(f) and grad_max <= gtol)
-        if np.isfinite(f) and np.all(np.isfinite(pg)) and not converged:
-            floor = _floor_at(objective, x)
-            if floor is not None:
-                floor_max = float(np.max(floor, initial=0.0))
-                converged = _within(pg, gtol, floor)
-                if converged:
-                    message = (f"{message}; converged at the rounding floor: max |gradient| = "
-                               f"{grad_max:.3g} > gtol = {gtol:g}, but every component is "
-                               f"within 4 eps |H| |z| (up to {floor_max:.3g}), what rounding "
-                               "the parameters to double precision moves the gradient by")
-        why = (f"max |gradient of the mean log-likelihood| = {grad_max:.3g} > gtol = {gtol:g}"
-               + (f" (and above its rounding floor, {floor_max:.3g})" if floor_max > gtol
-                  else "")
-               if np.isfinite(grad_max) else "the log-likelihood or its gradient is not finite")
+    f = objective.fun_and_grad(x)[0]
+    converged, grad_max, floor_max, why = _verdict(objective, x, gtol, lower, upper,
+                                                   result if constraints else None, meth)
+    if converged and why:
+        message = f"{message}; {why}"
     if not converged:
         message = f"{message}; not converged: {why}"
         if warn:
@@ -297,6 +278,35 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
                           time=time.perf_counter() - start, n_fun=objective.n_fun,
                           n_hess=objective.n_hess, result=result,
                           extra={"gradient_floor": floor_max})
+
+
+def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrained_result,
+             meth: str) -> tuple[bool, float, float, str]:
+    """``(converged, max |projected gradient|, max rounding floor, note)``: the gradient test
+    (every ``|g_j| <= max(gtol, floor_j)``, components held at a bound counting as zero; the
+    floor is computed only when gtol alone is not met), or scipy's ``success`` for a fit with
+    constraints (``constrained_result``). The note says why, for the message."""
+    f, g = obj.fun_and_grad(x)
+    pg = _projected(g, x, lower, upper)
+    grad_max = float(np.max(np.abs(pg), initial=0.0))
+    if constrained_result is not None:
+        ok = bool(np.isfinite(f) and getattr(constrained_result, "success", False))
+        return ok, grad_max, 0.0, ("" if ok else
+                                   f"{meth} did not report success with the constraints")
+    if not (np.isfinite(f) and np.isfinite(grad_max)):
+        return False, grad_max, 0.0, "the log-likelihood or its gradient is not finite"
+    if grad_max <= gtol:
+        return True, grad_max, 0.0, ""
+    floor = _floor_at(obj, x)
+    floor_max = 0.0 if floor is None else float(np.max(floor, initial=0.0))
+    if floor is not None and _within(pg, gtol, floor):
+        return True, grad_max, floor_max, (
+            f"converged at the rounding floor: max |gradient| = {grad_max:.3g} > gtol = "
+            f"{gtol:g}, but every component is within 4 eps |H| |z| (up to {floor_max:.3g}), "
+            "the change that rounding the parameters to double precision causes")
+    return False, grad_max, floor_max, (
+        f"max |gradient of the mean log-likelihood| = {grad_max:.3g} > gtol = {gtol:g}"
+        + (f" (and above its rounding floor, {floor_max:.3g})" if floor_max > gtol else ""))
 
 
 def _within(g: np.ndarray, gtol: float, floor: np.ndarray) -> bool:
