@@ -5,7 +5,8 @@ a Series' name; ``y`` and ``const, x1, x2, ...`` for arrays, as statsmodels name
 refuses what cannot be used with an error that names the column, and handles non-finite
 values (``missing="raise"`` or ``"drop"``, the latter dropping rows jointly across endog,
 exog and the arrays passed along, such as offset, exposure or cluster groups).
-``check_rank`` finds perfectly collinear columns with a column-scaled rank test.
+``check_rank`` finds perfectly collinear columns with a column-scaled rank test (and refuses
+columns too large or small for double precision); ``check_scale`` does the latter for endog.
 ``add_constant`` adds a leading ``const`` column, as ``statsmodels.api.add_constant`` does.
 """
 from __future__ import annotations
@@ -338,7 +339,9 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     return the column norms and the Gram matrix ``x'x``.
 
     Columns are scaled to unit length first, so a bad scale (Longley: condition number ~5e9)
-    is not mistaken for collinearity. A cheap test on the scaled Gram matrix clears the usual
+    is not mistaken for collinearity. A column whose sum of squares overflows (or underflows
+    to zero although it is not zero) raises DataError naming it and the power of ten to
+    rescale by, rather than a false collinearity verdict. A cheap test on the scaled Gram matrix clears the usual
     case; if it is inconclusive, the singular values of the scaled matrix decide, with the
     tolerance numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
     """
