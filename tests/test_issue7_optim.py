@@ -361,3 +361,23 @@ def test_fit_mle_takes_bounds_on_its_parameters():
     res = fit_mle(lambda p: -0.5 * (z - p[0]) ** 2, [1.0], method="l-bfgs-b",
                   bounds={"par0": (-5.0, 5.0)})
     assert res.converged and res.params["par0"] == pytest.approx(z.mean(), rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["dict", "linear", "nonlinear"])
+def test_constraints_on_a_transformed_parameter(engel, kind):
+    # sigma >= 120 (above the MLE 113.6): the optimiser works on log sigma, so the
+    # constraint and its Jacobian are chained through params(z) = exp(...) by the AD
+    import scipy.optimize
+    y, x, _ = engel
+    free = OLS(y, x).fit()
+    constraint = {
+        "dict": {"type": "ineq", "fun": lambda p: p[2] - 120.0,
+                 "jac": lambda p: np.array([0.0, 0.0, 1.0])},
+        "linear": scipy.optimize.LinearConstraint([[0.0, 0.0, 1.0]], 120.0, np.inf),
+        "nonlinear": scipy.optimize.NonlinearConstraint(
+            lambda p: p[2], 120.0, np.inf, jac=lambda p: np.array([[0.0, 0.0, 1.0]])),
+    }[kind]
+    res = OLS(y, x).fit(method="slsqp", constraints=constraint)
+    assert res.converged
+    assert res.params["sigma"] == pytest.approx(120.0, rel=1e-9)
+    np.testing.assert_allclose(res.params[:2], free.params[:2], rtol=1e-7)
