@@ -493,22 +493,21 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
     gmax = float(np.max(np.abs(g)))
     nit = nit0
     factor = None                       # factorised Hessian in use
-    abs_h = None                        # |H| of the last Hessian, for the rounding floor
     n_factor = 0
     stop = ""
     reuse = bool(getattr(obj, "expensive_hessian", False))
     while nit < maxiter and gmax > gtol:
-        if abs_h is not None and _within(g, gtol, _FLOOR_FACTOR * _EPS * (abs_h @ np.abs(x))):
-            stop = ", stopped at the gradient's rounding floor"
-            break
         fresh = factor is None
         if fresh:
             h = obj.hess(x)
-            abs_h = np.abs(h) if np.all(np.isfinite(h)) else None
-            floor = None if abs_h is None else gradient_floor(h, x)
-            if floor is not None and _within(g, gtol, floor):
-                stop = ", stopped at the gradient's rounding floor"
-                break
+            abs_h = np.abs(h)
+        # the rounding floor (with a kept Hessian: its |H| at the current point); NaN in H
+        # makes every comparison False
+        floor = _FLOOR_FACTOR * _EPS * (abs_h @ np.abs(x))
+        if gmax <= float(np.max(floor)) and _within(g, gtol, floor):
+            stop = ", stopped at the gradient's rounding floor"
+            break
+        if fresh:
             factor = _factorise(h, g, floor)
             n_factor += 1
         step = None if factor is None else _solve(factor, g)
@@ -607,7 +606,7 @@ def _factorise(h: np.ndarray, g: np.ndarray, floor: np.ndarray | None):
     c = _cholesky(h)
     if c is not None:
         return ("cholesky", c)
-    if floor is None or not np.all(np.isfinite(h)):
+    if floor is None or not (np.all(np.isfinite(h)) and np.all(np.isfinite(floor))):
         return None
     lam, vec = np.linalg.eigh(h)
     tiny = h.shape[0] * _EPS * float(np.max(np.abs(lam), initial=0.0))
