@@ -5,7 +5,8 @@ a Series' name; ``y`` and ``const, x1, x2, ...`` for arrays, as statsmodels name
 refuses what cannot be used with an error that names the column, and handles non-finite
 values (``missing="raise"`` or ``"drop"``, the latter dropping rows jointly across endog,
 exog and the arrays passed along, such as offset, exposure or cluster groups).
-``check_rank`` finds perfectly collinear columns with a column-scaled rank test.
+``check_rank`` finds perfectly collinear columns with a column-scaled rank test (and refuses
+columns too large or small for double precision); ``check_scale`` does the latter for endog.
 ``add_constant`` adds a leading ``const`` column, as ``statsmodels.api.add_constant`` does.
 ``align_labels`` matches a pandas object to labels (the data's rows, the parameter names):
 every per-row array a user hands over (offset, exposure, cluster groups, extra arrays, at
@@ -22,8 +23,8 @@ import pandas as pd
 
 from .exceptions import CollinearityError, DataError, MissingDataError
 
-__all__ = ["add_constant", "prepare_data", "check_rank", "ModelData", "align_labels",
-           "align_names"]
+__all__ = ["add_constant", "prepare_data", "check_rank", "check_scale", "ModelData",
+           "align_labels", "align_names", "frame_by_name"]
 
 _MISSING = ("raise", "drop")
 
@@ -421,13 +422,18 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     return the column norms and the Gram matrix ``x'x``.
 
     Columns are scaled to unit length first, so a bad scale (Longley: condition number ~5e9)
-    is not mistaken for collinearity. A cheap test on the scaled Gram matrix clears the usual
+    is not mistaken for collinearity. A column whose sum of squares overflows (or underflows
+    to zero although it is not zero) raises DataError naming it and the power of ten to
+    rescale by, rather than a false collinearity verdict. A cheap test on the scaled Gram matrix clears the usual
     case; if it is inconclusive, the singular values of the scaled matrix decide, with the
     tolerance numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
     """
     n, k = x.shape
-    gram = x.T @ x
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        gram = x.T @ x
     norms = np.sqrt(np.diag(gram))
+    if not np.all(np.isfinite(gram)) or np.any((norms == 0) & np.any(x != 0, axis=0)):
+        _refuse_out_of_range(x, names, np.diag(gram))
     zero = [names[j] for j in range(k) if norms[j] == 0]
     if zero:
         raise CollinearityError(f"column{'s' if len(zero) > 1 else ''} {_quote(zero)} "
@@ -461,6 +467,42 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     raise CollinearityError(
         "exog columns are perfectly collinear, so their coefficients are not identified: "
         + "; ".join(lines) + ". Drop one of the columns involved in each relation.")
+
+
+def check_scale(values: np.ndarray, name: str) -> None:
+    """Raise DataError if the sum of squares of ``values`` (the dependent variable) overflows
+    or underflows to zero: no likelihood built on squares or cross-products can be computed."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        ss = float(values @ values)
+    if not np.isfinite(ss) or (ss == 0 and np.any(values != 0)):
+        _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ")
+
+
+def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarray,
+                         what: str = "column ") -> None:
+    """DataError naming the columns whose sums of squares overflow (or underflow to zero
+    although the column is not zero), with the power of ten that brings them to order 1."""
+    lines = []
+    for j, name in enumerate(names):
+        big = float(np.max(np.abs(x[:, j]), initial=0.0))
+        if not np.isfinite(squares[j]):
+            factor, verb, how = 10.0 ** np.floor(np.log10(big)), "large", "overflows"
+            fix = f"divide it by {factor:.0e}"
+        elif squares[j] == 0 and big > 0:
+            factor, verb, how = 10.0 ** -np.floor(np.log10(big)), "small", "underflows to 0"
+            fix = f"multiply it by {factor:.0e}"
+        else:
+            continue
+        lines.append(f"{what}{name!r} is too {verb} for double precision (max |value| = "
+                     f"{big:.3g}: its sum of squares {how}); {fix}")
+    if not lines:       # cross-products overflow only through the largest columns
+        j = int(np.argmax(np.max(np.abs(x), axis=0)))
+        lines.append(f"{what}{names[j]!r} is too large for double precision (its "
+                     "cross-products overflow)")
+    scaled = "the coefficients and sigma" if what.startswith("the dependent") else \
+        "that column's coefficient"
+    raise DataError("; ".join(lines) + f". Rescaling helps: the fit is the same up to the "
+                    f"scale of {scaled}.")
 
 
 def _quote(names: Sequence[str]) -> str:

@@ -10,7 +10,10 @@ whatever the method reports; a fit that misses it says so (``ConvergenceWarning`
 ``method="newton"`` (the default) is Newton's method with the exact AD Hessian and a
 backtracking line search, handing over to scipy's ``trust-exact`` (a trust-region Newton
 method, safe where the Hessian is indefinite) if a Newton step is not a descent direction or
-the line search fails. For concave log-likelihoods (Logit, Probit, Poisson, ...) that is pure
+the line search fails, and taking over again with Newton steps where trust-exact stops at a
+point whose Hessian is positive definite (its ratio test fails in rounding noise near the
+optimum). It stops as soon as the gradient is within tolerance, or when a step lowers neither
+the value (beyond its rounding, 16 eps max(|f|, 1)) nor the gradient. For concave log-likelihoods (Logit, Probit, Poisson, ...) that is pure
 Newton: quadratic convergence, one Hessian per iteration and no per-iteration overhead beyond
 it (scipy's trust-region machinery alone costs more than a whole iteration on small data:
 on anes96 Logit, trust-exact takes 2.9 ms where this loop takes 1.2 ms, same iterations).
@@ -18,14 +21,17 @@ When the objective marks its Hessian as expensive (large data), a factorised Hes
 while it keeps cutting the gradient 8-fold per step (a chord / Shamanskii variant).
 Any other ``scipy.optimize.minimize`` method name is accepted, case-insensitively; the AD
 gradient and Hessian are passed to the methods that use them, and tolerances other than
-``gtol`` are tightened so that they do not stop the method far from ``gtol``.
+``gtol`` are tightened so that they do not stop the method far from ``gtol``. Every option
+scipy's method takes passes through (``bounds``, ``constraints``, ``tol``, ``options={...}``
+and method options such as ``maxcor`` or ``ftol`` as keywords); an option the method does not
+take is refused, naming the ones it accepts.
 """
 from __future__ import annotations
 
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import scipy.optimize
@@ -63,6 +69,36 @@ _TIGHT = {"nelder-mead": {"xatol": 1e-10, "fatol": 1e-15},
 
 # options of method="newton": those of the scipy trust-exact fallback it may hand over to
 _NEWTON_OPTIONS = {"initial_trust_radius", "max_trust_radius", "eta"}
+_TAKES_BOUNDS = ("nelder-mead", "powell", "l-bfgs-b", "tnc", "slsqp", "trust-constr", "cobyla",
+                 "cobyqa")
+_TAKES_CONSTRAINTS = ("slsqp", "trust-constr", "cobyla", "cobyqa")
+# set by mleopt itself (fit's own arguments), never inside options
+_OWN_OPTIONS = {"gtol": "gtol=", "maxiter": "maxiter=", "callback": "callback=",
+                "jac": "(the exact AD gradient is always used)",
+                "hess": "(the exact AD Hessian is always used)", "hessp": "(the exact AD Hessian "
+                "is always used)", "bounds": "bounds=", "constraints": "constraints="}
+
+_EPS = np.finfo(float).eps
+_FLOOR_FACTOR = 4.0
+
+
+def value_noise(f: float) -> float:
+    """The rounding level of the mean log-likelihood ``f``: ``16 eps max(|f|, 1)``. Changes of
+    the value smaller than this cannot be told apart from rounding."""
+    return 16.0 * _EPS * max(abs(f), 1.0)
+
+
+def gradient_floor(hessian: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The rounding floor of the gradient at ``z``: ``4 eps sum_k |H_jk| |z_k|`` per component.
+
+    Moving every parameter by its last bits (``eps |z_k|``) moves g_j by up to
+    ``sum_k |H_jk| eps |z_k|``; the same bound covers the rounding error of a linear
+    predictor ``x_i'b``, which is where the gradient of a large or ill-conditioned regression
+    loses its digits. A gradient below it cannot be reduced in double precision.
+    """
+    with np.errstate(all="ignore"):
+        floor = _FLOOR_FACTOR * _EPS * (np.abs(hessian) @ np.abs(z))
+    return np.where(np.isfinite(floor), floor, 0.0)
 
 
 class Objective:
@@ -165,14 +201,18 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
              maxiter: int | None = None, gtol: float = 1e-8, disp: bool = False,
              callback: Callable | None = None,
              to_params: Callable[[np.ndarray], np.ndarray] | None = None,
-             warn: bool = True, **options: Any) -> OptimizeRecord:
+             warn: bool = True, bounds: Sequence[tuple[float, float]] | None = None,
+             constraints: Any = (), tol: float | None = None, options: dict | None = None,
+             **method_options: Any) -> OptimizeRecord:
     """Minimise ``objective`` (mean negative log-likelihood) from ``theta0``.
 
     ``maxiter`` defaults to 100 for Newton-type methods, 1000 for quasi-Newton ones and
     scipy's default for derivative-free ones. ``callback(params)`` and the ``disp`` lines get
     the parameters in the natural parametrization (``to_params(theta)``). ``warn=False``
-    suppresses the ConvergenceWarning (internal fits of start values). Extra ``options`` go
-    to scipy's ``options=`` dict.
+    suppresses the ConvergenceWarning (internal fits of start values). ``bounds`` (a
+    ``(low, high)`` pair per element of theta, None or +-inf for none), ``constraints`` and
+    ``tol`` go to scipy.optimize.minimize; ``options`` and the other keywords to its
+    ``options=`` dict, checked against the options the method takes.
     """
     start = time.perf_counter()
     meth = _method_name(method)
@@ -180,13 +220,20 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         raise ValueError(f"gtol must be a positive number, not {gtol!r}.")
     if maxiter is not None and not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
         raise ValueError(f"maxiter must be a positive integer, not {maxiter!r}.")
-    unknown = sorted(set(options) - _NEWTON_OPTIONS) if meth == "newton" else []
-    if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)} for method='newton'; it "
-                        f"accepts {', '.join(sorted(_NEWTON_OPTIONS))} (passed to the "
-                        "trust-exact fallback), or choose a scipy method by name.")
+    opts = _method_options(meth, options, method_options)
+    constraints = _constraint_list(constraints)
+    if bounds is not None and meth not in _TAKES_BOUNDS:
+        raise ValueError(f"method={meth!r} does not take bounds; use one that does: "
+                         f"{', '.join(_TAKES_BOUNDS)}.")
+    if constraints and meth not in _TAKES_CONSTRAINTS:
+        raise ValueError(f"method={meth!r} does not take constraints; use one that does: "
+                         f"{', '.join(_TAKES_CONSTRAINTS)}.")
+    if tol is not None and meth == "newton":
+        raise ValueError("tol is not used by method='newton': its stopping rule is gtol "
+                         "(pass gtol=...), or choose a scipy method.")
     to_params = to_params or (lambda t: np.asarray(t, dtype=float))
     x0 = np.array(theta0, dtype=float, copy=True).ravel()
+    lower, upper = _bound_arrays(bounds, x0.size)
     f0, g0 = objective.fun_and_grad(x0)
     if maxiter is None:
         maxiter = _default_maxiter(meth, x0.size)
@@ -197,28 +244,31 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         trace.line(0, x0, None)
 
     result = None
-    if float(np.max(np.abs(g0), initial=0.0)) <= gtol:
+    limit: tuple[str, int, bool] = ("maxiter", maxiter, False)
+    feasible = lower is None or bool(np.all((x0 >= lower) & (x0 <= upper)))
+    if feasible and not constraints and \
+            float(np.max(np.abs(_projected(g0, x0, lower, upper)), initial=0.0)) <= gtol:
         # the start values already satisfy the tolerance (e.g. the exact QR least-squares
         # solution for OLS): accept them rather than let round-off move the estimate.
         x, nit, message = x0, 0, "start values satisfy the gradient tolerance"
     elif meth == "newton":
-        x, nit, message, result = _newton(objective, x0, maxiter, gtol, trace, options)
+        x, nit, message, result = _newton(objective, x0, maxiter, gtol, trace, opts)
+        limit = ("maxiter", maxiter, nit >= maxiter)
     else:
-        x, nit, message, result = _scipy(objective, x0, meth, maxiter, gtol, trace, options)
+        x, nit, message, result, limit = _scipy(objective, x0, meth, maxiter, gtol, trace,
+                                                opts, bounds, constraints, tol)
 
-    f, g = objective.fun_and_grad(x)
-    grad_max = float(np.max(np.abs(g), initial=0.0))
-    converged = bool(np.isfinite(f) and grad_max <= gtol)
+    f = objective.fun_and_grad(x)[0]
+    converged, grad_max, floor_max, why = _verdict(objective, x, gtol, lower, upper,
+                                                   result if constraints else None, meth)
+    if converged and why:
+        message = f"{message}; {why}"
     if not converged:
-        why = (f"max |gradient of the mean log-likelihood| = {grad_max:.3g} > gtol = {gtol:g}"
-               if np.isfinite(grad_max) else "the log-likelihood or its gradient is not finite")
         message = f"{message}; not converged: {why}"
         if warn:
-            warn_user(
-                f"mleopt: the optimiser ({meth}) did not converge after {nit} iterations: "
-                f"{why}. Try a larger maxiter (now {maxiter}), other start_params, or another "
-                "method (e.g. method='newton'). The estimates are reported with "
-                "converged=False.", ConvergenceWarning)
+            warn_user(f"mleopt: the optimiser ({meth}) did not converge after {nit} "
+                      f"iterations: {why}. {_advice(meth, limit)} The "
+                      "estimates are reported with converged=False.", ConvergenceWarning)
     elif not message:
         message = "converged: gradient tolerance met"
     params = np.asarray(to_params(x), dtype=float)
@@ -226,7 +276,168 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
                           message=message, method=meth, llf=-f * objective.nobs,
                           grad_max=grad_max, gtol=float(gtol),
                           time=time.perf_counter() - start, n_fun=objective.n_fun,
-                          n_hess=objective.n_hess, result=result)
+                          n_hess=objective.n_hess, result=result,
+                          extra={"gradient_floor": floor_max})
+
+
+def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrained_result,
+             meth: str) -> tuple[bool, float, float, str]:
+    """``(converged, max |projected gradient|, max rounding floor, note)``: the gradient test
+    (every ``|g_j| <= max(gtol, floor_j)``, components held at a bound counting as zero; the
+    floor is computed only when gtol alone is not met), or scipy's ``success`` for a fit with
+    constraints (``constrained_result``). The note says why, for the message."""
+    f, g = obj.fun_and_grad(x)
+    pg = _projected(g, x, lower, upper)
+    grad_max = float(np.max(np.abs(pg), initial=0.0))
+    if constrained_result is not None:
+        ok = bool(np.isfinite(f) and getattr(constrained_result, "success", False))
+        return ok, grad_max, 0.0, ("" if ok else
+                                   f"{meth} did not report success with the constraints")
+    if not (np.isfinite(f) and np.isfinite(grad_max)):
+        return False, grad_max, 0.0, "the log-likelihood or its gradient is not finite"
+    if grad_max <= gtol:
+        return True, grad_max, 0.0, ""
+    floor = _floor_at(obj, x)
+    floor_max = 0.0 if floor is None else float(np.max(floor, initial=0.0))
+    if floor is not None and _within(pg, gtol, floor):
+        return True, grad_max, floor_max, (
+            f"converged at the rounding floor: max |gradient| = {grad_max:.3g} > gtol = "
+            f"{gtol:g}, but every component is within 4 eps |H| |z| (up to {floor_max:.3g}), "
+            "the change that rounding the parameters to double precision causes")
+    return False, grad_max, floor_max, (
+        f"max |gradient of the mean log-likelihood| = {grad_max:.3g} > gtol = {gtol:g}"
+        + (f" (and above its rounding floor, {floor_max:.3g})" if floor_max > gtol else ""))
+
+
+def _within(g: np.ndarray, gtol: float, floor: np.ndarray) -> bool:
+    """Every ``|g_j| <= max(gtol, floor_j)``."""
+    return bool(np.all(np.abs(g) <= np.maximum(gtol, floor)))
+
+
+def _floor_at(obj: Objective, x: np.ndarray) -> np.ndarray | None:
+    """The gradient's rounding floor at x (one Hessian, cached), or None if unavailable."""
+    try:
+        with np.errstate(all="ignore"):
+            h = obj.hess(x)
+    except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError):
+        return None
+    return gradient_floor(h, x) if np.all(np.isfinite(h)) else None
+
+
+def _advice(meth: str, limit: tuple[str, int, bool]) -> str:
+    """What to try, fitted to the case: a larger iteration limit only when it was reached
+    (quoting the limit in force for the method that ran), Newton only when it did not run."""
+    tips = []
+    name, value, reached = limit
+    if reached:
+        tips.append(f"a larger maxiter (the limit in force, {name}={value} for {meth}, "
+                    "was reached)")
+    tips.append("other start_params")
+    if meth == "newton":
+        tips.append("checking that the model is identified and its data well scaled "
+                    "(Newton with the exact Hessian stopped short)")
+    else:
+        tips.append("method='newton' (the default: exact Hessian)")
+    return "Try " + ", or ".join(tips) + "."
+
+
+# =======================================================================================
+# options, bounds, constraints
+# =======================================================================================
+
+def _method_options(meth: str, options: dict | None, keywords: dict) -> dict:
+    """The user's options for ``meth`` (``options={...}`` merged with keywords), refusing
+    names the method does not take and the ones mleopt sets itself."""
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of {meth} options, not "
+                        f"{type(options).__name__}.")
+    opts = dict(options or {})
+    both = sorted(set(opts) & set(keywords))
+    if both:
+        raise TypeError(f"option(s) {', '.join(both)} given both in options={{...}} and as "
+                        "keywords; give each once.")
+    opts.update(keywords)
+    own = sorted(set(opts) & set(_OWN_OPTIONS))
+    if own:
+        raise TypeError("; ".join(f"{k} is set by mleopt: pass {_OWN_OPTIONS[k]}"
+                                  if _OWN_OPTIONS[k].endswith("=") else
+                                  f"{k} cannot be given {_OWN_OPTIONS[k]}" for k in own) + ".")
+    accepted = _NEWTON_OPTIONS if meth == "newton" else _scipy_option_names(meth)
+    if accepted is not None:
+        unknown = sorted(set(opts) - set(accepted))
+        if unknown:
+            what = ("it accepts " + ", ".join(sorted(accepted)) +
+                    (" (passed to the trust-exact fallback)" if meth == "newton" else "")) \
+                if accepted else "it takes no options"
+            hint = ", or choose a scipy method by name" if meth == "newton" else ""
+            raise TypeError(f"unknown option(s) {', '.join(unknown)} for method={meth!r}; "
+                            f"{what}{hint}.")
+    return opts
+
+
+_SCIPY_FUNCTIONS = {"nelder-mead": "_minimize_neldermead", "powell": "_minimize_powell",
+                    "cg": "_minimize_cg", "bfgs": "_minimize_bfgs",
+                    "newton-cg": "_minimize_newtoncg", "l-bfgs-b": "_minimize_lbfgsb",
+                    "tnc": "_minimize_tnc", "cobyla": "_minimize_cobyla",
+                    "cobyqa": "_minimize_cobyqa", "slsqp": "_minimize_slsqp",
+                    "trust-constr": "_minimize_trustregion_constr"}
+_NOT_OPTIONS = {"fun", "func", "x0", "args", "jac", "grad", "hess", "hessp", "bounds",
+                "constraints", "callback", "unknown_options", "trust_region_options",
+                "subproblem"}
+
+
+def _scipy_option_names(meth: str) -> set[str] | None:
+    """The ``options=`` names scipy.optimize.minimize takes for ``meth``, read from the
+    signature of scipy's solver; None if this scipy version does not let us read them (scipy
+    then warns about unknown options itself)."""
+    import inspect
+    try:
+        if meth in _SCIPY_FUNCTIONS:
+            import scipy.optimize._minimize as smin
+            fn = getattr(smin, _SCIPY_FUNCTIONS[meth])
+        else:                                       # dogleg, trust-ncg/-krylov/-exact
+            from scipy.optimize import _trustregion
+            fn = _trustregion._minimize_trust_region
+        names = set(inspect.signature(fn).parameters) - _NOT_OPTIONS
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+    if meth == "trust-krylov":
+        names.add("inexact")
+    elif meth in ("dogleg", "trust-ncg", "trust-exact"):
+        names.discard("inexact")
+    return names
+
+
+def _bound_arrays(bounds, k: int):
+    """``(lower, upper)`` arrays of length k from ``(low, high)`` pairs (None: unbounded),
+    or ``(None, None)`` without bounds."""
+    if bounds is None:
+        return None, None
+    pairs = list(bounds)
+    if len(pairs) != k:
+        raise ValueError(f"bounds has {len(pairs)} (low, high) pairs for {k} parameters.")
+    lower = np.array([-np.inf if p[0] is None else float(p[0]) for p in pairs])
+    upper = np.array([np.inf if p[1] is None else float(p[1]) for p in pairs])
+    return lower, upper
+
+
+def _projected(g: np.ndarray, x: np.ndarray, lower, upper) -> np.ndarray:
+    """The gradient with the components held at a bound set to zero: at a lower bound with
+    g_j > 0 (the objective rises inwards) or an upper bound with g_j < 0."""
+    if lower is None:
+        return g
+    slack = 1e-10 * np.maximum(1.0, np.abs(x))
+    held = ((x <= lower + slack) & (g > 0)) | ((x >= upper - slack) & (g < 0))
+    return np.where(held, 0.0, g)
+
+
+def _constraint_list(constraints) -> list:
+    if constraints is None:
+        return []
+    if isinstance(constraints, (dict, scipy.optimize.LinearConstraint,
+                                scipy.optimize.NonlinearConstraint)):
+        return [constraints]
+    return list(constraints)
 
 
 # =======================================================================================
@@ -255,38 +466,55 @@ def _default_maxiter(meth: str, k: int) -> int:
     return 100
 
 
-def _newton(obj: Objective, x0, maxiter, gtol, trace, options):
+def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
+            hand_over: bool = True):
     """Newton's method with the exact Hessian, a backtracking line search, and Hessian reuse.
 
     Each iteration solves ``H step = -g`` (Cholesky) and halves the step until the objective
-    decreases (Armijo, with a round-off allowance so that the tiny last steps are taken).
-    When the objective says its Hessian is expensive (large data), the factorised Hessian is
-    kept for the next iteration while it is doing well (the previous step was full and cut
-    the gradient at least 8-fold); otherwise it is recomputed at the current point. Near the
-    optimum the Hessian barely changes, so a kept Hessian still gains digits fast while an
-    iteration then costs one gradient instead of a Hessian (a chord / Shamanskii variant of
-    Newton's method); far from it every step is a full Newton step. If the Hessian is not
-    positive definite or the line search fails, scipy's trust-exact takes over from that
-    point. Convergence is always judged on the exact gradient, and the Hessian for standard
-    errors is computed afresh at the estimate (by the model, not taken from here).
+    decreases (Armijo, with a round-off allowance ``value_noise(f)`` so that the tiny last
+    steps are taken). When the objective says its Hessian is expensive (large data), the
+    factorised Hessian is kept for the next iteration while it is doing well (the previous
+    step was full and cut the gradient at least 8-fold); otherwise it is recomputed at the
+    current point. Near the optimum the Hessian barely changes, so a kept Hessian still gains
+    digits fast while an iteration then costs one gradient instead of a Hessian (a chord /
+    Shamanskii variant of Newton's method); far from it every step is a full Newton step.
+
+    It stops when every ``|g_j| <= max(gtol, floor_j)`` (``gradient_floor``), or when a step
+    lowers neither the value beyond its rounding nor the gradient (nothing left to gain in
+    double precision). Where Cholesky fails only because H is singular within rounding (an
+    ill-conditioned regression), the step is taken in the eigen-directions whose gradient is
+    above its rounding floor. If the Hessian is not positive definite or the line search
+    fails, scipy's trust-exact takes over from that point (``hand_over``). Convergence is
+    always judged on the exact gradient, and the Hessian for standard errors is computed
+    afresh at the estimate (by the model, not taken from here).
     """
     x = np.array(x0, dtype=float, copy=True)
     f, g = obj.fun_and_grad(x)
     gmax = float(np.max(np.abs(g)))
-    nit = 0
-    factor = None                       # Cholesky factor of the Hessian in use
+    nit = nit0
+    factor = None                       # factorised Hessian in use
     n_factor = 0
+    stop = ""
     reuse = bool(getattr(obj, "expensive_hessian", False))
     while nit < maxiter and gmax > gtol:
         fresh = factor is None
         if fresh:
-            factor = _cholesky(obj.hess(x))
+            h = obj.hess(x)
+            abs_h = np.abs(h)
+        # the rounding floor (with a kept Hessian: its |H| at the current point); NaN in H
+        # makes every comparison False
+        floor = _FLOOR_FACTOR * _EPS * (abs_h @ np.abs(x))
+        if gmax <= float(np.max(floor)) and _within(g, gtol, floor):
+            stop = ", stopped at the gradient's rounding floor"
+            break
+        if fresh:
+            factor = _factorise(h, g, floor)
             n_factor += 1
         step = None if factor is None else _solve(factor, g)
         accepted, t = False, 1.0
         if step is not None:
             slope = float(g @ step)                 # < 0: a descent direction
-            slack = 16.0 * np.finfo(float).eps * max(abs(f), 1.0)
+            slack = value_noise(f)
             for _ in range(40):
                 x_new = x + t * step
                 f_new, g_new = obj.fun_and_grad(x_new)
@@ -298,39 +526,67 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options):
             if not fresh:               # a kept Hessian failed: retry with a fresh one
                 factor = None
                 continue
-            return _hand_over(obj, x, nit, maxiter, gtol, trace, options,
-                              "Hessian not positive definite" if step is None
-                              else "line search failed")
+            why = "Hessian not positive definite" if step is None else "line search failed"
+            if hand_over:
+                return _hand_over(obj, x, nit, maxiter, gtol, trace, options, why)
+            stop = f", stopped: {why}"
+            break
         gmax_new = float(np.max(np.abs(g_new)))
+        if f_new > f - value_noise(f) and gmax_new >= gmax:
+            # neither the value (beyond rounding) nor the gradient improves
+            if t == 1.0 or not hand_over:
+                # a full Newton step that only moves in rounding noise: nothing left to
+                # gain in double precision; keep the point reached
+                stop = ", stopped: no step lowers the value or the gradient within rounding"
+                break
+            if not fresh:
+                factor = None
+                continue
+            # the line search had to cut the step: Newton's model is poor here
+            return _hand_over(obj, x, nit, maxiter, gtol, trace, options,
+                              "no progress along the Newton direction")
         if not (reuse and t == 1.0 and gmax_new <= gmax / 8.0):
             factor = None               # recompute the Hessian at the next point
         x, f, g, gmax = x_new, f_new, g_new, gmax_new
         nit += 1
         trace.step(x, nit)
-    message = (f"Newton with exact Hessian: {nit} iterations, {n_factor} Hessian "
-               f"factorisation{'s' if n_factor != 1 else ''}")
+    message = (f"Newton with exact Hessian: {nit - nit0} iterations, {n_factor} Hessian "
+               f"factorisation{'s' if n_factor != 1 else ''}{stop}")
     # polish: convergence is (super)linear-fast here, so one more step turns a gradient just
     # under gtol into round-off; kept only if it does not make things worse
-    if nit and 1e-3 * gtol < gmax <= gtol and np.isfinite(f):
+    if nit > nit0 and not stop and 1e-3 * gtol < gmax <= gtol and np.isfinite(f):
         if factor is None:
-            factor = _cholesky(obj.hess(x))
+            h = obj.hess(x)
+            factor = _factorise(h, g, gradient_floor(h, x))
         step = None if factor is None else _solve(factor, g)
         if step is not None:
             f_new, g_new = obj.fun_and_grad(x + step)
-            slack = 16.0 * np.finfo(float).eps * max(abs(f), 1.0)
-            if f_new <= f + slack and float(np.max(np.abs(g_new))) < gmax:
+            if f_new <= f + value_noise(f) and float(np.max(np.abs(g_new))) < gmax:
                 x = x + step
                 message += " and a polishing step"
     return x, nit, message, None
 
 
 def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):
+    """trust-exact from x; where it stops short at a point with a positive definite Hessian
+    (its actual/predicted reduction ratio fails in rounding noise), Newton finishes."""
     opts = {"gtol": gtol, "maxiter": max(maxiter - nit, 1)}
     opts.update(options)
     res = scipy.optimize.minimize(obj.fun_and_grad, x, method="trust-exact", jac=True,
                                   hess=obj.hess, callback=trace.new_style, options=opts)
-    return (np.asarray(res.x, dtype=float), nit + int(res.nit),
-            f"Newton ({nit} iterations), then trust-exact ({why}): {res.message}", res)
+    x = np.asarray(res.x, dtype=float)
+    nit += int(res.nit)
+    message = f"Newton ({nit - int(res.nit)} iterations), then trust-exact ({why}): " \
+              f"{res.message}"
+    f, g = obj.fun_and_grad(x)
+    if nit < maxiter and np.isfinite(f) and float(np.max(np.abs(g))) > gtol:
+        h = obj.hess(x)
+        floor = gradient_floor(h, x)
+        if not _within(g, gtol, floor) and _cholesky(h) is not None:
+            x, nit, more, _ = _newton(obj, x, maxiter, gtol, trace, options, nit0=nit,
+                                      hand_over=False)
+            message += f", then {more}"
+    return x, nit, message, res
 
 
 def _cholesky(h: np.ndarray):
@@ -341,26 +597,58 @@ def _cholesky(h: np.ndarray):
     return c if info == 0 else None
 
 
+def _factorise(h: np.ndarray, g: np.ndarray, floor: np.ndarray | None):
+    """A factorisation of H for Newton steps: Cholesky; or, where H is positive semidefinite
+    only within rounding (eigenvalues above ``-K eps max|lambda|``), its eigen-directions
+    along which the gradient exceeds its rounding floor (the others carry rounding noise
+    only: stepping along them would amplify it). None if H has negative curvature beyond
+    rounding, or positive curvature at rounding level where the gradient is real."""
+    c = _cholesky(h)
+    if c is not None:
+        return ("cholesky", c)
+    if floor is None or not (np.all(np.isfinite(h)) and np.all(np.isfinite(floor))):
+        return None
+    lam, vec = np.linalg.eigh(h)
+    tiny = h.shape[0] * _EPS * float(np.max(np.abs(lam), initial=0.0))
+    real = np.abs(vec.T @ g) > np.abs(vec).T @ floor
+    if lam[0] < -tiny or np.any(real & (lam <= tiny)) or not np.any(real):
+        return None
+    return ("eigen", vec[:, real], lam[real])
+
+
 def _solve(factor, g: np.ndarray) -> np.ndarray | None:
     """The Newton step ``-H^-1 g``; None unless it is finite and a descent direction."""
-    x, info = _potrs(factor, g, lower=False)
-    step = -x
+    kind, *parts = factor
+    if kind == "cholesky":
+        x, info = _potrs(parts[0], g, lower=False)
+        step = -x
+    else:
+        vec, lam = parts
+        info, step = 0, -(vec @ ((vec.T @ g) / lam))
     if info != 0 or not np.all(np.isfinite(step)) or not float(g @ step) < 0:
         return None
     return step
 
 
-def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options):
+def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options, bounds=None,
+           constraints=(), tol=None):
     # trust-krylov (trlib) and newton-cg (its curvature test p'Hp <= 3 eps) use absolute
     # thresholds that a mean log-likelihood falls under near the optimum; they are shown the
     # sum instead (c = nobs). The verdict is still mleopt's, on the mean gradient.
     c = float(obj.nobs) if meth in _ABSOLUTE_TOL else 1.0
     opts = dict(_TIGHT.get(meth, {}))
-    opts["maxfun" if meth == "tnc" else "maxiter"] = maxiter
+    limit_name = "maxfun" if meth == "tnc" else "maxiter"
+    opts[limit_name] = maxiter
     if meth in _HAS_GTOL:
         opts["gtol"] = gtol * c
     opts.update(options)
     kwargs: dict[str, Any] = {"method": meth, "options": opts}
+    if bounds is not None:
+        kwargs["bounds"] = bounds
+    if constraints:
+        kwargs["constraints"] = constraints
+    if tol is not None:
+        kwargs["tol"] = tol
     if meth in _USES_JAC:
         fun = obj.fun_and_grad if c == 1.0 else \
             (lambda x: tuple(v * c for v in obj.fun_and_grad(x)))
@@ -378,7 +666,9 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options):
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         res = scipy.optimize.minimize(fun, x0, **kwargs)
     nit = int(getattr(res, "nit", 0) or trace.count)
-    return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res
+    used = int(getattr(res, "nfev", 0)) if meth == "tnc" else nit   # tnc counts evaluations
+    limit = (limit_name, opts[limit_name], used >= opts[limit_name])
+    return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res, limit
 
 
 class _Trace:

@@ -307,9 +307,9 @@ def test_every_method_on_anes96_logit(anes, method):
 
 
 def test_misspelt_scipy_option_is_not_swallowed(anes):
-    # scipy ignores an unknown option with an OptimizeWarning, which mleopt used to silence
-    from scipy.optimize import OptimizeWarning
-    with pytest.warns(OptimizeWarning, match="Unknown solver options: gtoll"):
+    # scipy ignores an unknown option with a warning; mleopt refuses it, naming the options
+    # the method takes (issue 7, item 10)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) gtoll for method='bfgs'.*c1"):
         Logit(*anes).fit(method="bfgs", gtoll=1e-3)
 
 

@@ -23,11 +23,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.optimize
 
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
-from ..data import ModelData, align_names, check_rank, frame_by_name, prepare_data
+from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
+                    prepare_data)
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
 __all__ = ["LikelihoodModel", "fit_mle"]
@@ -103,6 +105,7 @@ class LikelihoodModel:
         self._col_norms = self._gram = None
         if self.exog is not None and self._check_rank:
             self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
+            check_scale(self.endog, self.endog_name)
         self._validate()
 
     def _set_param_names(self, names: list[str] | None) -> None:
@@ -211,17 +214,31 @@ class LikelihoodModel:
 
     def fit(self, method: str = "newton", start_params: Any = None, maxiter: int | None = None,
             gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
-            disp: bool = False, callback: Callable | None = None, **options: Any):
+            disp: bool = False, callback: Callable | None = None, bounds: Any = None,
+            constraints: Any = None, **options: Any):
         """Maximise the log-likelihood and return a results object.
 
         ``method``: ``"newton"`` (default: Newton's method with the exact AD Hessian and a
         line search, see mleopt.optimize) or any scipy.optimize.minimize method name.
-        Convergence means ``max |d mean(loglike) / dz| <= gtol`` where z is the optimiser's
-        parametrization (theta; for the built-in models the coefficients are measured per
-        unit of their regressor's root mean square, so the test does not depend on units).
-        ``maxiter`` defaults per method (100 for Newton). ``callback(params)`` is called each
-        iteration; ``disp=True`` prints one line per iteration. ``cov_type`` / ``cov_kwds``
-        choose the covariance (see mleopt.results); other keyword ``options`` go to scipy.
+        Convergence means ``|d mean(loglike) / dz_j| <= max(gtol, floor_j)`` for every j, where
+        z is the optimiser's parametrization (theta; for the built-in models the coefficients
+        are measured per unit of their regressor's root mean square, so the test does not
+        depend on units) and ``floor_j = 4 eps sum_k |H_jk| |z_k|`` is the gradient's rounding
+        floor (about 1e-15 on ordinary data, so gtol decides; it matters only where double
+        precision cannot reach gtol, e.g. y ~ 1e12). ``maxiter`` defaults per method (100 for
+        Newton). ``callback(params)`` is called each iteration; ``disp=True`` prints one line
+        per iteration. ``cov_type`` / ``cov_kwds`` choose the covariance (see mleopt.results).
+
+        Every scipy.optimize.minimize option of the chosen method passes through: ``tol``,
+        ``options={...}`` and method options as keywords (``maxcor=``, ``ftol=``, ...; one
+        the method does not take is refused). ``bounds`` are on the natural parameters: one
+        ``(low, high)`` pair per parameter (None for no bound), a dict ``{name: (low, high)}``
+        or a ``scipy.optimize.Bounds``; they are mapped to the optimiser's scale (linearly for
+        coefficients; through ``untransform`` for parameters the model optimises on another
+        scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
+        ``NonlinearConstraint``) are functions of the natural parameters too; with them the
+        convergence verdict is scipy's ``success``. Use a method that takes them
+        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
         """
         start = self._start_values(start_params)
         z0, to_params, objective = self._optimizer_space(start)
@@ -234,8 +251,13 @@ class LikelihoodModel:
             self._start_error(start, exc)
         if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
             self._start_error(start)
+        if bounds is not None:
+            bounds = self._optimizer_bounds(bounds, start)
+        if constraints is not None:
+            constraints = self._optimizer_constraints(constraints, start)
         record = _opt.minimize(objective, z0, method=method, maxiter=maxiter, gtol=gtol,
-                               disp=disp, callback=callback, to_params=to_params, **options)
+                               disp=disp, callback=callback, to_params=to_params,
+                               bounds=bounds, constraints=constraints, **options)
         self._after_fit(record)
         return self._results_class(model=self, params=record.params, opt=record,
                                    cov_type=cov_type, cov_kwds=cov_kwds)
@@ -253,6 +275,124 @@ class LikelihoodModel:
 
         z0 = theta0 if scale is None else theta0 * scale
         return z0, to_params, self._objective(scale)
+
+    # --- bounds and constraints on the natural parameters, mapped to the optimiser's z ----------
+    def _optimizer_bounds(self, bounds: Any, start: np.ndarray) -> list[tuple[float, float]]:
+        """``(low, high)`` pairs on z from bounds on the natural parameters (by position, by
+        name in a dict, or a scipy Bounds): through ``_theta_bounds``, then times the scale."""
+        names, k = self.param_names, self.k_params
+        lower, upper = np.full(k, -np.inf), np.full(k, np.inf)
+        if isinstance(bounds, scipy.optimize.Bounds):
+            lower = np.broadcast_to(np.asarray(bounds.lb, dtype=float), (k,)).copy()
+            upper = np.broadcast_to(np.asarray(bounds.ub, dtype=float), (k,)).copy()
+        elif isinstance(bounds, dict):
+            unknown = [str(n) for n in bounds if n not in names]
+            if unknown:
+                raise ValueError(f"bounds for unknown parameter(s) {', '.join(unknown)}; the "
+                                 f"parameters are {', '.join(names)}.")
+            for name, pair in bounds.items():
+                j = names.index(name)
+                lower[j], upper[j] = _bound_pair(pair, name)
+        else:
+            pairs = list(bounds)
+            if len(pairs) != k:
+                raise ValueError(f"bounds has {len(pairs)} entries but the model has {k} "
+                                 f"parameters ({', '.join(names)}); give one (low, high) pair "
+                                 "per parameter (None for no bound) or a dict by name.")
+            for j, pair in enumerate(pairs):
+                lower[j], upper[j] = _bound_pair(pair, names[j])
+        bad = [names[j] for j in range(k) if not lower[j] <= upper[j]]
+        if bad:
+            raise ValueError(f"bounds with low > high (or NaN) for {', '.join(bad)}.")
+        lower, upper = self._theta_bounds(lower, upper)
+        scale = self._opt_scale(start)
+        if scale is not None:
+            lower, upper = lower * scale, upper * scale
+        return list(zip(lower.tolist(), upper.tolist()))
+
+    def _natural_scale(self) -> np.ndarray:
+        """Which parameters the optimiser sees unchanged (``theta_j = params_j``): all of them
+        unless the model has its own ``transform`` (then none is known to be)."""
+        own = "transform" in self.__dict__ or \
+            type(self).transform is not LikelihoodModel.transform
+        return np.full(self.k_params, not own)
+
+    def _theta_bounds(self, lower: np.ndarray, upper: np.ndarray):
+        """Bounds on theta from bounds on the natural parameters: the same where the model
+        optimises on the natural scale; refused where its own ``transform`` is in the way (an
+        arbitrary map cannot be inverted bound by bound)."""
+        natural = self._natural_scale()
+        bounded = [n for n, lo, hi, nat in zip(self.param_names, lower, upper, natural)
+                   if (np.isfinite(lo) or np.isfinite(hi)) and not nat]
+        if bounded:
+            raise ValueError(f"bounds on {', '.join(bounded)} cannot be mapped: "
+                             f"{type(self).__name__} optimises on theta = untransform(params) "
+                             "(its own transform), which mleopt cannot invert bound by bound. "
+                             "Drop transform/untransform to bound the natural parameters, or "
+                             "write the restriction into the transform.")
+        return lower, upper
+
+    def _optimizer_constraints(self, constraints: Any, start: np.ndarray) -> list:
+        """scipy constraints on the natural parameters, rewritten as functions of z (their
+        user-given Jacobians chained with the exact AD Jacobian of params(z))."""
+        scale = self._opt_scale(start)
+        inv = None if scale is None else 1.0 / scale
+
+        def params_of(z):
+            return self.transform(z if inv is None else z * inv)
+
+        def natural(z):
+            return np.asarray(params_of(np.asarray(z, dtype=float)), dtype=float)
+
+        dparams = ad.jacobian(params_of)
+
+        def chain(jac):
+            def jac_z(z, *args):
+                return np.asarray(jac(natural(z), *args), dtype=float) @ \
+                    np.asarray(dparams(np.asarray(z, dtype=float)), dtype=float)
+            return jac_z
+
+        out = []
+        for c in _opt._constraint_list(constraints):
+            if isinstance(c, dict):
+                extra = sorted(set(c) - {"type", "fun", "jac", "args"})
+                if extra or "fun" not in c or "type" not in c:
+                    raise ValueError(f"a constraint dict needs 'type' and 'fun' (optional "
+                                     f"'jac', 'args'); got keys {sorted(c)}.")
+                fun, args = c["fun"], tuple(c.get("args", ()))
+                new = {"type": c["type"], "args": args,
+                       "fun": lambda z, *a, fun=fun: fun(natural(z), *a)}
+                if c.get("jac") is not None:
+                    if not callable(c["jac"]):
+                        raise ValueError("a constraint's 'jac' must be a function of the "
+                                         "parameters.")
+                    new["jac"] = chain(c["jac"])
+                out.append(new)
+            elif isinstance(c, scipy.optimize.LinearConstraint):
+                a = np.atleast_2d(np.asarray(c.A, dtype=float))
+                if not np.any(a[:, ~self._natural_scale()]):
+                    # on parameters the optimiser sees linearly: still linear in z
+                    out.append(scipy.optimize.LinearConstraint(
+                        a if inv is None else a * inv, c.lb, c.ub,
+                        keep_feasible=c.keep_feasible))
+                    continue
+                out.append(scipy.optimize.NonlinearConstraint(
+                    lambda z, a=a: a @ natural(z), c.lb, c.ub,
+                    jac=chain(lambda p, a=a: a), keep_feasible=c.keep_feasible))
+            elif isinstance(c, scipy.optimize.NonlinearConstraint):
+                if callable(c.hess):
+                    raise ValueError("NonlinearConstraint with a hess function is not "
+                                     "supported (it would need mapping to the optimiser's "
+                                     "scale); leave hess at its default.")
+                jac = chain(c.jac) if callable(c.jac) else c.jac
+                out.append(scipy.optimize.NonlinearConstraint(
+                    lambda z, fun=c.fun: fun(natural(z)), c.lb, c.ub, jac=jac,
+                    keep_feasible=c.keep_feasible))
+            else:
+                raise TypeError(f"constraints must be scipy constraint dicts, "
+                                f"LinearConstraint or NonlinearConstraint objects, not "
+                                f"{type(c).__name__}.")
+        return out
 
     def _start_values(self, start_params) -> np.ndarray:
         if start_params is None:
@@ -566,6 +706,16 @@ def _length(x) -> int | None:
         return len(x)
     except TypeError:
         return None
+
+
+def _bound_pair(pair, name: str) -> tuple[float, float]:
+    """``(low, high)`` with None as -inf / +inf."""
+    try:
+        low, high = pair
+        return (-np.inf if low is None else float(low), np.inf if high is None else float(high))
+    except (TypeError, ValueError):
+        raise ValueError(f"the bound for {name} must be a (low, high) pair (None for no "
+                         f"bound), not {pair!r}.") from None
 
 
 def _trace_error_in(exc: BaseException) -> BaseException | None:

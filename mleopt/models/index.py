@@ -85,6 +85,23 @@ class IndexModel(LikelihoodModel):
             out[self.k_exog:] = np.log(out[self.k_exog:])
         return out
 
+    def _natural_scale(self) -> np.ndarray:
+        """The coefficients are optimised as they are; the extra parameters as logs."""
+        return np.arange(self.k_params) < self.k_exog
+
+    def _theta_bounds(self, lower: np.ndarray, upper: np.ndarray):
+        """Coefficients bound as given; extra parameters (optimised as log) through log, a
+        lower bound <= 0 being no bound."""
+        k = self.k_exog
+        lower, upper = lower.copy(), upper.copy()
+        for j in range(k, self.k_params):
+            if upper[j] <= 0:
+                raise ValueError(f"the upper bound of {self.param_names[j]} is {upper[j]:g}, "
+                                 f"but {self.param_names[j]} must be positive.")
+            lower[j] = np.log(lower[j]) if lower[j] > 0 else -np.inf
+            upper[j] = np.log(upper[j])
+        return lower, upper
+
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
         norms = self.__dict__.get("_col_norms")
         if norms is None:
