@@ -30,11 +30,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import covariance as _cov
 from . import inference as _inf
 from .ad import grad
+from .gram import GramFactor
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
 
@@ -161,7 +161,7 @@ class LikelihoodResults:
 
     @property
     def llr_pvalue(self) -> float:
-        return float(stats.chi2.sf(self.llr, self.df_model)) if self.df_model > 0 else np.nan
+        return _inf.chi2_sf(self.llr, self.df_model) if self.df_model > 0 else np.nan
 
     @property
     def prsquared(self) -> float:
@@ -349,9 +349,16 @@ class OLSResults(LikelihoodResults):
     def _k_correction(self) -> int:
         return len(self._coef_index)
 
+    @cached_property
+    def _design(self) -> GramFactor:
+        """The orthogonal factorisation of the design, shared by every covariance type."""
+        return GramFactor(np.asarray(self.model.exog, dtype=float),
+                          gram=self.model.__dict__.get("_gram"))
+
     def _ols_cov_inputs(self) -> dict:
-        return {"exog": np.asarray(self.model.exog, dtype=float), "coef_index": self._coef_index,
-                "scale": self.scale}
+        sigma = self._params[-1]
+        return {"design": self._design, "coef_index": self._coef_index, "scale": self.scale,
+                "coef_weight": 1.0 / sigma**2}
 
     @property
     def _fitted_linear(self) -> np.ndarray:
@@ -408,7 +415,7 @@ class OLSResults(LikelihoodResults):
     def f_pvalue(self) -> float:
         if self.df_model > 0 and self._robust_f:
             return self._slope_wald_f()[1]
-        return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+        return _inf.f_sf(self.fvalue, self.df_model, self.df_resid)
 
     @property
     def _robust_f(self) -> bool:
@@ -426,7 +433,7 @@ class OLSResults(LikelihoodResults):
         f = float(diff @ np.linalg.solve(v, diff)) / len(slopes)
         g = _cov.n_groups(self._spec)
         df_denom = float(g - 1) if g is not None else float(self.df_resid)
-        return f, float(stats.f.sf(f, len(slopes), df_denom))
+        return f, _inf.f_sf(f, len(slopes), df_denom)
 
     def _summary_header_extra(self) -> list[tuple[str, str]]:
         from .summary import fmt_stat
