@@ -12,7 +12,8 @@ cov_kwds=None)``, where ``opt`` has ``converged, iterations, message, method`` (
 
 Conventions (see mleopt.covariance for the covariance formulas):
 
-* z statistics and normal p-values / intervals, as statsmodels does for MLE models. The one
+* z statistics and normal p-values / intervals, as statsmodels does for MLE models
+  (computed with scipy.special's distribution functions, see mleopt.inference). The one
   exception is OLS with ``cov_type="classical"``: t(N - k) like R's lm and statsmodels' OLS.
   ``cov_kwds={"use_t": True}`` asks for t everywhere (df_resid, or G - 1 for cluster).
 * ``aic = -2 llf + 2 K`` and ``bic = -2 llf + log(N) K`` with K = all estimated parameters
@@ -337,6 +338,8 @@ class OLSResults(LikelihoodResults):
     F under ``nonrobust`` and ``classical``; under a robust covariance (HC*, cluster, opg),
     as statsmodels, the Wald statistic with that covariance divided by the number of slopes,
     on (slopes, G - 1) degrees of freedom for cluster and (slopes, df_resid) otherwise.
+    Every covariance's ``(X'X)^-1`` comes from a QR of the column-scaled design (mleopt.gram),
+    so ill-conditioned designs (NIST Filip, Longley) keep their digits.
     """
 
     _is_ols = True
