@@ -97,6 +97,15 @@ class GramFactor:
         out[:, self.unidentified] = np.nan
         return out
 
+    def lstsq(self, y: np.ndarray) -> np.ndarray:
+        """The least-squares solution of ``M b = y``: ``D^-1 R^-1 Q'y`` by a triangular solve
+        (more accurate than multiplying by T); when rank < K, ``T Q'y`` (the solution of
+        minimum norm in the column-scaled coordinates)."""
+        y = np.asarray(y, dtype=float)
+        if self._u is None:
+            return scipy.linalg.solve_triangular(self.r, self.q.T @ y) / self.norms
+        return self.t @ (self._q.T @ y)     # all of Q: T maps the null directions to 0
+
     @property
     def q(self) -> np.ndarray:
         """The orthonormal factor (N x rank): ``M D^-1 R^-1`` on the identified directions."""

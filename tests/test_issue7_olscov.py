@@ -238,6 +238,18 @@ def test_gram_factor_cholesky_route_agrees_with_householder():
                                np.linalg.inv(small_rows.T @ small_rows), rtol=1e-10)
 
 
+def test_gram_factor_lstsq():
+    rng = np.random.default_rng(10)
+    m = rng.standard_normal((50, 4)) * np.array([1.0, 1e3, 1e-2, 5.0])
+    y = rng.standard_normal(50)
+    np.testing.assert_allclose(GramFactor(m).lstsq(y), np.linalg.lstsq(m, y, rcond=None)[0],
+                               rtol=1e-10)
+    deficient = np.column_stack([m, m[:, 0] - m[:, 3]])
+    b = GramFactor(deficient).lstsq(y)
+    resid = y - deficient @ b           # a least-squares solution: residual orthogonal to M
+    assert np.max(np.abs(deficient.T @ resid)) < 1e-10 * np.abs(deficient).max() * 50
+
+
 def test_rank_deficient_design_is_still_called_unidentified():
     rng = np.random.default_rng(9)
     a = rng.standard_normal((30, 3))

@@ -18,10 +18,10 @@ refinement does not contract), a Householder QR of the scaled design is used ins
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import scipy.linalg.lapack
 
 from .. import numpy as mnp
+from ..gram import GramFactor
 from ..ad.rules_special import LOG_SQRT_2PI
 from .index import IndexModel
 
@@ -92,8 +92,6 @@ def _least_squares(x: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None,
 
 
 def _lstsq_qr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients from a Householder QR of x with unit-length columns."""
-    norms = np.sqrt(np.einsum("ij,ij->j", x, x))
-    norms[norms == 0] = 1.0
-    q, r = np.linalg.qr(x / norms)
-    return scipy.linalg.solve_triangular(r, q.T @ y) / norms
+    """Least-squares coefficients from a Householder QR of x with unit-length columns (the
+    factorisation the OLS covariances use, mleopt.gram)."""
+    return GramFactor(x).lstsq(y)
