@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.linalg
 
 import references as ref
 from mleopt import OLS, HessianWarning
@@ -228,7 +229,7 @@ def test_gram_factor_cholesky_route_agrees_with_householder():
     rng = np.random.default_rng(8)
     m = rng.standard_normal((50_000, 20)) + 0.5
     big = GramFactor(m)
-    assert big._q is None                # the Cholesky route was taken
+    assert big.route == "cholesky"
     small_rows = m[:2000]
     np.testing.assert_allclose(big.inverse(), np.linalg.inv(m.T @ m), rtol=1e-10)
     h = big.leverage()
@@ -247,6 +248,25 @@ def test_gram_factor_lstsq():
     b = GramFactor(deficient).lstsq(y)
     resid = y - deficient @ b           # a least-squares solution: residual orthogonal to M
     assert np.max(np.abs(deficient.T @ resid)) < 1e-10 * np.abs(deficient).max() * 50
+
+
+def test_gram_factor_cholesky_qr2_route_has_householder_accuracy():
+    """Large and moderately ill-conditioned (scaled condition number 8e4): one CholeskyQR2
+    step; the plain Cholesky factor would lose ~cond^2 eps = 1e-6."""
+    rng = np.random.default_rng(11)
+    n = 60_000
+    t = np.linspace(0.0, 1.0, n)
+    m = np.column_stack([t**j for j in range(8)] + [rng.standard_normal((n, 9))])
+    f = GramFactor(m)
+    assert f.route == "cholesky-qr2"
+    norms = np.linalg.norm(m, axis=0)
+    q, r = np.linalg.qr(m / norms)
+    tt = scipy.linalg.solve_triangular(r, np.eye(m.shape[1])) / norms[:, None]
+    np.testing.assert_allclose(f.inverse(), tt @ tt.T, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(f.leverage(), np.einsum("ij,ij->i", q, q), rtol=1e-9, atol=0)
+    y = m @ np.arange(1.0, 18.0) + rng.standard_normal(n)
+    np.testing.assert_allclose(f.lstsq(y), scipy.linalg.solve_triangular(r, q.T @ y) / norms,
+                               rtol=1e-9)
 
 
 def test_rank_deficient_design_is_still_called_unidentified():
