@@ -189,6 +189,16 @@ def test_grunfeld_covariances_unchanged(grunfeld_fit, cov_type):
     np.testing.assert_allclose(bse, GRUNFELD_BSE_BEFORE[cov_type], rtol=1e-12, atol=0)
 
 
+def test_linear_bread_is_the_inverse_hessian_away_from_the_optimum(grunfeld_fit):
+    """The Schur complement keeps the bread exact where the Hessian is not block diagonal."""
+    res, _ = grunfeld_fit
+    params = res.params.to_numpy() * np.array([1.1, 0.9, 1.2, 1.3])
+    h = res.model.hessian(params)
+    assert abs(h[0, -1]) > 1e-3 * np.sqrt(abs(h[0, 0] * h[-1, -1]))   # not block diagonal
+    bread = cov.linear_bread(h, res._design, [0, 1, 2], 1 / params[-1] ** 2, res.param_names)
+    np.testing.assert_allclose(bread, np.linalg.inv(-h), rtol=1e-10)
+
+
 @pytest.fixture(scope="module")
 def longley_fit():
     df = pd.read_csv(DATA / "longley.csv")
