@@ -12,7 +12,8 @@ cov_kwds=None)``, where ``opt`` has ``converged, iterations, message, method`` (
 
 Conventions (see mleopt.covariance for the covariance formulas):
 
-* z statistics and normal p-values / intervals, as statsmodels does for MLE models. The one
+* z statistics and normal p-values / intervals, as statsmodels does for MLE models
+  (computed with scipy.special's distribution functions, see mleopt.inference). The one
   exception is OLS with ``cov_type="classical"``: t(N - k) like R's lm and statsmodels' OLS.
   ``cov_kwds={"use_t": True}`` asks for t everywhere (df_resid, or G - 1 for cluster).
 * ``aic = -2 llf + 2 K`` and ``bic = -2 llf + log(N) K`` with K = all estimated parameters
@@ -30,12 +31,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import covariance as _cov
 from . import inference as _inf
 from .ad import grad
 from .data import align_labels, frame_by_name
+from .gram import GramFactor
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
 
@@ -163,7 +164,7 @@ class LikelihoodResults:
 
     @property
     def llr_pvalue(self) -> float:
-        return float(stats.chi2.sf(self.llr, self.df_model)) if self.df_model > 0 else np.nan
+        return _inf.chi2_sf(self.llr, self.df_model) if self.df_model > 0 else np.nan
 
     @property
     def prsquared(self) -> float:
@@ -342,6 +343,8 @@ class OLSResults(LikelihoodResults):
     F under ``nonrobust`` and ``classical``; under a robust covariance (HC*, cluster, opg),
     as statsmodels, the Wald statistic with that covariance divided by the number of slopes,
     on (slopes, G - 1) degrees of freedom for cluster and (slopes, df_resid) otherwise.
+    Every covariance's ``(X'X)^-1`` comes from a QR of the column-scaled design (mleopt.gram),
+    so ill-conditioned designs (NIST Filip, Longley) keep their digits.
     """
 
     _is_ols = True
@@ -354,9 +357,16 @@ class OLSResults(LikelihoodResults):
     def _k_correction(self) -> int:
         return len(self._coef_index)
 
+    @cached_property
+    def _design(self) -> GramFactor:
+        """The orthogonal factorisation of the design, shared by every covariance type."""
+        return GramFactor(np.asarray(self.model.exog, dtype=float),
+                          gram=self.model.__dict__.get("_gram"))
+
     def _ols_cov_inputs(self) -> dict:
-        return {"exog": np.asarray(self.model.exog, dtype=float), "coef_index": self._coef_index,
-                "scale": self.scale}
+        sigma = self._params[-1]
+        return {"design": self._design, "coef_index": self._coef_index, "scale": self.scale,
+                "coef_weight": 1.0 / sigma**2}
 
     @property
     def _fitted_linear(self) -> np.ndarray:
@@ -413,7 +423,7 @@ class OLSResults(LikelihoodResults):
     def f_pvalue(self) -> float:
         if self.df_model > 0 and self._robust_f:
             return self._slope_wald_f()[1]
-        return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+        return _inf.f_sf(self.fvalue, self.df_model, self.df_resid)
 
     @property
     def _robust_f(self) -> bool:
@@ -431,7 +441,7 @@ class OLSResults(LikelihoodResults):
         f = float(diff @ np.linalg.solve(v, diff)) / len(slopes)
         g = _cov.n_groups(self._spec)
         df_denom = float(g - 1) if g is not None else float(self.df_resid)
-        return f, float(stats.f.sf(f, len(slopes), df_denom))
+        return f, _inf.f_sf(f, len(slopes), df_denom)
 
     def _summary_header_extra(self) -> list[tuple[str, str]]:
         from .summary import fmt_stat
