@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import scipy.optimize
 from scipy.linalg.lapack import dpotrf as _potrf
 from scipy.linalg.lapack import dpotrs as _potrs
 
@@ -432,8 +431,9 @@ def _projected(g: np.ndarray, x: np.ndarray, lower, upper) -> np.ndarray:
 
 
 def _constraint_list(constraints) -> list:
-    if constraints is None:
+    if constraints is None or (isinstance(constraints, (list, tuple)) and not constraints):
         return []
+    import scipy.optimize  # here, not at import: a cold start need not load it
     if isinstance(constraints, (dict, scipy.optimize.LinearConstraint,
                                 scipy.optimize.NonlinearConstraint)):
         return [constraints]
@@ -570,6 +570,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
 def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):
     """trust-exact from x; where it stops short at a point with a positive definite Hessian
     (its actual/predicted reduction ratio fails in rounding noise), Newton finishes."""
+    import scipy.optimize  # here, not at import: a cold start need not load it
     opts = {"gtol": gtol, "maxiter": max(maxiter - nit, 1)}
     opts.update(options)
     res = scipy.optimize.minimize(obj.fun_and_grad, x, method="trust-exact", jac=True,
@@ -635,6 +636,7 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options, bounds=None,
     # trust-krylov (trlib) and newton-cg (its curvature test p'Hp <= 3 eps) use absolute
     # thresholds that a mean log-likelihood falls under near the optimum; they are shown the
     # sum instead (c = nobs). The verdict is still mleopt's, on the mean gradient.
+    import scipy.optimize  # here, not at import: a cold start need not load it
     c = float(obj.nobs) if meth in _ABSOLUTE_TOL else 1.0
     opts = dict(_TIGHT.get(meth, {}))
     limit_name = "maxfun" if meth == "tnc" else "maxiter"

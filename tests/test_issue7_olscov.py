@@ -311,7 +311,8 @@ def test_distribution_functions_match_scipy_stats():
     assert np.isnan(inf.two_sided_p(np.nan))
 
 
-def test_fit_and_summary_do_not_import_scipy_stats():
+def test_fit_and_summary_do_not_import_scipy_stats_or_optimize():
+    # cold start (issue 8): a default Newton fit and its report need neither module
     code = ("import sys\n"
             "from mleopt import Logit, add_constant\n"
             "from mleopt.datasets import load\n"
@@ -320,7 +321,8 @@ def test_fit_and_summary_do_not_import_scipy_stats():
             "res = Logit(anes['vote'], X).fit()\n"
             "res.summary().as_text(); res.conf_int(); res.llr_pvalue\n"
             "res.wald_test('TVnews = 0, PID = 0')\n"
-            "print(sorted(m for m in sys.modules if m.startswith('scipy.stats')))\n")
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.startswith(('scipy.stats', 'scipy.optimize'))))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

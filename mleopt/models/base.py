@@ -23,7 +23,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.optimize
 
 from .. import ad
 from .. import numpy as mnp
@@ -280,6 +279,7 @@ class LikelihoodModel:
     def _optimizer_bounds(self, bounds: Any, start: np.ndarray) -> list[tuple[float, float]]:
         """``(low, high)`` pairs on z from bounds on the natural parameters (by position, by
         name in a dict, or a scipy Bounds): through ``_theta_bounds``, then times the scale."""
+        import scipy.optimize  # here, not at import: a cold start need not load it
         names, k = self.param_names, self.k_params
         lower, upper = np.full(k, -np.inf), np.full(k, np.inf)
         if isinstance(bounds, scipy.optimize.Bounds):
@@ -335,6 +335,7 @@ class LikelihoodModel:
     def _optimizer_constraints(self, constraints: Any, start: np.ndarray) -> list:
         """scipy constraints on the natural parameters, rewritten as functions of z (their
         user-given Jacobians chained with the exact AD Jacobian of params(z))."""
+        import scipy.optimize  # here, not at import: a cold start need not load it
         scale = self._opt_scale(start)
         inv = None if scale is None else 1.0 / scale
 

@@ -33,7 +33,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-import scipy.optimize
 
 from .. import ad
 from .. import numpy as mnp
@@ -358,6 +357,7 @@ def _diverging_direction(a: np.ndarray, equal: np.ndarray | None = None
     max sum_i a_i'b subject to ``a b >= 0``, ``equal b = 0`` and -1 <= b <= 1 (columns
     scaled to unit root mean square by the caller); the data diverge iff its optimum is
     positive (beyond rounding)."""
+    import scipy.optimize  # here, not at import: a cold start need not load it
     n, k = a.shape
     res = scipy.optimize.linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(n), A_eq=equal,
                                  b_eq=None if equal is None else np.zeros(equal.shape[0]),
@@ -371,6 +371,7 @@ def _sparse_direction(a: np.ndarray, equal: np.ndarray | None, rise: float
                       ) -> np.ndarray | None:
     """The b of least L1 norm with ``a b >= 0``, ``equal b = 0`` and ``sum_i a_i'b >= rise``
     (b = u - v with u, v >= 0), or None if the solver fails."""
+    import scipy.optimize  # here, not at import: a cold start need not load it
     n, k = a.shape
     total = a.sum(axis=0)
     a_ub = np.vstack([np.hstack([-a, a]), np.hstack([-total, total])[None, :]])
