@@ -15,6 +15,7 @@ import numpy as np
 from .core import (Dual, Tensor, Traced, TraceError, backward_pass, forward_sweep, fresh,
                    new_level)
 from .rules import IDENTITY_SEEDS, shape_of
+from . import structure
 
 Argnum = int | Sequence[int]
 
@@ -255,7 +256,10 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
 
     ``mode="auto"`` records f once, then uses reverse mode (one backward pass per output)
     when the output has fewer elements than the input, and otherwise forward mode over the
-    recorded graph (all input directions in one batched sweep). ``"fwd"`` (a forward pass
+    recorded graph (all input directions in one batched sweep); a per-row output that sees
+    a vector x through linear indices ``A @ v(x)`` and scalars (per-observation scores) is
+    found in the graph and differentiated per row, then chained through A (one tangent per
+    index instead of one per entry of x; mleopt.ad.structure). ``"fwd"`` (a forward pass
     from the start) and ``"rev"`` force a mode.
     """
     if mode not in ("auto", "fwd", "rev"):
@@ -277,6 +281,10 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
         n_out = int(np.prod(shape_of(value)))
         if mode == "rev" or n_out < n_in:
             return _jacobian_reverse(leaves, value, node)
+        if mode == "auto" and node is not None and not isinstance(args[argnum], Traced):
+            found = structure.jacobian(node, leaves[0])  # per-row outputs through indices
+            if found is not None:
+                return found
         # forward mode over the graph just recorded: f is not evaluated a second time
         leaf = leaves[0]
         with _identity_directions(leaf._value) as seed:
@@ -293,10 +301,21 @@ def hessian(fun: Callable, argnum: int = 0) -> Callable:
     Forward-over-reverse: the gradient's computation is traced once and all ``K`` input
     directions travel through it together as one batch of tangents, so the cost is a small
     multiple of one gradient (plus the K x K products), not K gradients.
+
+    For a sum over rows that sees a vector x (a plain array) through a few linear indices
+    ``A @ v(x)`` and scalars (a log-likelihood), the structure is found in the recorded
+    graph (mleopt.ad.structure) and the Hessian is assembled from per-row second
+    derivatives with matrix products ``A' diag(w) A``: the same numbers, at BLAS speed.
     """
     g = grad(fun, argnum)
 
     def hessian_fun(*args, **kwargs):
+        _check_argnums(fun, args, (argnum,))
+        if not isinstance(args[argnum], Traced):
+            leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
+            found = None if node is None else structure.hessian(node, leaves[0])
+            if found is not None:
+                return found
         return _jacobian_forward(g, args, kwargs, argnum)
 
     hessian_fun.__name__ = f"hessian_{getattr(fun, '__name__', 'f')}"

@@ -1,0 +1,328 @@
+"""Linear-index structure, found in a recorded graph and used for fast Hessians and Jacobians.
+
+Most log-likelihoods see the parameters ``x`` through a few *indices* ``eta_j = A_j @ v_j(x)``
+(``A_j`` a constant data matrix of shape (N, k_j), ``v_j`` a small function of x) and a few
+*direct* scalars ``s_d(x)`` (log sigma, alpha), and are a sum over rows of
+``l_i(eta_1i, ..., eta_mi, s_1, ..., s_d)``. With ``w = h(x) = (v_1, ..., v_m, s_1, ..., s_d)``
+and ``f(x) = Phi(h(x))``, ``Phi(w) = sum_i l_i``::
+
+    grad f = J' dPhi                        J = dh/dx (P x K, small)
+    hess f = J' HPhi J + sum_p dPhi_p hess h_p
+    dPhi   = (A_j' g_j, ..., sum_i g_di, ...)
+    HPhi   = blocks A_a' diag(W_ab) A_b,  A_a' W_ad,  sum_i W_cd
+
+where ``g`` and ``W`` are the first and second derivatives of ``l_i`` with respect to its few
+per-row inputs. Since ``l_i`` depends on row i's inputs only, all of them come from one
+forward-over-reverse pass over the recorded rows with one tangent per input, seeded with
+ones on every row (Jacobian compression), and the chain rule through the data is a matrix
+product at BLAS speed instead of K tangents of length N through every operation.
+
+``find`` checks the conditions on the recorded graph (between the indices and the output only
+operations that act row by row, ``ROWWISE``; no other reduction over rows; no indexing,
+reshaping or product that mixes rows; constants only as data) and returns None wherever they
+do not hold: the caller then uses the general forward-over-reverse path. The fast path runs
+only at the outermost level (plain inputs, no enclosing trace in the graph), so derivatives
+of derivatives go through the general path and stay exact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import primitives as p
+from . import rules_special as rs
+from .core import Dual, Primitive, Tensor, Traced, backward_pass, new_level
+
+__all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
+
+# primitives whose output entry i depends only on entry i of every argument (after
+# broadcasting): the operations allowed between the indices and the output
+ROWWISE: set = {
+    p.negative, p.exp, p.log, p.log1p, p.expm1, p.sqrt, p.absolute, p.sin, p.cos, p.tan,
+    p.tanh, p.sinh, p.cosh, p.arctan, p.arcsin, p.arccos, p.arcsinh, p.arctanh, p.square,
+    p.reciprocal, p.add, p.subtract, p.multiply, p.true_divide, p.power, p.logaddexp,
+    p.logaddexp_weight, p.maximum, p.minimum, p.arctan2, p.where, p.gammaln, p.digamma,
+    p.polygamma, p.erf, p.erfc, p.ndtr, p.log_ndtr, p.expit, p.log_expit, p.logit, p.xlogy,
+    p.xlog1py, rs.inv_mills, rs.betaln, rs.gammainc, rs.gammaincc, rs.betainc, rs.stdtr,
+}
+
+
+def rowwise(prim: Primitive) -> Primitive:
+    """Declare ``prim`` elementwise (entry i of the output uses entry i of each argument
+    only), so that the structure detection may look through it. Returns ``prim``."""
+    ROWWISE.add(prim)
+    return prim
+
+
+# the fast path is used when the rows have fewer inputs than x has entries and there are
+# more rows than entries of x (otherwise the general path costs about the same)
+_SMALL, _ROW = 0, 1
+
+
+@dataclass(repr=False)
+class Structure:
+    """The recorded graph of f split at its indices and direct scalars."""
+
+    leaf: Tensor                # x
+    n: int                      # rows
+    inputs: list                # per-row inputs: the index nodes, then the direct scalars
+    m: int                      # number of indices (the first m inputs)
+    rows: list                  # row nodes (not inputs), creation order; the output last
+    small: list                 # nodes computed from x alone, creation order (x excluded)
+
+    def __repr__(self) -> str:
+        return (f"<Structure: {self.n} rows, {self.m} indices, "
+                f"{len(self.inputs) - self.m} direct scalars, {len(self.rows)} row nodes>")
+
+
+def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
+    """The index structure of the graph ending at ``end`` (``summed``: end is the sum over
+    rows of a per-row vector; otherwise end is that vector), or None where it is not there."""
+    if not isinstance(leaf._value, np.ndarray) or leaf._value.ndim != 1:
+        return None
+    if summed:
+        if end._prim is not p.sum or end.size != 1 or not _over_rows(end):
+            return None
+        top = end._parents[0]
+    else:
+        top = end
+    if len(top.shape) != 1:
+        return None
+    n = top.shape[0]
+    kind = {}
+    indices, directs, rows, small = [], {}, [], []
+    for node in _ancestors(end):
+        if _holds_outer_trace(node):
+            return None             # inside another trace: the general path is exact there
+        if node._prim is None:
+            if node is not leaf:
+                return None
+            kind[node._seq] = _SMALL
+            continue
+        if summed and node is end:
+            rows.append(node)
+            continue
+        parent_kinds = [kind[q._seq] for q in node._parents]
+        if _ROW in parent_kinds or (node._prim in ROWWISE and node.shape == (n,) and
+                                    all(q.size == 1 for q in node._parents)):
+            if node._prim not in ROWWISE or node.shape != (n,):
+                return None         # rows reduced, reshaped, indexed or multiplied
+            for q, k in zip(node._parents, parent_kinds):
+                if k == _SMALL:
+                    if q.size != 1:
+                        return None     # a vector of x reaches the rows other than by A @ v
+                    directs[q._seq] = q
+            kind[node._seq] = _ROW
+            rows.append(node)
+        elif _is_index(node, n):
+            kind[node._seq] = _ROW
+            indices.append(node)
+        else:
+            kind[node._seq] = _SMALL
+            small.append(node)
+    if kind.get(top._seq) != _ROW:
+        return None
+    inputs = indices + [directs[s] for s in sorted(directs)]
+    k = leaf._value.size
+    if len(inputs) >= k or n <= k:
+        return None                 # nothing to gain over the general path
+    return Structure(leaf, n, inputs, len(indices), rows, small)
+
+
+def _over_rows(end: Tensor) -> bool:
+    """Is ``end`` the sum of all entries of a 1-D vector?"""
+    (parent,) = end._parents
+    axis = end._kwargs.get("axis")
+    return len(parent.shape) == 1 and axis in (None, 0, -1, (0,), (-1,))
+
+
+def _ancestors(end: Tensor) -> list:
+    """The recorded nodes ``end`` depends on (itself included), in creation order."""
+    nodes = {}
+    stack = [end]
+    while stack:
+        node = stack.pop()
+        if node._seq not in nodes:
+            nodes[node._seq] = node
+            stack.extend(node._parents)
+    return [nodes[s] for s in sorted(nodes)]
+
+
+def _holds_outer_trace(node: Tensor) -> bool:
+    return (isinstance(node._value, Traced) or any(isinstance(a, Traced) for a in node._args)
+            or any(isinstance(v, Traced) for v in (node._kwargs or {}).values()))
+
+
+def _is_index(node: Tensor, n: int) -> bool:
+    """``A @ v`` with A a constant (n, k) array and v a traced vector."""
+    if node._prim is not p.matmul or list(node._argnums) != [1] or node._kwargs:
+        return False
+    a, v = node._args
+    return (isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] == n
+            and np.ndim(v) == 1 and a.dtype.kind == "f")
+
+
+# =======================================================================================
+# the derivatives
+# =======================================================================================
+
+def hessian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
+    """The Hessian of the recorded scalar ``end`` in ``leaf``, or None (no structure)."""
+    s = find(end, leaf, summed=True)
+    if s is None:
+        return None
+    level = new_level()
+    lifted = _lift(s.rows, _seeds(s.inputs, level), level)
+    cot = backward_pass(end, np.ones(end.shape), lifted=lifted)
+    grads = [_value(cot[u]) for u in s.inputs]
+    slopes = [_tangent(cot[u], len(s.inputs)) for u in s.inputs]
+    d_phi, h_phi = _outer_derivatives(s, grads, slopes)
+    jac, curvature = _inner_derivatives(s, d_phi)
+    return jac.T @ h_phi @ jac + curvature
+
+
+def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
+    """The N x K Jacobian of the recorded per-row vector ``end`` in ``leaf``, or None."""
+    s = find(end, leaf, summed=False)
+    if s is None:
+        return None
+    level = new_level()
+    seeds = _seeds(s.inputs, level)
+    lifted = _lift(s.rows, seeds, level)
+    out = lifted[end._seq][0] if end._seq in lifted else seeds[end._seq]
+    per_row = out.tangent                   # (P inputs, N): d l_i / d u_ai
+    jac, _ = _inner_derivatives(s, None)
+    result = np.zeros((s.n, leaf._value.size))
+    offset = 0
+    for a, u in enumerate(s.inputs):
+        if a < s.m:
+            a_mat = u._args[0]
+            k = a_mat.shape[1]
+            _add_product(result, a_mat * per_row[a][:, None], jac[offset:offset + k])
+        else:
+            k = 1
+            result += np.outer(per_row[a], jac[offset])
+        offset += k
+    return result
+
+
+def _seeds(inputs: list, level: int) -> dict:
+    """One tangent per input: ones on every row of that input, zeros elsewhere."""
+    seeds = {}
+    for a, u in enumerate(inputs):
+        t = np.zeros((len(inputs),) + u.shape)
+        t[a] = 1.0
+        seeds[u._seq] = Dual(u._value, t, level)
+    return seeds
+
+
+def _lift(nodes: list, seeds: dict, level: int) -> dict:
+    """Forward-mode copies of recorded nodes, seq -> (Dual, arguments): the recorded values
+    are reused (nothing is evaluated again) and tangents are computed when first needed."""
+    lifted = {seq: (dual, None) for seq, dual in seeds.items()}
+    for node in nodes:
+        if node._seq in seeds:
+            continue
+        args = list(node._args)
+        for i, parent in zip(node._argnums, node._parents):
+            args[i] = lifted[parent._seq][0]
+        dual = Dual._record(node._prim, node._value, args, node._args, node._argnums,
+                            node._kwargs, level)
+        lifted[node._seq] = (dual, args)
+    for seq in seeds:
+        del lifted[seq]     # inputs: the reverse pass stops there
+    return lifted
+
+
+def _value(c):
+    return c._value if isinstance(c, Dual) else c
+
+
+def _tangent(c, batch: int):
+    """The (batch,) + shape tangent of a cotangent (zeros if it does not depend on the
+    inputs)."""
+    if isinstance(c, Dual):
+        return c.tangent
+    return np.zeros((batch,) + np.shape(c))
+
+
+def _outer_derivatives(s: Structure, grads: list, slopes: list):
+    """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d)."""
+    sizes = [u._args[0].shape[1] if a < s.m else 1 for a, u in enumerate(s.inputs)]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    total = starts[-1]
+    d_phi = np.empty(total)
+    h_phi = np.empty((total, total))
+    mats = [u._args[0] if a < s.m else None for a, u in enumerate(s.inputs)]
+    for a in range(len(s.inputs)):
+        sa = slice(starts[a], starts[a + 1])
+        d_phi[sa] = mats[a].T @ grads[a] if a < s.m else np.sum(grads[a])
+        for b in range(a, len(s.inputs)):
+            sb = slice(starts[b], starts[b + 1])
+            w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
+            if a < s.m and b < s.m:
+                block = _weighted_cross(mats[a], w, mats[b])
+            elif a < s.m:
+                block = (mats[a].T @ w)[:, None]
+            else:
+                block = np.reshape(np.sum(w), (1, 1))
+            h_phi[sa, sb] = block
+            h_phi[sb, sa] = block.T
+    return d_phi, h_phi
+
+
+def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A' diag(w) B``; for A is B and w of one sign, as -+Z'Z with Z = A sqrt|w| (a
+    symmetric product: half the work)."""
+    if a is b and a.shape[0] * a.shape[1] >= 100_000:
+        if np.all(w <= 0):
+            z = a * np.sqrt(-w)[:, None]
+            return -(z.T @ z)
+        if np.all(w >= 0):
+            z = a * np.sqrt(w)[:, None]
+            return z.T @ z
+    return a.T @ (b * w[:, None])
+
+
+def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
+    """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K), by
+    forward-over-reverse over the recorded small nodes (those computed from x alone)."""
+    leaf = s.leaf
+    k = leaf._value.size
+    level = new_level()
+    seed = Dual(leaf._value, np.eye(k), level)
+    lifted = _lift(s.small, {leaf._seq: seed}, level)
+    ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
+    rows = []
+    for v in ends:
+        dual = seed if v is leaf else lifted[v._seq][0]
+        rows.append(np.reshape(dual.tangent, (k, -1)).T)
+    jac = np.concatenate(rows, axis=0)
+    if d_phi is None:
+        return jac, None
+    curvature = np.zeros((k, k))
+    offset = 0
+    for v, rows_v in zip(ends, rows):
+        c = d_phi[offset:offset + rows_v.shape[0]]
+        offset += rows_v.shape[0]
+        if v is leaf:
+            continue            # linear in x
+        cot = backward_pass(v, np.reshape(c, v.shape), lifted=lifted).get(leaf)
+        if cot is not None:
+            curvature += _tangent(cot, k)
+    return jac, curvature
+
+
+def _add_product(out: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    """``out += left @ right``, as column copies when ``right`` only selects and scales
+    (every row one non-zero, in distinct columns: a slice of x), else one matrix product."""
+    nonzero = right != 0
+    counts = nonzero.sum(axis=1)
+    cols = np.argmax(nonzero, axis=1)
+    if np.all(counts <= 1) and len(set(cols[counts == 1])) == int(np.sum(counts)):
+        for r in np.flatnonzero(counts):
+            scale = right[r, cols[r]]
+            out[:, cols[r]] += left[:, r] if scale == 1.0 else left[:, r] * scale
+    else:
+        out += left @ right
