@@ -139,6 +139,21 @@ def test_structure_is_found_and_hessian_matches_general_path(name):
     assert_same(h, general_hessian(f, x))
 
 
+@pytest.mark.parametrize("name", ["tobit", "two indices", "transform of z", "probit",
+                                  "data used twice, shifted rows", "linear in the index"])
+def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
+    """Per-row derivatives are computed block by block of rows (cache-sized): uneven
+    blocks, per-row and summed quantities, must not change the result."""
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 70)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 7)
+    f, x = STRUCTURED[name]
+    x = onp.array(x)
+    assert_same(ad.hessian(f)(x), general_hessian(f, x))
+    obs = {"tobit": tobit_obs, "probit": probit_obs, "two indices": hetprobit_obs}.get(name)
+    if obs is not None:
+        assert_same(ad.jacobian(obs)(x), ad.jacobian(obs, mode="fwd")(x))
+
+
 @pytest.mark.parametrize("name", list(BROKEN))
 def test_broken_structure_falls_back_with_the_same_numbers(name):
     f = BROKEN[name]

@@ -68,7 +68,8 @@ class Structure:
     n: int                      # rows
     inputs: list                # per-row inputs: the index nodes, then the direct scalars
     m: int                      # number of indices (the first m inputs)
-    rows: list                  # row nodes (not inputs), creation order; the output last
+    rows: list                  # row nodes (not inputs), creation order
+    top: Tensor                 # the per-row vector (summed by the output, or the output)
     small: list                 # nodes computed from x alone, creation order (x excluded)
 
     def __repr__(self) -> str:
@@ -101,13 +102,14 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
             kind[node._seq] = _SMALL
             continue
         if summed and node is end:
-            rows.append(node)
             continue
         parent_kinds = [kind[q._seq] for q in node._parents]
         if _ROW in parent_kinds or (node._prim in ROWWISE and node.shape == (n,) and
                                     all(q.size == 1 for q in node._parents)):
             if node._prim not in ROWWISE or node.shape != (n,):
                 return None         # rows reduced, reshaped, indexed or multiplied
+            if any(np.size(v) > 1 for v in node._kwargs.values()):
+                return None         # (options are not sliced by rows)
             for q, k in zip(node._parents, parent_kinds):
                 if k == _SMALL:
                     if q.size != 1:
@@ -127,7 +129,7 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     k = leaf._value.size
     if len(inputs) >= k or n <= k:
         return None                 # nothing to gain over the general path
-    return Structure(leaf, n, inputs, len(indices), rows, small)
+    return Structure(leaf, n, inputs, len(indices), rows, top, small)
 
 
 def _over_rows(end: Tensor) -> bool:
@@ -172,11 +174,7 @@ def hessian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     s = find(end, leaf, summed=True)
     if s is None:
         return None
-    level = new_level()
-    lifted = _lift(s.rows, _seeds(s.inputs, level), level)
-    cot = backward_pass(end, np.ones(end.shape), lifted=lifted)
-    grads = [_value(cot[u]) for u in s.inputs]
-    slopes = [_tangent(cot[u], len(s.inputs)) for u in s.inputs]
+    grads, slopes = _per_row(s, second=True)
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
     jac, curvature = _inner_derivatives(s, d_phi)
     return jac.T @ h_phi @ jac + curvature
@@ -187,11 +185,7 @@ def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     s = find(end, leaf, summed=False)
     if s is None:
         return None
-    level = new_level()
-    seeds = _seeds(s.inputs, level)
-    lifted = _lift(s.rows, seeds, level)
-    out = lifted[end._seq][0] if end._seq in lifted else seeds[end._seq]
-    per_row = out.tangent                   # (P inputs, N): d l_i / d u_ai
+    per_row = _per_row(s, second=False)     # (P inputs, N): d l_i / d u_ai
     jac, _ = _inner_derivatives(s, None)
     result = np.zeros((s.n, leaf._value.size))
     offset = 0
@@ -207,28 +201,83 @@ def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     return result
 
 
-def _seeds(inputs: list, level: int) -> dict:
+_BLOCK_ELEMENTS = 32768 # rows x inputs per block of rows: a block's tangents stay in cache
+_MIN_BLOCK = 256
+
+
+def _per_row(s: Structure, second: bool):
+    """Derivatives of l_i in its per-row inputs, block by block of rows (rows are
+    independent, and the tangents of a few thousand rows stay in the CPU cache).
+
+    ``second``: (grads, slopes) with grads[a] = d l_i / du_a (per row for an index, summed
+    over rows for a direct scalar) and slopes[a][b] = d2 l_i / du_a du_b (the same), by
+    forward-over-reverse; otherwise the (P, N) first derivatives, by forward mode.
+    """
+    p, n, m = len(s.inputs), s.n, s.m
+    block = max(_MIN_BLOCK, _BLOCK_ELEMENTS // p)
+    if second:
+        grads = [np.empty(n) if a < m else 0.0 for a in range(p)]
+        slopes = [np.empty((p, n)) if a < m else np.zeros(p) for a in range(p)]
+    else:
+        per_row = np.empty((p, n))
+    for begin in range(0, n, block):
+        rows = slice(begin, min(begin + block, n))
+        level = new_level()
+        seeds = _seeds(s, rows, level)
+        lifted = _lift(s, rows, seeds, level)
+        if not second:
+            top = seeds[s.top._seq] if s.top._seq in seeds else lifted[s.top._seq][0]
+            per_row[:, rows] = top.tangent
+            continue
+        cot = backward_pass(s.top, np.ones(rows.stop - rows.start), lifted=lifted)
+        for a, u in enumerate(s.inputs):
+            c = cot[u]
+            if a < m:
+                grads[a][rows] = _value(c)
+                slopes[a][:, rows] = _tangent(c, p)
+            else:
+                grads[a] += np.sum(_value(c))
+                slopes[a] += np.reshape(_tangent(c, p), (p, -1)).sum(axis=1)
+    return (grads, slopes) if second else per_row
+
+
+def _rows_of(x, rows: slice, n: int):
+    """A per-row array restricted to a block of rows; anything else unchanged."""
+    return x[rows] if isinstance(x, np.ndarray) and x.shape == (n,) else x
+
+
+def _seeds(s: Structure, rows: slice, level: int) -> dict:
     """One tangent per input: ones on every row of that input, zeros elsewhere."""
     seeds = {}
-    for a, u in enumerate(inputs):
-        t = np.zeros((len(inputs),) + u.shape)
+    p = len(s.inputs)
+    for a, u in enumerate(s.inputs):
+        value = _rows_of(u._value, rows, s.n)
+        t = np.zeros((p,) + np.shape(value))
         t[a] = 1.0
-        seeds[u._seq] = Dual(u._value, t, level)
+        seeds[u._seq] = Dual(value, t, level)
     return seeds
 
 
-def _lift(nodes: list, seeds: dict, level: int) -> dict:
-    """Forward-mode copies of recorded nodes, seq -> (Dual, arguments): the recorded values
-    are reused (nothing is evaluated again) and tangents are computed when first needed."""
+def _lift(s: Structure | None, rows: slice | None, seeds: dict, level: int,
+          nodes: list | None = None) -> dict:
+    """Forward-mode copies of recorded nodes (the row nodes of ``s`` on a block of ``rows``,
+    or ``nodes``), seq -> (Dual, arguments): the recorded values are reused (nothing is
+    evaluated again) and tangents are computed when first needed."""
+    if nodes is None:
+        nodes, n = s.rows, s.n
     lifted = {seq: (dual, None) for seq, dual in seeds.items()}
     for node in nodes:
         if node._seq in seeds:
             continue
-        args = list(node._args)
+        if rows is None:
+            vals, ans = node._args, node._value
+        else:
+            vals = [_rows_of(x, rows, n) for x in node._args]
+            ans = node._value[rows]
+        args = list(vals)
         for i, parent in zip(node._argnums, node._parents):
             args[i] = lifted[parent._seq][0]
-        dual = Dual._record(node._prim, node._value, args, node._args, node._argnums,
-                            node._kwargs, level)
+        dual = Dual._record(node._prim, ans, args, vals, node._argnums, node._kwargs, level)
         lifted[node._seq] = (dual, args)
     for seq in seeds:
         del lifted[seq]     # inputs: the reverse pass stops there
@@ -292,7 +341,7 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
     k = leaf._value.size
     level = new_level()
     seed = Dual(leaf._value, np.eye(k), level)
-    lifted = _lift(s.small, {leaf._seq: seed}, level)
+    lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
     ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
     rows = []
     for v in ends:
