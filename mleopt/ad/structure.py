@@ -196,7 +196,7 @@ def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
             _add_product(result, a_mat * per_row[a][:, None], jac[offset:offset + k])
         else:
             k = 1
-            result += np.outer(per_row[a], jac[offset])
+            _add_product(result, per_row[a][:, None], jac[offset:offset + 1])
         offset += k
     return result
 
@@ -364,14 +364,21 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
 
 
 def _add_product(out: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
-    """``out += left @ right``, as column copies when ``right`` only selects and scales
-    (every row one non-zero, in distinct columns: a slice of x), else one matrix product."""
+    """``out += left @ right``; when ``right`` only selects and scales (every row one
+    non-zero, in distinct columns: v is a slice of x, the common case) the columns of
+    ``left`` are added in place instead of a matrix product."""
     nonzero = right != 0
     counts = nonzero.sum(axis=1)
-    cols = np.argmax(nonzero, axis=1)
-    if np.all(counts <= 1) and len(set(cols[counts == 1])) == int(np.sum(counts)):
-        for r in np.flatnonzero(counts):
-            scale = right[r, cols[r]]
-            out[:, cols[r]] += left[:, r] if scale == 1.0 else left[:, r] * scale
-    else:
+    rows = np.flatnonzero(counts)
+    cols = np.argmax(nonzero, axis=1)[rows]
+    if np.any(counts > 1) or np.unique(cols).size != cols.size:
         out += left @ right
+        return
+    scale = right[rows, cols]
+    part = left if rows.size == left.shape[1] else left[:, rows]
+    if np.any(scale != 1.0):
+        part = part * scale
+    if cols.size and np.array_equal(cols, np.arange(cols[0], cols[0] + cols.size)):
+        out[:, cols[0]:cols[0] + cols.size] += part
+    else:
+        out[:, cols] += part
