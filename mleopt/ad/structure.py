@@ -162,7 +162,7 @@ def _is_index(node: Tensor, n: int) -> bool:
         return False
     a, v = node._args
     return (isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] == n
-            and np.ndim(v) == 1 and a.dtype.kind == "f")
+            and np.ndim(v) == 1 and a.dtype.kind in "biuf")
 
 
 # =======================================================================================
