@@ -98,6 +98,9 @@ STRUCTURED = {
         lambda p: np.sum(norm.logpdf(Y_TOBIT, p[0] + X @ p[2:], np.exp(p[1]) * np.ones(N))),
         [0.1, 0.2, 0.3, -0.2, 0.1, 0.05]),
     "linear in the index": (lambda b: np.sum(Y_TOBIT * (X @ b)), [0.3, -0.2, 0.1, 0.05]),
+    "negative mean (scipy-style objective)": (
+        lambda p: -np.mean(tobit_obs(p)) + 2.0, [0.3, -0.2, 0.1, 0.05, 0.2]),
+    "scaled sum": (lambda b: 0.5 * np.sum(probit_obs(b)) / 3.0 - 1.0, [0.3, -0.2, 0.1, 0.05]),
 }
 
 BROKEN = {
@@ -112,6 +115,8 @@ BROKEN = {
     "a vector of x reaches the rows": lambda b: np.sum(
         np.square(X @ b + np.concatenate([b, onp.zeros(N - 4)]))),
     "not a sum at the end": lambda b: np.sum(probit_obs(b)) ** 2 / N,
+    "two sums": lambda b: np.sum(probit_obs(b)) + np.sum(np.square(X @ b)),
+    "a sum plus a penalty in x": lambda b: np.sum(probit_obs(b)) - np.sum(b * b),
 }
 
 

@@ -71,6 +71,7 @@ class Structure:
     rows: list                  # row nodes (not inputs), creation order
     top: Tensor                 # the per-row vector (summed by the output, or the output)
     small: list                 # nodes computed from x alone, creation order (x excluded)
+    scale: float = 1.0          # f = scale * (sum over rows) + constant
 
     def __repr__(self) -> str:
         return (f"<Structure: {self.n} rows, {self.m} indices, "
@@ -82,10 +83,20 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     rows of a per-row vector; otherwise end is that vector), or None where it is not there."""
     if not isinstance(leaf._value, np.ndarray) or leaf._value.ndim != 1:
         return None
+    outer, scale = set(), 1.0
     if summed:
-        if end._prim is not p.sum or end.size != 1 or not _over_rows(end):
+        total = end
+        while total._prim is not p.sum:     # -sum, sum / N (a mean), c * sum + d, ...
+            factor = _affine_factor(total)
+            if factor is None:
+                return None
+            outer.add(total._seq)
+            scale *= factor
+            total = total._parents[0]
+        if total.size != 1 or not _over_rows(total):
             return None
-        top = end._parents[0]
+        outer.add(total._seq)
+        top = total._parents[0]
     else:
         top = end
     if len(top.shape) != 1:
@@ -101,7 +112,7 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
                 return None
             kind[node._seq] = _SMALL
             continue
-        if summed and node is end:
+        if node._seq in outer:
             continue
         parent_kinds = [kind[q._seq] for q in node._parents]
         if _ROW in parent_kinds or (node._prim in ROWWISE and node.shape == (n,) and
@@ -129,7 +140,29 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     k = leaf._value.size
     if len(inputs) >= k or n <= k:
         return None                 # nothing to gain over the general path
-    return Structure(leaf, n, inputs, len(indices), rows, top, small)
+    return Structure(leaf, n, inputs, len(indices), rows, top, small, scale)
+
+
+def _affine_factor(node: Tensor) -> float | None:
+    """``c`` when the single-number ``node`` is ``c * parent + d`` with constants c, d (its
+    one traced argument the parent), else None."""
+    if node.size != 1 or len(node._argnums) != 1:
+        return None
+    prim, (i,), args = node._prim, node._argnums, node._args
+    other = args[1 - i] if len(args) == 2 else None
+    if other is not None and np.size(other) != 1:
+        return None
+    if prim is p.negative:
+        return -1.0
+    if prim is p.add:
+        return 1.0
+    if prim is p.subtract:
+        return 1.0 if i == 0 else -1.0
+    if prim is p.multiply:
+        return float(np.reshape(other, ()))
+    if prim is p.true_divide and i == 0:
+        return 1.0 / float(np.reshape(other, ()))
+    return None
 
 
 def _over_rows(end: Tensor) -> bool:
@@ -177,7 +210,8 @@ def hessian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     grads, slopes = _per_row(s, second=True)
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
     jac, curvature = _inner_derivatives(s, d_phi)
-    return jac.T @ h_phi @ jac + curvature
+    h = jac.T @ h_phi @ jac + curvature
+    return h if s.scale == 1.0 else h * s.scale
 
 
 def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
