@@ -258,3 +258,19 @@ def test_small_problems_keep_the_general_path():
     b = onp.array([0.3, -0.2])
     assert found(lambda p: np.sum(norm.logpdf(Y_TOBIT, p[0], np.exp(p[1]))), b) is None
     assert found(lambda p: np.sum(log_ndtr(X[:3] @ p)), onp.array([0.1, 0.2, 0.3, 0.4])) is None
+
+
+@pytest.mark.parametrize("name", ["tobit", "two indices", "negative mean (scipy-style objective)",
+                                  "mean over rows", "cumsum over rows"])
+def test_value_grad_and_hessian_from_one_recording(name):
+    """The model layer's Newton objective: value and gradient from one recording, the
+    Hessian on demand from the same recording; equal to value_and_grad and the general
+    Hessian, with and without the structure."""
+    f, x = STRUCTURED[name] if name in STRUCTURED else (BROKEN[name], [0.3, -0.2, 0.1, 0.05])
+    x = onp.array(x)
+    value, g, hess = api.value_grad_and_hessian(f)(x)
+    h = hess()
+    v_ref, g_ref = ad.value_and_grad(f)(x)
+    onp.testing.assert_allclose(value, v_ref, rtol=1e-14)
+    assert_same(g, g_ref)
+    assert_same(h, general_hessian(f, x))

@@ -322,6 +322,35 @@ def hessian(fun: Callable, argnum: int = 0) -> Callable:
     return hessian_fun
 
 
+def value_grad_and_hessian(fun: Callable, argnum: int = 0) -> Callable:
+    """``(f(x), df/dx, hess)`` of a scalar function from one recording of f, with ``hess()``
+    computing the Hessian only when called (what a Newton step with a line search needs:
+    the Hessian at accepted points only). The Hessian comes from the same recording when
+    the linear-index structure is there (see ``hessian``), else by forward-over-reverse."""
+    vg = value_and_grad(fun, argnum)
+    g = grad(fun, argnum)
+
+    def value_grad_and_hessian_fun(*args, **kwargs):
+        _check_argnums(fun, args, (argnum,))
+        plain = not isinstance(args[argnum], Traced)
+        leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
+        if not plain or node is None or math.prod(shape_of(value)) != 1:
+            value, gradient = vg(*args, **kwargs)       # (and its errors)
+            node = None
+        else:
+            gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]
+
+        def hess():
+            found = None if node is None else structure.hessian(node, leaves[0])
+            return found if found is not None else _jacobian_forward(g, args, kwargs, argnum)
+
+        return value, gradient, hess
+
+    value_grad_and_hessian_fun.__name__ = \
+        f"value_grad_and_hessian_{getattr(fun, '__name__', 'f')}"
+    return value_grad_and_hessian_fun
+
+
 def hvp(fun: Callable, argnum: int = 0) -> Callable:
     """``hvp(f)(x, v)``: the Hessian-vector product H(x) @ v without forming H."""
     g = grad(fun, argnum)

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
+from ..ad.api import value_grad_and_hessian
 from ..data import ModelData, check_rank, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
@@ -197,7 +198,8 @@ class LikelihoodModel:
 
             def ll(z):
                 return self.loglike(self.transform(z * inv))
-        obj = _opt.Objective(ad.value_and_grad(ll), ad.hessian(ll), self.nobs, value=ll)
+        # value and gradient from one recording of ll; its Hessian only if asked for
+        obj = _opt.Objective(value_grad_and_hessian(ll), nobs=self.nobs, value=ll)
         obj.expensive_hessian = self.nobs * self.k_params >= self._LARGE
         return obj
 
