@@ -151,6 +151,7 @@ def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
     blocks, per-row and summed quantities, must not change the result."""
     monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 70)
     monkeypatch.setattr(structure, "_MIN_BLOCK", 7)
+    monkeypatch.setattr(structure, "_CROSS_ELEMENTS", 50)     # X'WX by blocks of rows too
     f, x = STRUCTURED[name]
     x = onp.array(x)
     assert_same(ad.hessian(f)(x), general_hessian(f, x))

@@ -235,7 +235,7 @@ def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     return result
 
 
-_BLOCK_ELEMENTS = 32768 # rows x inputs per block of rows: a block's tangents stay in cache
+_BLOCK_ELEMENTS = 65536 # rows x inputs per block of rows: a block's tangents stay in cache
 _MIN_BLOCK = 256
 
 
@@ -356,16 +356,26 @@ def _outer_derivatives(s: Structure, grads: list, slopes: list):
 
 
 def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``A' diag(w) B``; for A is B and w of one sign, as -+Z'Z with Z = A sqrt|w| (a
-    symmetric product: half the work)."""
-    if a is b and a.shape[0] * a.shape[1] >= 100_000:
-        if np.all(w <= 0):
-            z = a * np.sqrt(-w)[:, None]
-            return -(z.T @ z)
-        if np.all(w >= 0):
-            z = a * np.sqrt(w)[:, None]
-            return z.T @ z
-    return a.T @ (b * w[:, None])
+    """``A' diag(w) B``, by blocks of rows (the weighted copy stays small: no N x k
+    temporary); for A is B and w of one sign, as +-Z'Z with Z = A sqrt|w| (a symmetric
+    product: half the work)."""
+    n = a.shape[0]
+    step = max(_MIN_BLOCK, _CROSS_ELEMENTS // max(a.shape[1], b.shape[1]))
+    sign = 0
+    if a is b:
+        sign = -1 if np.all(w <= 0) else (1 if np.all(w >= 0) else 0)
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for begin in range(0, n, step):
+        rows = slice(begin, min(begin + step, n))
+        if sign:
+            z = a[rows] * np.sqrt(sign * w[rows])[:, None]
+            out += z.T @ z
+        else:
+            out += a[rows].T @ (b[rows] * w[rows, None])
+    return out * sign if sign else out
+
+
+_CROSS_ELEMENTS = 1 << 20   # entries of the weighted copy of one block of rows (8 MB)
 
 
 def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
