@@ -235,7 +235,7 @@ def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     return result
 
 
-_BLOCK_ELEMENTS = 65536 # rows x inputs per block of rows: a block's tangents stay in cache
+_BLOCK_ELEMENTS = 32768 # rows x inputs per block of rows: a block's tangents stay in cache
 _MIN_BLOCK = 256
 
 
