@@ -269,9 +269,23 @@ def test_value_grad_and_hessian_from_one_recording(name):
     Hessian, with and without the structure."""
     f, x = STRUCTURED[name] if name in STRUCTURED else (BROKEN[name], [0.3, -0.2, 0.1, 0.05])
     x = onp.array(x)
-    value, g, hess = api.value_grad_and_hessian(f)(x)
-    h = hess()
     v_ref, g_ref = ad.value_and_grad(f)(x)
+    h_ref = general_hessian(f, x)
+    value, g, hess = api.value_grad_and_hessian(f)(x)
     onp.testing.assert_allclose(value, v_ref, rtol=1e-14)
     assert_same(g, g_ref)
-    assert_same(h, general_hessian(f, x))
+    assert_same(hess(), h_ref)
+    value, g, h = api.value_grad_and_hessian(f, lazy=False)(x)     # gradient per row too
+    onp.testing.assert_allclose(value, v_ref, rtol=1e-14)
+    assert_same(g, g_ref)
+    assert_same(h, h_ref)
+
+
+def test_linear_parameter_maps_are_recognised():
+    """Slices, scalings and concatenations of x have no curvature term (it is skipped);
+    a nonlinear map (exp, tanh) keeps it."""
+    assert found(*STRUCTURED["probit"]).linear
+    assert found(*STRUCTURED["data used twice, column slices"]).linear
+    assert found(lambda z: STRUCTURED["probit"][0](z * 2.0), onp.array([0.3, -0.2, 0.1, 0.05])).linear
+    assert not found(*STRUCTURED["tobit"]).linear
+    assert not found(*STRUCTURED["index of a nonlinear v"]).linear

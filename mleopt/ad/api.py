@@ -322,11 +322,13 @@ def hessian(fun: Callable, argnum: int = 0) -> Callable:
     return hessian_fun
 
 
-def value_grad_and_hessian(fun: Callable, argnum: int = 0) -> Callable:
-    """``(f(x), df/dx, hess)`` of a scalar function from one recording of f, with ``hess()``
-    computing the Hessian only when called (what a Newton step with a line search needs:
-    the Hessian at accepted points only). The Hessian comes from the same recording when
-    the linear-index structure is there (see ``hessian``), else by forward-over-reverse."""
+def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True) -> Callable:
+    """``(f(x), df/dx, hessian)`` of a scalar function from one recording of f (what a Newton
+    step needs at each point). ``lazy``: ``hessian`` is a zero-argument function computing
+    the Hessian when called (a line search needs it at accepted points only); otherwise the
+    Hessian itself. It comes from the same recording when the linear-index structure is
+    there (see ``hessian``; eagerly, the gradient then comes from the same per-row
+    derivatives), else by forward-over-reverse."""
     vg = value_and_grad(fun, argnum)
     g = grad(fun, argnum)
 
@@ -337,6 +339,11 @@ def value_grad_and_hessian(fun: Callable, argnum: int = 0) -> Callable:
         if not plain or node is None or math.prod(shape_of(value)) != 1:
             value, gradient = vg(*args, **kwargs)       # (and its errors)
             node = None
+        elif not lazy:
+            found = structure.hessian(node, leaves[0], with_grad=True)
+            if found is not None:
+                return value, found[0], found[1]
+            gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]
         else:
             gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]
 
@@ -344,7 +351,7 @@ def value_grad_and_hessian(fun: Callable, argnum: int = 0) -> Callable:
             found = None if node is None else structure.hessian(node, leaves[0])
             return found if found is not None else _jacobian_forward(g, args, kwargs, argnum)
 
-        return value, gradient, hess
+        return value, gradient, (hess if lazy else hess())
 
     value_grad_and_hessian_fun.__name__ = \
         f"value_grad_and_hessian_{getattr(fun, '__name__', 'f')}"

@@ -48,6 +48,22 @@ ROWWISE: set = {
 }
 
 
+# primitives linear in their traced arguments (jointly); multiply, matmul and einsum only
+# with one traced argument, true_divide only in its numerator
+_LINEAR: set = {p.getitem, p.reshape, p.transpose, p.negative, p.broadcast_to,
+                p.concatenate_args, p.sum, p.untake, p.diag, p.add, p.subtract}
+_LINEAR_IN_ONE: set = {p.multiply, p.matmul, p.einsum_args}
+
+
+def _is_linear(node: Tensor) -> bool:
+    prim = node._prim
+    if prim in _LINEAR:
+        return True
+    if prim in _LINEAR_IN_ONE:
+        return len(node._argnums) == 1
+    return prim is p.true_divide and list(node._argnums) == [0]
+
+
 def rowwise(prim: Primitive) -> Primitive:
     """Declare ``prim`` elementwise (entry i of the output uses entry i of each argument
     only), so that the structure detection may look through it. Returns ``prim``."""
@@ -72,6 +88,7 @@ class Structure:
     top: Tensor                 # the per-row vector (summed by the output, or the output)
     small: list                 # nodes computed from x alone, creation order (x excluded)
     scale: float = 1.0          # f = scale * (sum over rows) + constant
+    linear: bool = False        # the small nodes are linear in x (no curvature term)
 
     def __repr__(self) -> str:
         return (f"<Structure: {self.n} rows, {self.m} indices, "
@@ -140,7 +157,8 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     k = leaf._value.size
     if len(inputs) >= k or n <= k:
         return None                 # nothing to gain over the general path
-    return Structure(leaf, n, inputs, len(indices), rows, top, small, scale)
+    linear = all(_is_linear(node) for node in small)
+    return Structure(leaf, n, inputs, len(indices), rows, top, small, scale, linear)
 
 
 def _affine_factor(node: Tensor) -> float | None:
@@ -202,8 +220,9 @@ def _is_index(node: Tensor, n: int) -> bool:
 # the derivatives
 # =======================================================================================
 
-def hessian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
-    """The Hessian of the recorded scalar ``end`` in ``leaf``, or None (no structure)."""
+def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False):
+    """The Hessian of the recorded scalar ``end`` in ``leaf`` (``with_grad``: the pair
+    (gradient, Hessian), both from the same per-row derivatives), or None (no structure)."""
     s = find(end, leaf, summed=True)
     if s is None:
         return None
@@ -211,7 +230,9 @@ def hessian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
     jac, curvature = _inner_derivatives(s, d_phi)
     h = jac.T @ h_phi @ jac + curvature
-    return h if s.scale == 1.0 else h * s.scale
+    if s.scale != 1.0:
+        h *= s.scale
+    return (s.scale * (jac.T @ d_phi), h) if with_grad else h
 
 
 def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
@@ -332,26 +353,28 @@ def _tangent(c, batch: int):
 
 def _outer_derivatives(s: Structure, grads: list, slopes: list):
     """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d)."""
-    sizes = [u._args[0].shape[1] if a < s.m else 1 for a, u in enumerate(s.inputs)]
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    total = starts[-1]
-    d_phi = np.empty(total)
-    h_phi = np.empty((total, total))
-    mats = [u._args[0] if a < s.m else None for a, u in enumerate(s.inputs)]
-    for a in range(len(s.inputs)):
+    p, m = len(s.inputs), s.m
+    mats = [u._args[0] for u in s.inputs[:m]]
+    starts = [0]
+    for a in range(p):
+        starts.append(starts[-1] + (mats[a].shape[1] if a < m else 1))
+    d_phi = np.empty(starts[-1])
+    h_phi = np.empty((starts[-1], starts[-1]))
+    for a in range(p):
         sa = slice(starts[a], starts[a + 1])
-        d_phi[sa] = mats[a].T @ grads[a] if a < s.m else np.sum(grads[a])
-        for b in range(a, len(s.inputs)):
+        d_phi[sa] = mats[a].T @ grads[a] if a < m else np.sum(grads[a])
+        for b in range(a, p):
             sb = slice(starts[b], starts[b + 1])
             w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
-            if a < s.m and b < s.m:
+            if b < m:
                 block = _weighted_cross(mats[a], w, mats[b])
-            elif a < s.m:
+            elif a < m:
                 block = (mats[a].T @ w)[:, None]
             else:
-                block = np.reshape(np.sum(w), (1, 1))
+                block = np.sum(w)
             h_phi[sa, sb] = block
-            h_phi[sb, sa] = block.T
+            if b != a:
+                h_phi[sb, sa] = np.transpose(block)
     return d_phi, h_phi
 
 
@@ -361,9 +384,11 @@ def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     product: half the work)."""
     n = a.shape[0]
     step = max(_MIN_BLOCK, _CROSS_ELEMENTS // max(a.shape[1], b.shape[1]))
+    if n <= step and a.size < 65536:
+        return a.T @ (b * w[:, None])       # small: one product, no sign test
     sign = 0
     if a is b:
-        sign = -1 if np.all(w <= 0) else (1 if np.all(w >= 0) else 0)
+        sign = -1 if (w <= 0).all() else (1 if (w >= 0).all() else 0)
     out = np.zeros((a.shape[1], b.shape[1]))
     for begin in range(0, n, step):
         rows = slice(begin, min(begin + step, n))
@@ -392,9 +417,9 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
         dual = seed if v is leaf else lifted[v._seq][0]
         rows.append(np.reshape(dual.tangent, (k, -1)).T)
     jac = np.concatenate(rows, axis=0)
-    if d_phi is None:
-        return jac, None
     curvature = np.zeros((k, k))
+    if d_phi is None or s.linear:
+        return jac, curvature
     offset = 0
     for v, rows_v in zip(ends, rows):
         c = d_phi[offset:offset + rows_v.shape[0]]

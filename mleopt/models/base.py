@@ -198,9 +198,11 @@ class LikelihoodModel:
 
             def ll(z):
                 return self.loglike(self.transform(z * inv))
-        # value and gradient from one recording of ll; its Hessian only if asked for
-        obj = _opt.Objective(value_grad_and_hessian(ll), nobs=self.nobs, value=ll)
-        obj.expensive_hessian = self.nobs * self.k_params >= self._LARGE
+        # value, gradient and Hessian from one recording of ll; on large data the Hessian
+        # only when the optimiser asks for it, and Newton may reuse its factorisation
+        large = self.nobs * self.k_params >= self._LARGE
+        obj = _opt.Objective(value_grad_and_hessian(ll, lazy=large), nobs=self.nobs, value=ll)
+        obj.expensive_hessian = large
         return obj
 
     # --- fitting -----------------------------------------------------------------------------
