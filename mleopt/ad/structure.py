@@ -203,8 +203,16 @@ def _ancestors(end: Tensor) -> list:
 
 
 def _holds_outer_trace(node: Tensor) -> bool:
-    return (isinstance(node._value, Traced) or any(isinstance(a, Traced) for a in node._args)
-            or any(isinstance(v, Traced) for v in (node._kwargs or {}).values()))
+    if isinstance(node._value, Traced):
+        return True
+    for a in node._args:
+        if isinstance(a, Traced):
+            return True
+    if node._kwargs:
+        for v in node._kwargs.values():
+            if isinstance(v, Traced):
+                return True
+    return False
 
 
 def _is_index(node: Tensor, n: int) -> bool:
@@ -277,9 +285,10 @@ def _per_row(s: Structure, second: bool):
         per_row = np.empty((p, n))
     for begin in range(0, n, block):
         rows = slice(begin, min(begin + block, n))
+        part = rows if block < n else None      # (one block: the recorded arrays as they are)
         level = new_level()
-        seeds = _seeds(s, rows, level)
-        lifted = _lift(s, rows, seeds, level)
+        seeds = _seeds(s, part, level)
+        lifted = _lift(s, part, seeds, level)
         if not second:
             top = seeds[s.top._seq] if s.top._seq in seeds else lifted[s.top._seq][0]
             per_row[:, rows] = top.tangent
@@ -296,8 +305,10 @@ def _per_row(s: Structure, second: bool):
     return (grads, slopes) if second else per_row
 
 
-def _rows_of(x, rows: slice, n: int):
-    """A per-row array restricted to a block of rows; anything else unchanged."""
+def _rows_of(x, rows: slice | None, n: int):
+    """A per-row array restricted to a block of rows (None: all); anything else unchanged."""
+    if rows is None:
+        return x
     return x[rows] if isinstance(x, np.ndarray) and x.shape == (n,) else x
 
 
