@@ -50,7 +50,7 @@ class IndexModel(LikelihoodModel):
         elementwise: entry i uses only eta[i], extra[j][i] and row i of the data."""
         raise NotImplementedError
 
-    # --- the likelihood, generic form (used by mleopt.ad's generic path and by users) -------
+    # --- the likelihood: every derivative comes from it (mleopt.ad) --------------------------
     def _offset(self) -> np.ndarray | None:
         return None
 
