@@ -33,6 +33,7 @@ import numpy as np
 from . import primitives as p
 from . import rules_special as rs
 from .core import Dual, Primitive, Tensor, Traced, backward_pass, new_level
+from .primitives import _broadcast_number
 
 __all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
 
@@ -293,7 +294,9 @@ def _per_row(s: Structure, second: bool):
             top = seeds[s.top._seq] if s.top._seq in seeds else lifted[s.top._seq][0]
             per_row[:, rows] = top.tangent
             continue
-        cot = backward_pass(s.top, np.ones(rows.stop - rows.start), lifted=lifted)
+        # (a broadcast 1, as the cotangent of a sum is: the rules skip multiplying by it)
+        cot = backward_pass(s.top, _broadcast_number(1.0, (rows.stop - rows.start,)),
+                            lifted=lifted)
         for a, u in enumerate(s.inputs):
             c = cot[u]
             if a < m:
