@@ -236,7 +236,7 @@ def test_hessian_of_second_argument():
 
 def test_hessian_runs_one_backward_pass(monkeypatch):
     """All K directions go through one pass (forward-over-reverse), not K gradients."""
-    from mleopt.ad import api, core
+    from mleopt.ad import api, core, structure
     calls = []
     real = core.backward_pass
 
@@ -246,6 +246,7 @@ def test_hessian_runs_one_backward_pass(monkeypatch):
 
     monkeypatch.setattr(api, "backward_pass", counting)
     monkeypatch.setattr(core, "backward_pass", counting)
+    monkeypatch.setattr(structure, "backward_pass", counting)   # (the index path's pass)
     X = rand((50, 12), seed=5)
     y = (rand((50,), seed=6) > 0).astype(float)
 

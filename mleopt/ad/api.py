@@ -15,6 +15,7 @@ import numpy as np
 from .core import (Dual, Tensor, Traced, TraceError, backward_pass, complex_error,
                    forward_sweep, fresh, new_level)
 from .rules import IDENTITY_SEEDS, shape_of
+from . import structure
 
 Argnum = int | Sequence[int]
 
@@ -271,7 +272,10 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
 
     ``mode="auto"`` records f once, then uses reverse mode (one backward pass per output)
     when the output has fewer elements than the input, and otherwise forward mode over the
-    recorded graph (all input directions in one batched sweep). ``"fwd"`` (a forward pass
+    recorded graph (all input directions in one batched sweep); a per-row output that sees
+    a vector x through linear indices ``A @ v(x)`` and scalars (per-observation scores) is
+    found in the graph and differentiated per row, then chained through A (one tangent per
+    index instead of one per entry of x; mleopt.ad.structure). ``"fwd"`` (a forward pass
     from the start) and ``"rev"`` force a mode.
     """
     if mode not in ("auto", "fwd", "rev"):
@@ -293,6 +297,10 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
         n_out = int(np.prod(shape_of(value)))
         if mode == "rev" or n_out < n_in:
             return _jacobian_reverse(leaves, value, node)
+        if mode == "auto" and node is not None and not isinstance(args[argnum], Traced):
+            found = structure.jacobian(node, leaves[0])  # per-row outputs through indices
+            if found is not None:
+                return found
         # forward mode over the graph just recorded: f is not evaluated a second time
         leaf = leaves[0]
         with _identity_directions(leaf._value) as seed:
@@ -309,14 +317,61 @@ def hessian(fun: Callable, argnum: int = 0) -> Callable:
     Forward-over-reverse: the gradient's computation is traced once and all ``K`` input
     directions travel through it together as one batch of tangents, so the cost is a small
     multiple of one gradient (plus the K x K products), not K gradients.
+
+    For a sum over rows that sees a vector x (a plain array) through a few linear indices
+    ``A @ v(x)`` and scalars (a log-likelihood), the structure is found in the recorded
+    graph (mleopt.ad.structure) and the Hessian is assembled from per-row second
+    derivatives with matrix products ``A' diag(w) A``: the same numbers, at BLAS speed.
     """
     g = grad(fun, argnum)
 
     def hessian_fun(*args, **kwargs):
+        _check_argnums(fun, args, (argnum,))
+        if not isinstance(args[argnum], Traced):
+            leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
+            found = None if node is None else structure.hessian(node, leaves[0])
+            if found is not None:
+                return found
         return _jacobian_forward(g, args, kwargs, argnum)
 
     hessian_fun.__name__ = f"hessian_{getattr(fun, '__name__', 'f')}"
     return hessian_fun
+
+
+def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True) -> Callable:
+    """``(f(x), df/dx, hessian)`` of a scalar function from one recording of f (what a Newton
+    step needs at each point). ``lazy``: ``hessian`` is a zero-argument function computing
+    the Hessian when called (a line search needs it at accepted points only); otherwise the
+    Hessian itself. It comes from the same recording when the linear-index structure is
+    there (see ``hessian``; eagerly, the gradient then comes from the same per-row
+    derivatives), else by forward-over-reverse."""
+    vg = value_and_grad(fun, argnum)
+    g = grad(fun, argnum)
+
+    def value_grad_and_hessian_fun(*args, **kwargs):
+        _check_argnums(fun, args, (argnum,))
+        plain = not isinstance(args[argnum], Traced)
+        leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
+        if not plain or node is None or math.prod(shape_of(value)) != 1:
+            value, gradient = vg(*args, **kwargs)       # (and its errors)
+            node = None
+        elif not lazy:
+            found = structure.hessian(node, leaves[0], with_grad=True)
+            if found is not None:
+                return value, found[0], found[1]
+            gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]
+        else:
+            gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]
+
+        def hess():
+            found = None if node is None else structure.hessian(node, leaves[0])
+            return found if found is not None else _jacobian_forward(g, args, kwargs, argnum)
+
+        return value, gradient, (hess if lazy else hess())
+
+    value_grad_and_hessian_fun.__name__ = \
+        f"value_grad_and_hessian_{getattr(fun, '__name__', 'f')}"
+    return value_grad_and_hessian_fun
 
 
 def hvp(fun: Callable, argnum: int = 0) -> Callable:

@@ -619,12 +619,16 @@ class Tensor(Traced):
         return f"tensor({self._value!r}{extra})"
 
 
-def backward_pass(end: Tensor, g) -> dict:
+def backward_pass(end: Tensor, g, lifted: dict | None = None) -> dict:
     """Propagate cotangent ``g`` from ``end``; returns {leaf: cotangent} for the leaves.
 
     Nodes are numbered in creation order and a node is always created after its inputs, so
     visiting the reachable nodes from the highest number down (a heap) is a reverse
     topological order: every node has its complete cotangent when its turn comes.
+
+    ``lifted`` ({seq: (answer, arguments)}, see structure.py) applies the rules at other
+    values than the recorded ones (forward-mode copies: forward-over-reverse on a recorded
+    graph); the nodes not in it are then the leaves.
     """
     add = _p().add
     cot = {end._seq: g}
@@ -634,10 +638,18 @@ def backward_pass(end: Tensor, g) -> dict:
         node = heappop(heap)[1]
         g = cot.pop(node._seq)
         prim = node._prim
-        if prim is None:
-            leaves[node] = g
-            continue
-        args, kwargs, ans, vjps = node._args, node._kwargs, node._value, prim.vjps
+        if lifted is None:
+            if prim is None:
+                leaves[node] = g
+                continue
+            ans, args = node._value, node._args
+        else:
+            entry = lifted.get(node._seq)
+            if entry is None:
+                leaves[node] = g
+                continue
+            ans, args = entry
+        kwargs, vjps = node._kwargs, prim.vjps
         for argnum, parent in zip(node._argnums, node._parents):
             gp = vjps[argnum](g, ans, *args, **kwargs)
             seq = parent._seq

@@ -27,6 +27,7 @@ import pandas as pd
 from .. import ad
 from .. import numpy as mnp
 from .. import optimize as _opt
+from ..ad.api import value_grad_and_hessian
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
@@ -49,6 +50,8 @@ class LikelihoodModel:
     extra_param_names: Sequence[str] = ()
     _results_name = "LikelihoodResults"
     _check_rank = True
+    _LARGE = 1_000_000  # nobs * k_params from which a Hessian costs several gradients: Newton
+    #                     may then reuse a factorised Hessian (mleopt.optimize)
 
     def __init__(self, endog: Any, exog: Any = None, missing: str = "raise",
                  param_names: Sequence[str] | None = None, **kwargs: Any) -> None:
@@ -170,13 +173,21 @@ class LikelihoodModel:
         return np.asarray(ad.grad(self.loglike)(_as_params(params)), dtype=float)
 
     def score_obs(self, params) -> np.ndarray:
-        """The N x K per-observation scores: the Jacobian of ``loglikeobs``, forward mode."""
-        return np.asarray(ad.jacobian(self.loglikeobs, mode="fwd")(_as_params(params)),
-                          dtype=float)
+        """The N x K per-observation scores: the Jacobian of ``loglikeobs`` (forward mode;
+        through the linear indices when mleopt.ad finds them)."""
+        return np.asarray(ad.jacobian(self.loglikeobs)(_as_params(params)), dtype=float)
 
     def hessian(self, params) -> np.ndarray:
-        """The K x K Hessian of ``loglike`` (forward-over-reverse AD)."""
-        return np.asarray(ad.hessian(self.loglike)(_as_params(params)), dtype=float)
+        """The K x K Hessian of ``loglike`` (forward-over-reverse AD, or per-row second
+        derivatives chained through the linear indices, see mleopt.ad.structure). The last
+        one is kept: the fit's own checks and the results share it."""
+        p = _as_params(params)
+        memo = self.__dict__.get("_hessian_memo")
+        if memo is not None and np.array_equal(memo[0], p):
+            return memo[1].copy()
+        h = np.asarray(ad.hessian(self.loglike)(p), dtype=float)
+        self._hessian_memo = (p.copy(), h)
+        return h.copy()
 
     # --- parametrization -----------------------------------------------------------------------
     def transform(self, theta):
@@ -201,7 +212,12 @@ class LikelihoodModel:
 
             def ll(z):
                 return self.loglike(self.transform(z * inv))
-        return _opt.Objective(ad.value_and_grad(ll), ad.hessian(ll), self.nobs, value=ll)
+        # value, gradient and Hessian from one recording of ll; on large data the Hessian
+        # only when the optimiser asks for it, and Newton may reuse its factorisation
+        large = self.nobs * self.k_params >= self._LARGE
+        obj = _opt.Objective(value_grad_and_hessian(ll, lazy=large), nobs=self.nobs, value=ll)
+        obj.expensive_hessian = large
+        return obj
 
     # --- fitting -----------------------------------------------------------------------------
     def start_params(self) -> np.ndarray:

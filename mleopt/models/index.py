@@ -5,27 +5,19 @@ For OLS, Logit, Probit, Poisson and NegativeBinomial, observation i's log-likeli
 ``e`` (sigma, alpha). A subclass defines only ``loglike_index(eta, extra)``, elementwise,
 with mleopt.numpy / special.
 
-Exact derivatives, cheaply. mleopt.ad differentiates ``l`` with respect to its
-per-observation inputs ``u_i = (eta_i, e)``: the gradient by one reverse pass and the
-second derivatives ``d2 l_i / du_i du_i'`` by one forward-over-reverse pass with one
-tangent per input (``l_i`` depends only on ``u_i``, so the Jacobian of the gradient is
-block-diagonal and all of it is recovered from 1 + k_extra tangents: Jacobian compression).
-The map from ``theta = (beta, e)`` to ``u`` is linear (``X`` and ones), so the chain rule is
-a matrix product: ``grad = A' g``, ``H = A' W A``. No derivative of a likelihood is written by
-hand; only the linear algebra of ``eta = X beta`` is done in numpy, so that the cost of a
-Hessian is one product ``X' W X`` instead of K tangents of length N through every operation.
-The generic AD path (LikelihoodModel.score / hessian on ``loglikeobs``) gives the same
-numbers and is what the tests compare against.
+Nothing here differentiates: the score, Hessian and per-observation scores are
+LikelihoodModel's generic ones (mleopt.ad on ``loglikeobs``). mleopt.ad finds the linear
+index ``X beta`` in the recorded computation by itself (mleopt.ad.structure), takes the
+per-observation derivatives with respect to the few inputs ``(eta_i, e)`` and chains them
+through X with matrix products (X'WX), so a user's own likelihood written the same way is as
+fast as these models.
 
-Extra parameters are optimised on the log scale (they are scales: sigma, alpha), and the
-coefficients per unit of their regressor's root mean square (a diagonal rescaling that makes
-the optimiser and the gradient tolerance independent of the units of the regressors).
-
-Large data (nobs * k_params >= 10^6), where one Hessian (the product X'WX) costs several
-gradients: the default start values are first refined by a fit on a systematic subsample of
-20,000 rows, the optimiser computes Hessians only when asked, and Newton keeps a factorised
-Hessian while it keeps cutting the gradient 8-fold per step (mleopt.optimize). The estimate
-is the full-data MLE all the same, verified on the exact full-data gradient.
+What this class adds: extra parameters are optimised on the log scale (they are scales:
+sigma, alpha), the coefficients per unit of their regressor's root mean square (a diagonal
+rescaling that makes the optimiser and the gradient tolerance independent of the units of the
+regressors), the checks that the MLE exists (separation), and on large data (nobs *
+k_params >= 10^6) start values refined by a fit on a systematic subsample of 20,000 rows
+(the estimate is the full-data MLE all the same).
 """
 from __future__ import annotations
 
@@ -34,12 +26,10 @@ from typing import Any, Sequence
 import numpy as np
 
 
-from .. import ad
 from .. import numpy as mnp
-from .. import optimize as _opt
 from ..exceptions import (DataError, PerfectSeparationError, PerfectSeparationWarning,
                           warn_user)
-from .base import LikelihoodModel, _as_params
+from .base import LikelihoodModel
 
 __all__ = ["IndexModel"]
 
@@ -59,7 +49,7 @@ class IndexModel(LikelihoodModel):
         elementwise: entry i uses only eta[i], extra[j][i] and row i of the data."""
         raise NotImplementedError
 
-    # --- the likelihood, generic form (used by mleopt.ad's generic path and by users) -------
+    # --- the likelihood: every derivative comes from it (mleopt.ad) --------------------------
     def _offset(self) -> np.ndarray | None:
         return None
 
@@ -130,146 +120,11 @@ class IndexModel(LikelihoodModel):
         ok = record.converged and np.all(np.isfinite(record.params))
         return record.params if ok else start
 
-    # --- fast exact derivatives through the linear predictor --------------------------------
+    # --- the linear predictor (start values, checks, predictions) ----------------------------
     def _linear(self, beta: np.ndarray) -> np.ndarray:
         eta = self.exog @ beta
         offset = self._offset()
         return eta if offset is None else eta + offset
-
-    def _elementwise(self, log_extras: bool):
-        """``f(eta, e_1, ..., e_m) = sum_i l_i``: the function mleopt.ad differentiates."""
-        if not self.k_extra:
-            def f(eta):
-                return mnp.sum(self.loglike_index(eta, []))
-        elif log_extras:
-            def f(eta, *extra):
-                return mnp.sum(self.loglike_index(eta, [mnp.exp(e) for e in extra]))
-        else:
-            def f(eta, *extra):
-                return mnp.sum(self.loglike_index(eta, list(extra)))
-        return f
-
-    def _derivatives(self, params: np.ndarray, log_extras: bool, order: int):
-        """``(loglike, G, W)``: G[a] = d l_i / d u_a (shape (1+m, N)); W[a][b] the second
-        derivatives d2 l_i / du_a du_b (None if order < 2). ``params`` are natural, or theta
-        (log extras) when ``log_extras``.
-
-        The last result is kept: the optimiser's final evaluation then serves the Hessian
-        of the results (for models without extra parameters theta and params coincide).
-        """
-        key = (np.asarray(params, dtype=float).tobytes(), bool(log_extras and self.k_extra))
-        last = self.__dict__.get("_last_derivatives")
-        if last is not None and last[0] == key and last[1] >= order:
-            return last[2]
-        out = self._compute_derivatives(params, log_extras, order)
-        self._last_derivatives = (key, order, out)
-        return out
-
-    def _compute_derivatives(self, params: np.ndarray, log_extras: bool, order: int):
-        k, m, n = self.k_exog, self.k_extra, self.nobs
-        eta = self._linear(params[:k])
-        extra = [np.full(n, params[k + j]) for j in range(m)]
-        f = self._elementwise(log_extras)
-        if order < 2:
-            value, g = ad.value_and_grad(f, tuple(range(1 + m)) if m else 0)(eta, *extra)
-            return value, (np.stack(g) if m else g[None]), None
-        if not m:
-            # forward over forward: l_i depends on eta_i only, so the directional derivative
-            # along a vector of ones is the vector of first derivatives, and again, second
-            ones = np.ones(n)
-
-            def first(e):
-                return ad.jvp(lambda e2: self.loglike_index(e2, []), (e,), (ones,))[1]
-
-            with np.errstate(all="ignore"):
-                value = f(eta)
-            g, w = ad.jvp(first, (eta,), (ones,))
-            return value, g[None], [[w]]
-
-        def g_of_shift(s):
-            # the stacked gradient (1+m, N) at u + s (s: one shift per input, broadcast to
-            # all observations): its Jacobian in s is W, column by column
-            gr = ad.grad(f, tuple(range(1 + m)))(eta + s[0], *[e + s[1 + j]
-                                                               for j, e in enumerate(extra)])
-            return mnp.stack(list(gr))
-
-        value, g = ad.value_and_grad(f, tuple(range(1 + m)))(eta, *extra)
-        jac = np.asarray(ad.jacobian(g_of_shift, mode="fwd")(np.zeros(1 + m)))  # (1+m, N, 1+m)
-        w = [[jac[a, :, b] for b in range(1 + m)] for a in range(1 + m)]
-        return value, np.stack(g), w
-
-    def _assemble_grad(self, g: np.ndarray) -> np.ndarray:
-        return np.concatenate([self.exog.T @ g[0], g[1:].sum(axis=1)])
-
-    def _assemble_hess(self, w) -> np.ndarray:
-        k, m = self.k_exog, self.k_extra
-        x = self.exog
-        h = np.empty((k + m, k + m))
-        w00 = w[0][0]
-        if x.size >= 100_000 and np.all(w00 <= 0):  # concave in eta, large data:
-            z = x * np.sqrt(-w00)[:, None]  # X'WX = -Z'Z, a symmetric rank-k update
-            h[:k, :k] = -(z.T @ z)
-        else:
-            h[:k, :k] = x.T @ (x * w00[:, None])
-        for j in range(m):
-            cross = x.T @ w[0][1 + j]
-            h[:k, k + j] = cross
-            h[k + j, :k] = cross
-            for i in range(m):
-                h[k + i, k + j] = np.sum(w[1 + i][1 + j])
-        return h
-
-    _LARGE = 1_000_000      # nobs * k_params from which a Hessian costs more than a gradient
-
-    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
-        """Value, gradient and (lazily assembled) Hessian of the log-likelihood in z.
-
-        Small data: one forward-over-reverse pass gives the per-observation first and second
-        derivatives together (Python overhead dominates, so one pass beats two). Large data:
-        value and gradient only; the second derivatives and X'WX only when the optimiser asks
-        for a Hessian, and Newton may then reuse its factorisation (``expensive_hessian``).
-        """
-        inv = None if scale is None else 1.0 / scale
-        outer = None if scale is None else np.outer(inv, inv)
-        large = self.nobs * self.k_params >= self._LARGE
-
-        def evaluate(z):
-            theta = z if inv is None else z * inv
-            value, g, w = self._derivatives(theta, log_extras=True, order=1 if large else 2)
-            grad = self._assemble_grad(g)
-
-            def hess():
-                ww = w if w is not None else self._derivatives(theta, True, order=2)[2]
-                h = self._assemble_hess(ww)
-                return h if outer is None else h * outer
-
-            return value, (grad if inv is None else grad * inv), hess
-
-        def value(z):
-            return self.loglike(self.transform(z if inv is None else z * inv))
-
-        obj = _opt.Objective(evaluate, nobs=self.nobs, value=value)
-        obj.expensive_hessian = large
-        return obj
-
-    # --- public derivatives in the natural parametrization (fast path) -----------------------
-    def score(self, params) -> np.ndarray:
-        p = _as_params(params)
-        return self._assemble_grad(self._derivatives(p, log_extras=False, order=1)[1])
-
-    def hessian(self, params) -> np.ndarray:
-        p = _as_params(params)
-        memo = self.__dict__.get("_hessian_memo")
-        if memo is not None and np.array_equal(memo[0], p):
-            return memo[1].copy()
-        h = self._assemble_hess(self._derivatives(p, log_extras=False, order=2)[2])
-        self._hessian_memo = (p.copy(), h)   # the fit's own checks and the results share it
-        return h.copy()
-
-    def score_obs(self, params) -> np.ndarray:
-        g = self._derivatives(_as_params(params), log_extras=False, order=1)[1]
-        return np.column_stack([self.exog * g[0][:, None]] + [g[1 + j] for j in
-                                                               range(self.k_extra)])
 
     # --- non-existence of the MLE (separation) --------------------------------------------------
     separation_note: str | None = None
@@ -294,7 +149,6 @@ class IndexModel(LikelihoodModel):
         new.__dict__.update(other.__dict__)
         new.__dict__.update(attrs)
         new.__dict__.pop("_hessian_memo", None)
-        new.__dict__.pop("_last_derivatives", None)
         names = list(other.exog_names) + list(cls.extra_param_names)
         new._param_names = names
         return new

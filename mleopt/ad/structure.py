@@ -1,0 +1,467 @@
+"""Linear-index structure, found in a recorded graph and used for fast Hessians and Jacobians.
+
+Most log-likelihoods see the parameters ``x`` through a few *indices* ``eta_j = A_j @ v_j(x)``
+(``A_j`` a constant data matrix of shape (N, k_j), ``v_j`` a small function of x) and a few
+*direct* scalars ``s_d(x)`` (log sigma, alpha), and are a sum over rows of
+``l_i(eta_1i, ..., eta_mi, s_1, ..., s_d)``. With ``w = h(x) = (v_1, ..., v_m, s_1, ..., s_d)``
+and ``f(x) = Phi(h(x))``, ``Phi(w) = sum_i l_i``::
+
+    grad f = J' dPhi                        J = dh/dx (P x K, small)
+    hess f = J' HPhi J + sum_p dPhi_p hess h_p
+    dPhi   = (A_j' g_j, ..., sum_i g_di, ...)
+    HPhi   = blocks A_a' diag(W_ab) A_b,  A_a' W_ad,  sum_i W_cd
+
+where ``g`` and ``W`` are the first and second derivatives of ``l_i`` with respect to its few
+per-row inputs. Since ``l_i`` depends on row i's inputs only, all of them come from one
+forward-over-reverse pass over the recorded rows with one tangent per input, seeded with
+ones on every row (Jacobian compression), and the chain rule through the data is a matrix
+product at BLAS speed instead of K tangents of length N through every operation.
+
+``find`` checks the conditions on the recorded graph (between the indices and the output only
+operations that act row by row, ``ROWWISE``; no other reduction over rows; no indexing,
+reshaping or product that mixes rows; constants only as data) and returns None wherever they
+do not hold: the caller then uses the general forward-over-reverse path. The fast path runs
+only at the outermost level (plain inputs, no enclosing trace in the graph), so derivatives
+of derivatives go through the general path and stay exact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import primitives as p
+from . import rules_special as rs
+from .core import Dual, Primitive, Tensor, Traced, backward_pass, new_level
+from .primitives import _broadcast_number
+
+__all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
+
+# primitives whose output entry i depends only on entry i of every argument (after
+# broadcasting): the operations allowed between the indices and the output
+ROWWISE: set = {
+    p.negative, p.exp, p.log, p.log1p, p.expm1, p.sqrt, p.absolute, p.sin, p.cos, p.tan,
+    p.tanh, p.sinh, p.cosh, p.arctan, p.arcsin, p.arccos, p.arcsinh, p.arctanh, p.square,
+    p.reciprocal, p.add, p.subtract, p.multiply, p.true_divide, p.power, p.logaddexp,
+    p.logaddexp_weight, p.maximum, p.minimum, p.arctan2, p.where, p.gammaln, p.digamma,
+    p.polygamma, p.erf, p.erfc, p.ndtr, p.log_ndtr, p.expit, p.log_expit, p.logit, p.xlogy,
+    p.xlog1py, rs.inv_mills, rs.betaln, rs.gammainc, rs.gammaincc, rs.betainc, rs.stdtr,
+}
+
+
+# primitives linear in their traced arguments (jointly); multiply, matmul and einsum only
+# with one traced argument, true_divide only in its numerator
+_LINEAR: set = {p.getitem, p.reshape, p.transpose, p.negative, p.broadcast_to,
+                p.concatenate_args, p.sum, p.untake, p.diag, p.add, p.subtract}
+_LINEAR_IN_ONE: set = {p.multiply, p.matmul, p.einsum_args}
+
+
+def _is_linear(node: Tensor) -> bool:
+    prim = node._prim
+    if prim in _LINEAR:
+        return True
+    if prim in _LINEAR_IN_ONE:
+        return len(node._argnums) == 1
+    return prim is p.true_divide and list(node._argnums) == [0]
+
+
+def rowwise(prim: Primitive) -> Primitive:
+    """Declare ``prim`` elementwise (entry i of the output uses entry i of each argument
+    only), so that the structure detection may look through it. Returns ``prim``."""
+    ROWWISE.add(prim)
+    return prim
+
+
+# the fast path is used when the rows have fewer inputs than x has entries and there are
+# more rows than entries of x (otherwise the general path costs about the same)
+_SMALL, _ROW = 0, 1
+
+
+@dataclass(repr=False)
+class Structure:
+    """The recorded graph of f split at its indices and direct scalars."""
+
+    leaf: Tensor                # x
+    n: int                      # rows
+    inputs: list                # per-row inputs: the index nodes, then the direct scalars
+    m: int                      # number of indices (the first m inputs)
+    rows: list                  # row nodes (not inputs), creation order
+    top: Tensor                 # the per-row vector (summed by the output, or the output)
+    small: list                 # nodes computed from x alone, creation order (x excluded)
+    scale: float = 1.0          # f = scale * (sum over rows) + constant
+    linear: bool = False        # the small nodes are linear in x (no curvature term)
+
+    def __repr__(self) -> str:
+        return (f"<Structure: {self.n} rows, {self.m} indices, "
+                f"{len(self.inputs) - self.m} direct scalars, {len(self.rows)} row nodes>")
+
+
+def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
+    """The index structure of the graph ending at ``end`` (``summed``: end is the sum over
+    rows of a per-row vector; otherwise end is that vector), or None where it is not there."""
+    if not isinstance(leaf._value, np.ndarray) or leaf._value.ndim != 1:
+        return None
+    outer, scale = set(), 1.0
+    if summed:
+        total = end
+        while total._prim is not p.sum:     # -sum, sum / N (a mean), c * sum + d, ...
+            factor = _affine_factor(total)
+            if factor is None:
+                return None
+            outer.add(total._seq)
+            scale *= factor
+            total = total._parents[0]
+        if total.size != 1 or not _over_rows(total):
+            return None
+        outer.add(total._seq)
+        top = total._parents[0]
+    else:
+        top = end
+    if len(top.shape) != 1:
+        return None
+    n = top.shape[0]
+    kind = {}
+    indices, directs, rows, small = [], {}, [], []
+    for node in _ancestors(end):
+        if _holds_outer_trace(node):
+            return None             # inside another trace: the general path is exact there
+        if node._prim is None:
+            if node is not leaf:
+                return None
+            kind[node._seq] = _SMALL
+            continue
+        if node._seq in outer:
+            continue
+        parent_kinds = [kind[q._seq] for q in node._parents]
+        if _ROW in parent_kinds or (node._prim in ROWWISE and node.shape == (n,) and
+                                    all(q.size == 1 for q in node._parents)):
+            if node._prim not in ROWWISE or node.shape != (n,):
+                return None         # rows reduced, reshaped, indexed or multiplied
+            if any(np.size(v) > 1 for v in node._kwargs.values()):
+                return None         # (options are not sliced by rows)
+            for q, k in zip(node._parents, parent_kinds):
+                if k == _SMALL:
+                    if q.size != 1:
+                        return None     # a vector of x reaches the rows other than by A @ v
+                    directs[q._seq] = q
+            kind[node._seq] = _ROW
+            rows.append(node)
+        elif _is_index(node, n):
+            kind[node._seq] = _ROW
+            indices.append(node)
+        else:
+            kind[node._seq] = _SMALL
+            small.append(node)
+    if kind.get(top._seq) != _ROW:
+        return None
+    inputs = indices + [directs[s] for s in sorted(directs)]
+    k = leaf._value.size
+    if len(inputs) >= k or n <= k:
+        return None                 # nothing to gain over the general path
+    linear = all(_is_linear(node) for node in small)
+    return Structure(leaf, n, inputs, len(indices), rows, top, small, scale, linear)
+
+
+def _affine_factor(node: Tensor) -> float | None:
+    """``c`` when the single-number ``node`` is ``c * parent + d`` with constants c, d (its
+    one traced argument the parent), else None."""
+    if node.size != 1 or len(node._argnums) != 1:
+        return None
+    prim, (i,), args = node._prim, node._argnums, node._args
+    other = args[1 - i] if len(args) == 2 else None
+    if other is not None and np.size(other) != 1:
+        return None
+    if prim is p.negative:
+        return -1.0
+    if prim is p.add:
+        return 1.0
+    if prim is p.subtract:
+        return 1.0 if i == 0 else -1.0
+    if prim is p.multiply:
+        return float(np.reshape(other, ()))
+    if prim is p.true_divide and i == 0:
+        return 1.0 / float(np.reshape(other, ()))
+    return None
+
+
+def _over_rows(end: Tensor) -> bool:
+    """Is ``end`` the sum of all entries of a 1-D vector?"""
+    (parent,) = end._parents
+    axis = end._kwargs.get("axis")
+    return len(parent.shape) == 1 and axis in (None, 0, -1, (0,), (-1,))
+
+
+def _ancestors(end: Tensor) -> list:
+    """The recorded nodes ``end`` depends on (itself included), in creation order."""
+    nodes = {}
+    stack = [end]
+    while stack:
+        node = stack.pop()
+        if node._seq not in nodes:
+            nodes[node._seq] = node
+            stack.extend(node._parents)
+    return [nodes[s] for s in sorted(nodes)]
+
+
+def _holds_outer_trace(node: Tensor) -> bool:
+    if isinstance(node._value, Traced):
+        return True
+    for a in node._args:
+        if isinstance(a, Traced):
+            return True
+    if node._kwargs:
+        for v in node._kwargs.values():
+            if isinstance(v, Traced):
+                return True
+    return False
+
+
+def _is_index(node: Tensor, n: int) -> bool:
+    """``A @ v`` with A a constant (n, k) array and v a traced vector."""
+    if node._prim is not p.matmul or list(node._argnums) != [1] or node._kwargs:
+        return False
+    a, v = node._args
+    return (isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] == n
+            and np.ndim(v) == 1 and a.dtype.kind in "biuf")
+
+
+# =======================================================================================
+# the derivatives
+# =======================================================================================
+
+def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False):
+    """The Hessian of the recorded scalar ``end`` in ``leaf`` (``with_grad``: the pair
+    (gradient, Hessian), both from the same per-row derivatives), or None (no structure)."""
+    s = find(end, leaf, summed=True)
+    if s is None:
+        return None
+    grads, slopes = _per_row(s, second=True)
+    d_phi, h_phi = _outer_derivatives(s, grads, slopes)
+    jac, curvature = _inner_derivatives(s, d_phi)
+    h = jac.T @ h_phi @ jac + curvature
+    if s.scale != 1.0:
+        h *= s.scale
+    return (s.scale * (jac.T @ d_phi), h) if with_grad else h
+
+
+def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
+    """The N x K Jacobian of the recorded per-row vector ``end`` in ``leaf``, or None."""
+    s = find(end, leaf, summed=False)
+    if s is None:
+        return None
+    per_row = _per_row(s, second=False)     # (P inputs, N): d l_i / d u_ai
+    jac, _ = _inner_derivatives(s, None)
+    result = np.zeros((s.n, leaf._value.size))
+    offset = 0
+    for a, u in enumerate(s.inputs):
+        if a < s.m:
+            a_mat = u._args[0]
+            k = a_mat.shape[1]
+            _add_product(result, a_mat * per_row[a][:, None], jac[offset:offset + k])
+        else:
+            k = 1
+            _add_product(result, per_row[a][:, None], jac[offset:offset + 1])
+        offset += k
+    return result
+
+
+_BLOCK_ELEMENTS = 32768 # rows x inputs per block of rows: a block's tangents stay in cache
+_MIN_BLOCK = 256
+
+
+def _per_row(s: Structure, second: bool):
+    """Derivatives of l_i in its per-row inputs, block by block of rows (rows are
+    independent, and the tangents of a few thousand rows stay in the CPU cache).
+
+    ``second``: (grads, slopes) with grads[a] = d l_i / du_a (per row for an index, summed
+    over rows for a direct scalar) and slopes[a][b] = d2 l_i / du_a du_b (the same), by
+    forward-over-reverse; otherwise the (P, N) first derivatives, by forward mode.
+    """
+    p, n, m = len(s.inputs), s.n, s.m
+    block = max(_MIN_BLOCK, _BLOCK_ELEMENTS // p)
+    if second:
+        grads = [np.empty(n) if a < m else 0.0 for a in range(p)]
+        slopes = [np.empty((p, n)) if a < m else np.zeros(p) for a in range(p)]
+    else:
+        per_row = np.empty((p, n))
+    for begin in range(0, n, block):
+        rows = slice(begin, min(begin + block, n))
+        part = rows if block < n else None      # (one block: the recorded arrays as they are)
+        level = new_level()
+        seeds = _seeds(s, part, level)
+        lifted = _lift(s, part, seeds, level)
+        if not second:
+            top = seeds[s.top._seq] if s.top._seq in seeds else lifted[s.top._seq][0]
+            per_row[:, rows] = top.tangent
+            continue
+        # (a broadcast 1, as the cotangent of a sum is: the rules skip multiplying by it)
+        cot = backward_pass(s.top, _broadcast_number(1.0, (rows.stop - rows.start,)),
+                            lifted=lifted)
+        for a, u in enumerate(s.inputs):
+            c = cot[u]
+            if a < m:
+                grads[a][rows] = _value(c)
+                slopes[a][:, rows] = _tangent(c, p)
+            else:
+                grads[a] += np.sum(_value(c))
+                slopes[a] += np.reshape(_tangent(c, p), (p, -1)).sum(axis=1)
+    return (grads, slopes) if second else per_row
+
+
+def _rows_of(x, rows: slice | None, n: int):
+    """A per-row array restricted to a block of rows (None: all); anything else unchanged."""
+    if rows is None:
+        return x
+    return x[rows] if isinstance(x, np.ndarray) and x.shape == (n,) else x
+
+
+def _seeds(s: Structure, rows: slice, level: int) -> dict:
+    """One tangent per input: ones on every row of that input, zeros elsewhere."""
+    seeds = {}
+    p = len(s.inputs)
+    for a, u in enumerate(s.inputs):
+        value = _rows_of(u._value, rows, s.n)
+        t = np.zeros((p,) + np.shape(value))
+        t[a] = 1.0
+        seeds[u._seq] = Dual(value, t, level)
+    return seeds
+
+
+def _lift(s: Structure | None, rows: slice | None, seeds: dict, level: int,
+          nodes: list | None = None) -> dict:
+    """Forward-mode copies of recorded nodes (the row nodes of ``s`` on a block of ``rows``,
+    or ``nodes``), seq -> (Dual, arguments): the recorded values are reused (nothing is
+    evaluated again) and tangents are computed when first needed."""
+    if nodes is None:
+        nodes, n = s.rows, s.n
+    lifted = {seq: (dual, None) for seq, dual in seeds.items()}
+    for node in nodes:
+        if node._seq in seeds:
+            continue
+        if rows is None:
+            vals, ans = node._args, node._value
+        else:
+            vals = [_rows_of(x, rows, n) for x in node._args]
+            ans = node._value[rows]
+        args = list(vals)
+        for i, parent in zip(node._argnums, node._parents):
+            args[i] = lifted[parent._seq][0]
+        dual = Dual._record(node._prim, ans, args, vals, node._argnums, node._kwargs, level)
+        lifted[node._seq] = (dual, args)
+    for seq in seeds:
+        del lifted[seq]     # inputs: the reverse pass stops there
+    return lifted
+
+
+def _value(c):
+    return c._value if isinstance(c, Dual) else c
+
+
+def _tangent(c, batch: int):
+    """The (batch,) + shape tangent of a cotangent (zeros if it does not depend on the
+    inputs)."""
+    if isinstance(c, Dual):
+        return c.tangent
+    return np.zeros((batch,) + np.shape(c))
+
+
+def _outer_derivatives(s: Structure, grads: list, slopes: list):
+    """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d)."""
+    p, m = len(s.inputs), s.m
+    mats = [u._args[0] for u in s.inputs[:m]]
+    starts = [0]
+    for a in range(p):
+        starts.append(starts[-1] + (mats[a].shape[1] if a < m else 1))
+    d_phi = np.empty(starts[-1])
+    h_phi = np.empty((starts[-1], starts[-1]))
+    for a in range(p):
+        sa = slice(starts[a], starts[a + 1])
+        d_phi[sa] = mats[a].T @ grads[a] if a < m else np.sum(grads[a])
+        for b in range(a, p):
+            sb = slice(starts[b], starts[b + 1])
+            w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
+            if b < m:
+                block = _weighted_cross(mats[a], w, mats[b])
+            elif a < m:
+                block = (mats[a].T @ w)[:, None]
+            else:
+                block = np.sum(w)
+            h_phi[sa, sb] = block
+            if b != a:
+                h_phi[sb, sa] = np.transpose(block)
+    return d_phi, h_phi
+
+
+def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A' diag(w) B``, by blocks of rows (the weighted copy stays small: no N x k
+    temporary); for A is B and w of one sign, as +-Z'Z with Z = A sqrt|w| (a symmetric
+    product: half the work)."""
+    n = a.shape[0]
+    step = max(_MIN_BLOCK, _CROSS_ELEMENTS // max(a.shape[1], b.shape[1]))
+    if n <= step and a.size < 65536:
+        return a.T @ (b * w[:, None])       # small: one product, no sign test
+    sign = 0
+    if a is b:
+        sign = -1 if (w <= 0).all() else (1 if (w >= 0).all() else 0)
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for begin in range(0, n, step):
+        rows = slice(begin, min(begin + step, n))
+        if sign:
+            z = a[rows] * np.sqrt(sign * w[rows])[:, None]
+            out += z.T @ z
+        else:
+            out += a[rows].T @ (b[rows] * w[rows, None])
+    return out * sign if sign else out
+
+
+_CROSS_ELEMENTS = 1 << 20   # entries of the weighted copy of one block of rows (8 MB)
+
+
+def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
+    """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K), by
+    forward-over-reverse over the recorded small nodes (those computed from x alone)."""
+    leaf = s.leaf
+    k = leaf._value.size
+    level = new_level()
+    seed = Dual(leaf._value, np.eye(k), level)
+    lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
+    ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
+    rows = []
+    for v in ends:
+        dual = seed if v is leaf else lifted[v._seq][0]
+        rows.append(np.reshape(dual.tangent, (k, -1)).T)
+    jac = np.concatenate(rows, axis=0)
+    curvature = np.zeros((k, k))
+    if d_phi is None or s.linear:
+        return jac, curvature
+    offset = 0
+    for v, rows_v in zip(ends, rows):
+        c = d_phi[offset:offset + rows_v.shape[0]]
+        offset += rows_v.shape[0]
+        if v is leaf:
+            continue            # linear in x
+        cot = backward_pass(v, np.reshape(c, v.shape), lifted=lifted).get(leaf)
+        if cot is not None:
+            curvature += _tangent(cot, k)
+    return jac, curvature
+
+
+def _add_product(out: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    """``out += left @ right``; when ``right`` only selects and scales (every row one
+    non-zero, in distinct columns: v is a slice of x, the common case) the columns of
+    ``left`` are added in place instead of a matrix product."""
+    nonzero = right != 0
+    counts = nonzero.sum(axis=1)
+    rows = np.flatnonzero(counts)
+    cols = np.argmax(nonzero, axis=1)[rows]
+    if np.any(counts > 1) or np.unique(cols).size != cols.size:
+        out += left @ right
+        return
+    scale = right[rows, cols]
+    part = left if rows.size == left.shape[1] else left[:, rows]
+    if np.any(scale != 1.0):
+        part = part * scale
+    if cols.size and np.array_equal(cols, np.arange(cols[0], cols[0] + cols.size)):
+        out[:, cols[0]:cols[0] + cols.size] += part
+    else:
+        out[:, cols] += part

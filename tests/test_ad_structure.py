@@ -1,0 +1,291 @@
+"""Linear-index structure found in the recorded graph (mleopt.ad.structure, issue 8 part 2).
+
+Every function here is differentiated twice: by ``hessian`` / ``jacobian`` (which use the
+index path when the structure is there) and by the general forward-over-reverse / forward
+path; both must agree to 1e-10. Functions that break the structure in each way must be
+recognised as such (``find`` returns None) and still give the same numbers.
+"""
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+
+import mleopt.numpy as np
+from mleopt import ad
+from mleopt.ad import api, structure
+from mleopt.ad.core import stop_gradient
+from mleopt.special import gammaln, log_ndtr
+from mleopt.stats import norm
+
+N = 240
+rng = onp.random.default_rng(20261130)
+X = rng.normal(size=(N, 4))
+Z = rng.normal(size=(N, 3))
+Y_TOBIT = onp.maximum(X @ [0.5, -0.3, 0.2, 0.1] + rng.normal(size=N), 0.0)
+Y_BIN = (X @ [0.6, -0.4, 0.3, 0.2] + rng.normal(size=N) > 0).astype(float)
+Y_COUNT = rng.poisson(onp.exp(0.3 * X[:, 0] - 0.2 * X[:, 1] + 0.5)).astype(float)
+OFFSET = rng.uniform(-0.5, 0.5, size=N)
+M = rng.normal(size=(N, N)) / N
+SCALE = onp.array([1.5, 0.7, 2.0, 1.1, 0.9])
+
+
+def tobit_obs(p):
+    beta, lns = p[:-1], p[-1]
+    s = np.exp(lns)
+    xb = X @ beta
+    return np.where(Y_TOBIT <= 0, norm.logcdf(-xb / s), norm.logpdf(Y_TOBIT, xb, s))
+
+
+def probit_obs(b):
+    return log_ndtr((2 * Y_BIN - 1) * (X @ b))
+
+
+def nb2_obs(p):                          # offset in the index, alpha used directly
+    mu = np.exp(X @ p[:-1] + OFFSET)
+    alpha = np.exp(p[-1])
+    r = 1.0 / alpha
+    return (gammaln(Y_COUNT + r) - gammaln(r) - gammaln(Y_COUNT + 1.0)
+            + r * np.log(r / (r + mu)) + Y_COUNT * np.log(mu / (r + mu)))
+
+
+def hetprobit_obs(p):                     # two indices, two data matrices
+    b, g = p[:4], p[4:]
+    return log_ndtr((2 * Y_BIN - 1) * (X @ b) / np.exp(Z @ g))
+
+
+def transformed(f, k):
+    """The model layer's objective: f(transform(z * inv_scale)), extra parameters on the
+    log scale."""
+    inv = 1.0 / SCALE[: k + 1] if k + 1 <= SCALE.size else onp.ones(k + 1)
+
+    def g(z):
+        theta = z * inv
+        return f(np.concatenate([theta[:k] * 1.0, np.exp(theta[k:])]))
+    return g
+
+
+def natural_tobit_obs(p):                # tobit in sigma (not log sigma)
+    beta, s = p[:-1], p[-1]
+    xb = X @ beta
+    return np.where(Y_TOBIT <= 0, norm.logcdf(-xb / s), norm.logpdf(Y_TOBIT, xb, s))
+
+
+def total(obs):
+    def f(p):
+        return np.sum(obs(p))
+    f.__name__ = f"sum_{obs.__name__}"
+    return f
+
+
+STRUCTURED = {
+    "tobit": (total(tobit_obs), [0.3, -0.2, 0.1, 0.05, 0.2]),
+    "probit": (total(probit_obs), [0.3, -0.2, 0.1, 0.05]),
+    "nb2 with offset": (total(nb2_obs), [0.2, -0.1, 0.05, 0.0, -0.5]),
+    "two indices": (total(hetprobit_obs), [0.3, -0.2, 0.1, 0.05, 0.1, -0.2, 0.1]),
+    "transform of z": (transformed(total(natural_tobit_obs), 4), [0.3, -0.2, 0.1, 0.05, 0.2]),
+    "x in an index and directly": (
+        lambda b: np.sum(log_ndtr((2 * Y_BIN - 1) * (X @ b + b[0] ** 2))),
+        [0.3, -0.2, 0.1, 0.05]),
+    "index of a nonlinear v": (
+        lambda b: np.sum(log_ndtr((2 * Y_BIN - 1) * (X @ np.tanh(b)))), [0.3, -0.2, 0.1, 0.05]),
+    "data used twice, column slices": (
+        lambda b: np.sum(log_ndtr((2 * Y_BIN - 1) * (X[:, :3] @ b[:3] + X[:, 1:] @ b[3:]))),
+        [0.3, -0.2, 0.1, 0.05, -0.1, 0.2]),
+    "data used twice, shifted rows": (
+        lambda b: np.sum(log_ndtr((2 * Y_BIN[1:] - 1) * (X[1:] @ b) + 0.3 * (X[:-1] @ b))),
+        [0.3, -0.2, 0.1, 0.05]),
+    "scalars only after a broadcast": (
+        lambda p: np.sum(norm.logpdf(Y_TOBIT, p[0] + X @ p[2:], np.exp(p[1]) * np.ones(N))),
+        [0.1, 0.2, 0.3, -0.2, 0.1, 0.05]),
+    "linear in the index": (lambda b: np.sum(Y_TOBIT * (X @ b)), [0.3, -0.2, 0.1, 0.05]),
+    "negative mean (scipy-style objective)": (
+        lambda p: -np.mean(tobit_obs(p)) + 2.0, [0.3, -0.2, 0.1, 0.05, 0.2]),
+    "scaled sum": (lambda b: 0.5 * np.sum(probit_obs(b)) / 3.0 - 1.0, [0.3, -0.2, 0.1, 0.05]),
+}
+
+BROKEN = {
+    "cumsum over rows": lambda b: np.sum(np.cumsum(probit_obs(b))) / N,
+    "rows reversed": lambda b: np.sum(probit_obs(b) * (X @ b)[::-1]),
+    "matmul of eta by a matrix": lambda b: np.sum(log_ndtr(M @ (X @ b))),
+    "outer product": lambda b: np.sum(np.outer(X @ b, X @ b)) / N ** 2,
+    "sorted rows": lambda b: np.sum(
+        np.exp(-(X @ b))[onp.argsort(stop_gradient(X @ b))] * onp.linspace(0, 1, N)),
+    "mean over rows": lambda b: np.sum(np.square(X @ b - np.mean(X @ b))),
+    "A depends on x": lambda b: np.sum(log_ndtr((2 * Y_BIN - 1) * ((X * np.exp(b[0])) @ b))),
+    "a vector of x reaches the rows": lambda b: np.sum(
+        np.square(X @ b + np.concatenate([b, onp.zeros(N - 4)]))),
+    "not a sum at the end": lambda b: np.sum(probit_obs(b)) ** 2 / N,
+    "two sums": lambda b: np.sum(probit_obs(b)) + np.sum(np.square(X @ b)),
+    "a sum plus a penalty in x": lambda b: np.sum(probit_obs(b)) - np.sum(b * b),
+}
+
+
+def general_hessian(f, x):
+    return api._jacobian_forward(ad.grad(f), (x,), {}, 0)
+
+
+def found(f, x, summed=True):
+    leaves, _, node = api._reverse(f, (onp.asarray(x, float),), {}, (0,))
+    return structure.find(node, leaves[0], summed=summed)
+
+
+def assert_same(fast, general):
+    onp.testing.assert_allclose(fast, general, rtol=1e-10,
+                                atol=1e-10 * max(1.0, onp.max(onp.abs(general))))
+
+
+@pytest.mark.parametrize("name", list(STRUCTURED))
+def test_structure_is_found_and_hessian_matches_general_path(name):
+    f, x = STRUCTURED[name]
+    x = onp.array(x)
+    assert found(f, x) is not None, name
+    h = ad.hessian(f)(x)
+    assert h.shape == (x.size, x.size)
+    assert_same(h, general_hessian(f, x))
+
+
+@pytest.mark.parametrize("name", ["tobit", "two indices", "transform of z", "probit",
+                                  "data used twice, shifted rows", "linear in the index"])
+def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
+    """Per-row derivatives are computed block by block of rows (cache-sized): uneven
+    blocks, per-row and summed quantities, must not change the result."""
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 70)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 7)
+    monkeypatch.setattr(structure, "_CROSS_ELEMENTS", 50)     # X'WX by blocks of rows too
+    f, x = STRUCTURED[name]
+    x = onp.array(x)
+    assert_same(ad.hessian(f)(x), general_hessian(f, x))
+    obs = {"tobit": tobit_obs, "probit": probit_obs, "two indices": hetprobit_obs}.get(name)
+    if obs is not None:
+        assert_same(ad.jacobian(obs)(x), ad.jacobian(obs, mode="fwd")(x))
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_broken_structure_falls_back_with_the_same_numbers(name):
+    f = BROKEN[name]
+    x = onp.array([0.3, -0.2, 0.1, 0.05])
+    assert found(f, x) is None, name
+    assert_same(ad.hessian(f)(x), general_hessian(f, x))
+
+
+@pytest.mark.parametrize("obs, x", [
+    (tobit_obs, [0.3, -0.2, 0.1, 0.05, 0.2]),
+    (probit_obs, [0.3, -0.2, 0.1, 0.05]),
+    (nb2_obs, [0.2, -0.1, 0.05, 0.0, -0.5]),
+    (hetprobit_obs, [0.3, -0.2, 0.1, 0.05, 0.1, -0.2, 0.1]),
+    (lambda p: tobit_obs(np.concatenate([p[:4] * 2.0, np.log(p[4:])])),
+     [0.3, -0.2, 0.1, 0.05, 1.2]),
+    (lambda b: log_ndtr((2 * Y_BIN - 1) * (X[:, :3] @ b[:3] + X[:, 1:] @ b[3:] + b[0])),
+     [0.3, -0.2, 0.1, 0.05, -0.1, 0.2]),
+])
+def test_per_row_jacobian_matches_forward_mode(obs, x):
+    x = onp.array(x)
+    assert found(obs, x, summed=False) is not None
+    jac = ad.jacobian(obs)(x)
+    assert jac.shape == (N, x.size)
+    assert_same(jac, ad.jacobian(obs, mode="fwd")(x))
+
+
+@pytest.mark.parametrize("name", ["cumsum over rows", "rows reversed", "mean over rows"])
+def test_per_row_jacobian_falls_back(name):
+    obs = {"cumsum over rows": lambda b: np.cumsum(probit_obs(b)),
+           "rows reversed": lambda b: probit_obs(b) * (X @ b)[::-1],
+           "mean over rows": lambda b: np.square(X @ b - np.mean(X @ b))}[name]
+    x = onp.array([0.3, -0.2, 0.1, 0.05])
+    assert found(obs, x, summed=False) is None
+    assert_same(ad.jacobian(obs)(x), ad.jacobian(obs, mode="fwd")(x))
+
+
+def test_fast_path_is_used_by_hessian(monkeypatch):
+    """The general forward-over-reverse pass does not run when the structure is there."""
+    calls = []
+    real = api._jacobian_forward
+    monkeypatch.setattr(api, "_jacobian_forward", lambda *a, **k: calls.append(1) or real(*a, **k))
+    f, x = STRUCTURED["tobit"]
+    ad.hessian(f)(onp.array(x))
+    assert calls == []
+    ad.hessian(BROKEN["mean over rows"])(onp.array([0.3, -0.2, 0.1, 0.05]))
+    assert calls == [1]
+
+
+def test_higher_order_through_the_general_path_is_exact():
+    """Third derivatives: the Jacobian of the Hessian (traced input: general path) equals
+    central differences of the Hessian (plain input: index path)."""
+    f, x = STRUCTURED["tobit"]
+    x = onp.array(x)
+    third = ad.jacobian(ad.hessian(f))(x)
+    eps = 1e-5
+    for k in range(x.size):
+        e = onp.zeros(x.size)
+        e[k] = eps
+        fd = (ad.hessian(f)(x + e) - ad.hessian(f)(x - e)) / (2 * eps)
+        onp.testing.assert_allclose(third[..., k], fd, rtol=1e-5,
+                                    atol=1e-6 * onp.max(onp.abs(fd)))
+    g = ad.grad(lambda p: ad.hessian(f)(p)[0, 1])(x)
+    onp.testing.assert_allclose(g, third[0, 1], rtol=1e-10)
+
+
+def test_hessian_inside_another_trace():
+    """A Hessian whose function closes over a value traced outside (the data matrix
+    depends on an outer parameter) takes the general path and stays exact."""
+    x = onp.array([0.3, -0.2, 0.1, 0.05])
+
+    def outer(c):
+        def inner(b):
+            return np.sum(log_ndtr((2 * Y_BIN - 1) * ((X * c) @ b)))
+        return ad.hessian(inner)(x)[1, 2]
+
+    d = ad.grad(outer)(1.3)
+    eps = 1e-6
+    fd = (outer(1.3 + eps) - outer(1.3 - eps)) / (2 * eps)
+    onp.testing.assert_allclose(d, fd, rtol=1e-6)
+
+
+def test_inputs_and_data_are_not_modified():
+    f, x = STRUCTURED["tobit"]
+    x = onp.array(x)
+    x0, X0 = x.copy(), X.copy()
+    h = ad.hessian(f)(x)
+    j = ad.jacobian(tobit_obs)(x)
+    onp.testing.assert_array_equal(x, x0)
+    onp.testing.assert_array_equal(X, X0)
+    h[:] = 0.0          # results are the caller's own arrays
+    j[:] = 0.0
+    onp.testing.assert_array_equal(X, X0)
+
+
+def test_small_problems_keep_the_general_path():
+    """No gain when the rows have as many inputs as x has entries, or there are few rows."""
+    b = onp.array([0.3, -0.2])
+    assert found(lambda p: np.sum(norm.logpdf(Y_TOBIT, p[0], np.exp(p[1]))), b) is None
+    assert found(lambda p: np.sum(log_ndtr(X[:3] @ p)), onp.array([0.1, 0.2, 0.3, 0.4])) is None
+
+
+@pytest.mark.parametrize("name", ["tobit", "two indices", "negative mean (scipy-style objective)",
+                                  "mean over rows", "cumsum over rows"])
+def test_value_grad_and_hessian_from_one_recording(name):
+    """The model layer's Newton objective: value and gradient from one recording, the
+    Hessian on demand from the same recording; equal to value_and_grad and the general
+    Hessian, with and without the structure."""
+    f, x = STRUCTURED[name] if name in STRUCTURED else (BROKEN[name], [0.3, -0.2, 0.1, 0.05])
+    x = onp.array(x)
+    v_ref, g_ref = ad.value_and_grad(f)(x)
+    h_ref = general_hessian(f, x)
+    value, g, hess = api.value_grad_and_hessian(f)(x)
+    onp.testing.assert_allclose(value, v_ref, rtol=1e-14)
+    assert_same(g, g_ref)
+    assert_same(hess(), h_ref)
+    value, g, h = api.value_grad_and_hessian(f, lazy=False)(x)     # gradient per row too
+    onp.testing.assert_allclose(value, v_ref, rtol=1e-14)
+    assert_same(g, g_ref)
+    assert_same(h, h_ref)
+
+
+def test_linear_parameter_maps_are_recognised():
+    """Slices, scalings and concatenations of x have no curvature term (it is skipped);
+    a nonlinear map (exp, tanh) keeps it."""
+    assert found(*STRUCTURED["probit"]).linear
+    assert found(*STRUCTURED["data used twice, column slices"]).linear
+    assert found(lambda z: STRUCTURED["probit"][0](z * 2.0), onp.array([0.3, -0.2, 0.1, 0.05])).linear
+    assert not found(*STRUCTURED["tobit"]).linear
+    assert not found(*STRUCTURED["index of a nonlinear v"]).linear
