@@ -17,18 +17,31 @@ hessian, predict, null_model_llf, data`` (``data.row_labels``, ``data.align(grou
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Sequence
+import functools
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import ad
 from .. import numpy as mnp
+from .. import blocks as blocks_mod
 from .. import optimize as _opt
 from ..data import ModelData, check_rank, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
-__all__ = ["LikelihoodModel", "fit_mle"]
+__all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
+
+
+class Space(NamedTuple):
+    """Where derivatives are taken: natural params (``natural=True``), or the optimiser's
+    ``z`` with ``params = transform(z * inv)`` (``inv`` None: ``z = theta``)."""
+
+    natural: bool
+    inv: np.ndarray | None = None
+
+
+NATURAL = Space(True)
 
 
 class LikelihoodModel:
@@ -148,21 +161,156 @@ class LikelihoodModel:
             "of per-observation log-likelihoods, written with mleopt.numpy.")
 
     def loglike(self, params):
-        """The log-likelihood: the sum of ``loglikeobs``."""
-        return mnp.sum(self.loglikeobs(params))
+        """The log-likelihood: the sum of ``loglikeobs`` (block by block on large data)."""
+        if self.__dict__.get("_is_block") or _is_traced(params):
+            return mnp.sum(self.loglikeobs(params))
+        blocks = self._blocks()[0]
+        if len(blocks) == 1 and blocks[0] is self:
+            return mnp.sum(self.loglikeobs(params))
+        return self._block_sum(_as_params(params), 0, NATURAL)[0]
 
     def score(self, params) -> np.ndarray:
-        """The gradient of ``loglike`` (reverse-mode AD)."""
-        return np.asarray(ad.grad(self.loglike)(_as_params(params)), dtype=float)
+        """The gradient of ``loglike`` (reverse-mode AD, summed over row blocks)."""
+        return self._block_sum(_as_params(params), 1, NATURAL)[1]
 
     def score_obs(self, params) -> np.ndarray:
-        """The N x K per-observation scores: the Jacobian of ``loglikeobs``, forward mode."""
-        return np.asarray(ad.jacobian(self.loglikeobs, mode="fwd")(_as_params(params)),
-                          dtype=float)
+        """The N x K per-observation scores: the Jacobian of ``loglikeobs`` (forward mode),
+        block by block. The robust covariances do not need it whole (``_score_meat``)."""
+        p = _as_params(params)
+        parts = self._block_map("_block_score_obs", p)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
     def hessian(self, params) -> np.ndarray:
-        """The K x K Hessian of ``loglike`` (forward-over-reverse AD)."""
-        return np.asarray(ad.hessian(self.loglike)(_as_params(params)), dtype=float)
+        """The K x K Hessian of ``loglike`` (forward-over-reverse AD, summed over blocks).
+
+        The last one is kept: the fit's own checks and the results share it."""
+        p = _as_params(params)
+        memo = self.__dict__.get("_hessian_memo")
+        if memo is not None and np.array_equal(memo[0], p):
+            return memo[1].copy()
+        h = blocks_mod.add(self._block_map("_block_hessian", p, NATURAL))
+        self._hessian_memo = (p.copy(), h)
+        return h.copy()
+
+    # --- row blocks: the one loop every derivative goes through ------------------------------
+    # A block is a copy of the model on consecutive rows (views of the arrays: see _take).
+    # Each method below runs on one block and returns that block's part of a sum; the loop
+    # (_block_map) runs them on a thread pool, or on Dask workers for Dask data, and adds.
+
+    def _block_derivatives(self, x: np.ndarray, order: int, space: "Space"):
+        """``(value, gradient, hessian)`` of this block's log-likelihood as a function of
+        ``x`` (natural params, or the optimiser's z: see :class:`Space`); the gradient is
+        None for ``order < 1``, the Hessian None for ``order < 2``. Subclasses with a faster
+        exact route (mleopt.models.index) override this and :meth:`_block_hessian`."""
+        f = self._space_function(space)
+        if order < 1:
+            with np.errstate(all="ignore"):
+                return float(f(x)), None, None
+        value, grad = ad.value_and_grad(f)(x)
+        hess = np.asarray(ad.hessian(f)(x), dtype=float) if order >= 2 else None
+        return float(value), np.asarray(grad, dtype=float), hess
+
+    def _block_hessian(self, x: np.ndarray, space: "Space") -> np.ndarray:
+        """This block's Hessian alone (the optimiser asks for it after value and gradient)."""
+        return np.asarray(ad.hessian(self._space_function(space))(x), dtype=float)
+
+    def _block_score_obs(self, params: np.ndarray) -> np.ndarray:
+        """This block's rows of the score matrix (one batched forward pass)."""
+        return np.asarray(ad.jacobian(self.loglikeobs, mode="fwd")(params), dtype=float)
+
+    def _block_meat(self, params: np.ndarray, row_scale: np.ndarray | None = None,
+                    codes: np.ndarray | None = None):
+        """Score products of this block: ``S'S`` (rows of S times ``row_scale``), or with
+        cluster ``codes`` the per-cluster score sums ``(codes present, sums)``."""
+        s = self._block_score_obs(params)
+        if row_scale is not None:
+            s = s * row_scale[:, None]
+        if codes is None:
+            return s.T @ s
+        present, inverse = np.unique(codes, return_inverse=True)
+        sums = np.zeros((present.size, s.shape[1]))
+        np.add.at(sums, inverse, s)
+        return present, sums
+
+    def _score_meat(self, params, row_scale: np.ndarray | None = None,
+                    groups: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
+        """``(meat, G)``: ``S'S`` or, with cluster ``groups``, ``U'U`` with U the G x K score
+        sums per cluster; S (scaled by ``row_scale`` per row) is formed one block at a time."""
+        p = _as_params(params)
+        rows = {} if row_scale is None else {"row_scale": np.asarray(row_scale, float)}
+        if groups is None:
+            return blocks_mod.add(self._block_map("_block_meat", p, rows=rows)), None
+        codes, uniques = pd.factorize(np.asarray(groups), sort=True)
+        u = np.zeros((len(uniques), self.k_params))
+        for present, sums in self._block_map("_block_meat", p, rows={**rows, "codes": codes}):
+            u[present] += sums
+        return u.T @ u, len(uniques)
+
+    def _space_function(self, space: "Space") -> Callable:
+        """The block's log-likelihood as a function of natural params or of z."""
+        if space.natural:
+            return self.loglike
+        inv = space.inv
+
+        def ll(z):
+            return self.loglike(self.transform(z if inv is None else z * inv))
+        return ll
+
+    def _row_arrays(self) -> dict[str, np.ndarray]:
+        """The per-row arrays of this model (attributes with one entry per row)."""
+        n = self.nobs
+        return {k: v for k, v in self.__dict__.items()
+                if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n}
+
+    def _bytes_per_row(self) -> float:
+        """Estimated memory one row costs in a Hessian evaluation: the generic AD path pushes
+        K forward tangents through every operation of loglikeobs (about 24 arrays of the
+        row's width plus K, measured on a Tobit at K = 20 and 50)."""
+        width = sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values())
+        return 8.0 * 24 * (max(self._k_for_budget(), 1) + max(width, 1))
+
+    def _k_for_budget(self) -> int:
+        return len(self._param_names) if self._param_names is not None else self.k_exog
+
+    def _blocks(self) -> tuple[list["LikelihoodModel"], list[slice], int]:
+        """``(block models, their row slices, threads)`` under the current options; one block
+        (the model itself) when the data fit the budget. Kept while the options hold."""
+        mem, threads = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
+        key = (id(self), mem, threads, self.nobs)
+        cache = self.__dict__.get("_block_cache")
+        if cache is not None and cache[0] == key:
+            return cache[1]
+        slices = blocks_mod.row_slices(self.nobs, self._bytes_per_row(), mem, threads)
+        if len(slices) == 1:
+            out = ([self], slices, threads)
+        else:
+            out = ([self._block(s) for s in slices], slices, threads)
+        self._block_cache = (key, out)
+        return out
+
+    def _block(self, rows: slice) -> "LikelihoodModel":
+        sub = self._take(rows)
+        sub._is_block = True
+        return sub
+
+    def _block_map(self, method: str, *args, rows: dict | None = None) -> list:
+        """``[block.method(*args, **rows_of_block) for block in blocks]`` (threads), where
+        ``rows`` are per-row arrays handed over sliced to each block."""
+        models, slices, threads = self._blocks()
+        rows = rows or {}
+
+        def call(i):
+            kw = {k: v[slices[i]] for k, v in rows.items()}
+            return getattr(models[i], method)(*args, **kw)
+
+        return blocks_mod.run(call, range(len(models)), threads)
+
+    def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
+        """Summed ``(value, gradient, hessian)`` over the blocks."""
+        parts = self._block_map("_block_derivatives", x, order, space)
+        value = float(sum(p[0] for p in parts))
+        return (value, blocks_mod.add([p[1] for p in parts]),
+                blocks_mod.add([p[2] for p in parts]))
 
     # --- parametrization -----------------------------------------------------------------------
     def transform(self, theta):
@@ -177,17 +325,34 @@ class LikelihoodModel:
         """Optional per-parameter scale s: the optimiser works on ``z = s * theta``."""
         return None
 
-    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
-        """Log-likelihood of z = scale * theta with AD gradient and Hessian."""
-        if scale is None:
-            def ll(theta):
-                return self.loglike(self.transform(theta))
-        else:
-            inv = 1.0 / scale
+    def _eager_hessian(self) -> bool:
+        """True: evaluate the Hessian together with value and gradient (cheaper when one
+        pass gives both); False: only when the optimiser asks for it."""
+        return False
 
-            def ll(z):
-                return self.loglike(self.transform(z * inv))
-        return _opt.Objective(ad.value_and_grad(ll), ad.hessian(ll), self.nobs, value=ll)
+    def _expensive_hessian(self) -> bool:
+        """True: a Hessian costs several gradients (Newton may then reuse one)."""
+        return False
+
+    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
+        """Log-likelihood of z = scale * theta with AD gradient and Hessian, summed over the
+        row blocks (one block for data within the memory budget)."""
+        space = Space(False, None if scale is None else 1.0 / scale)
+        eager = self._eager_hessian()
+
+        def evaluate(z):
+            value, grad, hess = self._block_sum(z, 2 if eager else 1, space)
+            if eager:
+                return value, grad, hess
+            return value, grad, lambda: blocks_mod.add(
+                self._block_map("_block_hessian", z, space))
+
+        def value(z):
+            return self._block_sum(np.asarray(z, dtype=float), 0, space)[0]
+
+        obj = _opt.Objective(evaluate, nobs=self.nobs, value=value)
+        obj.expensive_hessian = self._expensive_hessian()
+        return obj
 
     # --- fitting -----------------------------------------------------------------------------
     def start_params(self) -> np.ndarray:
@@ -199,7 +364,8 @@ class LikelihoodModel:
 
     def fit(self, method: str = "newton", start_params: Any = None, maxiter: int | None = None,
             gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
-            disp: bool = False, callback: Callable | None = None, **options: Any):
+            disp: bool = False, callback: Callable | None = None,
+            block_memory: Any = None, n_threads: int | None = None, **options: Any):
         """Maximise the log-likelihood and return a results object.
 
         ``method``: ``"newton"`` (default: Newton's method with the exact AD Hessian and a
@@ -210,7 +376,16 @@ class LikelihoodModel:
         ``maxiter`` defaults per method (100 for Newton). ``callback(params)`` is called each
         iteration; ``disp=True`` prints one line per iteration. ``cov_type`` / ``cov_kwds``
         choose the covariance (see mleopt.results); other keyword ``options`` go to scipy.
+
+        Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
+        (bytes or ``"256MB"``) bounds the working memory of the blocks in flight and
+        ``n_threads`` the threads that evaluate them; both default to the module-wide
+        ``mleopt.set_options(...)`` and stay with this model (its covariances, tests, ...).
         """
+        if block_memory is not None or n_threads is not None:
+            blocks_mod.resolve(block_memory, n_threads)        # checks them
+            self._block_options = (block_memory, n_threads)
+        self._blocks()          # plan the row blocks first (a budget too small raises here)
         start = self._start_values(start_params)
         z0, to_params, objective = self._optimizer_space(start)
         if not np.all(np.isfinite(z0)):
@@ -374,6 +549,7 @@ class LikelihoodModel:
         null._gram = None
         null.__dict__.pop("_hessian_memo", None)
         null.__dict__.pop("_last_derivatives", None)
+        null.__dict__.pop("_block_cache", None)
         return null
 
     def _take(self, rows: np.ndarray) -> "LikelihoodModel":
@@ -392,6 +568,7 @@ class LikelihoodModel:
         sub._col_norms = sub._gram = None
         sub.__dict__.pop("_hessian_memo", None)
         sub.__dict__.pop("_last_derivatives", None)
+        sub.__dict__.pop("_block_cache", None)
         return sub
 
     def __repr__(self) -> str:
@@ -407,8 +584,10 @@ class _FunctionModel(LikelihoodModel):
     """The model behind fit_mle: a log-likelihood function and nothing else."""
 
     def __init__(self, loglikeobs: Callable, nobs: int, param_names: Sequence[str],
-                 transform: Callable | None = None, untransform: Callable | None = None):
+                 transform: Callable | None = None, untransform: Callable | None = None,
+                 data: dict | None = None):
         self._fn = loglikeobs
+        self._rows = dict(data or {})
         self.data = None
         self.endog = None
         self.exog = None
@@ -429,13 +608,35 @@ class _FunctionModel(LikelihoodModel):
         return self._nobs
 
     def loglikeobs(self, params):
-        return self._fn(params)
+        return self._fn(params, **self._rows)
+
+    def _row_arrays(self) -> dict[str, np.ndarray]:
+        return dict(self._rows)
+
+    def _blocks(self):
+        if not self._rows:      # the data are inside the function: one block
+            return [self], [slice(0, self.nobs)], 1
+        return super()._blocks()
+
+    def _take(self, rows) -> "_FunctionModel":
+        sub = copy.copy(self)
+        sub._rows = {k: v[rows] for k, v in self._rows.items()}
+        sub._nobs = int(np.arange(self.nobs)[rows].size)
+        for name in ("_hessian_memo", "_block_cache"):
+            sub.__dict__.pop(name, None)
+        return sub
 
 
 def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] | None = None,
             nobs: int | None = None, transform: Callable | None = None,
-            untransform: Callable | None = None, **fit_kwargs: Any):
+            untransform: Callable | None = None, data: dict | None = None,
+            **fit_kwargs: Any):
     """Fit a plain function: ``loglikeobs(params)`` returns per-observation log-likelihoods.
+
+    ``data``: a dict of per-row arrays (one entry per observation along the first axis),
+    passed as keyword arguments, ``loglikeobs(params, **data)``. Then the rows can be
+    evaluated in blocks (bounded memory, threads; see mleopt.blocks); a function that
+    holds its data itself is always evaluated whole.
 
     ``start_params`` are natural parameters; ``param_names`` default to ``par0, par1, ...``;
     ``nobs`` defaults to the length of ``loglikeobs(start_params)``. Optional ``transform``
@@ -447,6 +648,10 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
             param_names = [str(i) for i in start_params.index]
         start_params = start_params.to_numpy()
     start = np.array(start_params, dtype=float, copy=True).ravel()
+    rows = _function_data(data, nobs)
+    if rows:
+        fn, loglikeobs = loglikeobs, functools.partial(loglikeobs, **rows)
+        functools.update_wrapper(loglikeobs, fn)
     if param_names is None:
         param_names = [f"par{i}" for i in range(start.size)]
     if len(param_names) != start.size:
@@ -466,7 +671,9 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
                          "returns the total, return the per-observation terms (no sum).")
     if nobs is None:
         nobs = int(shape[0])
-    model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform)
+    if rows:
+        loglikeobs = loglikeobs.func
+    model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform, rows)
     return model.fit(start_params=start, **fit_kwargs)
 
 
@@ -506,6 +713,38 @@ def _constant_column(x: np.ndarray | None) -> int | None:
         if np.all(x[:, j] == x[0, j]):
             return int(j)
     return None
+
+
+def _function_data(data, nobs: int | None) -> dict[str, np.ndarray]:
+    """fit_mle's ``data``: a dict of per-row arrays, all of one length (nobs if given)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TypeError(f"data must be a dict of per-row arrays (passed to loglikeobs as "
+                        f"keyword arguments), not {type(data).__name__}.")
+    rows = {}
+    for name, value in data.items():
+        if hasattr(value, "to_numpy"):
+            value = value.to_numpy()
+        arr = np.asarray(value)
+        if arr.ndim == 0:
+            raise ValueError(f"data[{name!r}] is a single value; data holds per-row arrays "
+                             "only (pass constants through the function itself).")
+        rows[str(name)] = arr
+    lengths = {k: v.shape[0] for k, v in rows.items()}
+    want = nobs if nobs is not None else next(iter(lengths.values()), None)
+    bad = {k: n for k, n in lengths.items() if n != want}
+    if bad:
+        raise ValueError(f"every array in data needs one row per observation ({want}); "
+                         f"got {bad}.")
+    return rows
+
+
+def _is_traced(x) -> bool:
+    """True for a value mleopt.ad is tracing (or a sequence holding one)."""
+    if isinstance(x, (ad.Tensor, ad.Dual)):
+        return True
+    return isinstance(x, (list, tuple)) and any(isinstance(v, (ad.Tensor, ad.Dual)) for v in x)
 
 
 def _as_params(params) -> np.ndarray:

@@ -205,52 +205,40 @@ class IndexModel(LikelihoodModel):
 
     _LARGE = 1_000_000      # nobs * k_params from which a Hessian costs more than a gradient
 
-    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
-        """Value, gradient and (lazily assembled) Hessian of the log-likelihood in z.
+    # --- the row-block methods of LikelihoodModel, by the fast route -------------------------
+    # Small data: one forward-over-reverse pass gives the per-observation first and second
+    # derivatives together (Python overhead dominates, so one pass beats two). Large data:
+    # value and gradient only; the second derivatives and X'WX only when the optimiser asks
+    # for a Hessian, and Newton may then reuse its factorisation (``expensive_hessian``).
+    def _eager_hessian(self) -> bool:
+        return self.nobs * self.k_params < self._LARGE
 
-        Small data: one forward-over-reverse pass gives the per-observation first and second
-        derivatives together (Python overhead dominates, so one pass beats two). Large data:
-        value and gradient only; the second derivatives and X'WX only when the optimiser asks
-        for a Hessian, and Newton may then reuse its factorisation (``expensive_hessian``).
-        """
-        inv = None if scale is None else 1.0 / scale
-        outer = None if scale is None else np.outer(inv, inv)
-        large = self.nobs * self.k_params >= self._LARGE
+    def _expensive_hessian(self) -> bool:
+        return not self._eager_hessian()
 
-        def evaluate(z):
-            theta = z if inv is None else z * inv
-            value, g, w = self._derivatives(theta, log_extras=True, order=1 if large else 2)
-            grad = self._assemble_grad(g)
+    def _bytes_per_row(self) -> float:
+        """The row's data twice (X and the weighted copy of X'WX) plus the per-observation
+        first and second derivatives (a few vectors per input of l_i)."""
+        width = sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values())
+        return 8.0 * (2 * width + 8 * (1 + self.k_extra) ** 2)
 
-            def hess():
-                ww = w if w is not None else self._derivatives(theta, True, order=2)[2]
-                h = self._assemble_hess(ww)
-                return h if outer is None else h * outer
+    def _block_derivatives(self, x: np.ndarray, order: int, space):
+        if order < 1:
+            return super()._block_derivatives(x, order, space)
+        inv = space.inv
+        theta = x if inv is None else x * inv
+        value, g, w = self._derivatives(theta, log_extras=not space.natural, order=order)
+        grad = self._assemble_grad(g)
+        hess = self._assemble_hess(w) if order >= 2 else None
+        if inv is not None:
+            grad = grad * inv
+            hess = None if hess is None else hess * np.outer(inv, inv)
+        return float(value), grad, hess
 
-            return value, (grad if inv is None else grad * inv), hess
+    def _block_hessian(self, x: np.ndarray, space) -> np.ndarray:
+        return self._block_derivatives(x, 2, space)[2]
 
-        def value(z):
-            return self.loglike(self.transform(z if inv is None else z * inv))
-
-        obj = _opt.Objective(evaluate, nobs=self.nobs, value=value)
-        obj.expensive_hessian = large
-        return obj
-
-    # --- public derivatives in the natural parametrization (fast path) -----------------------
-    def score(self, params) -> np.ndarray:
-        p = _as_params(params)
-        return self._assemble_grad(self._derivatives(p, log_extras=False, order=1)[1])
-
-    def hessian(self, params) -> np.ndarray:
-        p = _as_params(params)
-        memo = self.__dict__.get("_hessian_memo")
-        if memo is not None and np.array_equal(memo[0], p):
-            return memo[1].copy()
-        h = self._assemble_hess(self._derivatives(p, log_extras=False, order=2)[2])
-        self._hessian_memo = (p.copy(), h)   # the fit's own checks and the results share it
-        return h.copy()
-
-    def score_obs(self, params) -> np.ndarray:
+    def _block_score_obs(self, params: np.ndarray) -> np.ndarray:
         g = self._derivatives(_as_params(params), log_extras=False, order=1)[1]
         return np.column_stack([self.exog * g[0][:, None]] + [g[1 + j] for j in
                                                                range(self.k_extra)])
@@ -274,6 +262,7 @@ class IndexModel(LikelihoodModel):
         new.__dict__.update(attrs)
         new.__dict__.pop("_hessian_memo", None)
         new.__dict__.pop("_last_derivatives", None)
+        new.__dict__.pop("_block_cache", None)
         names = list(other.exog_names) + list(cls.extra_param_names)
         new._param_names = names
         return new
