@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -223,16 +223,36 @@ def leverage(x: np.ndarray) -> np.ndarray:
 # dispatch
 # =======================================================================================
 
-def compute(spec: CovSpec, *, hessian: np.ndarray, scores, names: Sequence[str], nobs: int,
-            k: int, exog: np.ndarray | None = None, coef_index: Sequence[int] | None = None,
-            scale: float | None = None) -> np.ndarray:
+def array_meat(scores: Callable[[], np.ndarray]) -> Callable:
+    """A ``meat`` function (see :func:`compute`) from the whole N x K score matrix."""
+    def meat(row_scale=None, groups=None):
+        s = np.asarray(scores(), dtype=float)
+        if row_scale is not None:
+            s = s * np.asarray(row_scale)[:, None]
+        if groups is None:
+            return s.T @ s, None
+        return cluster_meat(s, groups)
+    return meat
+
+
+def compute(spec: CovSpec, *, hessian: np.ndarray, scores=None, names: Sequence[str],
+            nobs: int, k: int, exog: np.ndarray | None = None,
+            coef_index: Sequence[int] | None = None, scale: float | None = None,
+            meat: Callable | None = None, get_leverage: Callable | None = None,
+            get_xtx_inv: Callable | None = None) -> np.ndarray:
     """The K x K covariance matrix described by ``spec``.
 
-    ``scores`` is a callable returning the N x K AD score matrix (called only when needed);
-    ``k`` is the parameter count for the N / (N - k) corrections; ``exog``, ``coef_index`` (the
-    positions of the regression coefficients in params) and ``scale`` (s^2) serve the
-    OLS-only types.
+    The scores enter through ``meat(row_scale=None, groups=None) -> (M, G)``: ``M = S'S``
+    (rows of S scaled by ``row_scale``) or, with cluster ``groups``, ``U'U`` with G groups;
+    a model evaluated in row blocks sums them block by block, so S is never formed whole.
+    ``scores`` (a callable returning S) may be given instead. ``k`` is the parameter count
+    for the N / (N - k) corrections; ``exog``, ``coef_index`` (the positions of the
+    regression coefficients in params) and ``scale`` (s^2) serve the OLS-only types, with
+    optional ``get_leverage()`` and ``get_xtx_inv()`` callables replacing :func:`leverage` and
+    :func:`xtx_inverse` of ``exog`` (blocked models).
     """
+    if meat is None:
+        meat = array_meat(scores)
     ct = spec.cov_type
     bread = None if ct == "opg" else safe_inverse(-np.asarray(hessian), names)
     if ct == "nonrobust":
@@ -240,28 +260,28 @@ def compute(spec: CovSpec, *, hessian: np.ndarray, scores, names: Sequence[str],
     if ct == "classical":
         cov = bread.copy()
         ci = np.asarray(coef_index)
-        block = scale * xtx_inverse(exog)
+        block = scale * (get_xtx_inv() if get_xtx_inv is not None else xtx_inverse(exog))
         cov[np.ix_(ci, ci)] = np.where(np.isnan(bread[np.ix_(ci, ci)]), np.nan, block)
         return cov
-    s = np.asarray(scores(), dtype=float)
+    row_scale = None
     if ct == "opg":
-        return safe_inverse(s.T @ s, names, what="outer product of the scores is singular")
+        return safe_inverse(meat()[0], names, what="outer product of the scores is singular")
     if ct in ("HC2", "HC3"):
-        h = leverage(exog)
+        h = get_leverage() if get_leverage is not None else leverage(exog)
         if np.any(h >= 1 - 1e-10):
             rows = np.flatnonzero(h >= 1 - 1e-10)
             raise ValueError(f"{ct} is undefined: {rows.size} observation(s) have leverage 1 "
                              f"(rows {rows[:10].tolist()}); use cov_type='HC0' or 'HC1'.")
-        s = s / (np.sqrt(1 - h) if ct == "HC2" else (1 - h))[:, None]
+        row_scale = 1.0 / (np.sqrt(1 - h) if ct == "HC2" else (1 - h))
     if ct == "cluster":
-        meat, g = cluster_meat(s, spec.kwds["groups"])
+        m, g = meat(groups=spec.kwds["groups"])
         if g < 2:
             raise ValueError("cov_type='cluster' needs at least 2 clusters; got 1.")
-        cov = sandwich(bread, meat)
+        cov = sandwich(bread, m)
         if spec.kwds["use_correction"]:
             cov = cov * (g / (g - 1.0)) * ((nobs - 1.0) / (nobs - k))
         return cov
-    cov = sandwich(bread, s.T @ s)
+    cov = sandwich(bread, meat(row_scale=row_scale)[0])
     if ct == "HC1":
         cov = cov * nobs / (nobs - k)
     return cov

@@ -65,9 +65,17 @@ class LikelihoodResults:
             cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
                                     nobs=int(self.nobs), use_t=use_t)
-        self._cov = _cov.compute(self._spec, hessian=self._hessian, scores=lambda: self._scores,
+        self._cov = _cov.compute(self._spec, hessian=self._hessian, meat=self._meat,
                                  names=self.param_names, nobs=int(self.nobs),
                                  k=self._k_correction, **self._ols_cov_inputs())
+
+    def _meat(self, row_scale=None, groups=None):
+        """Score products for the robust covariances, summed over the model's row blocks
+        (the N x K scores are not formed whole) when the model offers them."""
+        blocked = getattr(self.model, "_score_meat", None)
+        if blocked is not None and "_scores" not in self.__dict__:
+            return blocked(self._params, row_scale=row_scale, groups=groups)
+        return _cov.array_meat(lambda: self._scores)(row_scale, groups)
 
     def _ols_cov_inputs(self) -> dict:
         return {}
@@ -350,8 +358,11 @@ class OLSResults(LikelihoodResults):
         return len(self._coef_index)
 
     def _ols_cov_inputs(self) -> dict:
-        return {"exog": np.asarray(self.model.exog, dtype=float), "coef_index": self._coef_index,
-                "scale": self.scale}
+        inputs = {"coef_index": self._coef_index, "scale": self.scale}
+        if len(self.model._blocks()[0]) > 1:    # the design factorised block by block
+            return {**inputs, "exog": None, "get_leverage": self.model._leverage,
+                    "get_xtx_inv": self.model._xtx_inverse}
+        return {**inputs, "exog": np.asarray(self.model.exog, dtype=float)}
 
     @property
     def _fitted_linear(self) -> np.ndarray:

@@ -202,3 +202,34 @@ def test_options_api():
 def _anes():
     anes = load("anes96")
     return anes["vote"], add_constant(anes[["TVnews", "PID", "age", "educ", "income"]])
+
+
+@pytest.mark.parametrize("name", ["ols", "nb", "user"])
+def test_blocked_covariances_never_form_the_score_matrix(name, monkeypatch):
+    """Robust covariances read S'S, per-cluster sums and leverages block by block."""
+    make, groups = _cases()[name]
+    model, res = _fit(make, tiny(make), 2)
+    one = _fit(make, BIG, 1)[1]
+
+    def whole(*a, **k):
+        raise AssertionError("the N x K score matrix was formed whole")
+
+    monkeypatch.setattr(model, "score_obs", whole)
+    monkeypatch.setattr(type(model), "score_obs", whole)
+    types = COV + (["HC2", "HC3", "classical"] if name == "ols" else [])
+    for cov_type in types:
+        kw = {"groups": groups} if cov_type == "cluster" else {}
+        b = type(res)(model=model, params=one.params, cov_type=cov_type, cov_kwds=kw or None)
+        a = one.get_robustcov_results(cov_type, **kw)
+        cov_close(b.cov_params(), a.cov_params(), f"{name} {cov_type}")
+
+
+def test_blocked_leverage_and_xtx_inverse():
+    gr = load("grunfeld")
+    make = _cases()["ols"][0]
+    model = _fit(make, tiny(make, 7, 1), 1)[0]
+    from mleopt.covariance import leverage, xtx_inverse
+    x = model.exog
+    np.testing.assert_allclose(model._leverage(), leverage(x), rtol=1e-12, atol=1e-15)
+    cov_close(model._xtx_inverse(), xtx_inverse(x), "xtx")
+    assert len(gr) == model.nobs

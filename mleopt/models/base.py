@@ -246,6 +246,48 @@ class LikelihoodModel:
             u[present] += sums
         return u.T @ u, len(uniques)
 
+    # --- the design's orthogonal factorisation, block by block (OLS covariances) -------------
+    def _block_exog_r(self, norms: np.ndarray) -> np.ndarray:
+        """R of a QR factorisation of this block's exog with columns divided by ``norms``."""
+        return np.linalg.qr(self.exog / norms, mode="r")
+
+    def _block_leverage(self, norms: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """This block's leverages: squared row norms of its rows of Q (``Q_b q``)."""
+        qb = np.linalg.qr(self.exog / norms, mode="reduced")[0] @ q
+        return np.einsum("ij,ij->i", qb, qb)
+
+    def _exog_tsqr(self):
+        """``(norms, R, Q2, heights)``: X D^-1 = Q R with D the column norms, by a QR of each
+        block stacked and factorised again (tall-skinny QR): Q = diag(Q_b) Q2."""
+        memo = self.__dict__.get("_tsqr_memo")
+        if memo is not None and memo[0] == self._blocks()[1]:
+            return memo[1]
+        norms = np.sqrt(blocks_mod.add(self._block_map("_block_col_ss")))
+        norms[norms == 0] = 1.0
+        rs = self._block_map("_block_exog_r", norms)
+        q2, r = np.linalg.qr(np.vstack(rs))
+        out = (norms, r, q2, [x.shape[0] for x in rs])
+        self._tsqr_memo = (self._blocks()[1], out)
+        return out
+
+    def _block_col_ss(self) -> np.ndarray:
+        return np.einsum("ij,ij->j", self.exog, self.exog)
+
+    def _xtx_inverse(self) -> np.ndarray:
+        """``(X'X)^-1`` from the SVD of R of the column-scaled design (never from X'X)."""
+        norms, r, _, _ = self._exog_tsqr()
+        _, sv, vt = np.linalg.svd(r)
+        keep = sv > sv[0] * max(self.nobs, r.shape[1]) * np.finfo(float).eps
+        inv = (vt[keep].T / sv[keep] ** 2) @ vt[keep]
+        return inv / np.outer(norms, norms)
+
+    def _leverage(self) -> np.ndarray:
+        """The diagonal of the hat matrix, block by block from the tall-skinny QR."""
+        norms, _, q2, heights = self._exog_tsqr()
+        cuts = np.cumsum([0] + heights)
+        qs = [q2[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+        return np.concatenate(self._block_map("_block_leverage", norms, each={"q": qs}))
+
     def _space_function(self, space: "Space") -> Callable:
         """The block's log-likelihood as a function of natural params or of z."""
         if space.natural:
@@ -293,14 +335,17 @@ class LikelihoodModel:
         sub._is_block = True
         return sub
 
-    def _block_map(self, method: str, *args, rows: dict | None = None) -> list:
-        """``[block.method(*args, **rows_of_block) for block in blocks]`` (threads), where
-        ``rows`` are per-row arrays handed over sliced to each block."""
+    def _block_map(self, method: str, *args, rows: dict | None = None,
+                   each: dict | None = None) -> list:
+        """``[block.method(*args, **kw_of_block) for block in blocks]`` (threads), where
+        ``rows`` are per-row arrays handed over sliced to each block and ``each`` lists with
+        one value per block."""
         models, slices, threads = self._blocks()
-        rows = rows or {}
+        rows, each = rows or {}, each or {}
 
         def call(i):
             kw = {k: v[slices[i]] for k, v in rows.items()}
+            kw.update({k: v[i] for k, v in each.items()})
             return getattr(models[i], method)(*args, **kw)
 
         return blocks_mod.run(call, range(len(models)), threads)
