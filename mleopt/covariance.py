@@ -80,7 +80,7 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
     kwds = dict(cov_kwds or {})
     if "use_t" in kwds:
         use_t = kwds.pop("use_t") if use_t is None else use_t
-    typos = set(kwds) - {"groups", "use_correction"}
+    typos = set(kwds) - {"groups", "use_correction", "_n_groups"}
     if typos:
         raise ValueError(f"unknown cov_kwds {sorted(typos)}; the keys are 'groups' and "
                          "'use_correction' (cov_type='cluster') and 'use_t'.")
@@ -88,7 +88,12 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
         if "groups" not in kwds:
             raise ValueError("cov_type='cluster' needs the cluster labels: "
                              "cov_kwds={'groups': array of length nobs}.")
-        groups = np.asarray(kwds["groups"])
+        groups = kwds["groups"]
+        if _is_dask(groups):                # checked on the workers, partition by partition
+            kwds.setdefault("use_correction", True)
+            kwds["_n_groups"] = len(dask_uniques(groups))
+            return CovSpec(name, kwds, bool(use_t) if use_t is not None else False)
+        groups = np.asarray(groups)
         if groups.ndim != 1 or len(groups) != nobs:
             raise ValueError(f"cluster groups must be one label per observation: got shape "
                              f"{groups.shape}, the model has {nobs} observations.")
@@ -121,8 +126,7 @@ def describe(spec: CovSpec) -> str:
         "cluster": "Covariance: cluster-robust sandwich",
     }[spec.cov_type]
     if spec.cov_type == "cluster":
-        groups = spec.kwds["groups"]
-        g = len(pd.unique(groups))
+        g = n_groups(spec)
         corr = ", correction G/(G-1) * (N-1)/(N-k)" if spec.kwds["use_correction"] else ""
         text += f" ({g} clusters){corr}."
     return text
@@ -225,7 +229,9 @@ def leverage(x: np.ndarray) -> np.ndarray:
 
 def array_meat(scores: Callable[[], np.ndarray]) -> Callable:
     """A ``meat`` function (see :func:`compute`) from the whole N x K score matrix."""
-    def meat(row_scale=None, groups=None):
+    def meat(row_scale=None, groups=None, hc=None):
+        if hc is not None:
+            raise ValueError(f"{hc} needs the design: pass exog to covariance.compute.")
         s = np.asarray(scores(), dtype=float)
         if row_scale is not None:
             s = s * np.asarray(row_scale)[:, None]
@@ -238,18 +244,19 @@ def array_meat(scores: Callable[[], np.ndarray]) -> Callable:
 def compute(spec: CovSpec, *, hessian: np.ndarray, scores=None, names: Sequence[str],
             nobs: int, k: int, exog: np.ndarray | None = None,
             coef_index: Sequence[int] | None = None, scale: float | None = None,
-            meat: Callable | None = None, get_leverage: Callable | None = None,
-            get_xtx_inv: Callable | None = None) -> np.ndarray:
+            meat: Callable | None = None, get_xtx_inv: Callable | None = None) -> np.ndarray:
     """The K x K covariance matrix described by ``spec``.
 
-    The scores enter through ``meat(row_scale=None, groups=None) -> (M, G)``: ``M = S'S``
-    (rows of S scaled by ``row_scale``) or, with cluster ``groups``, ``U'U`` with G groups;
-    a model evaluated in row blocks sums them block by block, so S is never formed whole.
+    The scores enter through ``meat(row_scale=None, groups=None, hc=None) -> (M, G)``:
+    ``M = S'S`` (rows of S scaled by ``row_scale``, or with ``hc="HC2"/"HC3"`` by the
+    leverage terms the model computes itself) or, with cluster ``groups``, ``U'U`` with G
+    groups; a model evaluated in row blocks sums them block by block, so S is never formed
+    whole.
     ``scores`` (a callable returning S) may be given instead. ``k`` is the parameter count
     for the N / (N - k) corrections; ``exog``, ``coef_index`` (the positions of the
-    regression coefficients in params) and ``scale`` (s^2) serve the OLS-only types, with
-    optional ``get_leverage()`` and ``get_xtx_inv()`` callables replacing :func:`leverage` and
-    :func:`xtx_inverse` of ``exog`` (blocked models).
+    regression coefficients in params) and ``scale`` (s^2) serve the OLS-only types; without
+    ``exog`` (a blocked model) ``get_xtx_inv()`` replaces :func:`xtx_inverse` and the meat
+    applies the leverages.
     """
     if meat is None:
         meat = array_meat(scores)
@@ -266,8 +273,11 @@ def compute(spec: CovSpec, *, hessian: np.ndarray, scores=None, names: Sequence[
     row_scale = None
     if ct == "opg":
         return safe_inverse(meat()[0], names, what="outer product of the scores is singular")
+    if ct in ("HC2", "HC3") and exog is None:
+        cov = sandwich(bread, meat(hc=ct)[0])
+        return cov
     if ct in ("HC2", "HC3"):
-        h = get_leverage() if get_leverage is not None else leverage(exog)
+        h = leverage(exog)
         if np.any(h >= 1 - 1e-10):
             rows = np.flatnonzero(h >= 1 - 1e-10)
             raise ValueError(f"{ct} is undefined: {rows.size} observation(s) have leverage 1 "
@@ -291,4 +301,19 @@ def n_groups(spec: CovSpec) -> int | None:
     """Number of clusters (None unless cov_type is 'cluster')."""
     if spec.cov_type != "cluster":
         return None
+    if "_n_groups" in spec.kwds:
+        return spec.kwds["_n_groups"]
     return len(pd.unique(spec.kwds["groups"]))
+
+
+def dask_uniques(groups) -> np.ndarray:
+    """The sorted distinct labels of a dask Series or array (a G-sized result)."""
+    if hasattr(groups, "drop_duplicates"):
+        return np.sort(np.asarray(groups.drop_duplicates().compute()))
+    import dask.array as da
+    return np.sort(np.asarray(da.unique(groups).compute()))
+
+
+def _is_dask(x) -> bool:
+    """A dask collection (checked without importing dask)."""
+    return (type(x).__module__ or "").startswith("dask") and hasattr(x, "__dask_graph__")

@@ -69,13 +69,13 @@ class LikelihoodResults:
                                  names=self.param_names, nobs=int(self.nobs),
                                  k=self._k_correction, **self._ols_cov_inputs())
 
-    def _meat(self, row_scale=None, groups=None):
+    def _meat(self, row_scale=None, groups=None, hc=None):
         """Score products for the robust covariances, summed over the model's row blocks
         (the N x K scores are not formed whole) when the model offers them."""
         blocked = getattr(self.model, "_score_meat", None)
         if blocked is not None and "_scores" not in self.__dict__:
-            return blocked(self._params, row_scale=row_scale, groups=groups)
-        return _cov.array_meat(lambda: self._scores)(row_scale, groups)
+            return blocked(self._params, row_scale=row_scale, groups=groups, hc=hc)
+        return _cov.array_meat(lambda: self._scores)(row_scale, groups, hc)
 
     def _ols_cov_inputs(self) -> dict:
         return {}
@@ -359,9 +359,9 @@ class OLSResults(LikelihoodResults):
 
     def _ols_cov_inputs(self) -> dict:
         inputs = {"coef_index": self._coef_index, "scale": self.scale}
-        if len(self.model._blocks()[0]) > 1:    # the design factorised block by block
-            return {**inputs, "exog": None, "get_leverage": self.model._leverage,
-                    "get_xtx_inv": self.model._xtx_inverse}
+        blocks = self.model._blocks()[0]
+        if not (len(blocks) == 1 and blocks[0] is self.model):     # factorised by block
+            return {**inputs, "exog": None, "get_xtx_inv": self.model._xtx_inverse}
         return {**inputs, "exog": np.asarray(self.model.exog, dtype=float)}
 
     @property

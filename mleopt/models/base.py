@@ -58,6 +58,14 @@ class LikelihoodModel:
     _results_name = "LikelihoodResults"
     _check_rank = True
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # Dask inputs: the same model class, with its row blocks on the Dask partitions
+        if (args or kwargs) and "DaskModel" not in [c.__name__ for c in cls.__mro__]:
+            from .dask import any_dask, dask_class
+            if any_dask(args, kwargs):
+                cls = dask_class(cls)
+        return super().__new__(cls)
+
     def __init__(self, endog: Any, exog: Any = None, missing: str = "raise",
                  param_names: Sequence[str] | None = None, **kwargs: Any) -> None:
         extras, passthrough = self._split_kwargs(endog, kwargs)
@@ -102,7 +110,7 @@ class LikelihoodModel:
             names = None        # known once start_params are given (fit_mle-style models)
         self._set_param_names(names)
         self._col_norms = self._gram = None
-        if self.exog is not None and self._check_rank:
+        if self.exog is not None and self._check_rank and not self.__dict__.get("_partition"):
             self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
         self._validate()
 
@@ -113,7 +121,7 @@ class LikelihoodModel:
                 raise DataError(f"duplicate parameter names {dup}; rename them.")
             if len(names) < self.k_exog:
                 raise DataError(f"{len(names)} param_names for {self.k_exog} exog columns.")
-            if self.nobs < len(names):
+            if self.nobs < len(names) and not self.__dict__.get("_partition"):
                 raise DataError(f"{self.nobs} observations but {len(names)} parameters "
                                 f"({', '.join(names)}); at least as many observations as "
                                 "parameters are needed.")
@@ -219,12 +227,29 @@ class LikelihoodModel:
         return np.asarray(ad.jacobian(self.loglikeobs, mode="fwd")(params), dtype=float)
 
     def _block_meat(self, params: np.ndarray, row_scale: np.ndarray | None = None,
-                    codes: np.ndarray | None = None):
-        """Score products of this block: ``S'S`` (rows of S times ``row_scale``), or with
-        cluster ``codes`` the per-cluster score sums ``(codes present, sums)``."""
+                    codes: np.ndarray | None = None, hc: str | None = None,
+                    norms: np.ndarray | None = None, q: np.ndarray | None = None,
+                    labels: np.ndarray | None = None, uniques: np.ndarray | None = None):
+        """Score products of this block: ``S'S``, or with cluster ``codes`` (or ``labels``
+        among sorted ``uniques``) the per-cluster score sums ``(codes present, sums)``.
+        Rows of S are scaled by ``row_scale``, or for ``hc="HC2"/"HC3"`` by
+        ``(1 - h_i)^-1/2`` / ``(1 - h_i)^-1`` with this block's leverages (from ``norms, q``:
+        see :meth:`_exog_tsqr`)."""
         s = self._block_score_obs(params)
+        if hc is not None:
+            h = self._block_leverage(norms, q)
+            if np.any(h >= 1 - 1e-10):
+                raise ValueError(f"{hc} is undefined: {int(np.sum(h >= 1 - 1e-10))} "
+                                 "observation(s) have leverage 1; use cov_type='HC0' or "
+                                 "'HC1'.")
+            row_scale = 1.0 / (np.sqrt(1 - h) if hc == "HC2" else (1 - h))
         if row_scale is not None:
             s = s * row_scale[:, None]
+        if labels is not None:
+            if np.any(pd.isna(labels)):
+                raise ValueError(f"cluster groups contain {int(np.sum(pd.isna(labels)))} "
+                                 "missing labels; every observation needs a group.")
+            codes = np.searchsorted(uniques, labels)
         if codes is None:
             return s.T @ s
         present, inverse = np.unique(codes, return_inverse=True)
@@ -233,18 +258,42 @@ class LikelihoodModel:
         return present, sums
 
     def _score_meat(self, params, row_scale: np.ndarray | None = None,
-                    groups: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
+                    groups: Any = None, hc: str | None = None) -> tuple[np.ndarray, int | None]:
         """``(meat, G)``: ``S'S`` or, with cluster ``groups``, ``U'U`` with U the G x K score
-        sums per cluster; S (scaled by ``row_scale`` per row) is formed one block at a time."""
+        sums per cluster; S (rows scaled by ``row_scale``, or by the leverage terms of
+        ``hc="HC2"/"HC3"``) is formed one block at a time."""
         p = _as_params(params)
+        n_blocks = len(self._blocks()[0])
         rows = {} if row_scale is None else {"row_scale": np.asarray(row_scale, float)}
+        each: dict = {}
+        raw: dict = {}
+        if hc is not None:
+            norms, _, q2, heights = self._exog_tsqr()
+            cuts = np.cumsum([0] + heights)
+            each.update(hc=[hc] * n_blocks, norms=[norms] * n_blocks,
+                        q=[q2[a:b] for a, b in zip(cuts[:-1], cuts[1:])])
         if groups is None:
-            return blocks_mod.add(self._block_map("_block_meat", p, rows=rows)), None
-        codes, uniques = pd.factorize(np.asarray(groups), sort=True)
-        u = np.zeros((len(uniques), self.k_params))
-        for present, sums in self._block_map("_block_meat", p, rows={**rows, "codes": codes}):
+            return blocks_mod.add(self._block_map("_block_meat", p, rows=rows, each=each,
+                                                  **_raw(raw))), None
+        n_groups = self._cluster_codes(groups, rows, each, raw)
+        u = np.zeros((n_groups, self.k_params))
+        for present, sums in self._block_map("_block_meat", p, rows=rows, each=each,
+                                             **_raw(raw)):
             u[present] += sums
-        return u.T @ u, len(uniques)
+        return u.T @ u, n_groups
+
+    def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
+        """Put the cluster labels where the blocks find them; returns the number of groups."""
+        codes, uniques = pd.factorize(np.asarray(groups), sort=True)
+        rows["codes"] = codes
+        return len(uniques)
+
+    def _quick_start(self) -> np.ndarray:
+        """Start values refined by a quick fit on this model's rows (a Dask partition)."""
+        start = np.asarray(self.start_params(), dtype=float)
+        record = self._fit_quick(start, gtol=1e-6, maxiter=50)
+        ok = record.converged and np.all(np.isfinite(record.params))
+        return record.params if ok else start
 
     # --- the design's orthogonal factorisation, block by block (OLS covariances) -------------
     def _block_exog_r(self, norms: np.ndarray) -> np.ndarray:
@@ -758,6 +807,11 @@ def _constant_column(x: np.ndarray | None) -> int | None:
         if np.all(x[:, j] == x[0, j]):
             return int(j)
     return None
+
+
+def _raw(raw: dict) -> dict:
+    """``raw=`` for _block_map only when there is something (Dask models take it)."""
+    return {"raw": raw} if raw else {}
 
 
 def _function_data(data, nobs: int | None) -> dict[str, np.ndarray]:
