@@ -233,3 +233,31 @@ def test_blocked_leverage_and_xtx_inverse():
     np.testing.assert_allclose(model._leverage(), leverage(x), rtol=1e-12, atol=1e-15)
     cov_close(model._xtx_inverse(), xtx_inverse(x), "xtx")
     assert len(gr) == model.nobs
+
+
+def test_progress_callback_with_info(capsys):
+    """callback(params) still works; a callback taking ``info`` gets the iteration, value
+    and gradient norms; disp prints a line per iteration with the elapsed time."""
+    from mleopt.optimize import IterationInfo
+    make = _cases()["nb"][0]
+    plain, infos, kw = [], [], []
+    make().fit(callback=lambda p: plain.append(p))
+    res = make().fit(callback=lambda p, info: infos.append((p, info)), disp=True,
+                     block_memory=tiny(make, 4, 2), n_threads=2)
+
+    def by_keyword(params, *, info):
+        kw.append(info.iteration)
+
+    make().fit(callback=by_keyword)
+    out = capsys.readouterr().out
+    assert len(plain) == len(infos) == len(kw) == res.iterations >= 2
+    assert all(isinstance(i, IterationInfo) for _, i in infos)
+    assert [i.iteration for _, i in infos] == list(range(1, res.iterations + 1)) == kw
+    last = infos[-1][1]
+    # (a final polishing step may follow the last iteration)
+    np.testing.assert_allclose(last.loglike, res.llf, rtol=1e-12)
+    np.testing.assert_allclose(infos[-1][0], res.params, rtol=1e-6)
+    assert last.grad_max <= 1e-8 <= infos[0][1].grad_max
+    assert last.grad_norm >= last.grad_max and last.elapsed > 0 and last.n_hess >= 1
+    lines = [ln for ln in out.splitlines() if ln.strip().startswith("iter")]
+    assert len(lines) == res.iterations + 1 and lines[-1].rstrip().endswith(" s")

@@ -468,7 +468,9 @@ class LikelihoodModel:
         parametrization (theta; for the built-in models the coefficients are measured per
         unit of their regressor's root mean square, so the test does not depend on units).
         ``maxiter`` defaults per method (100 for Newton). ``callback(params)`` is called each
-        iteration; ``disp=True`` prints one line per iteration. ``cov_type`` / ``cov_kwds``
+        iteration (``callback(params, info)``, if it takes a second argument, also gets an
+        mleopt.optimize.IterationInfo: iteration, loglike, gradient norms, elapsed time);
+        ``disp=True`` prints one line per iteration (value, max |gradient|, step, time). ``cov_type`` / ``cov_kwds``
         choose the covariance (see mleopt.results); other keyword ``options`` go to scipy.
 
         Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
