@@ -307,11 +307,17 @@ def n_groups(spec: CovSpec) -> int | None:
 
 
 def dask_uniques(groups) -> np.ndarray:
-    """The sorted distinct labels of a dask Series or array (a G-sized result)."""
-    if hasattr(groups, "drop_duplicates"):
-        return np.sort(np.asarray(groups.drop_duplicates().compute()))
-    import dask.array as da
-    return np.sort(np.asarray(da.unique(groups).compute()))
+    """The sorted distinct labels of a dask Series or array: the distinct labels of each
+    partition (computed where it lives), merged on the client (G-sized results)."""
+    import dask
+    parts = groups.to_delayed()
+    parts = list(np.ravel(parts)) if isinstance(parts, np.ndarray) else list(parts)
+    found = dask.compute(*[dask.delayed(_distinct)(p) for p in parts])
+    return np.unique(np.concatenate([np.asarray(f) for f in found]))
+
+
+def _distinct(part) -> np.ndarray:
+    return pd.unique(np.asarray(part).ravel())
 
 
 def _is_dask(x) -> bool:

@@ -204,3 +204,15 @@ def test_unreachable_scheduler():
     with pytest.raises(OSError, match="scheduler|connect|Timed out"):
         with distributed.Client("tcp://127.0.0.1:1", timeout="1s"):
             Logit(ddf["bin"], ddf[X])
+
+
+def test_checks_that_need_all_rows_are_not_run_per_partition():
+    """Sorted data: partitions whose outcome never varies, or whose own columns separate
+    it, are fine; the fit is the in-memory one."""
+    df = DF.sort_values(["bin", "count"]).reset_index(drop=True)
+    ddf = dd.from_pandas(df, npartitions=P)
+    for cls, y in ((Logit, "bin"), (Poisson, "count")):
+        a = cls(df[y], df[X]).fit()
+        b = cls(ddf[y], ddf[X]).fit(start_params=a.params * 0.9)
+        np.testing.assert_allclose(b.params, a.params, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(b.bse, a.bse, rtol=1e-6)

@@ -81,9 +81,11 @@ def _parts(name: str, x) -> tuple[list, tuple | None, list[str] | None, str | No
         parts = list(blocks[:, 0] if x.ndim == 2 else blocks)
         return parts, tuple(int(c) for c in rows), None, None
     # dask DataFrame / Series
+    import dask.dataframe as dd
     parts = list(x.to_delayed())
-    cols = [str(c) for c in x.columns] if hasattr(x, "columns") else None
-    sname = None if hasattr(x, "columns") else (None if x.name is None else str(x.name))
+    frame = isinstance(x, dd.DataFrame)
+    cols = [str(c) for c in x.columns] if frame else None
+    sname = None if frame or x.name is None else str(x.name)
     return parts, None, cols, sname
 
 
