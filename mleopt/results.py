@@ -351,7 +351,7 @@ class OLSResults(LikelihoodResults):
 
     @property
     def _coef_index(self) -> np.ndarray:
-        return np.arange(np.asarray(self.model.exog).shape[1])
+        return np.arange(self.model.k_exog)
 
     @property
     def _k_correction(self) -> int:
@@ -375,6 +375,9 @@ class OLSResults(LikelihoodResults):
 
     @property
     def ssr(self) -> float:
+        if _inf._blocked(self.model):       # summed block by block, residuals never whole
+            beta = self._params[self._coef_index]
+            return float(sum(self.model._block_map("_block_apply", _block_ssr, beta)))
         return float(np.sum(np.asarray(self.resid, dtype=float) ** 2))
 
     @property
@@ -383,11 +386,19 @@ class OLSResults(LikelihoodResults):
 
     @property
     def centered_tss(self) -> float:
+        if _inf._blocked(self.model):
+            parts = self.model._block_map("_block_apply", _block_y_sums, 0.0)
+            mean = sum(p[0] for p in parts) / self.nobs
+            return float(sum(p[1] for p in
+                             self.model._block_map("_block_apply", _block_y_sums, mean)))
         y = np.asarray(self.model.endog, dtype=float)
         return float(np.sum((y - y.mean()) ** 2))
 
     @property
     def uncentered_tss(self) -> float:
+        if _inf._blocked(self.model):
+            return float(sum(p[1] for p in
+                             self.model._block_map("_block_apply", _block_y_sums, 0.0)))
         y = np.asarray(self.model.endog, dtype=float)
         return float(np.sum(y**2))
 
@@ -448,6 +459,16 @@ class OLSResults(LikelihoodResults):
                 ("Log-Likelihood:", fmt_stat(self.llf, 2)),
                 ("AIC:", fmt_stat(self.aic, 2)),
                 ("BIC:", fmt_stat(self.bic, 2))]
+
+
+def _block_ssr(block, beta) -> float:
+    r = block.endog - block.exog @ beta
+    return float(r @ r)
+
+
+def _block_y_sums(block, center: float) -> tuple[float, float]:
+    d = block.endog - center
+    return float(block.endog.sum()), float(d @ d)
 
 
 class _MarginsMixin:

@@ -139,6 +139,22 @@ def test_summary_tests_delta_on_dask_results():
     np.testing.assert_allclose(db_.to_numpy(float), da_.to_numpy(float), rtol=1e-9)
 
 
+class NoGather:
+    def __array__(self, *a, **k):
+        raise AssertionError("the data were gathered to the client")
+
+
+def test_ols_summary_without_gathering():
+    mem, dsk, _ = _pair("ols")
+    a, b = mem.fit(), dsk.fit(start_params=mem._start_values(None))
+    dsk.exog = dsk.endog = NoGather()
+    for name in ("ssr", "centered_tss", "uncentered_tss", "rsquared", "rsquared_adj",
+                 "fvalue", "scale"):
+        np.testing.assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-10,
+                                   err_msg=name)
+    assert "OLS Regression Results" in b.summary().as_text()
+
+
 # --- bad input ---------------------------------------------------------------------------
 
 def test_unknown_partition_lengths():
@@ -216,3 +232,30 @@ def test_checks_that_need_all_rows_are_not_run_per_partition():
         b = cls(ddf[y], ddf[X]).fit(start_params=a.params * 0.9)
         np.testing.assert_allclose(b.params, a.params, rtol=1e-7, atol=1e-9)
         np.testing.assert_allclose(b.bse, a.bse, rtol=1e-6)
+
+
+def test_marginal_effects_on_dask():
+    df = DF.copy()
+    df["d"] = (df["a"] > 0).astype(float)
+    df["k"] = np.floor(np.abs(df["b"]) * 3)
+    ddf = dd.from_pandas(df, npartitions=P)
+    cols = X + ["d", "k"]
+    a = Poisson(df["count"], df[cols], exposure=df["expo"]).fit()
+    b = Poisson(ddf["count"], ddf[cols], exposure=ddf["expo"]).fit(start_params=a.params)
+    b.model.exog = b.model.endog = NoGather()       # margeff must not gather the data
+    for kw in ({}, {"at": "mean"}, {"dummy": True, "count": True}):
+        np.testing.assert_allclose(b.get_margeff(**kw).summary_frame().to_numpy(float),
+                                   a.get_margeff(**kw).summary_frame().to_numpy(float),
+                                   rtol=1e-9, atol=1e-12, err_msg=str(kw))
+
+
+def test_n_sized_outputs_refused_new_exog_predicted():
+    mem, dsk, _ = _pair("poisson")
+    start = mem._start_values(None)
+    a, b = mem.fit(start_params=start), dsk.fit(start_params=start)
+    with pytest.raises(NotImplementedError, match="not gathered"):
+        b.fittedvalues
+    with pytest.raises(NotImplementedError, match="not gathered"):
+        b.score_obs
+    new = DF[X].iloc[:5]
+    np.testing.assert_allclose(b.predict(new), a.predict(new), rtol=1e-10)

@@ -288,6 +288,11 @@ class LikelihoodModel:
         rows["codes"] = codes
         return len(uniques)
 
+    def _block_apply(self, fn: Callable, *args):
+        """``fn(block, *args)``: a function of another layer run on each block (e.g. the
+        marginal effects of mleopt.inference), without this layer importing it."""
+        return fn(self, *args)
+
     def _quick_start(self) -> np.ndarray:
         """Start values refined by a quick fit on this model's rows (a Dask partition)."""
         start = np.asarray(self.start_params(), dtype=float)

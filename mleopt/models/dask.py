@@ -387,6 +387,23 @@ class DaskModel:
         raise NotImplementedError("row subsets of a Dask model are not supported; subset "
                                   "the dask collections and build a new model.")
 
+    def predict(self, params, exog=None, which: str = "mean", **kwargs):
+        """Predictions for new (in-memory) ``exog``; for the Dask data themselves they would
+        be N values gathered on the client, so they are refused."""
+        if exog is None:
+            raise NotImplementedError(
+                f"predictions for every row of the Dask data ({self.nobs} values; also "
+                "fittedvalues and resid) are not gathered to the client; compute them per "
+                "partition, e.g. ddf.map_partitions(lambda d: results.predict(d[exog_names]))"
+                ", or pass in-memory exog=.")
+        return self._dask_base.predict(self, params, exog=exog, which=which, **kwargs)
+
+    def score_obs(self, params):
+        raise NotImplementedError(
+            f"the per-observation scores of a Dask model are {self.nobs} x {self.k_params} "
+            "values and are not gathered; the covariances use their products, summed on the "
+            "workers.")
+
     def loglikeobs(self, params):
         from ..ad import Dual, Tensor
         if isinstance(params, (Tensor, Dual)):
