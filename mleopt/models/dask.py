@@ -366,6 +366,14 @@ class DaskModel:
     def _refine_start(self, start):
         return start
 
+    def _eager_hessian(self) -> bool:
+        """A pass over the partitions costs a round trip: the Hessian comes with the value
+        and gradient (one pass per Newton iteration instead of two)."""
+        return True
+
+    def _expensive_hessian(self) -> bool:
+        return False
+
     def _after_fit(self, record) -> None:
         """Separation / non-existence checks need all rows in memory: not on Dask data."""
 
