@@ -276,3 +276,17 @@ def test_blocked_marginal_effects(name):
         np.testing.assert_allclose(mb_.summary_frame().to_numpy(float),
                                    ma.summary_frame().to_numpy(float), rtol=1e-11,
                                    atol=1e-14, err_msg=str(kw))
+
+
+def test_fit_mle_data_errors():
+    y, x, _ = _tobit_data(50)
+
+    def ll(params, y, x):
+        return norm.logpdf(y, x @ params[:-1], mnp.exp(params[-1]))
+
+    with pytest.raises(TypeError, match="data must be a dict"):
+        fit_mle(ll, np.zeros(5), data=[y, x])
+    with pytest.raises(ValueError, match=r"one row per observation \(50\).*'x': 49"):
+        fit_mle(ll, np.zeros(5), data={"y": y, "x": x[:-1]})
+    with pytest.raises(ValueError, match="data\\['s'\\] is a single value"):
+        fit_mle(lambda p, y, x, s: ll(p, y, x), np.zeros(5), data={"y": y, "x": x, "s": 2.0})

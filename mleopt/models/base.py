@@ -10,6 +10,14 @@ written with mleopt.numpy / mleopt.special / mleopt.stats, in the *natural* para
   parametrization, with ``params = transform(theta)`` (identity unless a subclass says
   otherwise, e.g. ``sigma = exp(theta_sigma)``), and returns a results object.
 
+Row blocks: every derivative goes through one loop (``_block_map``) over blocks of rows,
+each a copy of the model on a slice of its rows (views of every per-row array). Its size
+follows from the memory budget of mleopt.blocks (``fit(block_memory=..., n_threads=...)``);
+the blocks run on a thread pool and their values, gradients, Hessians and score products
+are added (``_block_derivatives``, ``_block_hessian``, ``_block_meat``: one overridable
+method each; IndexModel overrides them with its fast route). Data within the budget are
+one block: the model itself. Dask inputs make the partitions the blocks (models/dask.py).
+
 What the results layer (mleopt.results) reads from a model: ``param_names, exog_names,
 endog_name, endog, exog, nobs, k_params, k_constant, df_model, df_resid, loglike, score_obs,
 hessian, predict, null_model_llf, data`` (``data.row_labels``, ``data.align(groups)``).
