@@ -14,8 +14,7 @@ da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from mleopt import (OLS, LikelihoodModel, Logit, NegativeBinomial, Poisson, Probit,  # noqa
-                    add_constant)
+from mleopt import (OLS, LikelihoodModel, Logit, NegativeBinomial, Poisson, Probit)
 from mleopt import numpy as mnp
 from mleopt.exceptions import DataError, MissingDataError
 from mleopt.stats import norm

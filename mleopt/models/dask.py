@@ -32,9 +32,7 @@ __all__ = ["is_dask", "any_dask", "dask_class"]
 
 def is_dask(x: Any) -> bool:
     """True for a dask collection (array, DataFrame, Series), without importing dask."""
-    mod = type(x).__module__ or ""
-    return (mod.startswith("dask") or mod.startswith("dask_expr")) and hasattr(x, "dask") \
-        or (mod.startswith("dask") and hasattr(x, "__dask_graph__"))
+    return (type(x).__module__ or "").startswith("dask") and hasattr(x, "__dask_graph__")
 
 
 def any_dask(args, kwargs) -> bool:
@@ -134,11 +132,6 @@ class _Partitioned:
 # =======================================================================================
 # work done on the workers
 # =======================================================================================
-
-def _as_local(x):
-    """A partition as numpy / pandas (it already is, except 0-d oddities)."""
-    return x
-
 
 def build(template: dict, parts: dict, index: int):
     """The model of one partition: the base class's own constructor on numpy data, with
