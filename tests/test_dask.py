@@ -258,3 +258,18 @@ def test_n_sized_outputs_refused_new_exog_predicted():
         b.score_obs
     new = DF[X].iloc[:5]
     np.testing.assert_allclose(b.predict(new), a.predict(new), rtol=1e-10)
+
+
+def test_lost_scheduler_is_named(monkeypatch):
+    """A scheduler lost during a fit (distributed raises CommClosedError, an OSError)."""
+    ddf = dd.from_pandas(DF, npartitions=P)
+    model = Logit(ddf["bin"], ddf[X])
+    from distributed.comm.core import CommClosedError
+
+    def lost(*a, **k):
+        raise CommClosedError("in <TCP (closed)>: Stream is closed")
+
+    monkeypatch.setattr(dask, "compute", lost)
+    with pytest.raises(ConnectionError, match="Dask scheduler could not be reached.*"
+                       "CommClosedError"):
+        model.fit()

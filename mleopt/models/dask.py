@@ -193,6 +193,18 @@ def _stats(template, parts, index):
     return out
 
 
+def _compute(dask, tasks: list):
+    """``dask.compute`` on the current scheduler; a lost or unreachable scheduler is named."""
+    try:
+        return dask.compute(*tasks)
+    except (OSError, TimeoutError) as exc:      # distributed's CommClosedError is an OSError
+        raise ConnectionError(
+            f"the Dask scheduler could not be reached while evaluating the model's "
+            f"partitions ({type(exc).__name__}: {exc}). Check that the cluster is running "
+            "(distributed.Client(address)), or close the Client to use the local "
+            "scheduler.") from exc
+
+
 # =======================================================================================
 # the client side
 # =======================================================================================
@@ -244,8 +256,9 @@ class DaskModel:
                           "endog_name": self._rows_in.names.get("endog") or "y",
                           "exog_names": cols, "const_idx": None, "k_constant": 0,
                           "param_names": None}
-        stats = dask.compute(*[dask.delayed(_stats)(self._template, self._rows_in.partition(i), i)
-                               for i in range(self._rows_in.n)])
+        stats = _compute(dask, [dask.delayed(_stats)(self._template,
+                                                     self._rows_in.partition(i), i)
+                                for i in range(self._rows_in.n)])
         keep = [i for i, s in enumerate(stats) if s["n"] > 0]
         if not keep:
             raise DataError("the dask data are empty (or every row was dropped as missing).")
@@ -330,7 +343,7 @@ class DaskModel:
             template, self._rows_in.partition(i), i, method, args,
             {k: v[i] for k, v in each.items()}, {k: v[i] for k, v in raw_parts.items()})
             for i in range(self._rows_in.n)]
-        return list(dask.compute(*tasks))
+        return list(_compute(dask, tasks))
 
     def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
         from ..covariance import dask_uniques
@@ -349,9 +362,12 @@ class DaskModel:
         generic zeros (coefficients) and ones (extra parameters) if that fails."""
         dask = _import_dask()
         default = np.concatenate([np.zeros(self.k_exog), np.ones(self.k_params - self.k_exog)])
+        task = dask.delayed(_call)(self._template, self._rows_in.partition(0), 0,
+                                   "_quick_start", (), {}, {})
         try:
-            start = dask.compute(dask.delayed(_call)(
-                self._template, self._rows_in.partition(0), 0, "_quick_start", (), {}, {}))[0]
+            start = _compute(dask, [task])[0]
+        except ConnectionError:
+            raise
         except Exception:       # a partition too small or degenerate for its own fit
             return default
         return start if start is not None and np.all(np.isfinite(start)) else default
