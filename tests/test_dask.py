@@ -273,3 +273,26 @@ def test_lost_scheduler_is_named(monkeypatch):
     with pytest.raises(ConnectionError, match="Dask scheduler could not be reached.*"
                        "CommClosedError"):
         model.fit()
+
+
+def test_dask_imported_only_for_dask_inputs():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np; from mleopt import Logit, add_constant; "
+            "x = add_constant(np.random.default_rng(0).normal(size=(200, 2))); "
+            "y = (x[:, 1] + np.random.default_rng(1).normal(size=200) > 0) * 1.0; "
+            "Logit(y, x).fit(cov_type='HC0').summary(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_missing_extra_message(monkeypatch):
+    import sys
+    ddf = dd.from_pandas(DF, npartitions=P)
+    monkeypatch.setitem(sys.modules, "dask.array", None)     # as if not installed
+    with pytest.raises(ImportError, match=r"pip install mleopt\[dask\]"):
+        Logit(ddf["bin"], ddf[X])
