@@ -187,6 +187,8 @@ def test_missing_values_in_a_partition():
     dropped = Logit(ddf["bin"], ddf[X], missing="drop").fit()
     ref = Logit(df["bin"], df[X], missing="drop").fit()
     assert dropped.nobs == N - 1
+    assert dropped.model.data.n_dropped == 1 and dropped.model.data.dropped_by == {"b": 1}
+    assert f"1 of {N} rows with NaN or inf" in dropped.summary().as_text()
     np.testing.assert_allclose(dropped.params, ref.params, rtol=1e-10)
     np.testing.assert_allclose(dropped.bse, ref.bse, rtol=1e-10)
 

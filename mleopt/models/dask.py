@@ -267,6 +267,10 @@ class DaskModel:
         self._nobs = int(sum(s["n"] for s in stats))
         self._row_bytes = max(s["row_bytes"] for s in stats)
         self.n_dropped = int(sum(s["n_raw"] - s["n"] for s in stats))
+        self.dropped_by: dict[str, int] = {}
+        for s in stats:
+            for col, count in (s.get("dropped") or {}).items():
+                self.dropped_by[col] = self.dropped_by.get(col, 0) + int(count)
         self._init_dask_exog(stats, ncols, cols)
         names = param_names
         if names is None and (self._template["exog_names"] or self.extra_param_names):
@@ -438,7 +442,8 @@ class _DaskData:
         self.row_labels = None
         self.row_mask = None
         self.n_dropped = model.n_dropped
-        self.dropped_by = {}
+        self.dropped_by = dict(model.dropped_by)
+        self.nobs_original = model.nobs + model.n_dropped
         self.extras = {}
         self._model = model
 
