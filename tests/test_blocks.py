@@ -290,3 +290,32 @@ def test_fit_mle_data_errors():
         fit_mle(ll, np.zeros(5), data={"y": y, "x": x[:-1]})
     with pytest.raises(ValueError, match="data\\['s'\\] is a single value"):
         fit_mle(lambda p, y, x, s: ll(p, y, x), np.zeros(5), data={"y": y, "x": x, "s": 2.0})
+
+
+def test_loglikeobs_using_all_rows_is_refused_in_blocks():
+    """A log-likelihood that reads a statistic of all rows would change silently in
+    blocks; it is refused, and the fix (a statistic computed in __init__) is blocked."""
+    y, x, _ = _tobit_data(400)
+
+    class Centred(LikelihoodModel):
+        extra_param_names = ["log_sigma"]
+
+        def loglikeobs(self, params):
+            yc = self.endog - self.endog.mean()             # all rows: not per row
+            return norm.logpdf(yc, self.exog @ params[:-1], mnp.exp(params[-1]))
+
+    class CentredOnce(Centred):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            self.ybar = float(self.endog.mean())           # a number: kept whole
+
+        def loglikeobs(self, params):
+            return norm.logpdf(self.endog - self.ybar, self.exog @ params[:-1],
+                               mnp.exp(params[-1]))
+
+    budget = tiny(lambda: Centred(y, x), 8, 1)
+    one = Centred(y, x).fit(block_memory=BIG)
+    with pytest.raises(ValueError, match="not row by row.*compute them in __init__"):
+        Centred(y, x).fit(block_memory=budget, n_threads=1)
+    ok = CentredOnce(y, x).fit(block_memory=budget, n_threads=1)
+    np.testing.assert_allclose(ok.params, one.params, rtol=1e-9)

@@ -392,6 +392,33 @@ class LikelihoodModel:
         self._block_cache = (key, out)
         return out
 
+    def _check_row_separable(self, params: np.ndarray) -> None:
+        """With several blocks, ``loglikeobs`` must be row by row: the blocks' sum must be
+        the whole sum. A log-likelihood that uses statistics of all rows (``self.nobs``,
+        ``self.endog.mean()``, ...) would silently change in blocks: refused."""
+        models = self._blocks()[0]
+        if len(models) == 1 and models[0] is self:
+            return
+        with np.errstate(all="ignore"):
+            try:
+                whole = float(np.sum(np.asarray(self.loglikeobs(params), dtype=float)))
+            except NotImplementedError:     # the data are not in memory (Dask)
+                return
+            except Exception:               # reported by fit's start-value checks
+                return
+            parts = self._block_sum(params, 0, NATURAL)[0]
+        if not (np.isfinite(whole) and np.isfinite(parts)):
+            return
+        if abs(whole - parts) > 1e-9 * max(abs(whole), 1.0):
+            raise ValueError(
+                f"{type(self).__name__}.loglikeobs is not row by row: over {len(models)} "
+                f"blocks of rows it sums to {parts:.10g}, over all rows at once to "
+                f"{whole:.10g}. Observation i's value must depend on row i of the data only; "
+                "statistics of all rows (self.nobs, self.endog.mean(), ...) change in "
+                "blocks: compute them in __init__ and store them as attributes (a number "
+                "stays whole, a per-row array is sliced with the rows), or fit in one block "
+                "(fit(block_memory=...) large enough).")
+
     def _block(self, rows: slice) -> "LikelihoodModel":
         sub = self._take(rows)
         sub._is_block = True
@@ -496,6 +523,7 @@ class LikelihoodModel:
             self._block_options = (block_memory, n_threads)
         self._blocks()          # plan the row blocks first (a budget too small raises here)
         start = self._start_values(start_params)
+        self._check_row_separable(start)
         z0, to_params, objective = self._optimizer_space(start)
         if not np.all(np.isfinite(z0)):
             self._start_error(start)
