@@ -26,6 +26,10 @@ _NAMES = {
     "NegativeBinomial": "mleopt.models.count",
     # data
     "add_constant": "mleopt.data",
+    # row blocks
+    "set_options": "mleopt.blocks",
+    "get_options": "mleopt.blocks",
+    "options": "mleopt.blocks",
     # results
     "LikelihoodResults": "mleopt.results",
     "OLSResults": "mleopt.results",
@@ -41,7 +45,7 @@ _NAMES = {
     "StartValueError": "mleopt.exceptions",
     "HessianWarning": "mleopt.exceptions",
 }
-_MODULES = ("ad", "datasets", "numpy", "special", "stats", "models", "optimize", "data",
+_MODULES = ("ad", "blocks", "datasets", "numpy", "special", "stats", "models", "optimize", "data",
             "results", "exceptions")
 
 __all__ = list(_NAMES) + list(_MODULES)

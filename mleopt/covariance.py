@@ -49,7 +49,7 @@ blindly either: the affected parameters get NaN rows and columns and a warning n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
     kwds = dict(cov_kwds or {})
     if "use_t" in kwds:
         use_t = kwds.pop("use_t") if use_t is None else use_t
-    typos = set(kwds) - {"groups", "use_correction"}
+    typos = set(kwds) - {"groups", "use_correction", "_n_groups"}
     if typos:
         raise ValueError(f"unknown cov_kwds {sorted(typos)}; the keys are 'groups' and "
                          "'use_correction' (cov_type='cluster') and 'use_t'.")
@@ -107,7 +107,12 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
         if "groups" not in kwds:
             raise ValueError("cov_type='cluster' needs the cluster labels: "
                              "cov_kwds={'groups': array of length nobs}.")
-        groups = np.asarray(kwds["groups"])
+        groups = kwds["groups"]
+        if _is_dask(groups):                # checked on the workers, partition by partition
+            kwds.setdefault("use_correction", True)
+            kwds["_n_groups"] = len(dask_uniques(groups))
+            return CovSpec(name, kwds, bool(use_t) if use_t is not None else False)
+        groups = np.asarray(groups)
         if groups.ndim != 1 or len(groups) != nobs:
             raise ValueError(f"cluster groups must be one label per observation: got shape "
                              f"{groups.shape}, the model has {nobs} observations.")
@@ -163,8 +168,7 @@ def describe(spec: CovSpec) -> str:
         "cluster": "Covariance: cluster-robust sandwich",
     }[spec.cov_type]
     if spec.cov_type == "cluster":
-        groups = spec.kwds["groups"]
-        g = len(pd.unique(groups))
+        g = n_groups(spec)
         corr = ", correction G/(G-1) * (N-1)/(N-k)" if spec.kwds["use_correction"] else ""
         text += f" ({g} clusters){corr}."
         note = cluster_rank_note(spec)
@@ -304,22 +308,34 @@ def linear_bread(hessian: np.ndarray, design: GramFactor, coef_index: Sequence[i
 # dispatch
 # =======================================================================================
 
-def compute(spec: CovSpec, *, hessian: np.ndarray, scores, names: Sequence[str], nobs: int,
-            k: int, design: GramFactor | None = None, coef_index: Sequence[int] | None = None,
-            scale: float | None = None, coef_weight: float | None = None) -> np.ndarray:
+def compute(spec: CovSpec, *, hessian: np.ndarray, names: Sequence[str], nobs: int, k: int,
+            scores: Callable[[], np.ndarray] | None = None, meat: Callable | None = None,
+            design: GramFactor | None = None, get_xtx_inv: Callable | None = None,
+            coef_index: Sequence[int] | None = None, scale: float | None = None,
+            coef_weight: float | None = None) -> np.ndarray:
     """The K x K covariance matrix described by ``spec``.
 
-    ``scores`` is a callable returning the N x K AD score matrix (called only when needed);
-    ``k`` is the parameter count for the N / (N - k) corrections. OLS passes ``design`` (the
-    orthogonal factorisation of X, mleopt.gram), ``coef_index`` (the positions of the
-    coefficients in params), ``coef_weight`` (``-H_bb = coef_weight * X'X``: 1/sigma^2) and
-    ``scale`` (s^2): its bread then comes from the factorisation (:func:`linear_bread`), and
-    HC2/HC3 and classical use the design's leverage and ``(X'X)^-1``.
+    The scores enter in one of two ways. In memory, ``scores`` is a callable returning the
+    N x K AD score matrix S (called only when needed): the sandwiches are then ``P'P`` with
+    ``P = S @ bread`` (:func:`sandwich`), the accurate form. A model evaluated in row blocks
+    (or Dask partitions) passes ``meat(row_scale=None, groups=None, hc=None) -> (M, G)``
+    instead: ``M = S'S`` summed block by block (rows of S scaled by ``row_scale``, or with
+    ``hc="HC2"/"HC3"`` by the leverage terms the model computes itself) or, with cluster
+    ``groups``, ``U'U`` with G groups, so that S is never formed whole.
+    ``k`` is the parameter count for the N / (N - k) corrections. OLS passes ``coef_index``
+    (the positions of the coefficients in params), ``scale`` (s^2) and either ``design`` (the
+    orthogonal factorisation of X, mleopt.gram, with ``coef_weight``: ``-H_bb = coef_weight *
+    X'X``), from which its bread, leverages and ``(X'X)^-1`` come (:func:`linear_bread`), or,
+    blocked, ``get_xtx_inv()`` (from a block-by-block QR).
     """
+    if (scores is None) == (meat is None):
+        raise ValueError("covariance.compute needs exactly one of scores= and meat=.")
     ct = spec.cov_type
     if ct == "opg":
-        s = np.asarray(scores(), dtype=float)
-        return gram_inverse(GramFactor(s), names, "outer product of the scores is singular")
+        what = "outer product of the scores is singular"
+        if meat is not None:
+            return safe_inverse(meat()[0], names, what=what)
+        return gram_inverse(GramFactor(np.asarray(scores(), dtype=float)), names, what)
     if design is not None:
         bread = linear_bread(hessian, design, coef_index, coef_weight, names)
     else:
@@ -329,33 +345,77 @@ def compute(spec: CovSpec, *, hessian: np.ndarray, scores, names: Sequence[str],
     if ct == "classical":
         cov = bread.copy()
         ci = np.asarray(coef_index)
-        block = scale * design.inverse()
+        block = scale * (design.inverse() if design is not None else get_xtx_inv())
         cov[np.ix_(ci, ci)] = np.where(np.isnan(bread[np.ix_(ci, ci)]), np.nan, block)
         return cov
-    s = np.asarray(scores(), dtype=float)
-    if ct in ("HC2", "HC3"):
-        h = design.leverage()
-        if np.any(h >= 1 - 1e-10):
-            rows = np.flatnonzero(h >= 1 - 1e-10)
-            raise ValueError(f"{ct} is undefined: {rows.size} observation(s) have leverage 1 "
-                             f"(rows {rows[:10].tolist()}); use cov_type='HC0' or 'HC1'.")
-        s = s / (np.sqrt(1 - h) if ct == "HC2" else (1 - h))[:, None]
+    if meat is not None:
+        if ct == "cluster":
+            m, g = meat(groups=spec.kwds["groups"])
+        else:
+            m, g = meat(hc=ct if ct in ("HC2", "HC3") else None)[0], None
+        cov = sandwich_meat(bread, m)
+    else:
+        s = np.asarray(scores(), dtype=float)
+        if ct in ("HC2", "HC3"):
+            s = s * leverage_scale(design.leverage(), ct)[:, None]
+        g = None
+        if ct == "cluster":
+            s, g = cluster_sums(s, spec.kwds["groups"])
+        cov = sandwich(bread, s)
     if ct == "cluster":
-        u, g = cluster_sums(s, spec.kwds["groups"])
         if g < 2:
             raise ValueError("cov_type='cluster' needs at least 2 clusters; got 1.")
-        cov = sandwich(bread, u)
         if spec.kwds["use_correction"]:
             cov = cov * (g / (g - 1.0)) * ((nobs - 1.0) / (nobs - k))
-        return cov
-    cov = sandwich(bread, s)
-    if ct == "HC1":
+    elif ct == "HC1":
         cov = cov * nobs / (nobs - k)
     return cov
+
+
+def leverage_scale(h: np.ndarray, hc: str) -> np.ndarray:
+    """The row factors of HC2 (``1 / sqrt(1 - h)``) and HC3 (``1 / (1 - h)``) from the
+    leverages h; an observation with leverage 1 makes them undefined (ValueError)."""
+    if np.any(h >= 1 - 1e-10):
+        rows = np.flatnonzero(h >= 1 - 1e-10)
+        raise ValueError(f"{hc} is undefined: {rows.size} observation(s) have leverage 1 "
+                         f"(rows {rows[:10].tolist()}); use cov_type='HC0' or 'HC1'.")
+    return 1.0 / (np.sqrt(1 - h) if hc == "HC2" else (1 - h))
+
+
+def sandwich_meat(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
+    """``bread @ meat @ bread`` for a meat summed block by block (``S'S`` or ``U'U``); NaN
+    rows/columns of the bread stay NaN (not everything)."""
+    nan = np.isnan(np.diag(bread))
+    b = np.where(np.isnan(bread), 0.0, bread)
+    out = b @ meat @ b
+    out[nan, :] = np.nan
+    out[:, nan] = np.nan
+    return (out + out.T) / 2.0
 
 
 def n_groups(spec: CovSpec) -> int | None:
     """Number of clusters (None unless cov_type is 'cluster')."""
     if spec.cov_type != "cluster":
         return None
+    if "_n_groups" in spec.kwds:
+        return spec.kwds["_n_groups"]
     return len(pd.unique(spec.kwds["groups"]))
+
+
+def dask_uniques(groups) -> np.ndarray:
+    """The sorted distinct labels of a dask Series or array: the distinct labels of each
+    partition (computed where it lives), merged on the client (G-sized results)."""
+    import dask
+    parts = groups.to_delayed()
+    parts = list(np.ravel(parts)) if isinstance(parts, np.ndarray) else list(parts)
+    found = dask.compute(*[dask.delayed(_distinct)(p) for p in parts])
+    return np.unique(np.concatenate([np.asarray(f) for f in found]))
+
+
+def _distinct(part) -> np.ndarray:
+    return pd.unique(np.asarray(part).ravel())
+
+
+def _is_dask(x) -> bool:
+    """A dask collection (checked without importing dask)."""
+    return (type(x).__module__ or "").startswith("dask") and hasattr(x, "__dask_graph__")

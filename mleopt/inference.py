@@ -632,18 +632,31 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
     model = results.model
-    x = np.asarray(model.exog, dtype=float)
-    if at == "mean":
-        x = x.mean(axis=0, keepdims=True)
-    # the constant (a model has at most one: a second would be collinear) has no effect
-    keep = np.array([j for j in range(x.shape[1]) if j != model.const_idx], dtype=int)
-    discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
+    theta = results._params
     exog_names = list(model.exog_names)
+    if _blocked(model):
+        value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count)
+    else:
+        x = np.asarray(model.exog, dtype=float)
+        if at == "mean":
+            x = x.mean(axis=0, keepdims=True)
+        # the constant (a model has at most one: a second would be collinear) has no effect
+        keep = np.array([j for j in range(x.shape[1]) if j != model.const_idx], dtype=int)
+        discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
+        offset = model._offset()    # offset + log(exposure) of a count model, else None
+        if offset is not None and at != "overall":
+            offset = np.array([offset.mean()])
+        effects = _effects_function(model, x, offset, method, discrete, keep)
+        value = np.asarray(effects(theta), dtype=float)
+        jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
+    names = [exog_names[i] for i in keep]
+    return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
+                           alpha=alpha, method=method, at=at, results=results)
 
-    offset = model._offset()    # offset + log(exposure) of a count model, else None
-    kwds = {}
-    if offset is not None:
-        kwds["offset"] = offset if at == "overall" else np.array([offset.mean()])
+
+def _effects_function(model, x, offset, method: str, discrete: dict, keep):
+    """``effects(theta)``: the mean over the rows of ``x`` of each observation's effect."""
+    kwds = {} if offset is None else {"offset": offset}
 
     def mean_fn(theta, xx):
         return model.predict(theta, exog=xx, which="mean", **kwds)
@@ -663,9 +676,63 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
             out = mnp.stack(parts)
         return out[keep]
 
-    theta = results._params
-    value = np.asarray(effects(theta), dtype=float)
-    jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
-    names = [exog_names[i] for i in keep]
-    return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
-                           alpha=alpha, method=method, at=at, results=results)
+    return effects
+
+
+def _blocked(model) -> bool:
+    """True for a model evaluated in row blocks (large data, Dask partitions)."""
+    blocks = getattr(model, "_blocks", None)
+    if blocks is None:
+        return False
+    models = blocks()[0]
+    return not (len(models) == 1 and models[0] is model)
+
+
+def _exog_summary(block) -> dict:
+    """One block's share of what margeff needs from X: sums, ranges, and a witness value
+    that is not 0/1 and one that is not a non-negative integer (NaN: none)."""
+    x = block.exog
+    off = block._offset()
+    def witness(bad):
+        rows = np.argmax(bad, axis=0)
+        return np.where(bad.any(axis=0), x[rows, np.arange(x.shape[1])], np.nan)
+    return {"n": x.shape[0], "sum": x.sum(axis=0), "lo": x.min(axis=0), "hi": x.max(axis=0),
+            "not01": witness((x != 0) & (x != 1)),
+            "notcount": witness((x < 0) | (x != np.round(x))),
+            "offset": None if off is None else float(np.sum(off))}
+
+
+def _block_effects(block, theta, method, discrete, keep):
+    """``(rows, mean effects, their Jacobian)`` over one block's rows."""
+    effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep)
+    return (block.exog.shape[0], np.asarray(effects(theta), dtype=float),
+            np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))
+
+
+def _margeff_blocks(model, theta, at, method, dummy, count):
+    """Marginal effects of a blocked model: block means weighted by block sizes (overall),
+    or the effect at the mean of X from summed columns (mean); nothing N-sized is formed."""
+    parts = model._block_map("_block_apply", _exog_summary)
+    n = sum(p["n"] for p in parts)
+    lo = np.min([p["lo"] for p in parts], axis=0)
+    hi = np.max([p["hi"] for p in parts], axis=0)
+    def first(key):
+        found = np.full(lo.shape, np.nan)
+        for p in parts:
+            found = np.where(np.isnan(found), p[key], found)
+        return np.where(np.isnan(found), lo, found)
+    # four rows with the column ranges and the witnesses: classified as the data would be
+    discrete = _discrete_columns(np.vstack([lo, hi, first("not01"), first("notcount")]),
+                                 dummy, count)
+    keep = np.array([j for j in range(lo.size) if j != model.const_idx], dtype=int)
+    if at == "mean":
+        x = (sum(p["sum"] for p in parts) / n)[None, :]
+        off = None if parts[0]["offset"] is None else \
+            np.array([sum(p["offset"] for p in parts) / n])
+        effects = _effects_function(model, x, off, method, discrete, keep)
+        return (np.asarray(effects(theta), dtype=float),
+                np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float), keep)
+    done = model._block_map("_block_apply", _block_effects, theta, method, discrete, keep)
+    value = sum(nb * v for nb, v, _ in done) / n
+    jac = sum(nb * j for nb, _, j in done) / n
+    return value, jac, keep

@@ -28,6 +28,7 @@ take is refused, naming the ones it accepts.
 """
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from scipy.linalg.lapack import dpotrs as _potrs
 
 from .exceptions import ConvergenceWarning, warn_user
 
-__all__ = ["Objective", "OptimizeRecord", "minimize", "ConvergenceWarning", "METHODS"]
+__all__ = ["Objective", "OptimizeRecord", "IterationInfo", "minimize", "ConvergenceWarning", "METHODS"]
 
 METHODS = ("newton", "nelder-mead", "powell", "cg", "bfgs", "newton-cg", "l-bfgs-b", "tnc",
            "cobyla", "cobyqa", "slsqp", "trust-constr", "dogleg", "trust-ncg", "trust-exact",
@@ -212,6 +213,9 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     ``(low, high)`` pair per element of theta, None or +-inf for none), ``constraints`` and
     ``tol`` go to scipy.optimize.minimize; ``options`` and the other keywords to its
     ``options=`` dict, checked against the options the method takes.
+    A callback that accepts a second argument (or a keyword ``info``) is called as
+    ``callback(params, info)`` with an :class:`IterationInfo` (iteration, log-likelihood,
+    gradient norms, elapsed time, ...).
     """
     start = time.perf_counter()
     meth = _method_name(method)
@@ -673,15 +677,62 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options, bounds=None,
     return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res, limit
 
 
-class _Trace:
-    """Per-iteration reporting: the user's callback and the ``disp`` lines."""
+@dataclass
+class IterationInfo:
+    """What a callback that accepts a second argument (``callback(params, info)``) receives
+    after each iteration. ``loglike`` is the log-likelihood (a sum), ``grad_max`` and
+    ``grad_norm`` the max-abs and Euclidean norms of the gradient of the *mean*
+    log-likelihood in the optimiser's parametrization (``grad_max <= gtol`` is convergence)."""
 
-    __slots__ = ("obj", "to_params", "disp", "callback", "count", "prev")
+    iteration: int
+    params: np.ndarray
+    loglike: float
+    grad_max: float
+    grad_norm: float
+    step_norm: float | None         # |change of the optimiser's variables| (None at 0)
+    elapsed: float                  # seconds since minimize started
+    n_fun: int
+    n_hess: int
+
+
+def _wants_info(callback: Callable | None) -> bool:
+    """True if ``callback`` takes a second positional argument or one named ``info``."""
+    if callback is None:
+        return False
+    try:
+        sig = inspect.signature(callback)
+    except (TypeError, ValueError):
+        return False
+    params = list(sig.parameters.values())
+    if "info" in sig.parameters:
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def _keyword_only_info(callback: Callable) -> bool:
+    p = inspect.signature(callback).parameters.get("info")
+    return p is not None and p.kind is p.KEYWORD_ONLY
+
+
+class _Trace:
+    """Per-iteration reporting: the user's callback and the ``disp`` lines.
+
+    ``callback(params)`` gets the natural parameters; a callback that accepts a second
+    argument (or a keyword ``info``) gets an :class:`IterationInfo` as well. ``disp`` prints
+    one line per iteration: log-likelihood, max |gradient|, step size and elapsed time.
+    """
+
+    __slots__ = ("obj", "to_params", "disp", "callback", "count", "prev", "info", "by_name",
+                 "t0")
 
     def __init__(self, obj, to_params, disp, callback):
         self.obj, self.to_params, self.disp, self.callback = obj, to_params, disp, callback
         self.count = 0
         self.prev = None
+        self.info = _wants_info(callback)
+        self.by_name = self.info and _keyword_only_info(callback)
+        self.t0 = time.perf_counter()
 
     def new_style(self, intermediate_result):
         self.count += 1
@@ -695,7 +746,23 @@ class _Trace:
         if self.disp:
             self.line(it, x, self.prev)
         if self.callback is not None:
-            self.callback(np.asarray(self.to_params(x), dtype=float))
+            params = np.asarray(self.to_params(x), dtype=float)
+            if self.info:
+                f, g = self.obj.fun_and_grad(x)
+                info = IterationInfo(
+                    iteration=it, params=params, loglike=-f * self.obj.nobs,
+                    grad_max=float(np.max(np.abs(g), initial=0.0)),
+                    grad_norm=float(np.linalg.norm(g)),
+                    step_norm=None if self.prev is None else
+                    float(np.linalg.norm(x - self.prev)),
+                    elapsed=time.perf_counter() - self.t0, n_fun=self.obj.n_fun,
+                    n_hess=self.obj.n_hess)
+                if self.by_name:
+                    self.callback(params, info=info)
+                else:
+                    self.callback(params, info)
+            else:
+                self.callback(params)
         self.prev = np.array(x, copy=True)
 
     def line(self, it, x, prev):
@@ -704,4 +771,5 @@ class _Trace:
         f, g = self.obj.fun_and_grad(x)
         size = "" if prev is None else f"{np.linalg.norm(x - prev):.3e}"
         print(f"  iter {it:4d}   loglike {-f * self.obj.nobs: .10e}   "
-              f"max|grad| {np.max(np.abs(g), initial=0.0):.3e}   step {size}")
+              f"max|grad| {np.max(np.abs(g), initial=0.0):.3e}   step {size:9s}   "
+              f"{time.perf_counter() - self.t0:7.2f} s", flush=True)

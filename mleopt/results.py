@@ -68,9 +68,28 @@ class LikelihoodResults:
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
                                     nobs=int(self.nobs), use_t=use_t,
                                     k_params=len(self._params))
-        self._cov = _cov.compute(self._spec, hessian=self._hessian, scores=lambda: self._scores,
-                                 names=self.param_names, nobs=int(self.nobs),
-                                 k=self._k_correction, **self._ols_cov_inputs())
+        if self._blocked:
+            scores = {"meat": self._meat}
+        else:
+            scores = {"scores": lambda: self._scores}
+        self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
+                                 nobs=int(self.nobs), k=self._k_correction, **scores,
+                                 **self._ols_cov_inputs())
+
+    @property
+    def _blocked(self) -> bool:
+        """True when the model's rows are evaluated in several row blocks (or Dask
+        partitions): the covariances then read score products summed block by block."""
+        blocks = getattr(self.model, "_blocks", None)
+        if blocks is None or "_scores" in self.__dict__:
+            return False
+        models = blocks()[0]
+        return not (len(models) == 1 and models[0] is self.model)
+
+    def _meat(self, row_scale=None, groups=None, hc=None):
+        """Score products for the robust covariances, summed over the model's row blocks
+        (the N x K scores are not formed whole)."""
+        return self.model._score_meat(self._params, row_scale=row_scale, groups=groups, hc=hc)
 
     def _ols_cov_inputs(self) -> dict:
         return {}
@@ -351,7 +370,7 @@ class OLSResults(LikelihoodResults):
 
     @property
     def _coef_index(self) -> np.ndarray:
-        return np.arange(np.asarray(self.model.exog).shape[1])
+        return np.arange(self.model.k_exog)
 
     @property
     def _k_correction(self) -> int:
@@ -364,9 +383,11 @@ class OLSResults(LikelihoodResults):
                           gram=self.model.__dict__.get("_gram"))
 
     def _ols_cov_inputs(self) -> dict:
+        inputs = {"coef_index": self._coef_index, "scale": self.scale}
+        if self._blocked:                                   # factorised block by block
+            return {**inputs, "get_xtx_inv": self.model._xtx_inverse}
         sigma = self._params[-1]
-        return {"design": self._design, "coef_index": self._coef_index, "scale": self.scale,
-                "coef_weight": 1.0 / sigma**2}
+        return {**inputs, "design": self._design, "coef_weight": 1.0 / sigma**2}
 
     @property
     def _fitted_linear(self) -> np.ndarray:
@@ -379,6 +400,9 @@ class OLSResults(LikelihoodResults):
 
     @property
     def ssr(self) -> float:
+        if _inf._blocked(self.model):       # summed block by block, residuals never whole
+            beta = self._params[self._coef_index]
+            return float(sum(self.model._block_map("_block_apply", _block_ssr, beta)))
         return float(np.sum(np.asarray(self.resid, dtype=float) ** 2))
 
     @property
@@ -387,11 +411,19 @@ class OLSResults(LikelihoodResults):
 
     @property
     def centered_tss(self) -> float:
+        if _inf._blocked(self.model):
+            parts = self.model._block_map("_block_apply", _block_y_sums, 0.0)
+            mean = sum(p[0] for p in parts) / self.nobs
+            return float(sum(p[1] for p in
+                             self.model._block_map("_block_apply", _block_y_sums, mean)))
         y = np.asarray(self.model.endog, dtype=float)
         return float(np.sum((y - y.mean()) ** 2))
 
     @property
     def uncentered_tss(self) -> float:
+        if _inf._blocked(self.model):
+            return float(sum(p[1] for p in
+                             self.model._block_map("_block_apply", _block_y_sums, 0.0)))
         y = np.asarray(self.model.endog, dtype=float)
         return float(np.sum(y**2))
 
@@ -452,6 +484,16 @@ class OLSResults(LikelihoodResults):
                 ("Log-Likelihood:", fmt_stat(self.llf, 2)),
                 ("AIC:", fmt_stat(self.aic, 2)),
                 ("BIC:", fmt_stat(self.bic, 2))]
+
+
+def _block_ssr(block, beta) -> float:
+    r = block.endog - block.exog @ beta
+    return float(r @ r)
+
+
+def _block_y_sums(block, center: float) -> tuple[float, float]:
+    d = block.endog - center
+    return float(block.endog.sum()), float(d @ d)
 
 
 class _MarginsMixin:

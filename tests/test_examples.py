@@ -25,6 +25,7 @@ RUNS = {
     "randhie_counts.py": [],
     "grunfeld_cluster.py": [],
     "user_likelihood.py": [],
+    "dask_logit.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
 }
 TIMEOUT = 120
@@ -150,3 +151,17 @@ def test_replication_quick(outputs):
     row = _floats(rf"^10\s+" + r"\s+".join([NUM] * 10), out)
     assert len(row) == 1 and row[0][-3:] == (0.214, 0.961, 4.5)
     assert "mleopt's fit converged at every K." in out
+
+
+def test_dask_logit_from_parquet(outputs):
+    out = _run(outputs, "dask_logit.py")
+    assert "12 partitions from 12 Parquet files" in out
+    assert "Logit Regression Results" in out and re.search(r"converged:\s+True", out)
+    assert re.search(r"Dep. Variable:\s+vote", out) and re.search(r"^income\s", out, re.M)
+    assert len(re.findall(r"^\s+iter\s+\d+\s+loglike", out, flags=re.M)) >= 3   # progress
+    (n_dask, n_mem), = _floats(rf"^rows: dask {NUM}, in memory {NUM}", out)
+    assert n_dask == n_mem == 240_000
+    (dp,), = _floats(rf"max \|params difference\| = {NUM}", out)
+    (db,), = _floats(rf"max \|bse difference\| = {NUM}", out)
+    (dc,), = _floats(rf"max \|cluster bse difference\| = {NUM}", out)
+    assert dp < 1e-9 and db < 1e-11 and dc < 1e-11

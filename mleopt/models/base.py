@@ -10,6 +10,14 @@ written with mleopt.numpy / mleopt.special / mleopt.stats, in the *natural* para
   parametrization, with ``params = transform(theta)`` (identity unless a subclass says
   otherwise, e.g. ``sigma = exp(theta_sigma)``), and returns a results object.
 
+Row blocks: every derivative goes through one loop (``_block_map``) over blocks of rows,
+each a copy of the model on a slice of its rows (views of every per-row array). Its size
+follows from the memory budget of mleopt.blocks (``fit(block_memory=..., n_threads=...)``);
+the blocks run on a thread pool and their values, gradients, Hessians and score products
+are added (``_block_derivatives``, ``_block_hessian``, ``_block_meat``: one overridable
+method each; IndexModel overrides them with its fast route). Data within the budget are
+one block: the model itself. Dask inputs make the partitions the blocks (models/dask.py).
+
 What the results layer (mleopt.results) reads from a model: ``param_names, exog_names,
 endog_name, endog, exog, nobs, k_params, k_constant, df_model, df_resid, loglike, score_obs,
 hessian, predict, null_model_llf, data`` (``data.row_labels``, ``data.align(groups)``).
@@ -18,21 +26,34 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import ad
 from .. import numpy as mnp
+from .. import blocks as blocks_mod
 from .. import optimize as _opt
 from ..ad.api import value_grad_and_hessian
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 
-__all__ = ["LikelihoodModel", "fit_mle"]
+__all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
+
+
+class Space(NamedTuple):
+    """Where derivatives are taken: natural params (``natural=True``), or the optimiser's
+    ``z`` with ``params = transform(z * inv)`` (``inv`` None: ``z = theta``)."""
+
+    natural: bool
+    inv: np.ndarray | None = None
+
+
+NATURAL = Space(True)
 
 
 class LikelihoodModel:
@@ -52,6 +73,14 @@ class LikelihoodModel:
     _check_rank = True
     _LARGE = 1_000_000  # nobs * k_params from which a Hessian costs several gradients: Newton
     #                     may then reuse a factorised Hessian (mleopt.optimize)
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # Dask inputs: the same model class, with its row blocks on the Dask partitions
+        if (args or kwargs) and "DaskModel" not in [c.__name__ for c in cls.__mro__]:
+            from .dask import any_dask, dask_class
+            if any_dask(args, kwargs):
+                cls = dask_class(cls)
+        return super().__new__(cls)
 
     def __init__(self, endog: Any, exog: Any = None, missing: str = "raise",
                  param_names: Sequence[str] | None = None, **kwargs: Any) -> None:
@@ -105,7 +134,7 @@ class LikelihoodModel:
             names = None        # known once start_params are given (fit_mle-style models)
         self._set_param_names(names)
         self._col_norms = self._gram = None
-        if self.exog is not None and self._check_rank:
+        if self.exog is not None and self._check_rank and not self.__dict__.get("_partition"):
             self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
             check_scale(self.endog, self.endog_name)
         self._validate()
@@ -117,7 +146,7 @@ class LikelihoodModel:
                 raise DataError(f"duplicate parameter names {dup}; rename them.")
             if len(names) < self.k_exog:
                 raise DataError(f"{len(names)} param_names for {self.k_exog} exog columns.")
-            if self.nobs < len(names):
+            if self.nobs < len(names) and not self.__dict__.get("_partition"):
                 raise DataError(f"{self.nobs} observations but {len(names)} parameters "
                                 f"({', '.join(names)}); at least as many observations as "
                                 "parameters are needed.")
@@ -165,29 +194,279 @@ class LikelihoodModel:
             "of per-observation log-likelihoods, written with mleopt.numpy.")
 
     def loglike(self, params):
-        """The log-likelihood: the sum of ``loglikeobs``."""
-        return mnp.sum(self.loglikeobs(params))
+        """The log-likelihood: the sum of ``loglikeobs`` (block by block on large data)."""
+        if self.__dict__.get("_is_block") or _is_traced(params):
+            return mnp.sum(self.loglikeobs(params))
+        blocks = self._blocks()[0]
+        if len(blocks) == 1 and blocks[0] is self:
+            return mnp.sum(self.loglikeobs(params))
+        return self._block_sum(_as_params(params), 0, NATURAL)[0]
 
     def score(self, params) -> np.ndarray:
-        """The gradient of ``loglike`` (reverse-mode AD)."""
-        return np.asarray(ad.grad(self.loglike)(_as_params(params)), dtype=float)
+        """The gradient of ``loglike`` (reverse-mode AD, summed over row blocks)."""
+        return self._block_sum(_as_params(params), 1, NATURAL)[1]
 
     def score_obs(self, params) -> np.ndarray:
-        """The N x K per-observation scores: the Jacobian of ``loglikeobs`` (forward mode;
-        through the linear indices when mleopt.ad finds them)."""
-        return np.asarray(ad.jacobian(self.loglikeobs)(_as_params(params)), dtype=float)
+        """The N x K per-observation scores: the Jacobian of ``loglikeobs`` (through the
+        linear indices when mleopt.ad finds them, else forward mode), block by block. The
+        robust covariances do not need it whole (``_score_meat``)."""
+        p = _as_params(params)
+        parts = self._block_map("_block_score_obs", p)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
     def hessian(self, params) -> np.ndarray:
-        """The K x K Hessian of ``loglike`` (forward-over-reverse AD, or per-row second
-        derivatives chained through the linear indices, see mleopt.ad.structure). The last
-        one is kept: the fit's own checks and the results share it."""
+        """The K x K Hessian of ``loglike``, summed over row blocks (per-row second
+        derivatives chained through the linear indices, see mleopt.ad.structure, or
+        forward-over-reverse). The last one is kept: the fit's own checks and the results
+        share it."""
         p = _as_params(params)
         memo = self.__dict__.get("_hessian_memo")
         if memo is not None and np.array_equal(memo[0], p):
             return memo[1].copy()
-        h = np.asarray(ad.hessian(self.loglike)(p), dtype=float)
+        h = blocks_mod.add(self._block_map("_block_hessian", p, NATURAL))
         self._hessian_memo = (p.copy(), h)
         return h.copy()
+
+    # --- row blocks: the one loop every derivative goes through ------------------------------
+    # A block is a copy of the model on consecutive rows (views of the arrays: see _take).
+    # Each method below runs on one block and returns that block's part of a sum; the loop
+    # (_block_map) runs them on a thread pool, or on Dask workers for Dask data, and adds.
+
+    def _block_derivatives(self, x: np.ndarray, order: int, space: "Space"):
+        """``(value, gradient, hessian)`` of this block's log-likelihood as a function of
+        ``x`` (natural params, or the optimiser's z: see :class:`Space`); the gradient is
+        None for ``order < 1``, the Hessian None for ``order < 2``. mleopt.ad finds the linear
+        indices (x_i'b, ...) by itself, so every model takes the fast route here."""
+        f = self._space_function(space)
+        if order < 1:
+            with np.errstate(all="ignore"):
+                return float(f(x)), None, None
+        if order >= 2:      # value, gradient and Hessian from one recording of f
+            value, grad, hess = value_grad_and_hessian(f, lazy=False)(x)
+            return float(value), np.asarray(grad, dtype=float), np.asarray(hess, dtype=float)
+        value, grad = ad.value_and_grad(f)(x)
+        return float(value), np.asarray(grad, dtype=float), None
+
+    def _block_hessian(self, x: np.ndarray, space: "Space") -> np.ndarray:
+        """This block's Hessian alone (the optimiser asks for it after value and gradient)."""
+        return np.asarray(ad.hessian(self._space_function(space))(x), dtype=float)
+
+    def _block_score_obs(self, params: np.ndarray) -> np.ndarray:
+        """This block's rows of the score matrix (through the linear indices, or one batched
+        forward pass)."""
+        return np.asarray(ad.jacobian(self.loglikeobs)(params), dtype=float)
+
+    def _block_meat(self, params: np.ndarray, row_scale: np.ndarray | None = None,
+                    codes: np.ndarray | None = None, hc: str | None = None,
+                    norms: np.ndarray | None = None, q: np.ndarray | None = None,
+                    labels: np.ndarray | None = None, uniques: np.ndarray | None = None):
+        """Score products of this block: ``S'S``, or with cluster ``codes`` (or ``labels``
+        among sorted ``uniques``) the per-cluster score sums ``(codes present, sums)``.
+        Rows of S are scaled by ``row_scale``, or for ``hc="HC2"/"HC3"`` by
+        ``(1 - h_i)^-1/2`` / ``(1 - h_i)^-1`` with this block's leverages (from ``norms, q``:
+        see :meth:`_exog_tsqr`)."""
+        s = self._block_score_obs(params)
+        if hc is not None:
+            h = self._block_leverage(norms, q)
+            if np.any(h >= 1 - 1e-10):
+                raise ValueError(f"{hc} is undefined: {int(np.sum(h >= 1 - 1e-10))} "
+                                 "observation(s) have leverage 1; use cov_type='HC0' or "
+                                 "'HC1'.")
+            row_scale = 1.0 / (np.sqrt(1 - h) if hc == "HC2" else (1 - h))
+        if row_scale is not None:
+            s = s * row_scale[:, None]
+        if labels is not None:
+            if np.any(pd.isna(labels)):
+                raise ValueError(f"cluster groups contain {int(np.sum(pd.isna(labels)))} "
+                                 "missing labels; every observation needs a group.")
+            codes = np.searchsorted(uniques, labels)
+        if codes is None:
+            return s.T @ s
+        present, inverse = np.unique(codes, return_inverse=True)
+        sums = np.zeros((present.size, s.shape[1]))
+        np.add.at(sums, inverse, s)
+        return present, sums
+
+    def _score_meat(self, params, row_scale: np.ndarray | None = None,
+                    groups: Any = None, hc: str | None = None) -> tuple[np.ndarray, int | None]:
+        """``(meat, G)``: ``S'S`` or, with cluster ``groups``, ``U'U`` with U the G x K score
+        sums per cluster; S (rows scaled by ``row_scale``, or by the leverage terms of
+        ``hc="HC2"/"HC3"``) is formed one block at a time."""
+        p = _as_params(params)
+        n_blocks = len(self._blocks()[0])
+        rows = {} if row_scale is None else {"row_scale": np.asarray(row_scale, float)}
+        each: dict = {}
+        raw: dict = {}
+        if hc is not None:
+            norms, _, q2, heights = self._exog_tsqr()
+            cuts = np.cumsum([0] + heights)
+            each.update(hc=[hc] * n_blocks, norms=[norms] * n_blocks,
+                        q=[q2[a:b] for a, b in zip(cuts[:-1], cuts[1:])])
+        if groups is None:
+            return blocks_mod.add(self._block_map("_block_meat", p, rows=rows, each=each,
+                                                  **_raw(raw))), None
+        n_groups = self._cluster_codes(groups, rows, each, raw)
+        u = np.zeros((n_groups, self.k_params))
+        for present, sums in self._block_map("_block_meat", p, rows=rows, each=each,
+                                             **_raw(raw)):
+            u[present] += sums
+        return u.T @ u, n_groups
+
+    def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
+        """Put the cluster labels where the blocks find them; returns the number of groups."""
+        codes, uniques = pd.factorize(np.asarray(groups), sort=True)
+        rows["codes"] = codes
+        return len(uniques)
+
+    def _block_apply(self, fn: Callable, *args):
+        """``fn(block, *args)``: a function of another layer run on each block (e.g. the
+        marginal effects of mleopt.inference), without this layer importing it."""
+        return fn(self, *args)
+
+    def _quick_start(self) -> np.ndarray:
+        """Start values refined by a quick fit on this model's rows (a Dask partition)."""
+        start = np.asarray(self.start_params(), dtype=float)
+        record = self._fit_quick(start, gtol=1e-6, maxiter=50)
+        ok = record.converged and np.all(np.isfinite(record.params))
+        return record.params if ok else start
+
+    # --- the design's orthogonal factorisation, block by block (OLS covariances) -------------
+    def _block_exog_r(self, norms: np.ndarray) -> np.ndarray:
+        """R of a QR factorisation of this block's exog with columns divided by ``norms``."""
+        return np.linalg.qr(self.exog / norms, mode="r")
+
+    def _block_leverage(self, norms: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """This block's leverages: squared row norms of its rows of Q (``Q_b q``)."""
+        qb = np.linalg.qr(self.exog / norms, mode="reduced")[0] @ q
+        return np.einsum("ij,ij->i", qb, qb)
+
+    def _exog_tsqr(self):
+        """``(norms, R, Q2, heights)``: X D^-1 = Q R with D the column norms, by a QR of each
+        block stacked and factorised again (tall-skinny QR): Q = diag(Q_b) Q2."""
+        memo = self.__dict__.get("_tsqr_memo")
+        if memo is not None and memo[0] == self._blocks()[1]:
+            return memo[1]
+        norms = np.sqrt(blocks_mod.add(self._block_map("_block_col_ss")))
+        norms[norms == 0] = 1.0
+        rs = self._block_map("_block_exog_r", norms)
+        q2, r = np.linalg.qr(np.vstack(rs))
+        out = (norms, r, q2, [x.shape[0] for x in rs])
+        self._tsqr_memo = (self._blocks()[1], out)
+        return out
+
+    def _block_col_ss(self) -> np.ndarray:
+        return np.einsum("ij,ij->j", self.exog, self.exog)
+
+    def _xtx_inverse(self) -> np.ndarray:
+        """``(X'X)^-1`` from the SVD of R of the column-scaled design (never from X'X)."""
+        norms, r, _, _ = self._exog_tsqr()
+        _, sv, vt = np.linalg.svd(r)
+        keep = sv > sv[0] * max(self.nobs, r.shape[1]) * np.finfo(float).eps
+        inv = (vt[keep].T / sv[keep] ** 2) @ vt[keep]
+        return inv / np.outer(norms, norms)
+
+    def _leverage(self) -> np.ndarray:
+        """The diagonal of the hat matrix, block by block from the tall-skinny QR."""
+        norms, _, q2, heights = self._exog_tsqr()
+        cuts = np.cumsum([0] + heights)
+        qs = [q2[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+        return np.concatenate(self._block_map("_block_leverage", norms, each={"q": qs}))
+
+    def _space_function(self, space: "Space") -> Callable:
+        """The block's log-likelihood as a function of natural params or of z."""
+        if space.natural:
+            return self.loglike
+        inv = space.inv
+
+        def ll(z):
+            return self.loglike(self.transform(z if inv is None else z * inv))
+        return ll
+
+    def _row_arrays(self) -> dict[str, np.ndarray]:
+        """The per-row arrays of this model (attributes with one entry per row)."""
+        n = self.nobs
+        return {k: v for k, v in self.__dict__.items()
+                if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n}
+
+    def _bytes_per_row(self) -> float:
+        """Estimated memory one row costs in a Hessian evaluation: the generic AD path pushes
+        K forward tangents through every operation of loglikeobs (about 24 arrays of the
+        row's width plus K, measured on a Tobit at K = 20 and 50)."""
+        width = sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values())
+        return 8.0 * 24 * (max(self._k_for_budget(), 1) + max(width, 1))
+
+    def _k_for_budget(self) -> int:
+        return len(self._param_names) if self._param_names is not None else self.k_exog
+
+    def _blocks(self) -> tuple[list["LikelihoodModel"], list[slice], int]:
+        """``(block models, their row slices, threads)`` under the current options; one block
+        (the model itself) when the data fit the budget. Kept while the options hold."""
+        mem, threads = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
+        key = (id(self), mem, threads, self.nobs)
+        cache = self.__dict__.get("_block_cache")
+        if cache is not None and cache[0] == key:
+            return cache[1]
+        slices = blocks_mod.row_slices(self.nobs, self._bytes_per_row(), mem, threads)
+        if len(slices) == 1:
+            out = ([self], slices, threads)
+        else:
+            out = ([self._block(s) for s in slices], slices, threads)
+        self._block_cache = (key, out)
+        return out
+
+    def _check_row_separable(self, params: np.ndarray) -> None:
+        """With several blocks, ``loglikeobs`` must be row by row: the blocks' sum must be
+        the whole sum. A log-likelihood that uses statistics of all rows (``self.nobs``,
+        ``self.endog.mean()``, ...) would silently change in blocks: refused."""
+        models = self._blocks()[0]
+        if len(models) == 1 and models[0] is self:
+            return
+        with np.errstate(all="ignore"):
+            try:
+                whole = float(np.sum(np.asarray(self.loglikeobs(params), dtype=float)))
+            except NotImplementedError:     # the data are not in memory (Dask)
+                return
+            except Exception:               # reported by fit's start-value checks
+                return
+            parts = self._block_sum(params, 0, NATURAL)[0]
+        if not (np.isfinite(whole) and np.isfinite(parts)):
+            return
+        if abs(whole - parts) > 1e-9 * max(abs(whole), 1.0):
+            raise ValueError(
+                f"{type(self).__name__}.loglikeobs is not row by row: over {len(models)} "
+                f"blocks of rows it sums to {parts:.10g}, over all rows at once to "
+                f"{whole:.10g}. Observation i's value must depend on row i of the data only; "
+                "statistics of all rows (self.nobs, self.endog.mean(), ...) change in "
+                "blocks: compute them in __init__ and store them as attributes (a number "
+                "stays whole, a per-row array is sliced with the rows), or fit in one block "
+                "(fit(block_memory=...) large enough).")
+
+    def _block(self, rows: slice) -> "LikelihoodModel":
+        sub = self._take(rows)
+        sub._is_block = True
+        return sub
+
+    def _block_map(self, method: str, *args, rows: dict | None = None,
+                   each: dict | None = None) -> list:
+        """``[block.method(*args, **kw_of_block) for block in blocks]`` (threads), where
+        ``rows`` are per-row arrays handed over sliced to each block and ``each`` lists with
+        one value per block."""
+        models, slices, threads = self._blocks()
+        rows, each = rows or {}, each or {}
+
+        def call(i):
+            kw = {k: v[slices[i]] for k, v in rows.items()}
+            kw.update({k: v[i] for k, v in each.items()})
+            return getattr(models[i], method)(*args, **kw)
+
+        return blocks_mod.run(call, range(len(models)), threads)
+
+    def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
+        """Summed ``(value, gradient, hessian)`` over the blocks."""
+        parts = self._block_map("_block_derivatives", x, order, space)
+        value = float(sum(p[0] for p in parts))
+        return (value, blocks_mod.add([p[1] for p in parts]),
+                blocks_mod.add([p[2] for p in parts]))
 
     # --- parametrization -----------------------------------------------------------------------
     def transform(self, theta):
@@ -202,21 +481,40 @@ class LikelihoodModel:
         """Optional per-parameter scale s: the optimiser works on ``z = s * theta``."""
         return None
 
-    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
-        """Log-likelihood of z = scale * theta with AD gradient and Hessian."""
-        if scale is None:
-            def ll(theta):
-                return self.loglike(self.transform(theta))
-        else:
-            inv = 1.0 / scale
+    def _eager_hessian(self) -> bool:
+        """True: evaluate the Hessian together with value and gradient (small data: one
+        pass gives both); False (nobs * k_params >= _LARGE): only when the optimiser asks."""
+        return self.nobs * self.k_params < self._LARGE
 
-            def ll(z):
-                return self.loglike(self.transform(z * inv))
-        # value, gradient and Hessian from one recording of ll; on large data the Hessian
-        # only when the optimiser asks for it, and Newton may reuse its factorisation
-        large = self.nobs * self.k_params >= self._LARGE
-        obj = _opt.Objective(value_grad_and_hessian(ll, lazy=large), nobs=self.nobs, value=ll)
-        obj.expensive_hessian = large
+    def _expensive_hessian(self) -> bool:
+        """True: a Hessian costs several gradients (Newton may then reuse one)."""
+        return not self._eager_hessian()
+
+    def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
+        """Log-likelihood of z = scale * theta with AD gradient and Hessian, summed over the
+        row blocks (one block for data within the memory budget). Small data: value,
+        gradient and Hessian from one recording per point; large data: the Hessian only
+        when the optimiser asks for it (Newton may reuse its factorisation), from the same
+        recording when the rows are one block, else block by block again."""
+        space = Space(False, None if scale is None else 1.0 / scale)
+        eager = self._eager_hessian()
+        models = self._blocks()[0]
+        one_block = len(models) == 1 and models[0] is self
+
+        def evaluate(z):
+            if eager:
+                return self._block_sum(z, 2, space)
+            if one_block:
+                return value_grad_and_hessian(self._space_function(space), lazy=True)(z)
+            value, grad, _ = self._block_sum(z, 1, space)
+            return value, grad, lambda: blocks_mod.add(
+                self._block_map("_block_hessian", z, space))
+
+        def value(z):
+            return self._block_sum(np.asarray(z, dtype=float), 0, space)[0]
+
+        obj = _opt.Objective(evaluate, nobs=self.nobs, value=value)
+        obj.expensive_hessian = self._expensive_hessian()
         return obj
 
     # --- fitting -----------------------------------------------------------------------------
@@ -230,7 +528,8 @@ class LikelihoodModel:
     def fit(self, method: str = "newton", start_params: Any = None, maxiter: int | None = None,
             gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
             disp: bool = False, callback: Callable | None = None, bounds: Any = None,
-            constraints: Any = None, **options: Any):
+            constraints: Any = None, block_memory: Any = None, n_threads: int | None = None,
+            **options: Any):
         """Maximise the log-likelihood and return a results object.
 
         ``method``: ``"newton"`` (default: Newton's method with the exact AD Hessian and a
@@ -241,8 +540,11 @@ class LikelihoodModel:
         depend on units) and ``floor_j = 4 eps sum_k |H_jk| |z_k|`` is the gradient's rounding
         floor (about 1e-15 on ordinary data, so gtol decides; it matters only where double
         precision cannot reach gtol, e.g. y ~ 1e12). ``maxiter`` defaults per method (100 for
-        Newton). ``callback(params)`` is called each iteration; ``disp=True`` prints one line
-        per iteration. ``cov_type`` / ``cov_kwds`` choose the covariance (see mleopt.results).
+        Newton). ``callback(params)`` is called each iteration (``callback(params, info)``, if
+        it takes a second argument, also gets an mleopt.optimize.IterationInfo: iteration,
+        loglike, gradient norms, elapsed time); ``disp=True`` prints one line per iteration
+        (value, max |gradient|, step, time). ``cov_type`` / ``cov_kwds`` choose the
+        covariance (see mleopt.results).
 
         Every scipy.optimize.minimize option of the chosen method passes through: ``tol``,
         ``options={...}`` and method options as keywords (``maxcor=``, ``ftol=``, ...; one
@@ -254,8 +556,18 @@ class LikelihoodModel:
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
         convergence verdict is scipy's ``success``. Use a method that takes them
         (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
+
+        Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
+        (bytes or ``"256MB"``) bounds the working memory of the blocks in flight and
+        ``n_threads`` the threads that evaluate them; both default to the module-wide
+        ``mleopt.set_options(...)`` and stay with this model (its covariances, tests, ...).
         """
+        if block_memory is not None or n_threads is not None:
+            blocks_mod.resolve(block_memory, n_threads)        # checks them
+            self._block_options = (block_memory, n_threads)
+        self._blocks()          # plan the row blocks first (a budget too small raises here)
         start = self._start_values(start_params)
+        self._check_row_separable(start)
         z0, to_params, objective = self._optimizer_space(start)
         if not np.all(np.isfinite(z0)):
             self._start_error(start)
@@ -556,6 +868,7 @@ class LikelihoodModel:
         null._gram = None
         null.__dict__.pop("_hessian_memo", None)
         null.__dict__.pop("_last_derivatives", None)
+        null.__dict__.pop("_block_cache", None)
         return null
 
     def _take(self, rows: np.ndarray) -> "LikelihoodModel":
@@ -574,6 +887,7 @@ class LikelihoodModel:
         sub._col_norms = sub._gram = None
         sub.__dict__.pop("_hessian_memo", None)
         sub.__dict__.pop("_last_derivatives", None)
+        sub.__dict__.pop("_block_cache", None)
         return sub
 
     def __repr__(self) -> str:
@@ -589,8 +903,10 @@ class _FunctionModel(LikelihoodModel):
     """The model behind fit_mle: a log-likelihood function and nothing else."""
 
     def __init__(self, loglikeobs: Callable, nobs: int, param_names: Sequence[str],
-                 transform: Callable | None = None, untransform: Callable | None = None):
+                 transform: Callable | None = None, untransform: Callable | None = None,
+                 data: dict | None = None):
         self._fn = loglikeobs
+        self._rows = dict(data or {})
         self.data = None
         self.endog = None
         self.exog = None
@@ -611,13 +927,35 @@ class _FunctionModel(LikelihoodModel):
         return self._nobs
 
     def loglikeobs(self, params):
-        return self._fn(params)
+        return self._fn(params, **self._rows)
+
+    def _row_arrays(self) -> dict[str, np.ndarray]:
+        return dict(self._rows)
+
+    def _blocks(self):
+        if not self._rows:      # the data are inside the function: one block
+            return [self], [slice(0, self.nobs)], 1
+        return super()._blocks()
+
+    def _take(self, rows) -> "_FunctionModel":
+        sub = copy.copy(self)
+        sub._rows = {k: v[rows] for k, v in self._rows.items()}
+        sub._nobs = int(np.arange(self.nobs)[rows].size)
+        for name in ("_hessian_memo", "_block_cache"):
+            sub.__dict__.pop(name, None)
+        return sub
 
 
 def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] | None = None,
             nobs: int | None = None, transform: Callable | None = None,
-            untransform: Callable | None = None, **fit_kwargs: Any):
+            untransform: Callable | None = None, data: dict | None = None,
+            **fit_kwargs: Any):
     """Fit a plain function: ``loglikeobs(params)`` returns per-observation log-likelihoods.
+
+    ``data``: a dict of per-row arrays (one entry per observation along the first axis),
+    passed as keyword arguments, ``loglikeobs(params, **data)``. Then the rows can be
+    evaluated in blocks (bounded memory, threads; see mleopt.blocks); a function that
+    holds its data itself is always evaluated whole.
 
     ``start_params`` are natural parameters; ``param_names`` default to ``par0, par1, ...``;
     ``nobs`` defaults to the length of ``loglikeobs(start_params)``. Optional ``transform``
@@ -629,6 +967,10 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
             param_names = [str(i) for i in start_params.index]
         start_params = start_params.to_numpy()
     start = np.array(start_params, dtype=float, copy=True).ravel()
+    rows = _function_data(data, nobs)
+    if rows:
+        fn, loglikeobs = loglikeobs, functools.partial(loglikeobs, **rows)
+        functools.update_wrapper(loglikeobs, fn)
     if param_names is None:
         param_names = [f"par{i}" for i in range(start.size)]
     if len(param_names) != start.size:
@@ -648,7 +990,9 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
                          "returns the total, return the per-observation terms (no sum).")
     if nobs is None:
         nobs = int(shape[0])
-    model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform)
+    if rows:
+        loglikeobs = loglikeobs.func
+    model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform, rows)
     return model.fit(start_params=start, **fit_kwargs)
 
 
@@ -757,6 +1101,43 @@ def _constant_column(x: np.ndarray | None) -> int | None:
         if np.all(x[:, j] == x[0, j]):
             return int(j)
     return None
+
+
+def _raw(raw: dict) -> dict:
+    """``raw=`` for _block_map only when there is something (Dask models take it)."""
+    return {"raw": raw} if raw else {}
+
+
+def _function_data(data, nobs: int | None) -> dict[str, np.ndarray]:
+    """fit_mle's ``data``: a dict of per-row arrays, all of one length (nobs if given)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TypeError(f"data must be a dict of per-row arrays (passed to loglikeobs as "
+                        f"keyword arguments), not {type(data).__name__}.")
+    rows = {}
+    for name, value in data.items():
+        if hasattr(value, "to_numpy"):
+            value = value.to_numpy()
+        arr = np.asarray(value)
+        if arr.ndim == 0:
+            raise ValueError(f"data[{name!r}] is a single value; data holds per-row arrays "
+                             "only (pass constants through the function itself).")
+        rows[str(name)] = arr
+    lengths = {k: v.shape[0] for k, v in rows.items()}
+    want = nobs if nobs is not None else next(iter(lengths.values()), None)
+    bad = {k: n for k, n in lengths.items() if n != want}
+    if bad:
+        raise ValueError(f"every array in data needs one row per observation ({want}); "
+                         f"got {bad}.")
+    return rows
+
+
+def _is_traced(x) -> bool:
+    """True for a value mleopt.ad is tracing (or a sequence holding one)."""
+    if isinstance(x, (ad.Tensor, ad.Dual)):
+        return True
+    return isinstance(x, (list, tuple)) and any(isinstance(v, (ad.Tensor, ad.Dual)) for v in x)
 
 
 def _as_params(params) -> np.ndarray:

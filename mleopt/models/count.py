@@ -66,7 +66,7 @@ class CountModel(IndexModel):
             raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
                             f"non-integer values (e.g. {y[frac][0]:g} in row "
                             f"{int(np.flatnonzero(frac)[0])}).")
-        if self.k_constant and not y.any():
+        if self.k_constant and not y.any() and not self.__dict__.get("_partition"):
             raise DataError(f"{name}: endog {yname!r} is 0 in every row, so the intercept's "
                             "MLE is minus infinity (a fit would stop at an arbitrary large "
                             "negative value and report it as converged).")

@@ -52,6 +52,8 @@ class BinaryModel(IndexModel):
             more = f" and {vals.size - 5} other values" if vals.size > 5 else ""
             raise DataError(f"{name} needs endog {self.endog_name!r} to be 0 or 1; found "
                             f"{shown}{more}. Recode it (e.g. (y == level).astype(int)).")
+        if self.__dict__.get("_partition"):
+            return      # one Dask partition: the checks below need all the rows
         n1 = int(y.sum())
         if n1 in (0, y.size):
             raise PerfectSeparationError(

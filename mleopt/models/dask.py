@@ -1,0 +1,458 @@
+"""Dask data: every partition is a row block that lives on a worker.
+
+A model given dask arrays, DataFrames or Series (endog, exog and any per-row keyword array)
+becomes a *Dask model*: an instance of a subclass of its own class whose row blocks are
+the partitions. Each block method of LikelihoodModel (value, gradient, Hessian, score
+products, the QR of the design) runs on the workers on a model built from one partition
+with the model's own constructor (the same mleopt code, on numpy data: per-row checks,
+``missing=`` handling, derived arrays); only K-sized results travel back, the optimiser runs
+on the client, and nothing N-sized is gathered. Partitions are recomputed from the user's
+graph at every evaluation: ``persist()`` the data first to keep them in worker memory.
+
+dask is imported only here, and only when dask inputs are given (the ``mleopt[dask]`` extra).
+Checks done once, in a first pass over the partitions: known and equal partition lengths
+(dask arrays: ``compute_chunk_sizes()``), missing values (``missing="raise"`` names the
+column and partition; ``"drop"`` drops rows within each partition), the model's per-row
+checks (0/1 outcomes, counts, ...), collinear columns (from the summed X'X). Not done on Dask
+data: the checks that need all rows at once (an outcome that never varies, perfect
+separation): such data show as a fit that does not converge.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ..data import check_rank
+from ..exceptions import DataError
+
+__all__ = ["is_dask", "any_dask", "dask_class"]
+
+
+def is_dask(x: Any) -> bool:
+    """True for a dask collection (array, DataFrame, Series), without importing dask."""
+    return (type(x).__module__ or "").startswith("dask") and hasattr(x, "__dask_graph__")
+
+
+def any_dask(args, kwargs) -> bool:
+    return any(is_dask(a) for a in args) or any(is_dask(v) for v in kwargs.values())
+
+
+def _import_dask():
+    try:
+        import dask
+        import dask.array  # noqa: F401
+    except ImportError as exc:       # pragma: no cover - the extra is installed in tests
+        raise ImportError("Dask inputs need dask: pip install mleopt[dask] (installs "
+                          "dask[array,dataframe] and distributed).") from exc
+    return dask
+
+
+@functools.lru_cache(maxsize=None)
+def dask_class(base: type) -> type:
+    """``base`` with its row blocks on Dask partitions (same name, results and methods)."""
+    return type(base.__name__, (DaskModel, base), {"_dask_base": base,
+                                                   "__module__": base.__module__,
+                                                   "__qualname__": base.__qualname__})
+
+
+# =======================================================================================
+# the partitions of the per-row inputs
+# =======================================================================================
+
+def _parts(name: str, x) -> tuple[list, tuple | None, list[str] | None, str | None]:
+    """``(delayed partitions, row counts or None, column names, series name)`` of one input."""
+    import dask.array as da
+    if isinstance(x, da.Array):
+        if x.ndim not in (1, 2):
+            raise DataError(f"{name} must be 1-D or 2-D, got a dask array of shape {x.shape}.")
+        rows = x.chunks[0]
+        if any(np.isnan(c) for c in rows):
+            raise DataError(
+                f"{name} is a dask array with unknown partition lengths (NaN chunks); call "
+                f"{name}.compute_chunk_sizes() first, or make it with "
+                "DataFrame.to_dask_array(lengths=True).")
+        if x.ndim == 2 and len(x.chunks[1]) > 1:
+            x = x.rechunk({1: -1})
+        blocks = x.to_delayed()
+        parts = list(blocks[:, 0] if x.ndim == 2 else blocks)
+        return parts, tuple(int(c) for c in rows), None, None
+    # dask DataFrame / Series
+    import dask.dataframe as dd
+    parts = list(x.to_delayed())
+    frame = isinstance(x, dd.DataFrame)
+    cols = [str(c) for c in x.columns] if frame else None
+    sname = None if frame or x.name is None else str(x.name)
+    return parts, None, cols, sname
+
+
+class _Partitioned:
+    """The per-row inputs of a Dask model, as delayed partitions."""
+
+    def __init__(self, inputs: dict[str, Any]):
+        self.parts: dict[str, list] = {}
+        rows: dict[str, tuple] = {}
+        self.columns: dict[str, list[str] | None] = {}
+        self.names: dict[str, str | None] = {}
+        self.divisions: dict[str, Any] = {}
+        for name, x in inputs.items():
+            parts, r, cols, sname = _parts(name, x)
+            self.parts[name] = parts
+            self.columns[name], self.names[name] = cols, sname
+            if r is not None:
+                rows[name] = r
+            div = getattr(x, "divisions", None)
+            if div is not None and not any(d is None for d in div):
+                self.divisions[name] = tuple(div)
+        counts = {k: len(v) for k, v in self.parts.items()}
+        if len(set(counts.values())) > 1:
+            raise DataError(f"the dask inputs are partitioned differently: {counts} "
+                            "partitions; give endog, exog and the other per-row arrays the "
+                            "same partitions (e.g. columns of one dask DataFrame, or arrays "
+                            "with equal chunks along the rows).")
+        if len(set(rows.values())) > 1:
+            raise DataError(f"misaligned partitions: the row chunks differ between "
+                            f"{', '.join(rows)} ({'; '.join(f'{k}: {v}' for k, v in rows.items())}); "
+                            "rechunk them alike (x.rechunk({0: y.chunks[0]})).")
+        if len(set(self.divisions.values())) > 1:
+            raise DataError(f"misaligned partitions: the dask DataFrame/Series inputs "
+                            f"{', '.join(self.divisions)} have different divisions; take "
+                            "them from one DataFrame or repartition them alike.")
+        self.n = next(iter(counts.values()))
+
+    def partition(self, i: int) -> dict:
+        return {k: v[i] for k, v in self.parts.items()}
+
+    def keep(self, which: list[int]) -> None:
+        self.parts = {k: [v[i] for i in which] for k, v in self.parts.items()}
+        self.n = len(which)
+
+
+# =======================================================================================
+# work done on the workers
+# =======================================================================================
+
+def build(template: dict, parts: dict, index: int):
+    """The model of one partition: the base class's own constructor on numpy data, with
+    the checks that need all rows left to the client, then the client's names."""
+    base = template["base"]
+    model = object.__new__(base)
+    model._partition = True
+    kwargs = dict(template["static"])
+    kwargs.update({k: v for k, v in parts.items() if k not in ("endog", "exog")})
+    lengths = {k: len(v) for k, v in parts.items()}
+    if len(set(lengths.values())) > 1:
+        raise DataError(f"misaligned partitions: partition {index} has "
+                        f"{', '.join(f'{v} rows in {k}' for k, v in lengths.items())}; the "
+                        "per-row inputs must be partitioned alike.")
+    try:
+        base.__init__(model, parts["endog"], parts.get("exog"), **kwargs)
+    except (DataError, ValueError) as exc:
+        raise type(exc)(f"partition {index}: {exc}") from exc
+    model.endog_name = template["endog_name"]
+    if model.exog is not None and template["exog_names"] is not None:
+        model.exog_names = list(template["exog_names"])
+        model.const_idx, model.k_constant = template["const_idx"], template["k_constant"]
+    if template["param_names"] is not None:
+        model._param_names = template["param_names"]
+    if template.get("null"):
+        model.exog = np.ones((model.nobs, 1))
+        model.exog_names, model.k_exog = ["const"], 1
+        model.const_idx, model.k_constant = 0, 1
+        model.data.exog, model.data.exog_names = model.exog, model.exog_names
+    model._is_block = True
+    if template.get("block_options") is not None:     # sub-blocks of a large partition
+        model._block_options = template["block_options"]
+    return model
+
+
+def _call(template, parts, index, method, args, kwargs, raw):
+    """Build partition ``index``'s model and run ``method`` on it (a task on a worker).
+    ``raw``: per-row arrays over the partition's original rows (aligned to the kept ones)."""
+    model = build(template, parts, index)
+    kw = dict(kwargs)
+    mask = model.data.row_mask
+    for k, v in raw.items():
+        v = v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+        kw[k] = v if mask is None else v[mask]
+    return getattr(model, method)(*args, **kw)
+
+
+def _stats(template, parts, index):
+    """First pass over one partition: rows kept, X'X, column ranges, first row."""
+    n_raw = len(parts["endog"])
+    if n_raw == 0:
+        return {"n": 0, "n_raw": 0}
+    model = build(template, parts, index)
+    out = {"n": model.nobs, "n_raw": n_raw, "dropped": model.data.dropped_by,
+           "row_bytes": model._bytes_per_row()}
+    x = model.exog
+    if x is not None and model.nobs:
+        out.update(gram=x.T @ x, lo=x.min(axis=0), hi=x.max(axis=0), first=x[0].copy())
+    return out
+
+
+def _compute(dask, tasks: list):
+    """``dask.compute`` on the current scheduler; a lost or unreachable scheduler is named."""
+    try:
+        return dask.compute(*tasks)
+    except (OSError, TimeoutError) as exc:      # distributed's CommClosedError is an OSError
+        raise ConnectionError(
+            f"the Dask scheduler could not be reached while evaluating the model's "
+            f"partitions ({type(exc).__name__}: {exc}). Check that the cluster is running "
+            "(distributed.Client(address)), or close the Client to use the local "
+            "scheduler.") from exc
+
+
+# =======================================================================================
+# the client side
+# =======================================================================================
+
+class DaskModel:
+    """Mixed in before a model class: its row blocks are the Dask partitions."""
+
+    _dask_base: type = None
+
+    def __init__(self, endog, exog=None, missing: str = "raise", param_names=None,
+                 **kwargs):
+        dask = _import_dask()
+        from ..data import _MISSING
+        if missing not in _MISSING:
+            raise ValueError(f"missing must be 'raise' or 'drop', not {missing!r}.")
+        inputs = {"endog": endog}
+        if exog is not None:
+            inputs["exog"] = exog
+        static = {"missing": missing}
+        for name, value in kwargs.items():
+            if is_dask(value):
+                inputs[name] = value
+            elif value is not None and not isinstance(value, (str, bytes)) \
+                    and np.ndim(value) > 0:
+                raise DataError(f"{name} is an in-memory array while the data are dask "
+                                f"collections; give {name} as a dask array or Series "
+                                "partitioned like endog (e.g. a column of the same dask "
+                                "DataFrame).")
+            else:
+                static[name] = value
+        for name, value in inputs.items():
+            if not is_dask(value):
+                raise DataError(f"{name} is in memory while other inputs are dask "
+                                "collections; give every per-row input as a dask collection "
+                                "with the same partitions.")
+        self._rows_in = _Partitioned(inputs)
+        if exog is not None and getattr(exog, "ndim", 2) == 2 and \
+                self._rows_in.columns.get("exog") is None and \
+                len(getattr(exog, "chunks", [[], []])[1]) > 1:
+            exog = exog.rechunk({1: -1})
+        ncols = None if exog is None else (1 if getattr(exog, "ndim", 2) == 1 else
+                                            int(exog.shape[1]))
+        cols = self._rows_in.columns.get("exog")
+        if exog is not None and cols is None:
+            sname = self._rows_in.names.get("exog")
+            cols = [sname or "x1"] if ncols == 1 and getattr(exog, "ndim", 2) == 1 and \
+                not hasattr(exog, "chunks") else None
+        self._template = {"base": self._dask_base, "static": static,
+                          "endog_name": self._rows_in.names.get("endog") or "y",
+                          "exog_names": cols, "const_idx": None, "k_constant": 0,
+                          "param_names": None}
+        stats = _compute(dask, [dask.delayed(_stats)(self._template,
+                                                     self._rows_in.partition(i), i)
+                                for i in range(self._rows_in.n)])
+        keep = [i for i, s in enumerate(stats) if s["n"] > 0]
+        if not keep:
+            raise DataError("the dask data are empty (or every row was dropped as missing).")
+        self._rows_in.keep(keep)
+        stats = [stats[i] for i in keep]
+        self._nobs = int(sum(s["n"] for s in stats))
+        self._row_bytes = max(s["row_bytes"] for s in stats)
+        self.n_dropped = int(sum(s["n_raw"] - s["n"] for s in stats))
+        self.dropped_by: dict[str, int] = {}
+        for s in stats:
+            for col, count in (s.get("dropped") or {}).items():
+                self.dropped_by[col] = self.dropped_by.get(col, 0) + int(count)
+        self._init_dask_exog(stats, ncols, cols)
+        names = param_names
+        if names is None and (self._template["exog_names"] or self.extra_param_names):
+            names = list(self.exog_names) + list(self.extra_param_names)
+        self._set_param_names(None if names is None else [str(p) for p in names])
+        self._template["param_names"] = self._param_names
+        self.data = _DaskData(self)
+        self.endog = endog
+        self.exog = exog
+        for name in inputs:
+            if name not in ("endog", "exog"):
+                setattr(self, name, inputs[name])
+
+    def _init_dask_exog(self, stats, ncols, cols) -> None:
+        self.endog_name = self._template["endog_name"]
+        if ncols is None:
+            self.exog_names, self.k_exog = [], 0
+            self.const_idx, self.k_constant = None, 0
+            self._col_norms = self._gram = None
+            return
+        gram = sum(s["gram"] for s in stats)
+        lo = np.min([s["lo"] for s in stats], axis=0)
+        hi = np.max([s["hi"] for s in stats], axis=0)
+        const = np.flatnonzero((lo == hi) & (lo != 0))
+        self.const_idx = int(const[0]) if const.size else None
+        self.k_constant = int(self.const_idx is not None)
+        if cols is None:            # statsmodels' names for arrays
+            cols = [f"x{i}" for i in range(1, ncols + (self.const_idx is None))]
+            if self.const_idx is not None:
+                cols.insert(self.const_idx, "const")
+        self.exog_names, self.k_exog = list(cols), ncols
+        self._template.update(exog_names=self.exog_names, const_idx=self.const_idx,
+                              k_constant=self.k_constant)
+        w, v = np.linalg.eigh((gram + gram.T) / 2)
+        r = np.sqrt(np.clip(w, 0, None))[:, None] * v.T      # r'r = X'X
+        if self._check_rank:
+            self._col_norms, self._gram = check_rank(r, self.exog_names)
+        else:
+            self._col_norms, self._gram = np.sqrt(np.diag(gram)), gram
+
+    # --- sizes ------------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return self._nobs
+
+    # --- the row blocks are the partitions ------------------------------------------------
+    def _blocks(self):
+        """One block per partition (a partition larger than the memory budget is split
+        again into row blocks on its worker)."""
+        from .. import blocks as blocks_mod
+        mem, _ = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
+        blocks_mod.row_slices(1, self._row_bytes, mem, 1)      # a row must fit
+        n = self._rows_in.n
+        return [None] * n, [None] * n, 1
+
+    def _block_map(self, method: str, *args, rows: dict | None = None,
+                   each: dict | None = None, raw: dict | None = None) -> list:
+        """Run ``method`` on every partition's model on the workers; K-sized results back.
+        ``raw``: dask per-row collections partitioned like the data."""
+        dask = _import_dask()
+        if rows:
+            raise NotImplementedError("in-memory per-row arrays cannot be handed to Dask "
+                                      "partitions; pass them as dask collections.")
+        each = each or {}
+        raw_parts = {k: _Partitioned({k: v}).parts[k] for k, v in (raw or {}).items()}
+        for k, v in raw_parts.items():
+            if len(v) != self._rows_in.n:
+                raise DataError(f"{k} has {len(v)} partitions; the data have "
+                                f"{self._rows_in.n}. Partition it like the data.")
+        template = dask.delayed({**self._template,
+                                 "block_options": self.__dict__.get("_block_options")},
+                                pure=True)
+        tasks = [dask.delayed(_call, pure=True)(
+            template, self._rows_in.partition(i), i, method, args,
+            {k: v[i] for k, v in each.items()}, {k: v[i] for k, v in raw_parts.items()})
+            for i in range(self._rows_in.n)]
+        return list(_compute(dask, tasks))
+
+    def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
+        from ..covariance import dask_uniques
+        if not is_dask(groups):
+            raise DataError("cluster groups of a Dask model must be a dask Series or array "
+                            "partitioned like the data (e.g. a column of the same dask "
+                            "DataFrame).")
+        uniques = dask_uniques(groups)
+        raw["labels"] = groups
+        each["uniques"] = [uniques] * self._rows_in.n
+        return len(uniques)
+
+    # --- what the client does differently ---------------------------------------------------
+    def start_params(self) -> np.ndarray:
+        """Start values: the model fitted on its first partition (on a worker), or the
+        generic zeros (coefficients) and ones (extra parameters) if that fails."""
+        dask = _import_dask()
+        default = np.concatenate([np.zeros(self.k_exog), np.ones(self.k_params - self.k_exog)])
+        task = dask.delayed(_call)(self._template, self._rows_in.partition(0), 0,
+                                   "_quick_start", (), {}, {})
+        try:
+            start = _compute(dask, [task])[0]
+        except ConnectionError:
+            raise
+        except Exception:       # a partition too small or degenerate for its own fit
+            return default
+        return start if start is not None and np.all(np.isfinite(start)) else default
+
+    def _refine_start(self, start):
+        return start
+
+    def _eager_hessian(self) -> bool:
+        """A pass over the partitions costs a round trip: the Hessian comes with the value
+        and gradient (one pass per Newton iteration instead of two)."""
+        return True
+
+    def _expensive_hessian(self) -> bool:
+        return False
+
+    def _after_fit(self, record) -> None:
+        """Separation / non-existence checks need all rows in memory: not on Dask data."""
+
+    def _null_model(self):
+        import copy
+        null = copy.copy(self)
+        null._template = {**self._template, "null": True,
+                          "param_names": ["const"] + list(self.param_names[self.k_exog:])}
+        null.exog_names, null.k_exog = ["const"], 1
+        null.k_constant, null.const_idx = 1, 0
+        null._param_names = null._template["param_names"]
+        null._col_norms = np.array([np.sqrt(self.nobs)])
+        null._gram = None
+        for name in ("_hessian_memo", "_tsqr_memo", "_block_cache"):
+            null.__dict__.pop(name, None)
+        return null
+
+    def _take(self, rows):
+        raise NotImplementedError("row subsets of a Dask model are not supported; subset "
+                                  "the dask collections and build a new model.")
+
+    def predict(self, params, exog=None, which: str = "mean", **kwargs):
+        """Predictions for new (in-memory) ``exog``; for the Dask data themselves they would
+        be N values gathered on the client, so they are refused."""
+        if exog is None:
+            raise NotImplementedError(
+                f"predictions for every row of the Dask data ({self.nobs} values; also "
+                "fittedvalues and resid) are not gathered to the client; compute them per "
+                "partition, e.g. ddf.map_partitions(lambda d: results.predict(d[exog_names]))"
+                ", or pass in-memory exog=.")
+        return self._dask_base.predict(self, params, exog=exog, which=which, **kwargs)
+
+    def score_obs(self, params):
+        raise NotImplementedError(
+            f"the per-observation scores of a Dask model are {self.nobs} x {self.k_params} "
+            "values and are not gathered; the covariances use their products, summed on the "
+            "workers.")
+
+    def loglikeobs(self, params):
+        from ..ad import Dual, Tensor
+        if isinstance(params, (Tensor, Dual)):
+            raise NotImplementedError(
+                f"{type(self).__name__} on Dask data is evaluated partition by partition; "
+                "its per-observation log-likelihood is not available as one traced array.")
+        raise NotImplementedError("loglikeobs of a Dask model would gather N values; use "
+                                  "loglike(params) (summed on the workers).")
+
+
+class _DaskData:
+    """What results read from ``model.data`` for a Dask model."""
+
+    def __init__(self, model: DaskModel):
+        self.row_labels = None
+        self.row_mask = None
+        self.n_dropped = model.n_dropped
+        self.dropped_by = dict(model.dropped_by)
+        self.nobs_original = model.nobs + model.n_dropped
+        self.extras = {}
+        self._model = model
+
+    @property
+    def nobs(self) -> int:
+        return self._model.nobs
+
+    def align(self, values, name: str = "array"):
+        if is_dask(values):
+            return values
+        raise DataError(f"{name} of a Dask model must be a dask Series or array partitioned "
+                        "like the data (e.g. a column of the same dask DataFrame).")
