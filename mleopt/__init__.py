@@ -6,12 +6,17 @@
 >>> res = Logit(df["vote"], add_constant(df[["TVnews", "PID", "age", "educ", "income"]])).fit()
 >>> print(res.summary())                                          # doctest: +SKIP
 
-Public names are loaded on first use, so ``import mleopt`` stays light.
+Public names are loaded on first use. The one module loaded at once is the differentiable
+namespace ``mleopt.numpy`` (and with it the AD engine): it registers the array methods of
+traced values and numpy's dispatch with the engine, which imports nothing above itself, so
+that ``from mleopt.ad import tensor`` alone gives ``x.mean()``, ``np.sum(x)``, ... as before.
 """
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from . import numpy as _numpy  # noqa: F401  (registers itself with mleopt.ad; see above)
 
 __version__ = "0.1.0"    # keep equal to pyproject.toml's version (a test checks)
 

@@ -173,7 +173,7 @@ class Traced:
         return prim(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         module = getattr(func, "__module__", "numpy") or "numpy"
         namespace = {"numpy": mnp, "numpy.linalg": mnp.linalg}.get(module)
         ours = getattr(namespace, func.__name__, None) if namespace is not None else None
@@ -292,22 +292,22 @@ class Traced:
     flatten = ravel
 
     def squeeze(self, axis=None):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.squeeze(self, axis)
 
     def sum(self, axis=None, keepdims=False):
         return _p().sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.mean(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, ddof=0, keepdims=False):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def std(self, axis=None, ddof=0, keepdims=False):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def prod(self, axis=None, keepdims=False):
@@ -323,11 +323,11 @@ class Traced:
         return _p().cumsum(self, axis=axis)
 
     def dot(self, other):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.dot(self, other)
 
     def clip(self, a_min=None, a_max=None):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.clip(self, a_min, a_max)
 
     def astype(self, dtype):
@@ -401,16 +401,44 @@ def _library_hint() -> str | None:
     return _twin_message(f"{library}.{function}", library, function)
 
 
-_PRIMITIVES = None
+# The layers built on this module register themselves here, so that the engine imports
+# nothing of them (every import arrow points down): primitives.py registers "primitives"
+# (the operators of traced values), mleopt/numpy.py registers "numpy" (the array methods
+# mean / var / std / squeeze / dot / clip, and __array_function__'s dispatch).
+_REGISTERED: dict[str, Any] = {}
+_PROVIDERS = {"primitives": "mleopt.ad.primitives", "numpy": "mleopt.numpy"}
+
+
+def register_namespace(name: str, module: Any) -> None:
+    """Make ``module`` the one the engine calls for ``name`` ("primitives", "numpy")."""
+    if name not in _PROVIDERS:
+        raise ValueError(f"unknown namespace {name!r}; the engine looks up "
+                         f"{sorted(_PROVIDERS)}.")
+    _REGISTERED[name] = module
+
+
+def _unregistered(name: str) -> TraceError:
+    provider = _PROVIDERS[name]
+    return TraceError(
+        f"mleopt.ad needs the functions of {provider}, which has not registered them with "
+        f"the engine; import {provider} (``import mleopt`` does) before computing with "
+        "traced values.")
+
+
+def _namespace(name: str) -> Any:
+    """The module registered for ``name``; a TraceError if none has registered yet."""
+    try:
+        return _REGISTERED[name]
+    except KeyError:
+        raise _unregistered(name) from None
 
 
 def _p():
-    """The primitives module (imported on first use: it imports this module)."""
-    global _PRIMITIVES
-    if _PRIMITIVES is None:
-        from . import primitives
-        _PRIMITIVES = primitives
-    return _PRIMITIVES
+    """The primitives module (it registers itself: it imports this module)."""
+    try:
+        return _REGISTERED["primitives"]
+    except KeyError:
+        raise _unregistered("primitives") from None
 
 
 def _value_of(x):
