@@ -14,6 +14,11 @@ Every trace has a level; nested transforms (``grad(grad(f))``, forward-over-reve
 get increasing levels and a primitive unwraps only the highest level present, then calls
 itself again on the unwrapped values. Because the rules are written with the same primitives,
 derivatives of derivatives come for free.
+
+This module is the bottom layer: it imports nothing of mleopt. The layers above register
+what the tracer calls (``register_namespace``): primitives.py its primitives (the operators
+of traced values), mleopt.numpy the array methods and numpy's ``__array_function__``
+dispatch.
 """
 from __future__ import annotations
 
