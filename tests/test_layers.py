@@ -108,11 +108,14 @@ def test_no_import_circles():
 
 
 def test_the_engine_knows_nothing_of_the_namespaces():
-    """mleopt.ad imports nothing of mleopt outside mleopt.ad."""
+    """mleopt.ad imports nothing of mleopt outside mleopt.ad, not even by name at run time."""
     outside = {(mod, dep) for mod, deps in import_graph().items()
                if mod.startswith("mleopt.ad") for dep in deps
                if not dep.startswith("mleopt.ad")}
     assert not outside, sorted(outside)
+    dynamic = [path.name for path in (PACKAGE / "ad").rglob("*.py")
+               if "importlib" in path.read_text() or "__import__" in path.read_text()]
+    assert not dynamic, dynamic
 
 
 # --- the namespaces register with the engine ---------------------------------------------

@@ -18,7 +18,7 @@ derivatives of derivatives come for free.
 This module is the bottom layer: it imports nothing of mleopt. The layers above register
 what the tracer calls (``register_namespace``): primitives.py its primitives (the operators
 of traced values), mleopt.numpy the array methods and numpy's ``__array_function__``
-dispatch.
+dispatch, mleopt.special and mleopt.stats the twins named in errors for scipy's functions.
 """
 from __future__ import annotations
 
@@ -345,9 +345,9 @@ class Traced:
         return f"{type(self).__name__}({self._value!r})"
 
 
-# Libraries whose functions users may call on traced values by mistake, and the mleopt
-# namespace with their differentiable versions (named here, imported on the error path only)
-_TWINS = {"scipy.special": "mleopt.special", "scipy.stats": "mleopt.stats"}
+# Libraries whose functions users may call on traced values by mistake; the mleopt
+# namespaces with their differentiable versions register under the library's name
+_TWINS = ("scipy.special", "scipy.stats")
 
 
 def _ufunc_library(ufunc) -> str:
@@ -361,9 +361,8 @@ def _ufunc_library(ufunc) -> str:
 
 def _twin_message(called: str, library: str, name: str, attribute: str = "") -> str:
     """"scipy.special.gammaln was called on a traced value; use mleopt.special.gammaln"."""
-    import importlib
-    namespace = _TWINS[library]
-    twin = getattr(importlib.import_module(namespace), name, None)
+    namespace = _PROVIDERS[library]
+    twin = getattr(_namespace(library), name, None)
     if twin is not None and attribute:
         twin = getattr(twin, attribute, None)
     head = (f"{called} was called on a traced value: {library} works on plain numbers and "
@@ -409,13 +408,18 @@ def _library_hint() -> str | None:
 # The layers built on this module register themselves here, so that the engine imports
 # nothing of them (every import arrow points down): primitives.py registers "primitives"
 # (the operators of traced values), mleopt/numpy.py registers "numpy" (the array methods
-# mean / var / std / squeeze / dot / clip, and __array_function__'s dispatch).
+# mean / var / std / squeeze / dot / clip, and __array_function__'s dispatch), and
+# mleopt.special / mleopt.stats register as the twins of scipy.special / scipy.stats (named
+# in the errors for scipy functions called on traced values). The names of the providers
+# are for the messages only.
 _REGISTERED: dict[str, Any] = {}
-_PROVIDERS = {"primitives": "mleopt.ad.primitives", "numpy": "mleopt.numpy"}
+_PROVIDERS = {"primitives": "mleopt.ad.primitives", "numpy": "mleopt.numpy",
+              "scipy.special": "mleopt.special", "scipy.stats": "mleopt.stats"}
 
 
 def register_namespace(name: str, module: Any) -> None:
-    """Make ``module`` the one the engine calls for ``name`` ("primitives", "numpy")."""
+    """Make ``module`` the one the engine calls for ``name`` ("primitives", "numpy", or
+    "scipy.special" / "scipy.stats" for the namespaces that mirror those libraries)."""
     if name not in _PROVIDERS:
         raise ValueError(f"unknown namespace {name!r}; the engine looks up "
                          f"{sorted(_PROVIDERS)}.")
