@@ -6,12 +6,20 @@
 >>> res = Logit(df["vote"], add_constant(df[["TVnews", "PID", "age", "educ", "income"]])).fit()
 >>> print(res.summary())                                          # doctest: +SKIP
 
-Public names are loaded on first use, so ``import mleopt`` stays light.
+Public names are loaded on first use. The modules loaded at once are the differentiable
+namespaces ``mleopt.numpy``, ``mleopt.special`` and ``mleopt.stats`` (and with them the AD
+engine): they register with the engine, which imports nothing above itself (the array
+methods of traced values, numpy's dispatch, and the twins named in errors for scipy
+functions), so that ``from mleopt.ad import tensor`` alone gives ``x.mean()``,
+``np.sum(x)``, ... as before.
 """
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+# (they register themselves with mleopt.ad; see above)
+from . import numpy as _numpy, special as _special, stats as _stats  # noqa: F401
 
 __version__ = "0.1.0"    # keep equal to pyproject.toml's version (a test checks)
 

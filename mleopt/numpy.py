@@ -15,6 +15,7 @@ not supported: every function raises mleopt.ad.ComplexNumberError (a TypeError) 
 # Helpers are imported under private names (and there is no `from __future__ import
 # annotations`) so that dir(mleopt.numpy) and tab completion show only numpy's names.
 import builtins as _builtins
+import sys as _sys
 from types import SimpleNamespace as _SimpleNamespace
 
 import numpy as _np
@@ -27,6 +28,7 @@ from numpy import (  # noqa: F401  (creation functions and constants pass throug
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of
+from .ad.core import register_namespace as _register_namespace
 
 
 def _constant(fun):
@@ -395,3 +397,7 @@ def _norm(x, ord=None):
 
 linalg = _SimpleNamespace(inv=_p.inv, solve=_p.solve, det=_p.det, slogdet=_slogdet,
                          cholesky=_p.cholesky, norm=_norm)
+
+# The engine calls this namespace for the array methods of traced values (x.mean(), ...) and
+# for numpy functions called on them (__array_function__); it does not import it.
+_register_namespace("numpy", _sys.modules[__name__])

@@ -15,6 +15,8 @@ derivatives are exact and differentiable again:
 # annotations`) so that dir(mleopt.special) and tab completion show only its functions.
 from typing import Any as _ArrayLike
 
+import sys as _sys
+
 import numpy as _np
 
 from .ad import primitives as _p
@@ -23,6 +25,7 @@ from .ad import rules_special as _rs
 from .ad.core import Traced as _Traced
 from .ad.core import TraceError as _TraceError
 from .ad.core import _value_of
+from .ad.core import register_namespace as _register_namespace
 
 gammaln = _p.gammaln
 digamma = psi = _p.digamma
@@ -101,3 +104,6 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "betaln", "gamma", "beta", "expit",
            "log_expit", "logit", "erf", "erfc", "ndtr", "log_ndtr", "xlogy", "xlog1py",
            "logsumexp", "softplus", "gammainc", "gammaincc", "betainc", "stdtr"]
+
+# The engine names these functions in its error for scipy.special called on a traced value
+_register_namespace("scipy.special", _sys.modules[__name__])

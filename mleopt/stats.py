@@ -26,12 +26,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import sys as _sys
+
 import numpy as _np
 
 from . import special as _sp
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of
+from .ad.core import register_namespace as _register_namespace
 from .ad.rules_special import LOG_SQRT_2PI
 
 ArrayLike = Any
@@ -551,6 +554,10 @@ nbinom = nbinom_gen()
 
 __all__ = ["norm", "t", "logistic", "expon", "weibull_min", "gamma", "lognorm", "poisson",
            "bernoulli", "binom", "nbinom"]
+
+
+# The engine names these distributions in its error for scipy.stats called on a traced value
+_register_namespace("scipy.stats", _sys.modules[__name__])
 
 
 def __dir__() -> list[str]:

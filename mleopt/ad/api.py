@@ -14,6 +14,7 @@ import numpy as np
 
 from .core import (Dual, Tensor, Traced, TraceError, backward_pass, complex_error,
                    forward_sweep, fresh, new_level)
+from .primitives import concatenate_args, reshape, transpose
 from .rules import IDENTITY_SEEDS, shape_of
 from . import structure
 
@@ -57,9 +58,27 @@ def _output_parts(out, level):
 def _list_as_array(out):
     """A returned list holding traced values means an array, as it does for numpy."""
     if isinstance(out, list) and _holds_traced(out):
-        from .. import numpy as mnp
-        return mnp.array(out)
+        return _as_array(out)
     return out
+
+
+def _as_array(obj):
+    """numpy.array of nested lists / tuples holding traced values: a differentiable stack."""
+    if isinstance(obj, Traced):
+        return obj
+    if isinstance(obj, (list, tuple)) and _contains_traced(obj):
+        return _stack([_as_array(item) for item in obj])
+    return np.array(obj)
+
+
+def _contains_traced(seq) -> bool:
+    return any(isinstance(v, Traced) or (isinstance(v, (list, tuple)) and _contains_traced(v))
+               for v in seq)
+
+
+def _stack(arrays: list):
+    """numpy.stack(arrays) along a new first axis, with the primitives."""
+    return concatenate_args(0, *[reshape(a, (1,) + shape_of(a)) for a in arrays])
 
 
 def _holds_traced(seq) -> bool:
@@ -190,7 +209,6 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
 
 
 def _batch1(t):
-    from .primitives import reshape
     return reshape(t, (1,) + shape_of(t))
 
 
@@ -234,7 +252,6 @@ def _identity_directions(x):
 
 def _as_jacobian(tangent, in_shape: tuple, out_shape: tuple):
     """Batched tangents of the unit directions, (K,) + out, as the Jacobian out + in."""
-    from .primitives import reshape, transpose
     n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
     if tangent is None:
         return np.zeros(out_shape + in_shape)
@@ -252,7 +269,6 @@ def _jacobian_forward(f, args, kwargs, argnum):
 
 def _jacobian_reverse(leaves, value, node):
     """One backward pass per output element over a single trace."""
-    from .. import numpy as mnp
     leaf = leaves[0]
     in_shape = shape_of(leaf._value)
     out_shape = shape_of(value)
@@ -264,7 +280,7 @@ def _jacobian_reverse(leaves, value, node):
         rows.append(_leaf_cotangents(leaves, node, seed.reshape(out_shape))[0])
     if not rows:
         return np.zeros(out_shape + in_shape)
-    return mnp.reshape(mnp.stack(rows), out_shape + in_shape)
+    return reshape(_stack(rows), out_shape + in_shape)
 
 
 def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:

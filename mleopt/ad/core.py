@@ -14,6 +14,11 @@ Every trace has a level; nested transforms (``grad(grad(f))``, forward-over-reve
 get increasing levels and a primitive unwraps only the highest level present, then calls
 itself again on the unwrapped values. Because the rules are written with the same primitives,
 derivatives of derivatives come for free.
+
+This module is the bottom layer: it imports nothing of mleopt. The layers above register
+what the tracer calls (``register_namespace``): primitives.py its primitives (the operators
+of traced values), mleopt.numpy the array methods and numpy's ``__array_function__``
+dispatch, mleopt.special and mleopt.stats the twins named in errors for scipy's functions.
 """
 from __future__ import annotations
 
@@ -173,7 +178,7 @@ class Traced:
         return prim(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         module = getattr(func, "__module__", "numpy") or "numpy"
         namespace = {"numpy": mnp, "numpy.linalg": mnp.linalg}.get(module)
         ours = getattr(namespace, func.__name__, None) if namespace is not None else None
@@ -292,22 +297,22 @@ class Traced:
     flatten = ravel
 
     def squeeze(self, axis=None):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.squeeze(self, axis)
 
     def sum(self, axis=None, keepdims=False):
         return _p().sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.mean(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, ddof=0, keepdims=False):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def std(self, axis=None, ddof=0, keepdims=False):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def prod(self, axis=None, keepdims=False):
@@ -323,11 +328,11 @@ class Traced:
         return _p().cumsum(self, axis=axis)
 
     def dot(self, other):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.dot(self, other)
 
     def clip(self, a_min=None, a_max=None):
-        from .. import numpy as mnp
+        mnp = _namespace("numpy")
         return mnp.clip(self, a_min, a_max)
 
     def astype(self, dtype):
@@ -340,9 +345,9 @@ class Traced:
         return f"{type(self).__name__}({self._value!r})"
 
 
-# Libraries whose functions users may call on traced values by mistake, and the mleopt
-# namespace with their differentiable versions (named here, imported on the error path only)
-_TWINS = {"scipy.special": "mleopt.special", "scipy.stats": "mleopt.stats"}
+# Libraries whose functions users may call on traced values by mistake; the mleopt
+# namespaces with their differentiable versions register under the library's name
+_TWINS = ("scipy.special", "scipy.stats")
 
 
 def _ufunc_library(ufunc) -> str:
@@ -356,9 +361,8 @@ def _ufunc_library(ufunc) -> str:
 
 def _twin_message(called: str, library: str, name: str, attribute: str = "") -> str:
     """"scipy.special.gammaln was called on a traced value; use mleopt.special.gammaln"."""
-    import importlib
-    namespace = _TWINS[library]
-    twin = getattr(importlib.import_module(namespace), name, None)
+    namespace = _PROVIDERS[library]
+    twin = getattr(_namespace(library), name, None)
     if twin is not None and attribute:
         twin = getattr(twin, attribute, None)
     head = (f"{called} was called on a traced value: {library} works on plain numbers and "
@@ -401,16 +405,49 @@ def _library_hint() -> str | None:
     return _twin_message(f"{library}.{function}", library, function)
 
 
-_PRIMITIVES = None
+# The layers built on this module register themselves here, so that the engine imports
+# nothing of them (every import arrow points down): primitives.py registers "primitives"
+# (the operators of traced values), mleopt/numpy.py registers "numpy" (the array methods
+# mean / var / std / squeeze / dot / clip, and __array_function__'s dispatch), and
+# mleopt.special / mleopt.stats register as the twins of scipy.special / scipy.stats (named
+# in the errors for scipy functions called on traced values). The names of the providers
+# are for the messages only.
+_REGISTERED: dict[str, Any] = {}
+_PROVIDERS = {"primitives": "mleopt.ad.primitives", "numpy": "mleopt.numpy",
+              "scipy.special": "mleopt.special", "scipy.stats": "mleopt.stats"}
+
+
+def register_namespace(name: str, module: Any) -> None:
+    """Make ``module`` the one the engine calls for ``name`` ("primitives", "numpy", or
+    "scipy.special" / "scipy.stats" for the namespaces that mirror those libraries)."""
+    if name not in _PROVIDERS:
+        raise ValueError(f"unknown namespace {name!r}; the engine looks up "
+                         f"{sorted(_PROVIDERS)}.")
+    _REGISTERED[name] = module
+
+
+def _unregistered(name: str) -> TraceError:
+    provider = _PROVIDERS[name]
+    return TraceError(
+        f"mleopt.ad needs the functions of {provider}, which has not registered them with "
+        f"the engine; import {provider} (``import mleopt`` does) before computing with "
+        "traced values.")
+
+
+def _namespace(name: str) -> Any:
+    """The module registered for ``name``; a TraceError if none has registered yet."""
+    try:
+        return _REGISTERED[name]
+    except KeyError:
+        raise _unregistered(name) from None
 
 
 def _p():
-    """The primitives module (imported on first use: it imports this module)."""
-    global _PRIMITIVES
-    if _PRIMITIVES is None:
-        from . import primitives
-        _PRIMITIVES = primitives
-    return _PRIMITIVES
+    """The primitives module (it registers itself: it imports this module)."""
+    try:
+        return _REGISTERED["primitives"]
+    except KeyError:
+        raise _unregistered("primitives") from None
 
 
 def _value_of(x):

@@ -1,14 +1,19 @@
 """The differentiable primitives: numpy functions wrapped so that they can be traced.
 
-Only the functions here carry derivative rules (registered in rules.py); everything in
-mleopt.numpy, mleopt.special and mleopt.stats is either one of these or composed of them.
+Only the functions here carry derivative rules (registered by rules.py, einsum.py,
+rules_linalg.py and rules_special.py, which mleopt/ad/__init__.py imports right after this
+module); everything in mleopt.numpy, mleopt.special and mleopt.stats is either one of these
+or composed of them. This module imports core only, and registers itself with core (the
+operators of traced values call these primitives).
 """
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import scipy.special as sps
 
-from .core import NonDifferentiable, Primitive
+from .core import NonDifferentiable, Primitive, register_namespace
 from .core import stop_gradient as stop  # noqa: F401  (used by the rules)
 
 
@@ -262,5 +267,4 @@ UFUNCS = {
     "isinf": NonDifferentiable(np.isinf),
 }
 
-from . import rules  # noqa: E402,F401  (registers the derivative rules)
-from . import einsum, rules_linalg, rules_special  # noqa: E402,F401  (more rules)
+register_namespace("primitives", sys.modules[__name__])  # the operators of traced values
