@@ -354,6 +354,15 @@ def hessian(fun: Callable, argnum: int = 0) -> Callable:
     return hessian_fun
 
 
+def has_index_structure(fun: Callable, x) -> bool:
+    """Whether ``hessian(fun)(x)`` takes the linear-index route (mleopt.ad.structure): fun
+    is a sum over rows that sees x through products ``A @ v(x)`` and a few scalars."""
+    leaves, value, node = _reverse(fun, (x,), {}, (0,))
+    if node is None or math.prod(shape_of(value)) != 1:
+        return False
+    return structure.find(node, leaves[0], summed=True) is not None
+
+
 def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True) -> Callable:
     """``(f(x), df/dx, hessian)`` of a scalar function from one recording of f (what a Newton
     step needs at each point). ``lazy``: ``hessian`` is a zero-argument function computing

@@ -37,6 +37,7 @@ from .. import ad
 from .. import numpy as mnp
 from .. import blocks as blocks_mod
 from .. import optimize as _opt
+from ..ad import api as ad_api
 from ..ad.api import value_grad_and_hessian
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
@@ -389,11 +390,41 @@ class LikelihoodModel:
                 if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n}
 
     def _bytes_per_row(self) -> float:
-        """Estimated memory one row costs in a Hessian evaluation: the generic AD path pushes
-        K forward tangents through every operation of loglikeobs (about 24 arrays of the
-        row's width plus K, measured on a Tobit at K = 20 and 50)."""
-        width = sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values())
-        return 8.0 * 24 * (max(self._k_for_budget(), 1) + max(width, 1))
+        """Estimated memory one row costs in a Hessian evaluation. Where mleopt.ad finds the
+        linear indices, the row's data, its recording and a few per-row derivatives (measured:
+        0.5x the size of X for a Tobit Hessian at K = 50; three times the row's width plus 64
+        numbers leaves a margin); else the generic path pushes K forward tangents through
+        every operation of loglikeobs (about 24 arrays of the row's width plus K, measured on
+        a Tobit at K = 20 and 50)."""
+        width = max(sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values()), 1)
+        if self._index_structured():
+            return 8.0 * (3 * width + 64)
+        return 8.0 * 24 * (max(self._k_for_budget(), 1) + width)
+
+    # what a model keeps about its own rows: a copy on other rows or data must drop it
+    _CACHES = ("_hessian_memo", "_block_cache", "_tsqr_memo", "_structured_memo")
+
+    def _drop_caches(self) -> None:
+        for name in self._CACHES:
+            self.__dict__.pop(name, None)
+
+    def _index_structured(self) -> bool:
+        """Whether the log-likelihood's Hessian takes mleopt.ad's linear-index route, probed
+        once on the first rows at the default start values (False when that cannot run)."""
+        memo = self.__dict__.get("_structured_memo")
+        if memo is not None:
+            return memo
+        found = False
+        try:
+            start = np.asarray(self.start_params(), dtype=float)
+            rows = max(256, 4 * start.size)
+            probe = self if self.nobs <= rows else self._take(slice(0, rows))
+            with np.errstate(all="ignore"):
+                found = bool(ad_api.has_index_structure(probe.loglike, start))
+        except Exception:       # no default start values (fit_mle), or loglike fails there:
+            found = False       # the generic path's (larger) estimate
+        self._structured_memo = found
+        return found
 
     def _k_for_budget(self) -> int:
         return len(self._param_names) if self._param_names is not None else self.k_exog
@@ -866,9 +897,7 @@ class LikelihoodModel:
         null.data.exog, null.data.exog_names = null.exog, null.exog_names
         null._col_norms = np.array([np.sqrt(self.nobs)])
         null._gram = None
-        null.__dict__.pop("_hessian_memo", None)
-        null.__dict__.pop("_last_derivatives", None)
-        null.__dict__.pop("_block_cache", None)
+        null._drop_caches()
         return null
 
     def _take(self, rows: np.ndarray) -> "LikelihoodModel":
@@ -885,9 +914,7 @@ class LikelihoodModel:
         sub.data.row_labels = None if self.data.row_labels is None else \
             self.data.row_labels[rows]
         sub._col_norms = sub._gram = None
-        sub.__dict__.pop("_hessian_memo", None)
-        sub.__dict__.pop("_last_derivatives", None)
-        sub.__dict__.pop("_block_cache", None)
+        sub._drop_caches()
         return sub
 
     def __repr__(self) -> str:
@@ -941,8 +968,7 @@ class _FunctionModel(LikelihoodModel):
         sub = copy.copy(self)
         sub._rows = {k: v[rows] for k, v in self._rows.items()}
         sub._nobs = int(np.arange(self.nobs)[rows].size)
-        for name in ("_hessian_memo", "_block_cache"):
-            sub.__dict__.pop(name, None)
+        sub._drop_caches()
         return sub
 
 

@@ -148,8 +148,7 @@ class IndexModel(LikelihoodModel):
         new = object.__new__(cls)
         new.__dict__.update(other.__dict__)
         new.__dict__.update(attrs)
-        new.__dict__.pop("_hessian_memo", None)
-        new.__dict__.pop("_block_cache", None)
+        new._drop_caches()
         names = list(other.exog_names) + list(cls.extra_param_names)
         new._param_names = names
         return new
