@@ -373,7 +373,8 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
     The fits may be given in either order (the one with fewer parameters is the restricted
     one). Nesting is checked as far as the fits allow, and a ``ValueError`` names what
     fails: the same model class (or Poisson within NegativeBinomial, whose result carries a
-    note on the boundary alpha = 0), the same N and dependent variable, the restricted fit's
+    note on the boundary alpha = 0), the same N, dependent variable and offset/exposure
+    (or a user model's extra per-row arrays), the restricted fit's
     parameter names a subset of the full fit's, and the regressors of the same name holding
     the same values. The statistic is never negative: a shortfall within the rounding of the
     two log-likelihoods is reported as 0; a larger one (the "restricted" fit has the higher
@@ -440,6 +441,7 @@ def _check_nested(full, restricted) -> None:
             f"the restricted fit's parameter(s) {missing} are not in the full fit "
             f"{fnames}: the models are not nested (a restricted model keeps a subset of the "
             "full model's regressors). Name the same regressors the same way in both.")
+    _check_same_offsets(fm, rm)
     xu, xr = getattr(fm, "exog", None), getattr(rm, "exog", None)
     if xu is None or xr is None:
         return
@@ -450,6 +452,30 @@ def _check_nested(full, restricted) -> None:
                 f"regressor {name!r} holds different values in the two fits, so they are "
                 "not nested; give both models the same columns (e.g. DataFrame columns, so "
                 "that names follow the data).")
+
+
+def _check_same_offsets(fm, rm) -> None:
+    """Raise when the fits' other per-row inputs differ: the total offset (offset plus
+    log exposure) of the index models, or a user model's extra per-row arrays, enter the
+    likelihood with a fixed coefficient, so fits with different ones are not nested."""
+    if hasattr(fm, "_offset") and hasattr(rm, "_offset"):
+        ou, orr = fm._offset(), rm._offset()
+        ou = np.zeros(fm.nobs) if ou is None else ou
+        orr = np.zeros(rm.nobs) if orr is None else orr
+        # log(exposure) and the same offset given directly agree to rounding only
+        if not np.allclose(ou, orr, rtol=1e-12, atol=1e-12):
+            raise ValueError(
+                "the two fits have different offsets (offset + log(exposure)), so they are not "
+                "nested; give both models the same offset and exposure.")
+        return
+    eu = getattr(getattr(fm, "data", None), "extras", None) or {}
+    er = getattr(getattr(rm, "data", None), "extras", None) or {}
+    for name in sorted(set(eu) | set(er)):
+        a, b = eu.get(name), er.get(name)
+        if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+            raise ValueError(
+                f"the per-row array {name!r} differs between the two fits, so they are not "
+                f"nested; give both models the same {name!r}.")
 
 
 # =======================================================================================
