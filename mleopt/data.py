@@ -422,8 +422,8 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     return the column norms and the Gram matrix ``x'x``.
 
     Columns are scaled to unit length first, so a bad scale (Longley: condition number ~5e9)
-    is not mistaken for collinearity. A column whose sum of squares overflows (or underflows
-    to zero although it is not zero) raises DataError naming it and the power of ten to
+    is not mistaken for collinearity. A column whose sum of squares overflows (or whose
+    squares are subnormal, max |value| below 1.5e-154, although it is not zero) raises DataError naming it and the power of ten to
     rescale by, rather than a false collinearity verdict. A cheap test on the scaled Gram matrix clears the usual
     case; if it is inconclusive, the singular values of the scaled matrix decide, with the
     tolerance numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
@@ -432,7 +432,7 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         gram = x.T @ x
     norms = np.sqrt(np.diag(gram))
-    if not np.all(np.isfinite(gram)) or np.any((norms == 0) & np.any(x != 0, axis=0)):
+    if not np.all(np.isfinite(gram)) or np.any(_subnormal_squares(x)):
         _refuse_out_of_range(x, names, np.diag(gram))
     zero = [names[j] for j in range(k) if norms[j] == 0]
     if zero:
@@ -470,12 +470,25 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
 
 
 def check_scale(values: np.ndarray, name: str) -> None:
-    """Raise DataError if the sum of squares of ``values`` (the dependent variable) overflows
-    or underflows to zero: no likelihood built on squares or cross-products can be computed."""
+    """Raise DataError if the sum of squares of ``values`` (the dependent variable) overflows,
+    or its squares are subnormal (max |value| below 1.5e-154, not all 0): no likelihood built
+    on squares or cross-products can be computed."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         ss = float(values @ values)
-    if not np.isfinite(ss) or (ss == 0 and np.any(values != 0)):
+    if not np.isfinite(ss) or _subnormal_squares(values[:, None])[0]:
         _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ")
+
+
+_SQRT_TINY = float(np.sqrt(np.finfo(float).tiny))     # 1.5e-154: its square is the smallest normal
+
+
+def _subnormal_squares(x: np.ndarray) -> np.ndarray:
+    """Per column: not all zero, yet every square is subnormal or 0 (``0 < max|x| < 1.5e-154``).
+    Such a column's cross-products have lost their precision (or underflowed to 0), and
+    a likelihood built on them overflows in 1/sigma^2 or its Hessian (scipy's bare "array
+    must not contain infs or NaNs", NaN standard errors)."""
+    big = np.max(np.abs(x), axis=0, initial=0.0)
+    return (big > 0) & (big < _SQRT_TINY)
 
 
 def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarray,
@@ -488,8 +501,9 @@ def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarra
         if not np.isfinite(squares[j]):
             factor, verb, how = 10.0 ** np.floor(np.log10(big)), "large", "overflows"
             fix = f"divide it by {factor:.0e}"
-        elif squares[j] == 0 and big > 0:
-            factor, verb, how = 10.0 ** -np.floor(np.log10(big)), "small", "underflows to 0"
+        elif 0 < big < _SQRT_TINY:
+            factor, verb = 10.0 ** -np.floor(np.log10(big)), "small"
+            how = "underflows to 0" if squares[j] == 0 else "loses its precision (subnormal)"
             fix = f"multiply it by {factor:.0e}"
         else:
             continue

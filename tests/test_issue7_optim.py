@@ -352,6 +352,27 @@ def test_a_huge_dependent_variable_is_named():
     assert OLS(y / 1e150, x).fit().converged
 
 
+@pytest.mark.parametrize("model", ["ols", "logit"])
+def test_a_column_or_dependent_variable_whose_squares_are_subnormal_is_named(model):
+    # review of item 9: between 1e-154 and 1e-164 the squares are subnormal (precision lost)
+    # but their sum is not 0: Logit raised scipy's bare "array must not contain infs or
+    # NaNs", OLS gave NaN standard errors (column) or the same bare ValueError (endog)
+    import pandas as pd
+    from mleopt import Logit, add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(5)
+    n = 400
+    x = add_constant(pd.DataFrame({"a": rng.normal(size=n) * 1e-158, "b": rng.normal(size=n)}))
+    y = (rng.random(n) < 0.5).astype(float) if model == "logit" else rng.normal(size=n) + 3
+    M = Logit if model == "logit" else OLS
+    with pytest.raises(DataError, match=r"column 'a' is too small.*multiply it by 1e\+15[89]"):
+        M(y, x)
+    if model == "ols":
+        ys = pd.Series(y * 1e-160, name="income")
+        with pytest.raises(DataError, match=r"dependent variable 'income' is too small"):
+            OLS(ys, x[["const", "b"]])
+
+
 def test_fit_mle_takes_bounds_on_its_parameters():
     # a normal location bounded below 0.2 although the sample mean is below it
     z = np.linspace(-1.0, 1.2, 45)                  # mean 0.1
