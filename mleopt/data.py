@@ -423,10 +423,11 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
 
     Columns are scaled to unit length first, so a bad scale (Longley: condition number ~5e9)
     is not mistaken for collinearity. A column whose sum of squares overflows (or whose
-    squares are subnormal, max |value| below 1.5e-154, although it is not zero) raises DataError naming it and the power of ten to
-    rescale by, rather than a false collinearity verdict. A cheap test on the scaled Gram matrix clears the usual
-    case; if it is inconclusive, the singular values of the scaled matrix decide, with the
-    tolerance numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
+    squares are subnormal, max |value| below 1.5e-154, although it is not zero) raises
+    DataError naming it and the power of ten to rescale by, rather than a false
+    collinearity verdict. A cheap test on the scaled Gram matrix clears the usual case; if
+    it is inconclusive, the singular values of the scaled matrix decide, with the tolerance
+    numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
     """
     n, k = x.shape
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -469,17 +470,18 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
         + "; ".join(lines) + ". Drop one of the columns involved in each relation.")
 
 
-def check_scale(values: np.ndarray, name: str) -> None:
+def check_scale(values: np.ndarray, name: str, model: str | None = None) -> None:
     """Raise DataError if the sum of squares of ``values`` (the dependent variable) overflows,
     or its squares are subnormal (max |value| below 1.5e-154, not all 0): no likelihood built
     on squares or cross-products can be computed."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         ss = float(values @ values)
     if not np.isfinite(ss) or _subnormal_squares(values[:, None])[0]:
-        _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ")
+        _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ",
+                             model)
 
 
-_SQRT_TINY = float(np.sqrt(np.finfo(float).tiny))     # 1.5e-154: its square is the smallest normal
+_SQRT_TINY = float(np.sqrt(np.finfo(float).tiny))   # 1.5e-154, squared: the smallest normal
 
 
 def _subnormal_squares(x: np.ndarray) -> np.ndarray:
@@ -492,7 +494,7 @@ def _subnormal_squares(x: np.ndarray) -> np.ndarray:
 
 
 def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarray,
-                         what: str = "column ") -> None:
+                         what: str = "column ", model: str | None = None) -> None:
     """DataError naming the columns whose sums of squares overflow (or underflow to zero
     although the column is not zero), with the power of ten that brings them to order 1."""
     lines = []
@@ -513,10 +515,16 @@ def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarra
         j = int(np.argmax(np.max(np.abs(x), axis=0)))
         lines.append(f"{what}{names[j]!r} is too large for double precision (its "
                      "cross-products overflow)")
-    scaled = "the coefficients and sigma" if what.startswith("the dependent") else \
-        "that column's coefficient"
-    raise DataError("; ".join(lines) + f". Rescaling helps: the fit is the same up to the "
-                    f"scale of {scaled}.")
+    if not what.startswith("the dependent"):
+        advice = ("Rescaling helps: the fit is the same up to the scale of that column's "
+                  "coefficient.")
+    elif model in (None, "OLS"):
+        advice = ("Rescaling helps: in OLS the fit is the same up to the scale of the "
+                  "coefficients and sigma.")
+    else:
+        advice = (f"Choose units in which it is of moderate size ({model} fitted to a rescaled "
+                  "outcome is a different model).")
+    raise DataError("; ".join(lines) + ". " + advice)
 
 
 def _quote(names: Sequence[str]) -> str:

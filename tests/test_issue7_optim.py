@@ -373,6 +373,18 @@ def test_a_column_or_dependent_variable_whose_squares_are_subnormal_is_named(mod
             OLS(ys, x[["const", "b"]])
 
 
+def test_a_huge_count_outcome_is_not_promised_a_rescaled_fit():
+    # review of item 9: the advice "the fit is the same up to the scale of the coefficients
+    # and sigma" is OLS's; a Poisson model has no sigma and is not scale-equivariant
+    from mleopt import Poisson, add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(6)
+    x = add_constant(rng.normal(size=100))
+    with pytest.raises(DataError, match="too large") as err:
+        Poisson(rng.poisson(3.0, size=100) * 1e300, x)
+    assert "sigma" not in str(err.value) and "Poisson" in str(err.value)
+
+
 def test_fit_mle_takes_bounds_on_its_parameters():
     # a normal location bounded below 0.2 although the sample mean is below it
     z = np.linspace(-1.0, 1.2, 45)                  # mean 0.1

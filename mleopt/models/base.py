@@ -104,7 +104,7 @@ class LikelihoodModel:
         self._col_norms = self._gram = None
         if self.exog is not None and self._check_rank:
             self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
-            check_scale(self.endog, self.endog_name)
+            check_scale(self.endog, self.endog_name, type(self).__name__)
         self._validate()
 
     def _set_param_names(self, names: list[str] | None) -> None:
