@@ -216,6 +216,17 @@ def test_no_larger_maxiter_advised_when_the_limit_was_not_reached():
     assert "maxiter=1000 for bfgs, was reached" in text and "method='newton'" in text
 
 
+def test_newton_is_not_advised_for_a_bounded_fit(anes):
+    # review of item 7: with bounds (or constraints) method='newton' is refused, so the
+    # advice must name a method that takes them
+    y, X = anes
+    text = _warning_text(lambda: Logit(y, X).fit(method="powell", maxiter=2,
+                                                  bounds={"PID": (None, 0.4)}))
+    assert "method='newton'" not in text and "l-bfgs-b" in text
+    from mleopt.optimize import _advice
+    assert "method='newton'" in _advice("powell", ("maxiter", 2, True))
+
+
 # ---------------------------------------------------------------------------------------
 # item 10: scipy options pass through (bounds, constraints, tol, options, method options)
 # ---------------------------------------------------------------------------------------
