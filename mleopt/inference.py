@@ -319,19 +319,39 @@ class WaldTestResults:
     __str__ = __repr__
 
 
+def wald_form(diff: np.ndarray, v: np.ndarray) -> float:
+    """``diff' V^-1 diff`` for q restrictions with covariance ``V`` (q x q), or NaN with a
+    warning when V has NaN entries or is singular to rounding (rank < q: e.g. more
+    restrictions than G - 1 under a cluster covariance from G clusters). Rank is judged on V
+    scaled to unit diagonal, with safe_inverse's tolerance (64 q eps * largest eigenvalue)."""
+    if not np.isfinite(v).all():
+        warn_user("the restrictions involve parameters whose standard errors are NaN; "
+                  "the Wald statistic is NaN.", UserWarning)
+        return np.nan
+    q = v.shape[0]
+    d = np.diag(v)
+    if np.all(d > 0):
+        s = 1.0 / np.sqrt(d)
+        w = np.linalg.eigvalsh(s[:, None] * v * s[None, :])
+        rank = int(np.sum(w > max(w[-1], 0.0) * 64 * q * np.finfo(float).eps))
+    else:
+        rank = 0
+    if rank < q:
+        warn_user(f"the covariance of the {q} restrictions is singular (rank {rank} < {q}; a "
+                  "cluster covariance from G clusters has rank at most G - 1), so they "
+                  "cannot be tested jointly: the Wald statistic is NaN. Test fewer "
+                  "restrictions, or use more clusters or another cov_type.", UserWarning)
+        return np.nan
+    return float(diff @ np.linalg.solve(v, diff))
+
+
 def wald_test(results, r_matrix, q=None) -> WaldTestResults:
     r, q, labels = _restrictions(results, r_matrix, q)
     if np.linalg.matrix_rank(r) < r.shape[0]:
         raise ValueError(f"the {r.shape[0]} restrictions are linearly dependent; drop the "
                          "redundant ones.")
     diff = r @ results._params - q
-    v = _jvj(r, results._cov)
-    if np.isfinite(v).all():
-        stat = float(diff @ np.linalg.solve(v, diff))
-    else:
-        stat = np.nan
-        warn_user("the restrictions involve parameters whose standard errors are NaN; "
-                  "the Wald statistic is NaN.", UserWarning)
+    stat = wald_form(diff, _jvj(r, results._cov))
     df = r.shape[0]
     if results.use_t:
         df_denom = results.df_t

@@ -434,11 +434,9 @@ class OLSResults(LikelihoodResults):
         (q, G - 1) for cluster, (q, df_resid) otherwise (statsmodels' robust fvalue)."""
         slopes = [i for i in self._coef_index if i != self.model.const_idx]
         r = np.eye(self.k_params)[slopes]
-        v = _inf._jvj(r, self._cov)
-        if not np.isfinite(v).all():
+        f = _inf.wald_form(r @ self._params, _inf._jvj(r, self._cov)) / len(slopes)
+        if np.isnan(f):
             return np.nan, np.nan
-        diff = r @ self._params
-        f = float(diff @ np.linalg.solve(v, diff)) / len(slopes)
         g = _cov.n_groups(self._spec)
         df_denom = float(g - 1) if g is not None else float(self.df_resid)
         return f, _inf.f_sf(f, len(slopes), df_denom)

@@ -332,3 +332,28 @@ def test_too_few_clusters_warn_for_mle_models():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Logit(df["vote"], x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+
+
+def test_wald_tests_beyond_the_cluster_rank_are_nan_not_huge(grunfeld):
+    # review of item 13: the warning says joint Wald tests of more than G - 1 restrictions
+    # are not valid, yet wald_test returned chi2 ~ 1e18 with p = 0 (a solve with a singular
+    # matrix lost in rounding), and with G = 2 the OLS summary raised LinAlgError in its
+    # robust F-statistic
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["TVnews", "PID", "age", "educ", "income"]].astype(float))
+    groups = (df["educ"] > 3).astype(int) + 2 * (df["income"] > 10)      # 4 clusters
+    with pytest.warns(UserWarning, match="4 clusters for 6 parameters"):
+        res = Logit(df["vote"], x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    with pytest.warns(UserWarning, match=r"rank 3 < 4.*the Wald statistic is NaN"):
+        w = res.wald_test("TVnews = 0, PID = 0, age = 0, educ = 0")
+    assert np.isnan(w.statistic) and np.isnan(w.pvalue)
+    ok = res.wald_test("PID = 0, age = 0")                  # 2 <= G - 1: still a number
+    assert np.isfinite(ok.statistic)
+
+    y, xg, firm = _firms(grunfeld, 2)
+    with pytest.warns(UserWarning, match="2 clusters for 4 parameters"):
+        two = OLS(y, xg).fit(cov_type="cluster", cov_kwds={"groups": firm})
+    with pytest.warns(UserWarning, match="the Wald statistic is NaN"):
+        text = two.summary().as_text()
+        fvalue = two.fvalue
+    assert np.isnan(fvalue) and "F-statistic" in text
