@@ -672,7 +672,8 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options, bounds=None,
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         res = scipy.optimize.minimize(fun, x0, **kwargs)
     nit = int(getattr(res, "nit", 0) or trace.count)
-    used = int(getattr(res, "nfev", 0)) if meth == "tnc" else nit   # tnc counts evaluations
+    # tnc's maxfun and cobyla's maxiter count function evaluations
+    used = int(getattr(res, "nfev", 0)) if meth in ("tnc", "cobyla") else nit
     limit = (limit_name, opts[limit_name], used >= opts[limit_name])
     return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res, limit
 

@@ -207,6 +207,13 @@ def test_the_quoted_iteration_limit_is_the_one_in_force(anes):
     assert "maxiter=2 for bfgs" in text and "method='newton'" in text
 
 
+def test_cobyla_limit_counts_evaluations(anes):
+    # review of item 7: scipy's cobyla maxiter counts function evaluations (as tnc's maxfun);
+    # the limit was reached but the advice left "a larger maxiter" out
+    text = _warning_text(lambda: Logit(*anes).fit(method="cobyla", maxiter=10))
+    assert "maxiter=10 for cobyla, was reached" in text
+
+
 def test_no_larger_maxiter_advised_when_the_limit_was_not_reached():
     from mleopt.optimize import _advice
     text = _advice("newton", ("maxiter", 100, False))     # e.g. stopped in rounding noise
