@@ -258,9 +258,10 @@ class LikelihoodResults:
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.
 
         A DataFrame ``exog`` gives a Series with its index; when it has a column for each
-        of the model's exog names, its columns are matched by name (any order), otherwise
-        by position. Per-row options given as a Series (``offset=``, ``exposure=``) are
-        matched by index to exog's rows (to the model's rows when ``exog=None``).
+        of the model's exog names, its columns are matched by name (any order); one with
+        some of them but not all is a DataError; one with none of them is read by position.
+        Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
+        to exog's rows (to the model's rows when ``exog=None``).
         """
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows

@@ -200,6 +200,22 @@ def test_predict_one_row_series_is_matched_by_exog_name():
     np.testing.assert_allclose(res.predict(row.to_numpy()), want, rtol=1e-14)
 
 
+def test_predict_dataframe_with_some_of_the_model_columns_is_refused():
+    # review of item 1: a DataFrame holding only some of the model's column names (one
+    # renamed, the rest reordered) was read by position, silently misaligning coefficients
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["TVnews", "PID", "age"]].astype(float))
+    res = Logit(df["vote"], x).fit()
+    other = x[["age", "PID", "TVnews", "const"]].rename(columns={"age": "Age"})
+    for call in (lambda: res.predict(other), lambda: res.model.predict(res.params, other),
+                 lambda: res.predict(other.iloc[0])):
+        with pytest.raises(DataError, match=r"'age'.*to_numpy\(\)"):
+            call()
+    # no name in common: read by position, as documented
+    unnamed = pd.DataFrame(x.to_numpy())
+    np.testing.assert_allclose(res.predict(unnamed), res.predict(x), rtol=1e-14)
+
+
 def test_restriction_matrix_dataframe_is_matched_by_column_name():
     df = pd.read_csv(DATA / "anes96.csv")
     x = add_constant(df[["TVnews", "PID", "age"]].astype(float))

@@ -754,7 +754,8 @@ def _as_exog(exog, k: int, names: Sequence[str] | None = None):
 
     A DataFrame holding every one of the model's exog ``names`` (or a Series, one row,
     whose index holds them) is read by name (in the model's order), so reordered or extra
-    columns cannot silently misalign the coefficients; others are read by position."""
+    columns cannot silently misalign the coefficients; one holding only some of them is a
+    DataError; others are read by position."""
     if isinstance(exog, ad.Tensor) or isinstance(exog, ad.Dual):
         return exog
     exog = frame_by_name(exog, names)
