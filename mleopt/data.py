@@ -534,9 +534,9 @@ def _quote(names: Sequence[str]) -> str:
 def frame_by_name(exog, names: Sequence[str] | None):
     """A DataFrame that holds every one of ``names`` (the model's exog names), with just
     those columns in that order; a Series (one row) whose index holds every one of them,
-    those entries in that order; one that holds some of them but not all is a DataError
-    (reading it by position could misalign the coefficients); anything else unchanged
-    (read by position)."""
+    those entries in that order; one that holds some of them (other than 'const') but not
+    all is a DataError (reading it by position could misalign the coefficients); anything
+    else unchanged (read by position)."""
     if isinstance(exog, (pd.DataFrame, pd.Series)) and names:
         labels = exog.columns if isinstance(exog, pd.DataFrame) else exog.index
         by_name = {str(c): c for c in labels}
@@ -544,7 +544,10 @@ def frame_by_name(exog, names: Sequence[str] | None):
             keys = [by_name[str(n)] for n in names]
             return exog[keys] if isinstance(exog, pd.DataFrame) else exog.loc[keys]
         missing = [str(n) for n in names if str(n) not in by_name]
-        if 0 < len(missing) < len(names):
+        # a shared 'const' alone (add_constant on a frame for a model made from arrays,
+        # named const, x1, ...) says nothing about the other columns: read by position
+        shared = [str(n) for n in names if str(n) in by_name and str(n) != "const"]
+        if missing and shared:
             where = "columns" if isinstance(exog, pd.DataFrame) else "index"
             raise DataError(
                 f"exog's {where} hold some of the model's regressors but not "

@@ -211,9 +211,12 @@ def test_predict_dataframe_with_some_of_the_model_columns_is_refused():
                  lambda: res.predict(other.iloc[0])):
         with pytest.raises(DataError, match=r"'age'.*to_numpy\(\)"):
             call()
-    # no name in common: read by position, as documented
+    # no name in common (or only 'const'): read by position, as documented
     unnamed = pd.DataFrame(x.to_numpy())
     np.testing.assert_allclose(res.predict(unnamed), res.predict(x), rtol=1e-14)
+    from_arrays = Logit(df["vote"].to_numpy(), x.to_numpy()).fit()     # const, x1, x2, x3
+    framed = add_constant(pd.DataFrame(x.to_numpy()[:, 1:]))             # const, 0, 1, 2
+    np.testing.assert_allclose(from_arrays.predict(framed), res.predict(x), rtol=1e-12)
 
 
 def test_restriction_matrix_dataframe_is_matched_by_column_name():
