@@ -522,8 +522,8 @@ def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarra
         advice = ("Rescaling helps: in OLS the fit is the same up to the scale of the "
                   "coefficients and sigma.")
     else:
-        advice = (f"Choose units in which it is of moderate size ({model} fitted to a rescaled "
-                  "outcome is a different model).")
+        advice = (f"Choose units in which it is of moderate size (unlike OLS's, a {model} "
+                  "fit need not simply scale with the outcome).")
     raise DataError("; ".join(lines) + ". " + advice)
 
 
