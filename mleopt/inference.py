@@ -476,8 +476,9 @@ def _check_nested(full, restricted) -> None:
 
 def _check_same_offsets(fm, rm) -> None:
     """Raise when the fits' other per-row inputs differ: the total offset (offset plus
-    log exposure) of the index models, or a user model's extra per-row arrays, enter the
-    likelihood with a fixed coefficient, so fits with different ones are not nested."""
+    log exposure) of the index models, or a user model's extra per-row vectors (an offset,
+    a censoring flag, ...), enter the likelihood without a free coefficient, so fits with
+    different ones are not nested."""
     if hasattr(fm, "_offset") and hasattr(rm, "_offset"):
         ou, orr = fm._offset(), rm._offset()
         ou = np.zeros(fm.nobs) if ou is None else ou

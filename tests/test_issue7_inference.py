@@ -338,3 +338,21 @@ def test_lr_test_refuses_different_offsets_or_exposures():
     same = Poisson(y, X[["const", "idp"]], exposure=np.exp(df["physlm"])).fit()
     lr = full.lr_test(same)
     assert lr.statistic == pytest.approx(2 * (full.llf - same.llf), rel=1e-10)
+
+
+def test_lr_test_user_model_per_row_vectors_must_agree():
+    import mleopt.numpy as mnp
+    from mleopt import LikelihoodModel
+
+    class PoissonOff(LikelihoodModel):      # log mu = x'b + off
+        def loglikeobs(self, p):
+            eta = self.exog @ p + self.off
+            return self.endog * eta - mnp.exp(eta)
+
+    df = pd.read_csv(DATA / "randhie.csv")
+    X, y, off = add_constant(df[["idp", "lncoins"]]), df["mdvis"], df["lpi"].to_numpy()
+    full = PoissonOff(y, X, off=off).fit()
+    lr = full.lr_test(PoissonOff(y, X[["const", "idp"]], off=off).fit())
+    assert lr.df == 1 and lr.statistic > 0
+    with pytest.raises(ValueError, match="'off' differs"):
+        full.lr_test(PoissonOff(y, X[["const", "idp"]], off=np.zeros(len(df))).fit())
