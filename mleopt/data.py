@@ -176,11 +176,17 @@ class ModelData:
         one value per row used or per original row.
         """
         n = len(values) if isinstance(values, (pd.Series, pd.DataFrame)) else None
-        if n is not None and self.row_labels is not None:
+        if n is not None:
+            original = self.original_labels
+            if original is None:        # numpy data: pandas' default labels 0..n-1
+                original = pd.RangeIndex(self.nobs_original or self.nobs)
+            used = self.row_labels if self.row_labels is not None else \
+                original if self.row_mask is None else original[self.row_mask]
+            how = {} if self.original_labels is not None else _NUMPY_ROWS
             if n == self.nobs or self.row_mask is None:
-                values = align_labels(values, self.row_labels, name)
+                values = align_labels(values, used, name, **how)
             elif n == self.nobs_original:
-                values = align_labels(values, self.original_labels, name)
+                values = align_labels(values, original, name, **how)
         arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else \
             np.asarray(values)
         n = arr.shape[0] if arr.ndim else 0
@@ -193,6 +199,11 @@ class ModelData:
         raise DataError(f"{name} has {n} rows but the model has {sizes}.")
 
 
+# how align_labels speaks of the rows of numpy data (pandas' default labels)
+_NUMPY_ROWS = {"what": "the numpy data's default row labels 0..n-1",
+               "fix": "give endog and exog as pandas objects with its index"}
+
+
 def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
                  extras: dict[str, Any] | None = None,
                  passthrough: dict[str, Any] | None = None) -> ModelData:
@@ -202,7 +213,8 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     ``passthrough`` are per-row arrays of any type (cluster groups, ...) that are only kept
     aligned (missing values in them count as missing rows). ``None`` entries are ignored.
     A pandas Series among them is matched to the data's rows by its index (any order;
-    ``align_labels``), and refused when its index does not hold the same labels.
+    ``align_labels``; numpy data have pandas' default labels 0..n-1), and refused when its
+    index does not hold the same labels.
     """
     if missing not in _MISSING:
         raise ValueError(f"missing must be 'raise' or 'drop', not {missing!r}.")
@@ -223,12 +235,15 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
                         "them first (e.g. exog = exog.loc[endog.index]) or pass .to_numpy().")
     labels = y_labels if y_labels is not None else x_labels
     original_labels = labels
+    # a pandas array handed over with numpy data is matched to pandas' default labels
+    given = labels if labels is not None else pd.RangeIndex(n)
+    how = {} if labels is not None else _NUMPY_ROWS
 
     extra_arrays: dict[str, np.ndarray] = {}
     for name, values in (extras or {}).items():
         if values is None:
             continue
-        values = align_labels(values, labels, name)
+        values = align_labels(values, given, name, **how)
         arr = _numeric_vector(values, name)
         if arr.shape[0] != n:
             raise DataError(f"{name} has {arr.shape[0]} rows but endog has {n}; give one "
@@ -238,7 +253,7 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     for name, values in (passthrough or {}).items():
         if values is None:
             continue
-        values = align_labels(values, labels, name)
+        values = align_labels(values, given, name, **how)
         arr = values.to_numpy(copy=True) if isinstance(values, (pd.Series, pd.Index)) else \
             np.array(values, copy=True)
         if arr.ndim != 1 or arr.shape[0] != n:

@@ -267,6 +267,8 @@ class LikelihoodResults:
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
             kwds = {k: align_labels(v, x.index, k, what="exog's row index",
                                     fix=f"{k}.loc[exog.index]") for k, v in kwds.items()}
+            # aligned now: handed on by position (exog goes on as an array)
+            kwds = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in kwds.items()}
             x = x.to_numpy(dtype=float)
         out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
         if isinstance(exog, pd.DataFrame):

@@ -376,3 +376,26 @@ def test_wald_tests_beyond_the_cluster_rank_are_nan_not_huge(grunfeld):
         text = two.summary().as_text()
         fvalue = two.fvalue
     assert np.isnan(fvalue) and "F-statistic" in text
+
+
+def test_series_with_numpy_data_is_matched_to_the_default_row_labels(grunfeld):
+    # review of item 1: with numpy endog/exog the data had "no labels", so a Series was
+    # taken by position whatever its index: a shuffled groups Series from a DataFrame gave
+    # other standard errors silently. numpy data now have pandas' default labels 0..n-1.
+    df, x = grunfeld
+    sub = df.iloc[100:]
+    y, X = sub["invest"].to_numpy(), x.iloc[100:].to_numpy()
+    want = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": sub["firm"].to_numpy()}).bse
+    with pytest.raises(DataError, match="to_numpy"):
+        OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": _shuffled(sub["firm"])})
+    by_label = _shuffled(sub["firm"].reset_index(drop=True))      # labels 0..n-1, shuffled
+    got = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": by_label}).bse
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(DataError, match="offset"):
+        Poisson(np.round(y), X, offset=_shuffled(np.log(sub["capital"])))
+    pois = Poisson(np.round(y), X).fit()
+    with pytest.raises(DataError, match="exposure"):
+        pois.predict(X, exposure=_shuffled(sub["capital"]))
+    exposure = sub["capital"].reset_index(drop=True)
+    np.testing.assert_allclose(pois.predict(X, exposure=_shuffled(exposure)),
+                               pois.predict(X, exposure=exposure.to_numpy()), rtol=1e-14)
