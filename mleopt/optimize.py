@@ -265,8 +265,9 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     if not converged:
         message = f"{message}; not converged: {why}"
         if warn:
+            advice = _advice(meth, limit, lower is not None or bool(constraints))
             warn_user(f"mleopt: the optimiser ({meth}) did not converge after {nit} "
-                      f"iterations: {why}. {_advice(meth, limit, lower is not None or bool(constraints))} The "
+                      f"iterations: {why}. {advice} The "
                       "estimates are reported with converged=False.", ConvergenceWarning)
     elif not message:
         message = "converged: gradient tolerance met"
