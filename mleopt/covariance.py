@@ -203,7 +203,7 @@ def safe_inverse(a: np.ndarray, names: Sequence[str],
     ok = np.isfinite(d) & (d > 0) & np.isfinite(a).all(axis=0)
     bad = ~ok
     idx = np.flatnonzero(ok)
-    smallest = np.nan
+    smallest, tol = np.nan, 0.0
     if idx.size:
         s = 1.0 / np.sqrt(d[idx])
         b = s[:, None] * a[np.ix_(idx, idx)] * s[None, :]
@@ -221,12 +221,18 @@ def safe_inverse(a: np.ndarray, names: Sequence[str],
         out[bad, :] = np.nan
         out[:, bad] = np.nan
         which = ", ".join(str(names[i]) for i in np.flatnonzero(bad))
+        # an eigenvalue within rounding of 0 is also what a well-identified but very
+        # ill-conditioned Hessian gives (NIST Filip through the generic path)
+        within_rounding = np.isfinite(smallest) and abs(smallest) <= tol
         warn_user(
             f"The {what} at the estimate: the standard errors of {which} are set to NaN "
             f"(smallest eigenvalue, scaled to unit diagonal: {smallest:.3g}). "
             "The model may be unidentified "
-            "(collinear or constant columns, a parameter the likelihood does not depend on) "
-            "or the optimizer stopped at a saddle point.",
+            "(collinear or constant columns, a parameter the likelihood does not depend on)"
+            + (", or so ill-conditioned that its curvature is lost to rounding (nearly "
+               "collinear regressors, e.g. powers of one variable): rescaling or centring "
+               "the regressors helps." if within_rounding else
+               " or the optimizer stopped at a saddle point."),
             HessianWarning)
     return out
 

@@ -176,11 +176,17 @@ class ModelData:
         one value per row used or per original row.
         """
         n = len(values) if isinstance(values, (pd.Series, pd.DataFrame)) else None
-        if n is not None and self.row_labels is not None:
+        if n is not None:
+            original = self.original_labels
+            if original is None:        # numpy data: pandas' default labels 0..n-1
+                original = pd.RangeIndex(self.nobs_original or self.nobs)
+            used = self.row_labels if self.row_labels is not None else \
+                original if self.row_mask is None else original[self.row_mask]
+            how = {} if self.original_labels is not None else _NUMPY_ROWS
             if n == self.nobs or self.row_mask is None:
-                values = align_labels(values, self.row_labels, name)
+                values = align_labels(values, used, name, **how)
             elif n == self.nobs_original:
-                values = align_labels(values, self.original_labels, name)
+                values = align_labels(values, original, name, **how)
         arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else \
             np.asarray(values)
         n = arr.shape[0] if arr.ndim else 0
@@ -193,6 +199,11 @@ class ModelData:
         raise DataError(f"{name} has {n} rows but the model has {sizes}.")
 
 
+# how align_labels speaks of the rows of numpy data (pandas' default labels)
+_NUMPY_ROWS = {"what": "the numpy data's default row labels 0..n-1",
+               "fix": "give endog and exog as pandas objects with its index"}
+
+
 def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
                  extras: dict[str, Any] | None = None,
                  passthrough: dict[str, Any] | None = None) -> ModelData:
@@ -202,7 +213,8 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     ``passthrough`` are per-row arrays of any type (cluster groups, ...) that are only kept
     aligned (missing values in them count as missing rows). ``None`` entries are ignored.
     A pandas Series among them is matched to the data's rows by its index (any order;
-    ``align_labels``), and refused when its index does not hold the same labels.
+    ``align_labels``; numpy data have pandas' default labels 0..n-1), and refused when its
+    index does not hold the same labels.
     """
     if missing not in _MISSING:
         raise ValueError(f"missing must be 'raise' or 'drop', not {missing!r}.")
@@ -223,12 +235,15 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
                         "them first (e.g. exog = exog.loc[endog.index]) or pass .to_numpy().")
     labels = y_labels if y_labels is not None else x_labels
     original_labels = labels
+    # a pandas array handed over with numpy data is matched to pandas' default labels
+    given = labels if labels is not None else pd.RangeIndex(n)
+    how = {} if labels is not None else _NUMPY_ROWS
 
     extra_arrays: dict[str, np.ndarray] = {}
     for name, values in (extras or {}).items():
         if values is None:
             continue
-        values = align_labels(values, labels, name)
+        values = align_labels(values, given, name, **how)
         arr = _numeric_vector(values, name)
         if arr.shape[0] != n:
             raise DataError(f"{name} has {arr.shape[0]} rows but endog has {n}; give one "
@@ -238,7 +253,7 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
     for name, values in (passthrough or {}).items():
         if values is None:
             continue
-        values = align_labels(values, labels, name)
+        values = align_labels(values, given, name, **how)
         arr = values.to_numpy(copy=True) if isinstance(values, (pd.Series, pd.Index)) else \
             np.array(values, copy=True)
         if arr.ndim != 1 or arr.shape[0] != n:
@@ -422,17 +437,18 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     return the column norms and the Gram matrix ``x'x``.
 
     Columns are scaled to unit length first, so a bad scale (Longley: condition number ~5e9)
-    is not mistaken for collinearity. A column whose sum of squares overflows (or underflows
-    to zero although it is not zero) raises DataError naming it and the power of ten to
-    rescale by, rather than a false collinearity verdict. A cheap test on the scaled Gram matrix clears the usual
-    case; if it is inconclusive, the singular values of the scaled matrix decide, with the
-    tolerance numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
+    is not mistaken for collinearity. A column whose sum of squares overflows (or whose
+    squares are subnormal, max |value| below 1.5e-154, although it is not zero) raises
+    DataError naming it and the power of ten to rescale by, rather than a false
+    collinearity verdict. A cheap test on the scaled Gram matrix clears the usual case; if
+    it is inconclusive, the singular values of the scaled matrix decide, with the tolerance
+    numpy.linalg.matrix_rank uses (max(N, K) * eps * largest singular value).
     """
     n, k = x.shape
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         gram = x.T @ x
     norms = np.sqrt(np.diag(gram))
-    if not np.all(np.isfinite(gram)) or np.any((norms == 0) & np.any(x != 0, axis=0)):
+    if not np.all(np.isfinite(gram)) or np.any(_subnormal_squares(x)):
         _refuse_out_of_range(x, names, np.diag(gram))
     zero = [names[j] for j in range(k) if norms[j] == 0]
     if zero:
@@ -469,17 +485,31 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
         + "; ".join(lines) + ". Drop one of the columns involved in each relation.")
 
 
-def check_scale(values: np.ndarray, name: str) -> None:
-    """Raise DataError if the sum of squares of ``values`` (the dependent variable) overflows
-    or underflows to zero: no likelihood built on squares or cross-products can be computed."""
+def check_scale(values: np.ndarray, name: str, model: str | None = None) -> None:
+    """Raise DataError if the sum of squares of ``values`` (the dependent variable) overflows,
+    or its squares are subnormal (max |value| below 1.5e-154, not all 0): no likelihood built
+    on squares or cross-products can be computed."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         ss = float(values @ values)
-    if not np.isfinite(ss) or (ss == 0 and np.any(values != 0)):
-        _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ")
+    if not np.isfinite(ss) or _subnormal_squares(values[:, None])[0]:
+        _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ",
+                             model)
+
+
+_SQRT_TINY = float(np.sqrt(np.finfo(float).tiny))   # 1.5e-154, squared: the smallest normal
+
+
+def _subnormal_squares(x: np.ndarray) -> np.ndarray:
+    """Per column: not all zero, yet every square is subnormal or 0 (``0 < max|x| < 1.5e-154``).
+    Such a column's cross-products have lost their precision (or underflowed to 0), and
+    a likelihood built on them overflows in 1/sigma^2 or its Hessian (scipy's bare "array
+    must not contain infs or NaNs", NaN standard errors)."""
+    big = np.max(np.abs(x), axis=0, initial=0.0)
+    return (big > 0) & (big < _SQRT_TINY)
 
 
 def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarray,
-                         what: str = "column ") -> None:
+                         what: str = "column ", model: str | None = None) -> None:
     """DataError naming the columns whose sums of squares overflow (or underflow to zero
     although the column is not zero), with the power of ten that brings them to order 1."""
     lines = []
@@ -488,8 +518,9 @@ def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarra
         if not np.isfinite(squares[j]):
             factor, verb, how = 10.0 ** np.floor(np.log10(big)), "large", "overflows"
             fix = f"divide it by {factor:.0e}"
-        elif squares[j] == 0 and big > 0:
-            factor, verb, how = 10.0 ** -np.floor(np.log10(big)), "small", "underflows to 0"
+        elif 0 < big < _SQRT_TINY:
+            factor, verb = 10.0 ** -np.floor(np.log10(big)), "small"
+            how = "underflows to 0" if squares[j] == 0 else "loses its precision (subnormal)"
             fix = f"multiply it by {factor:.0e}"
         else:
             continue
@@ -499,10 +530,16 @@ def _refuse_out_of_range(x: np.ndarray, names: Sequence[str], squares: np.ndarra
         j = int(np.argmax(np.max(np.abs(x), axis=0)))
         lines.append(f"{what}{names[j]!r} is too large for double precision (its "
                      "cross-products overflow)")
-    scaled = "the coefficients and sigma" if what.startswith("the dependent") else \
-        "that column's coefficient"
-    raise DataError("; ".join(lines) + f". Rescaling helps: the fit is the same up to the "
-                    f"scale of {scaled}.")
+    if not what.startswith("the dependent"):
+        advice = ("Rescaling helps: the fit is the same up to the scale of that column's "
+                  "coefficient.")
+    elif model in (None, "OLS"):
+        advice = ("Rescaling helps: in OLS the fit is the same up to the scale of the "
+                  "coefficients and sigma.")
+    else:
+        advice = (f"Choose units in which it is of moderate size (unlike OLS's, a {model} "
+                  "fit need not simply scale with the outcome).")
+    raise DataError("; ".join(lines) + ". " + advice)
 
 
 def _quote(names: Sequence[str]) -> str:
@@ -512,11 +549,24 @@ def _quote(names: Sequence[str]) -> str:
 def frame_by_name(exog, names: Sequence[str] | None):
     """A DataFrame that holds every one of ``names`` (the model's exog names), with just
     those columns in that order; a Series (one row) whose index holds every one of them,
-    those entries in that order; anything else unchanged (read by position)."""
+    those entries in that order; one that holds some of them (other than 'const') but not
+    all is a DataError (reading it by position could misalign the coefficients); anything
+    else unchanged (read by position)."""
     if isinstance(exog, (pd.DataFrame, pd.Series)) and names:
         labels = exog.columns if isinstance(exog, pd.DataFrame) else exog.index
         by_name = {str(c): c for c in labels}
         if len(by_name) == len(labels) and all(str(n) in by_name for n in names):
             keys = [by_name[str(n)] for n in names]
             return exog[keys] if isinstance(exog, pd.DataFrame) else exog.loc[keys]
+        missing = [str(n) for n in names if str(n) not in by_name]
+        # a shared 'const' alone (add_constant on a frame for a model made from arrays,
+        # named const, x1, ...) says nothing about the other columns: read by position
+        shared = [str(n) for n in names if str(n) in by_name and str(n) != "const"]
+        if missing and shared:
+            where = "columns" if isinstance(exog, pd.DataFrame) else "index"
+            raise DataError(
+                f"exog's {where} hold some of the model's regressors but not "
+                f"{_quote(missing)}; give every one of {_quote(names)} by name (rename the "
+                "columns), or pass .to_numpy() to match by position."
+                + (" add_constant(exog) adds 'const'." if "const" in missing else ""))
     return exog

@@ -319,19 +319,39 @@ class WaldTestResults:
     __str__ = __repr__
 
 
+def wald_form(diff: np.ndarray, v: np.ndarray) -> float:
+    """``diff' V^-1 diff`` for q restrictions with covariance ``V`` (q x q), or NaN with a
+    warning when V has NaN entries or is singular to rounding (rank < q: e.g. more
+    restrictions than G - 1 under a cluster covariance from G clusters). Rank is judged on V
+    scaled to unit diagonal, with safe_inverse's tolerance (64 q eps * largest eigenvalue)."""
+    if not np.isfinite(v).all():
+        warn_user("the restrictions involve parameters whose standard errors are NaN; "
+                  "the Wald statistic is NaN.", UserWarning)
+        return np.nan
+    q = v.shape[0]
+    d = np.diag(v)
+    if np.all(d > 0):
+        s = 1.0 / np.sqrt(d)
+        w = np.linalg.eigvalsh(s[:, None] * v * s[None, :])
+        rank = int(np.sum(w > max(w[-1], 0.0) * 64 * q * np.finfo(float).eps))
+    else:
+        rank = 0
+    if rank < q:
+        warn_user(f"the covariance of the {q} restrictions is singular (rank {rank} < {q}; a "
+                  "cluster covariance from G clusters has rank at most G - 1), so they "
+                  "cannot be tested jointly: the Wald statistic is NaN. Test fewer "
+                  "restrictions, or use more clusters or another cov_type.", UserWarning)
+        return np.nan
+    return float(diff @ np.linalg.solve(v, diff))
+
+
 def wald_test(results, r_matrix, q=None) -> WaldTestResults:
     r, q, labels = _restrictions(results, r_matrix, q)
     if np.linalg.matrix_rank(r) < r.shape[0]:
         raise ValueError(f"the {r.shape[0]} restrictions are linearly dependent; drop the "
                          "redundant ones.")
     diff = r @ results._params - q
-    v = _jvj(r, results._cov)
-    if np.isfinite(v).all():
-        stat = float(diff @ np.linalg.solve(v, diff))
-    else:
-        stat = np.nan
-        warn_user("the restrictions involve parameters whose standard errors are NaN; "
-                  "the Wald statistic is NaN.", UserWarning)
+    stat = wald_form(diff, _jvj(r, results._cov))
     df = r.shape[0]
     if results.use_t:
         df_denom = results.df_t
@@ -373,7 +393,8 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
     The fits may be given in either order (the one with fewer parameters is the restricted
     one). Nesting is checked as far as the fits allow, and a ``ValueError`` names what
     fails: the same model class (or Poisson within NegativeBinomial, whose result carries a
-    note on the boundary alpha = 0), the same N and dependent variable, the restricted fit's
+    note on the boundary alpha = 0), the same N, dependent variable and offset/exposure
+    (or a user model's extra per-row arrays), the restricted fit's
     parameter names a subset of the full fit's, and the regressors of the same name holding
     the same values. The statistic is never negative: a shortfall within the rounding of the
     two log-likelihoods is reported as 0; a larger one (the "restricted" fit has the higher
@@ -440,6 +461,7 @@ def _check_nested(full, restricted) -> None:
             f"the restricted fit's parameter(s) {missing} are not in the full fit "
             f"{fnames}: the models are not nested (a restricted model keeps a subset of the "
             "full model's regressors). Name the same regressors the same way in both.")
+    _check_same_offsets(fm, rm)
     xu, xr = getattr(fm, "exog", None), getattr(rm, "exog", None)
     if xu is None or xr is None:
         return
@@ -450,6 +472,31 @@ def _check_nested(full, restricted) -> None:
                 f"regressor {name!r} holds different values in the two fits, so they are "
                 "not nested; give both models the same columns (e.g. DataFrame columns, so "
                 "that names follow the data).")
+
+
+def _check_same_offsets(fm, rm) -> None:
+    """Raise when the fits' other per-row inputs differ: the total offset (offset plus
+    log exposure) of the index models, or a user model's extra per-row vectors (an offset,
+    a censoring flag, ...), enter the likelihood without a free coefficient, so fits with
+    different ones are not nested."""
+    if hasattr(fm, "_offset") and hasattr(rm, "_offset"):
+        ou, orr = fm._offset(), rm._offset()
+        ou = np.zeros(fm.nobs) if ou is None else ou
+        orr = np.zeros(rm.nobs) if orr is None else orr
+        # log(exposure) and the same offset given directly agree to rounding only
+        if not np.allclose(ou, orr, rtol=1e-12, atol=1e-12):
+            raise ValueError(
+                "the two fits have different offsets (offset + log(exposure)), so they are not "
+                "nested; give both models the same offset and exposure.")
+        return
+    eu = getattr(getattr(fm, "data", None), "extras", None) or {}
+    er = getattr(getattr(rm, "data", None), "extras", None) or {}
+    for name in sorted(set(eu) | set(er)):
+        a, b = eu.get(name), er.get(name)
+        if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+            raise ValueError(
+                f"the per-row array {name!r} differs between the two fits, so they are not "
+                f"nested; give both models the same {name!r}.")
 
 
 # =======================================================================================

@@ -269,8 +269,9 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     if not converged:
         message = f"{message}; not converged: {why}"
         if warn:
+            advice = _advice(meth, limit, lower is not None or bool(constraints))
             warn_user(f"mleopt: the optimiser ({meth}) did not converge after {nit} "
-                      f"iterations: {why}. {_advice(meth, limit)} The "
+                      f"iterations: {why}. {advice} The "
                       "estimates are reported with converged=False.", ConvergenceWarning)
     elif not message:
         message = "converged: gradient tolerance met"
@@ -327,9 +328,10 @@ def _floor_at(obj: Objective, x: np.ndarray) -> np.ndarray | None:
     return gradient_floor(h, x) if np.all(np.isfinite(h)) else None
 
 
-def _advice(meth: str, limit: tuple[str, int, bool]) -> str:
+def _advice(meth: str, limit: tuple[str, int, bool], bounded: bool = False) -> str:
     """What to try, fitted to the case: a larger iteration limit only when it was reached
-    (quoting the limit in force for the method that ran), Newton only when it did not run."""
+    (quoting the limit in force for the method that ran), Newton only when it did not run
+    and the fit has no bounds or constraints (Newton takes neither)."""
     tips = []
     name, value, reached = limit
     if reached:
@@ -339,6 +341,9 @@ def _advice(meth: str, limit: tuple[str, int, bool]) -> str:
     if meth == "newton":
         tips.append("checking that the model is identified and its data well scaled "
                     "(Newton with the exact Hessian stopped short)")
+    elif bounded:
+        tips.append("a gradient-based method that takes bounds and constraints "
+                    "(method='slsqp', or 'l-bfgs-b' for bounds only)")
     else:
         tips.append("method='newton' (the default: exact Hessian)")
     return "Try " + ", or ".join(tips) + "."
@@ -672,7 +677,8 @@ def _scipy(obj: Objective, x0, meth, maxiter, gtol, trace, options, bounds=None,
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         res = scipy.optimize.minimize(fun, x0, **kwargs)
     nit = int(getattr(res, "nit", 0) or trace.count)
-    used = int(getattr(res, "nfev", 0)) if meth == "tnc" else nit   # tnc counts evaluations
+    # tnc's maxfun and cobyla's maxiter count function evaluations
+    used = int(getattr(res, "nfev", 0)) if meth in ("tnc", "cobyla") else nit
     limit = (limit_name, opts[limit_name], used >= opts[limit_name])
     return np.asarray(res.x, dtype=float), nit, f"{meth}: {res.message}", res, limit
 

@@ -277,14 +277,17 @@ class LikelihoodResults:
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.
 
         A DataFrame ``exog`` gives a Series with its index; when it has a column for each
-        of the model's exog names, its columns are matched by name (any order), otherwise
-        by position. Per-row options given as a Series (``offset=``, ``exposure=``) are
-        matched by index to exog's rows (to the model's rows when ``exog=None``).
+        of the model's exog names, its columns are matched by name (any order); one with
+        some of them but not all is a DataError; one with none of them is read by position.
+        Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
+        to exog's rows (to the model's rows when ``exog=None``).
         """
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
             kwds = {k: align_labels(v, x.index, k, what="exog's row index",
                                     fix=f"{k}.loc[exog.index]") for k, v in kwds.items()}
+            # aligned now: handed on by position (exog goes on as an array)
+            kwds = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in kwds.items()}
             x = x.to_numpy(dtype=float)
         out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
         if isinstance(exog, pd.DataFrame):
@@ -466,11 +469,9 @@ class OLSResults(LikelihoodResults):
         (q, G - 1) for cluster, (q, df_resid) otherwise (statsmodels' robust fvalue)."""
         slopes = [i for i in self._coef_index if i != self.model.const_idx]
         r = np.eye(self.k_params)[slopes]
-        v = _inf._jvj(r, self._cov)
-        if not np.isfinite(v).all():
+        f = _inf.wald_form(r @ self._params, _inf._jvj(r, self._cov)) / len(slopes)
+        if np.isnan(f):
             return np.nan, np.nan
-        diff = r @ self._params
-        f = float(diff @ np.linalg.solve(v, diff)) / len(slopes)
         g = _cov.n_groups(self._spec)
         df_denom = float(g - 1) if g is not None else float(self.df_resid)
         return f, _inf.f_sf(f, len(slopes), df_denom)

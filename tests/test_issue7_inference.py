@@ -318,3 +318,41 @@ def test_count_model_separation_note_in_summary():
     assert len([w for w in caught if w.category is PerfectSeparationWarning]) == 1
     text = res.summary().as_text()
     assert "WARNING: the MLE does not exist" in text and "'d'" in text and "'x'" not in text
+
+
+def test_lr_test_refuses_different_offsets_or_exposures():
+    # review of item 4: an offset or exposure enters the likelihood like a regressor with a
+    # fixed coefficient; fits with different ones are not nested (and were compared silently)
+    from mleopt import Poisson
+
+    df = pd.read_csv(DATA / "randhie.csv")
+    X = add_constant(df[["lncoins", "idp", "lpi"]])
+    y = df["mdvis"]
+    restricted = Poisson(y, X[["const", "idp"]]).fit()
+    with pytest.raises(ValueError, match="offset"):
+        Poisson(y, X, offset=df["fmde"]).fit().lr_test(restricted)
+    with pytest.raises(ValueError, match="offset"):
+        Poisson(y, X, exposure=np.exp(df["physlm"])).fit().lr_test(restricted)
+    # the same total offset, given as offset in one fit and exposure in the other, is nested
+    full = Poisson(y, X, offset=df["physlm"]).fit()
+    same = Poisson(y, X[["const", "idp"]], exposure=np.exp(df["physlm"])).fit()
+    lr = full.lr_test(same)
+    assert lr.statistic == pytest.approx(2 * (full.llf - same.llf), rel=1e-10)
+
+
+def test_lr_test_user_model_per_row_vectors_must_agree():
+    import mleopt.numpy as mnp
+    from mleopt import LikelihoodModel
+
+    class PoissonOff(LikelihoodModel):      # log mu = x'b + off
+        def loglikeobs(self, p):
+            eta = self.exog @ p + self.off
+            return self.endog * eta - mnp.exp(eta)
+
+    df = pd.read_csv(DATA / "randhie.csv")
+    X, y, off = add_constant(df[["idp", "lncoins"]]), df["mdvis"], df["lpi"].to_numpy()
+    full = PoissonOff(y, X, off=off).fit()
+    lr = full.lr_test(PoissonOff(y, X[["const", "idp"]], off=off).fit())
+    assert lr.df == 1 and lr.statistic > 0
+    with pytest.raises(ValueError, match="'off' differs"):
+        full.lr_test(PoissonOff(y, X[["const", "idp"]], off=np.zeros(len(df))).fit())

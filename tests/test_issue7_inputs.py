@@ -200,6 +200,25 @@ def test_predict_one_row_series_is_matched_by_exog_name():
     np.testing.assert_allclose(res.predict(row.to_numpy()), want, rtol=1e-14)
 
 
+def test_predict_dataframe_with_some_of_the_model_columns_is_refused():
+    # review of item 1: a DataFrame holding only some of the model's column names (one
+    # renamed, the rest reordered) was read by position, silently misaligning coefficients
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["TVnews", "PID", "age"]].astype(float))
+    res = Logit(df["vote"], x).fit()
+    other = x[["age", "PID", "TVnews", "const"]].rename(columns={"age": "Age"})
+    for call in (lambda: res.predict(other), lambda: res.model.predict(res.params, other),
+                 lambda: res.predict(other.iloc[0])):
+        with pytest.raises(DataError, match=r"'age'.*to_numpy\(\)"):
+            call()
+    # no name in common (or only 'const'): read by position, as documented
+    unnamed = pd.DataFrame(x.to_numpy())
+    np.testing.assert_allclose(res.predict(unnamed), res.predict(x), rtol=1e-14)
+    from_arrays = Logit(df["vote"].to_numpy(), x.to_numpy()).fit()     # const, x1, x2, x3
+    framed = add_constant(pd.DataFrame(x.to_numpy()[:, 1:]))             # const, 0, 1, 2
+    np.testing.assert_allclose(from_arrays.predict(framed), res.predict(x), rtol=1e-12)
+
+
 def test_restriction_matrix_dataframe_is_matched_by_column_name():
     df = pd.read_csv(DATA / "anes96.csv")
     x = add_constant(df[["TVnews", "PID", "age"]].astype(float))
@@ -332,3 +351,51 @@ def test_too_few_clusters_warn_for_mle_models():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Logit(df["vote"], x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+
+
+def test_wald_tests_beyond_the_cluster_rank_are_nan_not_huge(grunfeld):
+    # review of item 13: the warning says joint Wald tests of more than G - 1 restrictions
+    # are not valid, yet wald_test returned chi2 ~ 1e18 with p = 0 (a solve with a singular
+    # matrix lost in rounding), and with G = 2 the OLS summary raised LinAlgError in its
+    # robust F-statistic
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = add_constant(df[["TVnews", "PID", "age", "educ", "income"]].astype(float))
+    groups = (df["educ"] > 3).astype(int) + 2 * (df["income"] > 10)      # 4 clusters
+    with pytest.warns(UserWarning, match="4 clusters for 6 parameters"):
+        res = Logit(df["vote"], x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    with pytest.warns(UserWarning, match=r"rank 3 < 4.*the Wald statistic is NaN"):
+        w = res.wald_test("TVnews = 0, PID = 0, age = 0, educ = 0")
+    assert np.isnan(w.statistic) and np.isnan(w.pvalue)
+    ok = res.wald_test("PID = 0, age = 0")                  # 2 <= G - 1: still a number
+    assert np.isfinite(ok.statistic)
+
+    y, xg, firm = _firms(grunfeld, 2)
+    with pytest.warns(UserWarning, match="2 clusters for 4 parameters"):
+        two = OLS(y, xg).fit(cov_type="cluster", cov_kwds={"groups": firm})
+    with pytest.warns(UserWarning, match="the Wald statistic is NaN"):
+        text = two.summary().as_text()
+        fvalue = two.fvalue
+    assert np.isnan(fvalue) and "F-statistic" in text
+
+
+def test_series_with_numpy_data_is_matched_to_the_default_row_labels(grunfeld):
+    # review of item 1: with numpy endog/exog the data had "no labels", so a Series was
+    # taken by position whatever its index: a shuffled groups Series from a DataFrame gave
+    # other standard errors silently. numpy data now have pandas' default labels 0..n-1.
+    df, x = grunfeld
+    sub = df.iloc[100:]
+    y, X = sub["invest"].to_numpy(), x.iloc[100:].to_numpy()
+    want = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": sub["firm"].to_numpy()}).bse
+    with pytest.raises(DataError, match="to_numpy"):
+        OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": _shuffled(sub["firm"])})
+    by_label = _shuffled(sub["firm"].reset_index(drop=True))      # labels 0..n-1, shuffled
+    got = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": by_label}).bse
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(DataError, match="offset"):
+        Poisson(np.round(y), X, offset=_shuffled(np.log(sub["capital"])))
+    pois = Poisson(np.round(y), X).fit()
+    with pytest.raises(DataError, match="exposure"):
+        pois.predict(X, exposure=_shuffled(sub["capital"]))
+    exposure = sub["capital"].reset_index(drop=True)
+    np.testing.assert_allclose(pois.predict(X, exposure=_shuffled(exposure)),
+                               pois.predict(X, exposure=exposure.to_numpy()), rtol=1e-14)

@@ -326,3 +326,20 @@ def test_fit_and_summary_do_not_import_scipy_stats_or_optimize():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_generic_hessian_route_on_filip_names_ill_conditioning(filip_model):
+    # review of item 8: a user model on Filip's design still inverts the AD Hessian (README,
+    # Known limits), whose curvature is lost to rounding. The warning said only "may be
+    # unidentified ... or a saddle point"; Filip is identified and at its maximum, so the
+    # message must also name ill-conditioning and what helps (rescaling / centring).
+    import mleopt.numpy as mnp
+    from mleopt import fit_mle
+    from mleopt.stats import norm
+
+    X = filip_model.exog
+    start = filip_model.start_params()
+    start = np.r_[start[:-1], np.log(start[-1])]
+    with pytest.warns(HessianWarning, match="ill-conditioned.*rescaling or centring"):
+        res = fit_mle(lambda p: norm.logpdf(FILIP_Y, X @ p[:11], mnp.exp(p[11])), start)
+    assert res.converged is True

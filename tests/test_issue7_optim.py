@@ -218,6 +218,13 @@ def test_the_quoted_iteration_limit_is_the_one_in_force(anes):
     assert "maxiter=2 for bfgs" in text and "method='newton'" in text
 
 
+def test_cobyla_limit_counts_evaluations(anes):
+    # review of item 7: scipy's cobyla maxiter counts function evaluations (as tnc's maxfun);
+    # the limit was reached but the advice left "a larger maxiter" out
+    text = _warning_text(lambda: Logit(*anes).fit(method="cobyla", maxiter=10))
+    assert "maxiter=10 for cobyla, was reached" in text
+
+
 def test_no_larger_maxiter_advised_when_the_limit_was_not_reached():
     from mleopt.optimize import _advice
     text = _advice("newton", ("maxiter", 100, False))     # e.g. stopped in rounding noise
@@ -225,6 +232,17 @@ def test_no_larger_maxiter_advised_when_the_limit_was_not_reached():
     assert "start_params" in text
     text = _advice("bfgs", ("maxiter", 1000, True))
     assert "maxiter=1000 for bfgs, was reached" in text and "method='newton'" in text
+
+
+def test_newton_is_not_advised_for_a_bounded_fit(anes):
+    # review of item 7: with bounds (or constraints) method='newton' is refused, so the
+    # advice must name a method that takes them
+    y, X = anes
+    text = _warning_text(lambda: Logit(y, X).fit(method="powell", maxiter=2,
+                                                  bounds={"PID": (None, 0.4)}))
+    assert "method='newton'" not in text and "l-bfgs-b" in text
+    from mleopt.optimize import _advice
+    assert "method='newton'" in _advice("powell", ("maxiter", 2, True))
 
 
 # ---------------------------------------------------------------------------------------
@@ -361,6 +379,39 @@ def test_a_huge_dependent_variable_is_named():
         OLS(y, x)
     # large but representable: fits
     assert OLS(y / 1e150, x).fit().converged
+
+
+@pytest.mark.parametrize("model", ["ols", "logit"])
+def test_a_column_or_dependent_variable_whose_squares_are_subnormal_is_named(model):
+    # review of item 9: between 1e-154 and 1e-164 the squares are subnormal (precision lost)
+    # but their sum is not 0: Logit raised scipy's bare "array must not contain infs or
+    # NaNs", OLS gave NaN standard errors (column) or the same bare ValueError (endog)
+    import pandas as pd
+    from mleopt import Logit, add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(5)
+    n = 400
+    x = add_constant(pd.DataFrame({"a": rng.normal(size=n) * 1e-158, "b": rng.normal(size=n)}))
+    y = (rng.random(n) < 0.5).astype(float) if model == "logit" else rng.normal(size=n) + 3
+    M = Logit if model == "logit" else OLS
+    with pytest.raises(DataError, match=r"column 'a' is too small.*multiply it by 1e\+15[89]"):
+        M(y, x)
+    if model == "ols":
+        ys = pd.Series(y * 1e-160, name="income")
+        with pytest.raises(DataError, match=r"dependent variable 'income' is too small"):
+            OLS(ys, x[["const", "b"]])
+
+
+def test_a_huge_count_outcome_is_not_promised_a_rescaled_fit():
+    # review of item 9: the advice "the fit is the same up to the scale of the coefficients
+    # and sigma" is OLS's; a Poisson model has no sigma and is not scale-equivariant
+    from mleopt import Poisson, add_constant
+    from mleopt.exceptions import DataError
+    rng = np.random.default_rng(6)
+    x = add_constant(rng.normal(size=100))
+    with pytest.raises(DataError, match="too large") as err:
+        Poisson(rng.poisson(3.0, size=100) * 1e300, x)
+    assert "sigma" not in str(err.value) and "Poisson" in str(err.value)
 
 
 def test_fit_mle_takes_bounds_on_its_parameters():

@@ -137,7 +137,7 @@ class LikelihoodModel:
         self._col_norms = self._gram = None
         if self.exog is not None and self._check_rank and not self.__dict__.get("_partition"):
             self._col_norms, self._gram = check_rank(self.exog, self.exog_names)
-            check_scale(self.endog, self.endog_name)
+            check_scale(self.endog, self.endog_name, type(self).__name__)
         self._validate()
 
     def _set_param_names(self, names: list[str] | None) -> None:
@@ -1177,7 +1177,8 @@ def _as_exog(exog, k: int, names: Sequence[str] | None = None):
 
     A DataFrame holding every one of the model's exog ``names`` (or a Series, one row,
     whose index holds them) is read by name (in the model's order), so reordered or extra
-    columns cannot silently misalign the coefficients; others are read by position."""
+    columns cannot silently misalign the coefficients; one holding only some of them is a
+    DataError; others are read by position."""
     if isinstance(exog, ad.Tensor) or isinstance(exog, ad.Dual):
         return exog
     exog = frame_by_name(exog, names)

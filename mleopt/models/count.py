@@ -124,7 +124,8 @@ class CountModel(IndexModel):
 
     def _predict_rows(self, values, name: str, exog):
         """A Series ``values`` for predict matched by index to the rows predicted: exog's
-        (a DataFrame) or, with ``exog=None``, the model's; anything else unchanged."""
+        (a DataFrame; numpy exog: 0..n-1) or, with ``exog=None``, the model's; anything
+        else unchanged."""
         if not isinstance(values, pd.Series):
             return values
         if exog is None:
@@ -132,7 +133,10 @@ class CountModel(IndexModel):
         if isinstance(exog, pd.DataFrame):
             return align_labels(values, exog.index, name, what="exog's row index",
                                 fix=f"{name}.loc[exog.index]")
-        return values
+        rows = np.shape(exog)[0] if np.ndim(exog) == 2 else 1
+        return align_labels(values, pd.RangeIndex(rows), name,   # numpy: labels 0..n-1
+                            what="the numpy exog's default row labels 0..n-1",
+                            fix="give exog as a DataFrame with its index")
 
     def _poisson_start(self) -> np.ndarray:
         """Zeros, with the constant at log(mean y) - mean(offset)."""
