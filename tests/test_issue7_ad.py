@@ -346,6 +346,12 @@ def test_scipy_stats_on_a_traced_value_points_to_mleopt_stats():
         hessian(lambda m: st.poisson.logpmf(3, m))(2.0)
     with pytest.raises(TypeError, match=r"scipy\.stats\.norm\.logpdf.*mleopt\.stats"):
         grad(lambda x: st.norm(0, 1).logpdf(x))(2.0)   # a frozen distribution
+    # multivariate distributions have no .name: named from their class
+    with pytest.raises(TypeError, match=r"scipy\.stats\.multivariate_normal\.logpdf was "
+                       "called"):
+        grad(lambda x: st.multivariate_normal.logpdf(x, onp.zeros(2)))(onp.ones(2))
+    with pytest.raises(TypeError, match=r"scipy\.stats\.multivariate_normal\.logpdf"):
+        grad(lambda x: st.multivariate_normal(onp.zeros(2)).logpdf(x))(onp.ones(2))
 
 
 def test_plain_numpy_messages_are_unchanged():

@@ -400,6 +400,9 @@ def _library_hint() -> str | None:
         owner = frame.f_locals.get("self")
         dist = getattr(owner, "name", None) or getattr(getattr(owner, "dist", None),
                                                         "name", None)
+        if not isinstance(dist, str) and owner is not None:   # multivariate_normal, ...
+            cls = type(owner).__name__
+            dist = cls.removesuffix("_frozen").removesuffix("_gen") if "_" in cls else None
         if isinstance(dist, str):
             return _twin_message(f"scipy.stats.{dist}.{function}", library, dist, function)
     return _twin_message(f"{library}.{function}", library, function)
