@@ -16,6 +16,7 @@ from mleopt import (OLS, LikelihoodModel, Logit, NegativeBinomial, Poisson, Prob
 from mleopt import blocks
 from mleopt import numpy as mnp
 from mleopt.stats import norm
+from user_models import Tobit
 
 DATA = Path(__file__).resolve().parents[1] / "datasets"
 BIG = "10GB"          # one block
@@ -29,19 +30,6 @@ def tiny(make, n_blocks=12, threads=3):
 
 def load(name):
     return pd.read_csv(DATA / f"{name}.csv")
-
-
-class Tobit(LikelihoodModel):
-    """A user model with an extra per-row array (``weight``) given at construction."""
-
-    extra_param_names = ["log_sigma"]
-
-    def loglikeobs(self, params):
-        beta, lns = params[:-1], params[-1]
-        s = mnp.exp(lns)
-        xb = self.exog @ beta
-        ll = mnp.where(self.endog <= 0, norm.logcdf(-xb / s), norm.logpdf(self.endog, xb, s))
-        return self.weight * ll
 
 
 def _tobit_data(n=600, seed=0):

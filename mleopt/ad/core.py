@@ -828,11 +828,8 @@ def apply_jvp(prim: Primitive, tangents: list, argnums, ans, vals, kwargs):
     return t
 
 
-def forward_sweep(end: Tensor, leaf: Tensor, seed):
-    """Forward mode over an already recorded reverse-mode graph: the batched tangent of
-    ``end`` when ``leaf`` moves along ``seed`` (shape (B,) + shape(leaf)), or None if end
-    does not depend on leaf. Nodes are visited in creation order, so each node's inputs
-    have their tangents before it; the function is not evaluated again."""
+def ancestors(end: Tensor) -> list:
+    """The recorded nodes ``end`` depends on (itself included), in creation order."""
     nodes = {}
     stack = [end]
     while stack:
@@ -840,9 +837,16 @@ def forward_sweep(end: Tensor, leaf: Tensor, seed):
         if node._seq not in nodes:
             nodes[node._seq] = node
             stack.extend(node._parents)
+    return [nodes[s] for s in sorted(nodes)]
+
+
+def forward_sweep(end: Tensor, leaf: Tensor, seed):
+    """Forward mode over an already recorded reverse-mode graph: the batched tangent of
+    ``end`` when ``leaf`` moves along ``seed`` (shape (B,) + shape(leaf)), or None if end
+    does not depend on leaf. Nodes are visited in creation order, so each node's inputs
+    have their tangents before it; the function is not evaluated again."""
     tangents = {leaf._seq: seed}
-    for seq in sorted(nodes):
-        node = nodes[seq]
+    for node in ancestors(end):
         if node._prim is None:
             continue
         ts = [tangents.get(parent._seq) for parent in node._parents]
@@ -852,6 +856,6 @@ def forward_sweep(end: Tensor, leaf: Tensor, seed):
         for i, t in zip(node._argnums, ts):
             full[i] = t
         argnums = [i for i, t in zip(node._argnums, ts) if t is not None]
-        tangents[seq] = apply_jvp(node._prim, full, argnums, node._value, node._args,
-                                  node._kwargs)
+        tangents[node._seq] = apply_jvp(node._prim, full, argnums, node._value, node._args,
+                                        node._kwargs)
     return tangents.get(end._seq)

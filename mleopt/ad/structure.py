@@ -32,7 +32,7 @@ import numpy as np
 
 from . import primitives as p
 from . import rules_special as rs
-from .core import Dual, Primitive, Tensor, Traced, backward_pass, new_level
+from .core import Dual, Primitive, Tensor, Traced, ancestors, backward_pass, new_level
 from .primitives import _broadcast_number
 
 __all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
@@ -122,7 +122,7 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     n = top.shape[0]
     kind = {}
     indices, directs, rows, small = [], {}, [], []
-    for node in _ancestors(end):
+    for node in ancestors(end):
         if _holds_outer_trace(node):
             return None             # inside another trace: the general path is exact there
         if node._prim is None:
@@ -189,18 +189,6 @@ def _over_rows(end: Tensor) -> bool:
     (parent,) = end._parents
     axis = end._kwargs.get("axis")
     return len(parent.shape) == 1 and axis in (None, 0, -1, (0,), (-1,))
-
-
-def _ancestors(end: Tensor) -> list:
-    """The recorded nodes ``end`` depends on (itself included), in creation order."""
-    nodes = {}
-    stack = [end]
-    while stack:
-        node = stack.pop()
-        if node._seq not in nodes:
-            nodes[node._seq] = node
-            stack.extend(node._parents)
-    return [nodes[s] for s in sorted(nodes)]
 
 
 def _holds_outer_trace(node: Tensor) -> bool:
