@@ -27,7 +27,7 @@ import scipy.special as sps
 from .. import numpy as mnp
 from .. import special
 from ..data import _exog_array, align_labels, check_rank, prepare_data
-from ..exceptions import DataError
+from ..exceptions import ConvergenceWarning, DataError, warn_user
 from .base import LikelihoodModel, _as_exog
 from .discrete import Probit
 
@@ -59,6 +59,7 @@ class Heckman(LikelihoodModel):
             raise DataError("Heckman needs endog, exog (outcome regressors), selection_exog "
                             "(selection regressors) and selected (0/1 per row).")
         sel, sel_name = _selection_indicator(selected, endog)
+        _check_selected(np.asarray(sel, dtype=float), sel_name, getattr(endog, "name", None))
         endog, exog, exog_unused = _blank_unselected(endog, exog, sel)
         z, z_names, _ = _exog_array(selection_exog)
         zcols = selection_exog if isinstance(selection_exog, pd.DataFrame) else None
@@ -82,26 +83,14 @@ class Heckman(LikelihoodModel):
 
     # --- checks -------------------------------------------------------------------------------
     def _validate(self) -> None:
-        s = self.selected
-        bad = (s != 0) & (s != 1)
-        if bad.any():
-            vals = ", ".join(f"{v:g}" for v in np.unique(s[bad])[:5])
-            raise DataError(f"Heckman needs the selection indicator {self.selected_name!r} to "
-                            f"be 0 or 1; found {vals} in {int(bad.sum())} rows (first: row "
-                            f"{int(np.flatnonzero(bad)[0])}). Recode it (1 = outcome observed).")
         if self.__dict__.get("_partition"):
             return
-        n1 = int(s.sum())
-        if n1 == 0:
-            raise DataError(f"no selected rows: {self.selected_name!r} is 0 in every row, so "
-                            f"the outcome {self.endog_name!r} is never observed.")
-        if n1 == s.size:
-            raise DataError(f"every row is selected ({self.selected_name!r} is 1 in all "
-                            f"{n1} rows): there is no selection to model. Fit OLS on the "
-                            "outcome equation instead.")
+        s = self.selected
+        _check_selected(s, self.selected_name, self.endog_name)
         sel = s == 1
         check_rank(self.exog[sel], [f"{n} (selected rows)" for n in self.exog_names])
         check_rank(self.selection_exog, self.param_names[self.k_exog:-2])
+        n1 = int(sel.sum())
         if n1 <= self.k_exog:
             raise DataError(f"{n1} selected rows for {self.k_exog} outcome coefficients; the "
                             "outcome equation needs more selected rows than regressors.")
@@ -190,7 +179,6 @@ class Heckman(LikelihoodModel):
                 "the standard errors of every parameter are not meaningful (those of rho, "
                 "athrho and lambda are shown as NaN). The selection and outcome errors look "
                 "perfectly correlated: check the exclusion restrictions and the data.")
-            from ..exceptions import warn_user, ConvergenceWarning
             warn_user(f"Heckman: {self.boundary_note}", ConvergenceWarning)
 
     # --- predictions --------------------------------------------------------------------------
@@ -245,6 +233,26 @@ class Heckman(LikelihoodModel):
     def _results_class(self):
         from ..results_selection import HeckmanResults
         return HeckmanResults
+
+
+def _check_selected(s: np.ndarray, name: str, yname) -> None:
+    """The selection indicator is 0 or 1 (NaN: a missing row), with both values present."""
+    known = s[~np.isnan(s)]
+    bad = (known != 0) & (known != 1)
+    if bad.any():
+        vals = ", ".join(f"{v:g}" for v in np.unique(known[bad])[:5])
+        first = int(np.flatnonzero(~np.isnan(s))[np.flatnonzero(bad)[0]])
+        raise DataError(f"Heckman needs the selection indicator {name!r} to be 0 or 1; found "
+                        f"{vals} in {int(bad.sum())} rows (first: row {first}). Recode it "
+                        "(1 = outcome observed).")
+    outcome = "the outcome" if yname is None else f"the outcome {str(yname)!r}"
+    n1 = int(known.sum())
+    if n1 == 0:
+        raise DataError(f"no selected rows: {name!r} is 0 in every row, so {outcome} is "
+                        "never observed.")
+    if n1 == known.size:
+        raise DataError(f"every row is selected ({name!r} is 1 in all {n1} rows): there is "
+                        "no selection to model. Fit OLS on the outcome equation instead.")
 
 
 def _selection_indicator(selected, endog) -> tuple[np.ndarray | pd.Series, str]:
