@@ -293,3 +293,11 @@ def test_example_runs():
                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Heckman Regression Results" in out.stdout and "lambda" in out.stdout
+
+
+def test_dask_inputs_refused_clearly():
+    da = pytest.importorskip("dask.array")
+    n = 100
+    with pytest.raises(NotImplementedError, match="Heckman does not take Dask inputs"):
+        Heckman(da.from_array(np.ones(n)), np.ones((n, 1)), np.ones((n, 1)),
+                (np.arange(n) % 2).astype(float))

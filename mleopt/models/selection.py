@@ -53,6 +53,14 @@ class Heckman(LikelihoodModel):
     _check_rank = False             # checked on the rows each equation uses (_validate)
     scale_param_names = ("sigma",)
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        from .dask import any_dask
+        if any_dask(args, kwargs):
+            raise NotImplementedError(
+                "Heckman does not take Dask inputs yet (selection_exog is not split into "
+                "partitions); pass in-memory data (.compute() them).")
+        return super().__new__(cls, *args, **kwargs)
+
     def __init__(self, endog: Any, exog: Any, selection_exog: Any, selected: Any,
                  missing: str = "raise") -> None:
         if exog is None or selection_exog is None or selected is None:
