@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from . import inference as _inf
 from . import numpy as mnp
 from .inference import EstimateResults, estimate_table
 from .results import LikelihoodResults
@@ -45,6 +46,16 @@ class HeckmanResults(LikelihoodResults):
     def lambda_(self) -> float:
         """``rho * sigma``: the coefficient of the inverse Mills ratio."""
         return float(self.params["rho"] * self.params["sigma"])
+
+    @cached_property
+    def lr_test_rho(self) -> tuple[float, float]:
+        """``(chi2, p)``: likelihood-ratio test of rho = 0 (independent equations) on one
+        degree of freedom, ``2 (llf - independent_llf)``, as Stata's heckman reports."""
+        stat = 2.0 * (self.llf - self.model.independent_llf())
+        if stat < -1e-8 * max(abs(self.llf), 1.0):     # this fit is not the maximum
+            return float("nan"), float("nan")
+        stat = max(stat, 0.0)                           # rounding only
+        return stat, float(_inf.chi2_sf(stat, 1))
 
     @property
     def nobs_selected(self) -> int:
@@ -96,6 +107,9 @@ class HeckmanResults(LikelihoodResults):
             f"Outcome {m.endog_name!r} observed on {self.nobs_selected} of {self.nobs} rows "
             f"({m.selected_name!r} = 1). lambda = rho * sigma is the coefficient of the inverse "
             "Mills ratio; athrho = arctanh(rho), lnsigma = log(sigma) (delta method).")
+        chi2, p = self.lr_test_rho
+        report.notes.append(f"LR test of independent equations (rho = 0): chi2(1) = "
+                            f"{chi2:.4g}, Prob > chi2 = {p:.4g}.")
         if m.boundary_note:
             report.notes.append(f"WARNING: {m.boundary_note}")
         return report

@@ -301,3 +301,25 @@ def test_dask_inputs_refused_clearly():
     with pytest.raises(NotImplementedError, match="Heckman does not take Dask inputs"):
         Heckman(da.from_array(np.ones(n)), np.ones((n, 1)), np.ones((n, 1)),
                 (np.arange(n) % 2).astype(float))
+
+
+def test_lr_test_of_independent_equations(mroz_fit):
+    """At rho = 0 the likelihood factorises: probit + normal regression on the selected rows.
+    independent_llf must equal Heckman's own log-likelihood at (OLS b, probit g, 0, sigma_ML),
+    with the probit fitted here by scipy (numerical gradients)."""
+    y, x, z, s = _arrays()
+    b = np.linalg.lstsq(x[s], y[s], rcond=None)[0]
+    e = y[s] - x[s] @ b
+    sig = np.sqrt(e @ e / s.sum())
+
+    def probit_negll(g):
+        return -np.sum(norm.logcdf(np.where(s, 1, -1) * (z @ g)))
+    g = so.minimize(probit_negll, np.zeros(z.shape[1]), method="BFGS", jac="3-point",
+                    options={"gtol": 1e-8}).x
+    model = mroz_fit.model
+    at_zero = model.loglike(np.concatenate([b, g, [0.0, sig]]))
+    assert model.independent_llf() == pytest.approx(at_zero, abs=1e-6)
+    chi2, p = mroz_fit.lr_test_rho
+    assert chi2 == pytest.approx(2 * (mroz_fit.llf - at_zero), abs=2e-6)
+    assert 0 < p < 1
+    assert "LR test of independent equations (rho = 0)" in mroz_fit.summary().as_text()

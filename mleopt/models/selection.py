@@ -26,7 +26,7 @@ import scipy.special as sps
 
 from .. import numpy as mnp
 from .. import special
-from ..data import _exog_array, align_labels, check_rank, prepare_data
+from ..data import _exog_array, align_labels, check_rank, check_scale, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, warn_user
 from .base import LikelihoodModel, _as_exog
 from .discrete import Probit
@@ -98,6 +98,7 @@ class Heckman(LikelihoodModel):
         sel = s == 1
         check_rank(self.exog[sel], [f"{n} (selected rows)" for n in self.exog_names])
         check_rank(self.selection_exog, self.param_names[self.k_exog:-2])
+        check_scale(self.endog[sel], self.endog_name, type(self).__name__)
         n1 = int(sel.sum())
         if n1 <= self.k_exog:
             raise DataError(f"{n1} selected rows for {self.k_exog} outcome coefficients; the "
@@ -168,6 +169,21 @@ class Heckman(LikelihoodModel):
         names = (self.param_names[:self.k_exog] + ["lambda"]
                  + self.param_names[self.k_exog:-2] + ["rho", "sigma"])
         return pd.Series(np.concatenate([coef, gamma, [lam / sigma, sigma]]), index=names)
+
+    def independent_llf(self) -> float:
+        """The maximum log-likelihood under rho = 0, where it factorises: a probit of
+        ``selected`` on ``selection_exog`` plus the normal linear regression (ML, sigma^2 =
+        SSR / n1) of endog on exog over the selected rows (Stata's "LR test of indep.
+        eqns."). NaN if the probit does not converge."""
+        probit = Probit(self.selected, self.selection_exog)
+        record = probit._fit_quick(probit.start_params(), gtol=1e-10)
+        if not record.converged:
+            return float("nan")
+        sel = self.selected == 1
+        n1 = int(sel.sum())
+        coef = np.linalg.lstsq(self.exog[sel], self.endog[sel], rcond=None)[0]
+        e = self.endog[sel] - self.exog[sel] @ coef
+        return float(record.llf) - 0.5 * n1 * (np.log(2 * np.pi * (e @ e) / n1) + 1.0)
 
     def start_params(self) -> np.ndarray:
         """The two-step estimates, rho kept within +-0.9."""
