@@ -328,3 +328,22 @@ def test_block_size_follows_the_structure_of_the_likelihood():
     generic = Rowwise(y, x, weight=w)
     assert structured._index_structured() and not generic._index_structured()
     assert structured._bytes_per_row() < generic._bytes_per_row() / 3
+
+
+def test_all_rows_statistic_hidden_at_the_start_values_is_refused():
+    """A statistic of all rows that reaches the value only through a coefficient starting
+    at 0 (``(x'b) * mean(y)``) leaves the value at the start values unchanged in blocks;
+    the check at a nearby point finds it (before: fitted silently to other estimates)."""
+    y, x, _ = _tobit_data(400)
+
+    class Scaled(LikelihoodModel):
+        extra_param_names = ["log_sigma"]
+
+        def loglikeobs(self, params):
+            mean = self.endog.mean()                        # all rows: not per row
+            return norm.logpdf(self.endog, (self.exog @ params[:-1]) * mean,
+                               mnp.exp(params[-1]))
+
+    budget = tiny(lambda: Scaled(y, x), 8, 1)
+    with pytest.raises(ValueError, match="not row by row"):
+        Scaled(y, x).fit(block_memory=budget, n_threads=1)

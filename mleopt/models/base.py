@@ -452,6 +452,14 @@ class LikelihoodModel:
         models = self._blocks()[0]
         if len(models) == 1 and models[0] is self:
             return
+        # at the start values and at a nearby point: a statistic of all rows that reaches
+        # the value only through a coefficient that starts at 0 (b * mean(y)) shows there
+        params = np.asarray(params, dtype=float)
+        signs = np.where(np.arange(params.size) % 2 == 0, 1.0, -1.0)
+        for x in (params, params + 0.05 * (1.0 + np.abs(params)) * signs):
+            self._check_row_separable_at(x, len(models))
+
+    def _check_row_separable_at(self, params: np.ndarray, n_blocks: int) -> None:
         with np.errstate(all="ignore"):
             try:
                 whole = float(np.sum(np.asarray(self.loglikeobs(params), dtype=float)))
@@ -464,7 +472,7 @@ class LikelihoodModel:
             return
         if abs(whole - parts) > 1e-9 * max(abs(whole), 1.0):
             raise ValueError(
-                f"{type(self).__name__}.loglikeobs is not row by row: over {len(models)} "
+                f"{type(self).__name__}.loglikeobs is not row by row: over {n_blocks} "
                 f"blocks of rows it sums to {parts:.10g}, over all rows at once to "
                 f"{whole:.10g}. Observation i's value must depend on row i of the data only; "
                 "statistics of all rows (self.nobs, self.endog.mean(), ...) change in "
