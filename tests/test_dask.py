@@ -286,3 +286,39 @@ def test_missing_extra_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.array", None)     # as if not installed
     with pytest.raises(ImportError, match=r"pip install mleopt\[dask\]"):
         Logit(ddf["bin"], ddf[X])
+
+
+SEEN: list = []
+
+
+class Counted(Tobit):
+    """Tobit that records the rows of each evaluation (module level: a task refers to it,
+    so the list is this one, not a copy)."""
+
+    def loglikeobs(self, params):
+        SEEN.append(self.nobs)
+        return super().loglikeobs(params)
+
+
+def test_partition_larger_than_the_budget_is_evaluated_in_row_blocks():
+    """``block_memory`` holds on the workers too: a partition larger than the budget is
+    split into row blocks whose value, gradient, Hessian and score products are added
+    (before: the budget was ignored and every partition evaluated whole)."""
+    seen = SEEN
+    ddf = dd.from_pandas(DF, npartitions=2)
+    with dask.config.set(scheduler="sync"):            # (counted in this process)
+        dsk = Counted(ddf["tob"], ddf[X], weight=ddf["w"])
+        budget = int(dsk._row_bytes * 200)               # 100 rows a block with 2 threads
+        mem = Tobit(DF["tob"], DF[X], weight=DF["w"])
+        a = mem.fit(block_memory="10GB")
+        seen.clear()
+        b = dsk.fit(block_memory=budget, n_threads=2, start_params=a.params)
+        assert b.converged and max(seen) <= 256      # (256: the structure probe's rows)
+        np.testing.assert_allclose(b.params, a.params, rtol=1e-10, atol=1e-12)
+        for ct in ("nonrobust", "opg", "HC1", "cluster"):
+            kw = {"groups": ddf["firm"]} if ct == "cluster" else {}
+            ra = a.get_robustcov_results(ct, **({"groups": DF["firm"]} if kw else {}))
+            rb = b.get_robustcov_results(ct, **kw)
+            np.testing.assert_allclose(rb.cov_params(), ra.cov_params(), rtol=1e-10,
+                                       atol=1e-13, err_msg=ct)
+        assert max(seen) <= 256

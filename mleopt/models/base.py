@@ -502,10 +502,8 @@ class LikelihoodModel:
 
     def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
         """Summed ``(value, gradient, hessian)`` over the blocks."""
-        parts = self._block_map("_block_derivatives", x, order, space)
-        value = float(sum(p[0] for p in parts))
-        return (value, blocks_mod.add([p[1] for p in parts]),
-                blocks_mod.add([p[2] for p in parts]))
+        return blocks_mod.add_derivatives(self._block_map("_block_derivatives", x, order,
+                                                          space))
 
     # --- parametrization -----------------------------------------------------------------------
     def transform(self, theta):
