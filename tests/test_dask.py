@@ -322,3 +322,21 @@ def test_partition_larger_than_the_budget_is_evaluated_in_row_blocks():
             np.testing.assert_allclose(rb.cov_params(), ra.cov_params(), rtol=1e-10,
                                        atol=1e-13, err_msg=ct)
         assert max(seen) <= 256
+
+
+def test_cluster_groups_partitioned_otherwise_are_named():
+    """Cluster groups with the data's number of partitions but other lengths, or other row
+    labels, are a DataError naming them (before: a numpy broadcasting error, or other
+    standard errors silently)."""
+    ddf = dd.from_pandas(DF, npartitions=P)
+    res = Logit(ddf["bin"], ddf[X]).fit()
+    bounds = [0, 400, 1000, 1500, 2000, 2500, N - 1]
+    shifted = dd.from_pandas(DF["firm"], npartitions=P).repartition(divisions=bounds)
+    with pytest.raises(DataError, match=r"misaligned partitions: partition \d has \d+ rows "
+                                        r"in the data and \d+ in cluster groups"):
+        res.get_robustcov_results("cluster", groups=shifted)
+    relabelled = DF["firm"].copy()
+    relabelled.index = relabelled.index + 0.5           # same lengths, other row labels
+    other = dd.from_map(lambda i: relabelled.iloc[i * (N // P):(i + 1) * (N // P)], range(P))
+    with pytest.raises(DataError, match="cluster groups has other row labels"):
+        res.get_robustcov_results("cluster", groups=other)

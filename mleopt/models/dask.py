@@ -175,9 +175,27 @@ def _call(template, parts, index, method, args, kwargs, raw):
     kw = dict(kwargs)
     mask = model.data.row_mask
     for k, v in raw.items():
+        _check_aligned(_RAW_NAMES.get(k, k), v, parts["endog"], index)
         v = v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
         kw[k] = v if mask is None else v[mask]
     return _in_row_blocks(model, method, args, kw)
+
+
+_RAW_NAMES = {"labels": "cluster groups"}     # what the user calls a per-row argument
+
+
+def _check_aligned(name: str, values, endog, index: int) -> None:
+    """A per-row collection handed over after construction (cluster groups) must have the
+    partition's rows: as many, and the same row labels where both have them."""
+    if len(values) != len(endog):
+        raise DataError(f"misaligned partitions: partition {index} has {len(endog)} rows in "
+                        f"the data and {len(values)} in {name}; partition {name} like the "
+                        "data (e.g. a column of the same dask DataFrame).")
+    own, theirs = getattr(values, "index", None), getattr(endog, "index", None)
+    if own is not None and theirs is not None and not own.equals(theirs):
+        raise DataError(f"misaligned partitions: partition {index} of {name} has other row "
+                        "labels than the data's; take it from the same dask DataFrame (or "
+                        "give a dask array partitioned like the data).")
 
 
 # block methods whose results add up over rows: on a partition larger than the memory
@@ -374,8 +392,8 @@ class DaskModel:
         raw_parts = {k: _Partitioned({k: v}).parts[k] for k, v in (raw or {}).items()}
         for k, v in raw_parts.items():
             if len(v) != self._rows_in.n:
-                raise DataError(f"{k} has {len(v)} partitions; the data have "
-                                f"{self._rows_in.n}. Partition it like the data.")
+                raise DataError(f"{_RAW_NAMES.get(k, k)}: {len(v)} partitions; the data "
+                                f"have {self._rows_in.n}. Partition it like the data.")
         template = dask.delayed(self._task_template(), pure=True)
         tasks = [dask.delayed(_call, pure=True)(
             template, self._rows_in.partition(i), i, method, args,
