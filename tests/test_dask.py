@@ -340,3 +340,19 @@ def test_cluster_groups_partitioned_otherwise_are_named():
     other = dd.from_map(lambda i: relabelled.iloc[i * (N // P):(i + 1) * (N // P)], range(P))
     with pytest.raises(DataError, match="cluster groups has other row labels"):
         res.get_robustcov_results("cluster", groups=other)
+
+
+def test_fit_mle_refuses_dask_data():
+    """fit_mle's data are in memory: a dask collection is refused with what to do (before:
+    np.asarray gathered it to the client silently)."""
+    from mleopt import fit_mle
+    from mleopt.stats import norm
+    import mleopt.numpy as mnp
+
+    def ll(params, y, x):
+        return norm.logpdf(y, x @ params[:-1], mnp.exp(params[-1]))
+
+    data = {"y": da.from_array(DF["cont"].to_numpy(), chunks=N // P),
+            "x": da.from_array(DF[X].to_numpy(), chunks=(N // P, -1))}
+    with pytest.raises(DataError, match=r"data\['y'\] is a dask collection.*LikelihoodModel"):
+        fit_mle(ll, np.zeros(5), data=data)

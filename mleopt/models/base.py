@@ -1147,8 +1147,15 @@ def _function_data(data, nobs: int | None) -> dict[str, np.ndarray]:
     if not isinstance(data, dict):
         raise TypeError(f"data must be a dict of per-row arrays (passed to loglikeobs as "
                         f"keyword arguments), not {type(data).__name__}.")
+    from .dask import is_dask
     rows = {}
     for name, value in data.items():
+        if is_dask(value):      # np.asarray would gather it to the client silently
+            raise DataError(
+                f"data[{name!r}] is a dask collection; fit_mle evaluates in-memory data "
+                "only. For Dask data write the likelihood as a LikelihoodModel subclass "
+                "(Model(endog, exog, name=...) with dask inputs: its partitions are "
+                f"evaluated on the workers), or pass data[{name!r}].compute().")
         if hasattr(value, "to_numpy"):
             value = value.to_numpy()
         arr = np.asarray(value)
