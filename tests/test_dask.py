@@ -356,3 +356,15 @@ def test_fit_mle_refuses_dask_data():
             "x": da.from_array(DF[X].to_numpy(), chunks=(N // P, -1))}
     with pytest.raises(DataError, match=r"data\['y'\] is a dask collection.*LikelihoodModel"):
         fit_mle(ll, np.zeros(5), data=data)
+
+
+def test_module_wide_block_options_travel_to_the_workers():
+    """A worker process does not share the client's mleopt.set_options: the options in
+    force on the client go with every task (before: only those given to fit)."""
+    import mleopt
+    ddf = dd.from_pandas(DF, npartitions=P)
+    model = Logit(ddf["bin"], ddf[X])
+    with mleopt.options(block_memory="3MB", n_threads=1):
+        assert model._task_template()["block_options"] == (3 * 10**6, 1)
+    model.fit(block_memory="5MB", n_threads=2)
+    assert model._task_template()["block_options"] == (5 * 10**6, 2)

@@ -402,9 +402,11 @@ class DaskModel:
         return list(_compute(dask, tasks))
 
     def _task_template(self) -> dict:
-        """What a worker needs to build a partition's model, with this model's block
-        options (a partition larger than the budget is evaluated in row blocks)."""
-        return {**self._template, "block_options": self.__dict__.get("_block_options")}
+        """What a worker needs to build a partition's model, with the block options in force
+        on the client (this model's, else the module-wide ones, which a worker process does
+        not share): a partition larger than the budget is evaluated in row blocks."""
+        options = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
+        return {**self._template, "block_options": options}
 
     def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
         from ..covariance import dask_uniques
