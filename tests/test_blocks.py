@@ -350,3 +350,29 @@ def test_all_rows_statistic_hidden_at_the_start_values_is_refused():
     budget = tiny(lambda: Scaled(y, x), 8, 1)
     with pytest.raises(ValueError, match="not row by row"):
         Scaled(y, x).fit(block_memory=budget, n_threads=1)
+
+
+def test_per_row_attribute_blocks_cannot_slice_is_named():
+    """A per-row attribute a subclass stored as a list cannot be sliced into blocks: the
+    error names it and what to do (before: numpy's 'operands could not be broadcast');
+    one stored as a pandas Series is sliced like a numpy array."""
+    y, x, w = _tobit_data(400)
+
+    class Listed(LikelihoodModel):
+        extra_param_names = ["log_sigma"]
+
+        def __init__(self, endog, exog, w):
+            super().__init__(endog, exog)
+            self.w = w
+
+        def loglikeobs(self, params):
+            ll = norm.logpdf(self.endog, self.exog @ params[:-1], mnp.exp(params[-1]))
+            return mnp.asarray(self.w.to_numpy() if hasattr(self.w, "to_numpy") else
+                               self.w) * ll
+
+    budget = tiny(lambda: Listed(y, x, w), 6, 1)
+    with pytest.raises(ValueError, match=r"attribute\(s\) w hold one entry per row.*np.asarray"):
+        Listed(y, x, list(w)).fit(block_memory=budget, n_threads=1)
+    one = Listed(y, x, w).fit(block_memory=BIG)
+    series = Listed(y, x, pd.Series(w)).fit(block_memory=budget, n_threads=1)
+    np.testing.assert_allclose(series.params, one.params, rtol=1e-10)

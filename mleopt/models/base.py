@@ -383,11 +383,13 @@ class LikelihoodModel:
             return self.loglike(self.transform(z if inv is None else z * inv))
         return ll
 
-    def _row_arrays(self) -> dict[str, np.ndarray]:
-        """The per-row arrays of this model (attributes with one entry per row)."""
+    def _row_arrays(self) -> dict[str, Any]:
+        """The per-row arrays of this model: attributes with one entry per row (numpy arrays,
+        and pandas Series / DataFrames a subclass stored itself)."""
         n = self.nobs
         return {k: v for k, v in self.__dict__.items()
-                if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n}
+                if isinstance(v, (np.ndarray, pd.Series, pd.DataFrame)) and v.ndim >= 1
+                and v.shape[0] == n}
 
     def _bytes_per_row(self) -> float:
         """Estimated memory one row costs in a Hessian evaluation. Where mleopt.ad finds the
@@ -467,7 +469,11 @@ class LikelihoodModel:
                 return
             except Exception:               # reported by fit's start-value checks
                 return
-            parts = self._block_sum(params, 0, NATURAL)[0]
+            try:
+                parts = self._block_sum(params, 0, NATURAL)[0]
+            except (ValueError, IndexError) as exc:
+                self._unsliced_rows_error(exc)
+                raise
         if not (np.isfinite(whole) and np.isfinite(parts)):
             return
         if abs(whole - parts) > 1e-9 * max(abs(whole), 1.0):
@@ -479,6 +485,21 @@ class LikelihoodModel:
                 "blocks: compute them in __init__ and store them as attributes (a number "
                 "stays whole, a per-row array is sliced with the rows), or fit in one block "
                 "(fit(block_memory=...) large enough).")
+
+    def _unsliced_rows_error(self, exc: Exception) -> None:
+        """Name the attributes with one entry per row that blocks cannot slice (lists,
+        tuples, ...), when the blocks fail where the whole data do not."""
+        sliced = self._row_arrays()
+        other = [k for k, v in self.__dict__.items() if k not in sliced and
+                 not isinstance(v, (str, bytes)) and hasattr(v, "__len__") and
+                 len(v) == self.nobs]
+        if other:
+            raise ValueError(
+                f"{type(self).__name__} is evaluated in blocks of rows, but its attribute(s) "
+                f"{', '.join(other)} hold one entry per row in a form blocks cannot slice "
+                "(a list, a tuple, ...): store them as numpy arrays (np.asarray) in "
+                f"__init__, or fit in one block (fit(block_memory=...) large enough). "
+                f"({type(exc).__name__}: {exc})") from exc
 
     def _block(self, rows: slice) -> "LikelihoodModel":
         sub = self._take(rows)
@@ -909,11 +930,9 @@ class LikelihoodModel:
     def _take(self, rows: np.ndarray) -> "LikelihoodModel":
         """A copy of this model on a subset of its rows (every per-row array attribute is
         subset; the user's data are not touched)."""
-        n = self.nobs
         sub = copy.copy(self)
-        for name, value in self.__dict__.items():
-            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
-                setattr(sub, name, value[rows])
+        for name, value in self._row_arrays().items():
+            setattr(sub, name, value.iloc[rows] if hasattr(value, "iloc") else value[rows])
         sub.data = copy.copy(self.data)
         sub.data.endog, sub.data.exog = sub.endog, sub.exog
         sub.data.extras = {k: v[rows] for k, v in self.data.extras.items()}
