@@ -172,3 +172,9 @@ def add(parts: Sequence) -> Any:
             return None
         total = np.array(p, dtype=float, copy=True) if total is None else total + p
     return total
+
+
+def add_derivatives(parts: Sequence) -> tuple:
+    """``(value, gradient, hessian)`` of several blocks added (None where not computed)."""
+    return (float(sum(p[0] for p in parts)), add([p[1] for p in parts]),
+            add([p[2] for p in parts]))

@@ -286,3 +286,85 @@ def test_missing_extra_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.array", None)     # as if not installed
     with pytest.raises(ImportError, match=r"pip install mleopt\[dask\]"):
         Logit(ddf["bin"], ddf[X])
+
+
+SEEN: list = []
+
+
+class Counted(Tobit):
+    """Tobit that records the rows of each evaluation (module level: a task refers to it,
+    so the list is this one, not a copy)."""
+
+    def loglikeobs(self, params):
+        SEEN.append(self.nobs)
+        return super().loglikeobs(params)
+
+
+def test_partition_larger_than_the_budget_is_evaluated_in_row_blocks():
+    """``block_memory`` holds on the workers too: a partition larger than the budget is
+    split into row blocks whose value, gradient, Hessian and score products are added
+    (before: the budget was ignored and every partition evaluated whole)."""
+    seen = SEEN
+    ddf = dd.from_pandas(DF, npartitions=2)
+    with dask.config.set(scheduler="sync"):            # (counted in this process)
+        dsk = Counted(ddf["tob"], ddf[X], weight=ddf["w"])
+        budget = int(dsk._row_bytes * 200)               # 100 rows a block with 2 threads
+        mem = Tobit(DF["tob"], DF[X], weight=DF["w"])
+        a = mem.fit(block_memory="10GB")
+        seen.clear()
+        b = dsk.fit(block_memory=budget, n_threads=2, start_params=a.params)
+        assert b.converged and max(seen) <= 256      # (256: the structure probe's rows)
+        np.testing.assert_allclose(b.params, a.params, rtol=1e-10, atol=1e-12)
+        for ct in ("nonrobust", "opg", "HC1", "cluster"):
+            kw = {"groups": ddf["firm"]} if ct == "cluster" else {}
+            ra = a.get_robustcov_results(ct, **({"groups": DF["firm"]} if kw else {}))
+            rb = b.get_robustcov_results(ct, **kw)
+            np.testing.assert_allclose(rb.cov_params(), ra.cov_params(), rtol=1e-10,
+                                       atol=1e-13, err_msg=ct)
+        assert max(seen) <= 256
+
+
+def test_cluster_groups_partitioned_otherwise_are_named():
+    """Cluster groups with the data's number of partitions but other lengths, or other row
+    labels, are a DataError naming them (before: a numpy broadcasting error, or other
+    standard errors silently)."""
+    ddf = dd.from_pandas(DF, npartitions=P)
+    res = Logit(ddf["bin"], ddf[X]).fit()
+    bounds = [0, 400, 1000, 1500, 2000, 2500, N - 1]
+    shifted = dd.from_pandas(DF["firm"], npartitions=P).repartition(divisions=bounds)
+    with pytest.raises(DataError, match=r"misaligned partitions: partition \d has \d+ rows "
+                                        r"in the data and \d+ in cluster groups"):
+        res.get_robustcov_results("cluster", groups=shifted)
+    relabelled = DF["firm"].copy()
+    relabelled.index = relabelled.index + 0.5           # same lengths, other row labels
+    other = dd.from_map(lambda i: relabelled.iloc[i * (N // P):(i + 1) * (N // P)], range(P))
+    with pytest.raises(DataError, match="cluster groups has other row labels"):
+        res.get_robustcov_results("cluster", groups=other)
+
+
+def test_fit_mle_refuses_dask_data():
+    """fit_mle's data are in memory: a dask collection is refused with what to do (before:
+    np.asarray gathered it to the client silently)."""
+    from mleopt import fit_mle
+    from mleopt.stats import norm
+    import mleopt.numpy as mnp
+
+    def ll(params, y, x):
+        return norm.logpdf(y, x @ params[:-1], mnp.exp(params[-1]))
+
+    data = {"y": da.from_array(DF["cont"].to_numpy(), chunks=N // P),
+            "x": da.from_array(DF[X].to_numpy(), chunks=(N // P, -1))}
+    with pytest.raises(DataError, match=r"data\['y'\] is a dask collection.*LikelihoodModel"):
+        fit_mle(ll, np.zeros(5), data=data)
+
+
+def test_module_wide_block_options_travel_to_the_workers():
+    """A worker process does not share the client's mleopt.set_options: the options in
+    force on the client go with every task (before: only those given to fit)."""
+    import mleopt
+    ddf = dd.from_pandas(DF, npartitions=P)
+    model = Logit(ddf["bin"], ddf[X])
+    with mleopt.options(block_memory="3MB", n_threads=1):
+        assert model._task_template()["block_options"] == (3 * 10**6, 1)
+    model.fit(block_memory="5MB", n_threads=2)
+    assert model._task_template()["block_options"] == (5 * 10**6, 2)

@@ -383,11 +383,13 @@ class LikelihoodModel:
             return self.loglike(self.transform(z if inv is None else z * inv))
         return ll
 
-    def _row_arrays(self) -> dict[str, np.ndarray]:
-        """The per-row arrays of this model (attributes with one entry per row)."""
+    def _row_arrays(self) -> dict[str, Any]:
+        """The per-row arrays of this model: attributes with one entry per row (numpy arrays,
+        and pandas Series / DataFrames a subclass stored itself)."""
         n = self.nobs
         return {k: v for k, v in self.__dict__.items()
-                if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n}
+                if isinstance(v, (np.ndarray, pd.Series, pd.DataFrame)) and v.ndim >= 1
+                and v.shape[0] == n}
 
     def _bytes_per_row(self) -> float:
         """Estimated memory one row costs in a Hessian evaluation. Where mleopt.ad finds the
@@ -452,6 +454,14 @@ class LikelihoodModel:
         models = self._blocks()[0]
         if len(models) == 1 and models[0] is self:
             return
+        # at the start values and at a nearby point: a statistic of all rows that reaches
+        # the value only through a coefficient that starts at 0 (b * mean(y)) shows there
+        params = np.asarray(params, dtype=float)
+        signs = np.where(np.arange(params.size) % 2 == 0, 1.0, -1.0)
+        for x in (params, params + 0.05 * (1.0 + np.abs(params)) * signs):
+            self._check_row_separable_at(x, len(models))
+
+    def _check_row_separable_at(self, params: np.ndarray, n_blocks: int) -> None:
         with np.errstate(all="ignore"):
             try:
                 whole = float(np.sum(np.asarray(self.loglikeobs(params), dtype=float)))
@@ -459,18 +469,37 @@ class LikelihoodModel:
                 return
             except Exception:               # reported by fit's start-value checks
                 return
-            parts = self._block_sum(params, 0, NATURAL)[0]
+            try:
+                parts = self._block_sum(params, 0, NATURAL)[0]
+            except (ValueError, IndexError) as exc:
+                self._unsliced_rows_error(exc)
+                raise
         if not (np.isfinite(whole) and np.isfinite(parts)):
             return
         if abs(whole - parts) > 1e-9 * max(abs(whole), 1.0):
             raise ValueError(
-                f"{type(self).__name__}.loglikeobs is not row by row: over {len(models)} "
+                f"{type(self).__name__}.loglikeobs is not row by row: over {n_blocks} "
                 f"blocks of rows it sums to {parts:.10g}, over all rows at once to "
                 f"{whole:.10g}. Observation i's value must depend on row i of the data only; "
                 "statistics of all rows (self.nobs, self.endog.mean(), ...) change in "
                 "blocks: compute them in __init__ and store them as attributes (a number "
                 "stays whole, a per-row array is sliced with the rows), or fit in one block "
                 "(fit(block_memory=...) large enough).")
+
+    def _unsliced_rows_error(self, exc: Exception) -> None:
+        """Name the attributes with one entry per row that blocks cannot slice (lists,
+        tuples, ...), when the blocks fail where the whole data do not."""
+        sliced = self._row_arrays()
+        other = [k for k, v in self.__dict__.items() if k not in sliced and
+                 not isinstance(v, (str, bytes)) and hasattr(v, "__len__") and
+                 len(v) == self.nobs]
+        if other:
+            raise ValueError(
+                f"{type(self).__name__} is evaluated in blocks of rows, but its attribute(s) "
+                f"{', '.join(other)} hold one entry per row in a form blocks cannot slice "
+                "(a list, a tuple, ...): store them as numpy arrays (np.asarray) in "
+                f"__init__, or fit in one block (fit(block_memory=...) large enough). "
+                f"({type(exc).__name__}: {exc})") from exc
 
     def _block(self, rows: slice) -> "LikelihoodModel":
         sub = self._take(rows)
@@ -494,10 +523,8 @@ class LikelihoodModel:
 
     def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
         """Summed ``(value, gradient, hessian)`` over the blocks."""
-        parts = self._block_map("_block_derivatives", x, order, space)
-        value = float(sum(p[0] for p in parts))
-        return (value, blocks_mod.add([p[1] for p in parts]),
-                blocks_mod.add([p[2] for p in parts]))
+        return blocks_mod.add_derivatives(self._block_map("_block_derivatives", x, order,
+                                                          space))
 
     # --- parametrization -----------------------------------------------------------------------
     def transform(self, theta):
@@ -903,11 +930,9 @@ class LikelihoodModel:
     def _take(self, rows: np.ndarray) -> "LikelihoodModel":
         """A copy of this model on a subset of its rows (every per-row array attribute is
         subset; the user's data are not touched)."""
-        n = self.nobs
         sub = copy.copy(self)
-        for name, value in self.__dict__.items():
-            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
-                setattr(sub, name, value[rows])
+        for name, value in self._row_arrays().items():
+            setattr(sub, name, value.iloc[rows] if hasattr(value, "iloc") else value[rows])
         sub.data = copy.copy(self.data)
         sub.data.endog, sub.data.exog = sub.endog, sub.exog
         sub.data.extras = {k: v[rows] for k, v in self.data.extras.items()}
@@ -1141,8 +1166,15 @@ def _function_data(data, nobs: int | None) -> dict[str, np.ndarray]:
     if not isinstance(data, dict):
         raise TypeError(f"data must be a dict of per-row arrays (passed to loglikeobs as "
                         f"keyword arguments), not {type(data).__name__}.")
+    from .dask import is_dask
     rows = {}
     for name, value in data.items():
+        if is_dask(value):      # np.asarray would gather it to the client silently
+            raise DataError(
+                f"data[{name!r}] is a dask collection; fit_mle evaluates in-memory data "
+                "only. For Dask data write the likelihood as a LikelihoodModel subclass "
+                "(Model(endog, exog, name=...) with dask inputs: its partitions are "
+                f"evaluated on the workers), or pass data[{name!r}].compute().")
         if hasattr(value, "to_numpy"):
             value = value.to_numpy()
         arr = np.asarray(value)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import blocks as blocks_mod
 from ..data import check_rank
 from ..exceptions import DataError
 
@@ -174,9 +175,63 @@ def _call(template, parts, index, method, args, kwargs, raw):
     kw = dict(kwargs)
     mask = model.data.row_mask
     for k, v in raw.items():
+        _check_aligned(_RAW_NAMES.get(k, k), v, parts["endog"], index)
         v = v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
         kw[k] = v if mask is None else v[mask]
-    return getattr(model, method)(*args, **kw)
+    return _in_row_blocks(model, method, args, kw)
+
+
+_RAW_NAMES = {"labels": "cluster groups"}     # what the user calls a per-row argument
+
+
+def _check_aligned(name: str, values, endog, index: int) -> None:
+    """A per-row collection handed over after construction (cluster groups) must have the
+    partition's rows: as many, and the same row labels where both have them."""
+    if len(values) != len(endog):
+        raise DataError(f"misaligned partitions: partition {index} has {len(endog)} rows in "
+                        f"the data and {len(values)} in {name}; partition {name} like the "
+                        "data (e.g. a column of the same dask DataFrame).")
+    own, theirs = getattr(values, "index", None), getattr(endog, "index", None)
+    if own is not None and theirs is not None and not own.equals(theirs):
+        raise DataError(f"misaligned partitions: partition {index} of {name} has other row "
+                        "labels than the data's; take it from the same dask DataFrame (or "
+                        "give a dask array partitioned like the data).")
+
+
+# block methods whose results add up over rows: on a partition larger than the memory
+# budget they run on its row blocks (threads) and are added, as in memory
+_PER_ROW_KWARGS = ("row_scale", "labels", "codes")
+
+
+def _merge_clusters(parts: list):
+    """Per-cluster score sums ``(codes present, sums)`` of several blocks as one."""
+    present = np.unique(np.concatenate([p for p, _ in parts]))
+    sums = np.zeros((present.size, parts[0][1].shape[1]))
+    for p, s in parts:
+        sums[np.searchsorted(present, p)] += s
+    return present, sums
+
+
+def _add_meat(parts: list):
+    return _merge_clusters(parts) if isinstance(parts[0], tuple) else blocks_mod.add(parts)
+
+
+_ADDED = {"_block_derivatives": blocks_mod.add_derivatives, "_block_hessian": blocks_mod.add,
+          "_block_meat": _add_meat}
+
+
+def _in_row_blocks(model, method: str, args: tuple, kw: dict):
+    """``model.method(*args, **kw)``, on the partition's row blocks under the memory budget
+    where the method's results add up (value, gradient, Hessian, score products; the HC2/HC3
+    leverage terms of OLS need the partition's QR whole)."""
+    if method not in _ADDED or kw.get("hc") is not None:
+        return getattr(model, method)(*args, **kw)
+    models = model._blocks()[0]
+    if len(models) == 1:
+        return getattr(model, method)(*args, **kw)
+    rows = {k: v for k, v in kw.items() if k in _PER_ROW_KWARGS and v is not None}
+    each = {k: [v] * len(models) for k, v in kw.items() if k not in rows}
+    return _ADDED[method](model._block_map(method, *args, rows=rows, each=each))
 
 
 def _stats(template, parts, index):
@@ -320,7 +375,6 @@ class DaskModel:
     def _blocks(self):
         """One block per partition (a partition larger than the memory budget is split
         again into row blocks on its worker)."""
-        from .. import blocks as blocks_mod
         mem, _ = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
         blocks_mod.row_slices(1, self._row_bytes, mem, 1)      # a row must fit
         n = self._rows_in.n
@@ -338,16 +392,21 @@ class DaskModel:
         raw_parts = {k: _Partitioned({k: v}).parts[k] for k, v in (raw or {}).items()}
         for k, v in raw_parts.items():
             if len(v) != self._rows_in.n:
-                raise DataError(f"{k} has {len(v)} partitions; the data have "
-                                f"{self._rows_in.n}. Partition it like the data.")
-        template = dask.delayed({**self._template,
-                                 "block_options": self.__dict__.get("_block_options")},
-                                pure=True)
+                raise DataError(f"{_RAW_NAMES.get(k, k)}: {len(v)} partitions; the data "
+                                f"have {self._rows_in.n}. Partition it like the data.")
+        template = dask.delayed(self._task_template(), pure=True)
         tasks = [dask.delayed(_call, pure=True)(
             template, self._rows_in.partition(i), i, method, args,
             {k: v[i] for k, v in each.items()}, {k: v[i] for k, v in raw_parts.items()})
             for i in range(self._rows_in.n)]
         return list(_compute(dask, tasks))
+
+    def _task_template(self) -> dict:
+        """What a worker needs to build a partition's model, with the block options in force
+        on the client (this model's, else the module-wide ones, which a worker process does
+        not share): a partition larger than the budget is evaluated in row blocks."""
+        options = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
+        return {**self._template, "block_options": options}
 
     def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
         from ..covariance import dask_uniques
@@ -366,7 +425,7 @@ class DaskModel:
         generic zeros (coefficients) and ones (extra parameters) if that fails."""
         dask = _import_dask()
         default = np.concatenate([np.zeros(self.k_exog), np.ones(self.k_params - self.k_exog)])
-        task = dask.delayed(_call)(self._template, self._rows_in.partition(0), 0,
+        task = dask.delayed(_call)(self._task_template(), self._rows_in.partition(0), 0,
                                    "_quick_start", (), {}, {})
         try:
             start = _compute(dask, [task])[0]
