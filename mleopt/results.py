@@ -272,6 +272,37 @@ class LikelihoodResults:
     def method(self) -> str:
         return str(self._opt("method", "") or "")
 
+    @property
+    def optim_history(self) -> pd.DataFrame:
+        """Per epoch of a stochastic fit (``fit(method="adam", ...)``): epoch (0 is the
+        start), loss (mean negative log-likelihood on all rows), grad_norm (2-norm of its
+        gradient in the optimiser's scale) and time (seconds)."""
+        info = self._stochastic_info()
+        if info is None:
+            raise AttributeError(f"optim_history exists for stochastic fits (method='adam', "
+                                 f"'sgd', ...); this fit used {self.method!r}.")
+        return pd.DataFrame(info["history"])
+
+    def _stochastic_info(self) -> dict | None:
+        extra = self._opt("extra") or {}
+        return extra.get("stochastic")
+
+    def _fit_notes(self) -> list[str]:
+        """Notes on how the estimates were found, for the summary."""
+        info = self._stochastic_info()
+        if info is None:
+            return []
+        run = (f"Optimiser: {info['method']}, {info['epochs']} epochs of batches of "
+               f"{info['batch_size']} rows ({info['steps']} steps)")
+        if info["polished"]:
+            state = "converged" if info["polish_converged"] else "did NOT converge"
+            return [f"{run}, then a Newton polish ({info['polish_iterations']} iterations) that "
+                    f"{state}."]
+        return [f"{run}, without a Newton polish: the estimates are the stochastic ones and "
+                "the standard errors assume they are an optimum of the likelihood (max "
+                f"|gradient| = {self._opt('grad_max'):.3g}); refit with polish=True for the "
+                "exact MLE."]
+
     # --- predictions ------------------------------------------------------------------
     def predict(self, exog=None, which: str = "mean", **kwds):
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.

@@ -270,3 +270,99 @@ def test_bad_input_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="do not match"):
         opt = optim.Adam(lr=0.1)
         opt.update([np.ones(2)], opt.init([np.ones(3)]), [np.ones(3)])
+
+
+# =======================================================================================
+# the model layer: fit(method="adam" | "sgd" | ..., batch_size, epochs, lr, seed, polish)
+# =======================================================================================
+from pathlib import Path        # noqa: E402
+
+import pandas as pd             # noqa: E402
+
+from mleopt.models import Logit, Poisson, fit_mle   # noqa: E402
+from mleopt.optimize import DivergenceError        # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "datasets"
+
+
+@pytest.fixture(scope="module")
+def anes_logit():
+    df = pd.read_csv(DATA / "anes96.csv")
+    x = df[["TVnews", "PID", "age", "educ", "income"]].assign(const=1.0)
+    return Logit(df["vote"], x)
+
+
+@pytest.mark.parametrize("method, opts", [("adam", dict(lr=0.05)),
+                                          ("sgd", dict(lr=0.5, momentum=0.9)),
+                                          ("rmsprop", dict(lr=0.01)),
+                                          ("adagrad", dict(lr=0.1)),
+                                          ("adamw", dict(lr=0.05, weight_decay=0.0))])
+def test_stochastic_fit_then_polish_is_the_newton_mle(anes_logit, method, opts):
+    newton = anes_logit.fit()
+    res = anes_logit.fit(method=method, batch_size=100, epochs=3, seed=1, **opts)
+    assert res.converged and res.method == f"{method}+newton"
+    np.testing.assert_allclose(res.params, newton.params, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(res.bse, newton.bse, rtol=0, atol=1e-8)
+    hist = res.optim_history
+    assert list(hist.columns) == ["epoch", "loss", "grad_norm", "time"]
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    # the recorded loss is the mean negative log-likelihood on all rows at that point
+    text = " ".join(res.summary().as_text().split())
+    assert f"Optimiser: {method}, 3 epochs of batches of 100 rows (30 steps)" in text
+    assert "Newton polish" in text and "that converged" in text
+
+
+def test_stochastic_fit_is_reproducible_by_seed_and_polish_false_says_so(anes_logit):
+    kw = dict(method="adam", lr=0.05, batch_size=64, epochs=2, polish=False)
+    a, b = anes_logit.fit(seed=7, **kw), anes_logit.fit(seed=7, **kw)
+    c = anes_logit.fit(seed=8, **kw)
+    assert np.array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+    assert a.method == "adam" and a.iterations == 2 * int(np.ceil(944 / 64))
+    # the history's last loss is the log-likelihood of the reported estimate
+    assert a.optim_history["loss"].iloc[-1] == pytest.approx(-a.llf / 944, rel=1e-12)
+    text = " ".join(a.summary().as_text().split())
+    assert "without a Newton polish" in text and "assume they are an optimum" in text
+
+
+def test_stochastic_fit_on_fit_mle_and_optimizer_objects():
+    rng = np.random.default_rng(5)
+    y = rng.normal(1.5, 2.0, size=500)
+
+    def ll(p, y):
+        return -0.5 * ((y - p[0]) / p[1]) ** 2 - mnp.log(p[1])
+
+    res = fit_mle(ll, [0.0, 1.0], ["mu", "sigma"], data={"y": y}, method="adam", lr=0.05,
+                  epochs=5, batch_size=50, seed=0)
+    np.testing.assert_allclose(res.params, [y.mean(), y.std()], rtol=0, atol=1e-8)
+    opt = optim.chain(optim.clip_grad_norm(1.0), optim.SGD(lr=0.05, momentum=0.5))
+    res2 = fit_mle(ll, [0.0, 1.0], ["mu", "sigma"], data={"y": y}, method=opt, epochs=5,
+                   batch_size=50, seed=0)
+    np.testing.assert_allclose(res2.params, res.params, rtol=0, atol=1e-8)
+    assert res2.method == "chain+newton"
+
+
+def test_divergence_stops_with_the_epoch_named():
+    rng = np.random.default_rng(2)
+    x = np.column_stack([np.ones(200), rng.normal(size=200)])
+    y = rng.poisson(np.exp(0.5 + 0.3 * x[:, 1]))
+    with pytest.raises(DivergenceError, match=r"diverged in epoch 1 \(batch \d+"):
+        Poisson(y, x).fit(method="sgd", lr=1e3, batch_size=20, epochs=5, seed=0)
+
+
+def test_stochastic_fit_bad_input(anes_logit):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer from 1 to the "
+                                         r"number of observations \(944\)"):
+        anes_logit.fit(method="adam", batch_size=945)
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        anes_logit.fit(method="adam", lr=0)
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        anes_logit.fit(method="sgd", lr=-0.1)
+    with pytest.raises(TypeError, match="Did you mean 'momentum'"):
+        anes_logit.fit(method="sgd", lr=0.1, momentom=0.9)
+    with pytest.raises(ValueError, match="apply only to the stochastic methods"):
+        anes_logit.fit(method="bfgs", batch_size=10)
+    with pytest.raises(ValueError, match="epochs must be an integer"):
+        anes_logit.fit(method="adam", epochs=1.5)
+    with pytest.raises(ValueError, match="not taken by the stochastic methods"):
+        anes_logit.fit(method="adam", bounds={"age": (0, 1)})
