@@ -159,12 +159,34 @@ class LikelihoodResults:
     def pvalues(self) -> pd.Series:
         return self._series(_inf.two_sided_p(self.tvalues.to_numpy(), self.df_t))
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals, columns 0 (lower) and 1 (upper), as statsmodels."""
+    def conf_int(self, alpha: float = 0.05, cols: Sequence | None = None,
+                 method: str = "wald") -> pd.DataFrame:
+        """Confidence intervals, columns 0 (lower) and 1 (upper), as statsmodels, for
+        ``cols`` (names or positions; default all). ``method="wald"``: estimate +- q se
+        (q from N(0,1), or t when use_t); ``method="profile"``: the likelihood-ratio
+        interval ``{v : 2 (llf - llp(v)) <= chi2_(1-alpha)(1)}`` by exact re-fits with the
+        parameter held fixed (R's confint for glm; see mleopt.profile)."""
+        if method not in ("wald", "profile"):
+            raise ValueError(f"conf_int method must be 'wald' or 'profile', not {method!r}.")
+        if method == "profile":
+            from .profile import profile_conf_int
+            return profile_conf_int(self, alpha, cols)
         q = _inf.critical_value(alpha, self.df_t)
         se = self.bse.to_numpy()
-        return pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
-                            index=self.param_names)
+        out = pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
+                           index=self.param_names)
+        if cols is None:
+            return out
+        from .profile import _index
+        return out.iloc[[_index(self, c) for c in cols]]
+
+    def profile(self, name, values: Sequence[float] | None = None, num: int = 21,
+                width: float = 3.0, alpha: float = 0.05):
+        """The profile log-likelihood of parameter ``name`` (a DataFrame: value, llf,
+        signed_root, wald_z) at ``values`` (default ``num`` points over estimate +- ``width``
+        standard errors); ``.plot()`` draws it beside the Wald quadratic."""
+        from .profile import profile
+        return profile(self, name, values, num, width, alpha)
 
     # --- likelihood ---------------------------------------------------------------------
     @cached_property
