@@ -276,12 +276,14 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     elif not message:
         message = "converged: gradient tolerance met"
     params = np.asarray(to_params(x), dtype=float)
+    extra = {"gradient_floor": floor_max}
+    if lower is not None:
+        extra["at_bound"] = _at_bound(x, lower, upper)
     return OptimizeRecord(params=params, theta=x, converged=converged, iterations=int(nit),
                           message=message, method=meth, llf=-f * objective.nobs,
                           grad_max=grad_max, gtol=float(gtol),
                           time=time.perf_counter() - start, n_fun=objective.n_fun,
-                          n_hess=objective.n_hess, result=result,
-                          extra={"gradient_floor": floor_max})
+                          n_hess=objective.n_hess, result=result, extra=extra)
 
 
 def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrained_result,
@@ -439,6 +441,13 @@ def _projected(g: np.ndarray, x: np.ndarray, lower, upper) -> np.ndarray:
     return np.where(held, 0.0, g)
 
 
+def _at_bound(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """-1 where x_j is at its lower bound (within 1e-10 max(1, |x_j|)), +1 at its upper
+    bound, 0 inside."""
+    slack = 1e-10 * np.maximum(1.0, np.abs(x))
+    return np.where(x <= lower + slack, -1, np.where(x >= upper - slack, 1, 0))
+
+
 def _constraint_list(constraints) -> list:
     if constraints is None or (isinstance(constraints, (list, tuple)) and not constraints):
         return []
@@ -462,8 +471,15 @@ def _method_name(method: str) -> str:
                "l-bfgs": "l-bfgs-b", "ncg": "newton-cg", "neldermead": "nelder-mead"}
     meth = aliases.get(meth, meth)
     if meth not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use 'newton' (the default) or a "
-                         f"scipy.optimize.minimize method: {', '.join(METHODS[1:])}.")
+        if meth in STOCHASTIC_METHODS:
+            raise ValueError(f"method={method!r} is a stochastic method: it is run by a "
+                             "model's fit() (minibatches of rows), not by minimize.")
+        import difflib
+        close = difflib.get_close_matches(meth, METHODS + STOCHASTIC_METHODS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown method {method!r}.{hint} Use 'newton' (the default), a "
+                         f"scipy.optimize.minimize method ({', '.join(METHODS[1:])}) or, in "
+                         f"fit(), a stochastic one ({', '.join(STOCHASTIC_METHODS)}).")
     return meth
 
 

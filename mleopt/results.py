@@ -309,11 +309,33 @@ class LikelihoodResults:
         extra = self._opt("extra") or {}
         return extra.get("stochastic")
 
+    @property
+    def at_bound(self) -> pd.Series:
+        """Per parameter: -1 at its lower bound, +1 at its upper bound, 0 inside (always 0
+        for a fit without ``bounds=``)."""
+        side = (self._opt("extra") or {}).get("at_bound")
+        return self._series(np.zeros(len(self.param_names), dtype=int) if side is None
+                            else np.asarray(side, dtype=int), "at_bound")
+
+    def _bound_note(self) -> list[str]:
+        side = self.at_bound
+        if not side.any():
+            return []
+        named = ", ".join(f"{n} (at its {'lower' if s < 0 else 'upper'} bound, "
+                          f"{self.params[n]:.6g})" for n, s in side.items() if s)
+        return [f"WARNING: {named}: the maximum is on the boundary of the parameter space "
+                "set by bounds=. Standard errors, z tests and Wald intervals assume an "
+                "interior maximum (zero score, an asymptotically normal estimate); at a bound "
+                "the score need not be zero and the estimate's distribution is cut off there "
+                "(a point mass at the bound), so they are not the usual ones. Test a "
+                "parameter at its bound by a likelihood-ratio test against a mixture of "
+                "chi-squares (e.g. 0.5 chi2(0) + 0.5 chi2(1) for one parameter)."]
+
     def _fit_notes(self) -> list[str]:
         """Notes on how the estimates were found, for the summary."""
         info = self._stochastic_info()
         if info is None:
-            return []
+            return self._bound_note()
         run = (f"Optimiser: {info['method']}, {info['epochs']} epochs of batches of "
                f"{info['batch_size']} rows ({info['steps']} steps)")
         if info["polished"]:

@@ -364,5 +364,26 @@ def test_stochastic_fit_bad_input(anes_logit):
         anes_logit.fit(method="bfgs", batch_size=10)
     with pytest.raises(ValueError, match="epochs must be an integer"):
         anes_logit.fit(method="adam", epochs=1.5)
+    with pytest.raises(ValueError, match="Did you mean 'adam'"):
+        anes_logit.fit(method="adma")
     with pytest.raises(ValueError, match="not taken by the stochastic methods"):
         anes_logit.fit(method="adam", bounds={"age": (0, 1)})
+
+
+# =======================================================================================
+# parameters at an active bound are marked, and the summary says why their SEs are unusual
+# =======================================================================================
+
+def test_parameters_at_a_bound_are_marked_with_a_note(anes_logit):
+    res = anes_logit.fit(method="l-bfgs-b", bounds={"PID": (None, 0.4), "age": (-1.0, 1.0)})
+    assert res.params["PID"] == pytest.approx(0.4, abs=1e-10)
+    side = res.at_bound
+    assert side["PID"] == 1 and (side.drop("PID") == 0).all()     # age's bound is inactive
+    text = " ".join(res.summary().as_text().split())
+    assert "PID (at its upper bound, 0.4)" in text and "boundary of the parameter space" in text
+    assert "age (at" not in text
+    low = anes_logit.fit(method="tnc", bounds=[(None, None), (1.3, None)] + [(None, None)] * 4)
+    assert low.at_bound["PID"] == -1
+    free = anes_logit.fit()
+    assert (free.at_bound == 0).all()
+    assert "boundary" not in free.summary().as_text()
