@@ -587,7 +587,9 @@ class LikelihoodModel:
         scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
         convergence verdict is scipy's ``success``. Use a method that takes them
-        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
+        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...). Parameters that end at a
+        bound are marked in ``res.at_bound`` and the summary says why their standard errors
+        are not the usual ones.
 
         Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
         (bytes or ``"256MB"``) bounds the working memory of the blocks in flight and
