@@ -137,6 +137,10 @@ def _index(results, name) -> int:
 
 
 def _check_results(results) -> None:
+    if (results._opt("extra") or {}).get("restricted"):
+        raise ValueError("profile likelihood is not available for a fit with bounds or "
+                         "constraints: its re-fits would leave them out. Profile the "
+                         "unrestricted fit, or compare restricted fits with lr_test.")
     if results.converged is False:
         raise ValueError("profile likelihood needs the maximum of the likelihood, but this "
                          "fit did not converge; refit (e.g. method='newton', more maxiter) "

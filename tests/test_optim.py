@@ -387,3 +387,10 @@ def test_parameters_at_a_bound_are_marked_with_a_note(anes_logit):
     free = anes_logit.fit()
     assert (free.at_bound == 0).all()
     assert "boundary" not in free.summary().as_text()
+
+
+def test_disp_prints_progress_per_epoch(anes_logit, capsys):
+    anes_logit.fit(method="adam", lr=0.05, batch_size=200, epochs=2, seed=0, disp=True)
+    out = capsys.readouterr().out
+    assert "adam, 6 parameters, 944 observations, batches of 200, 2 epochs" in out
+    assert len([line for line in out.splitlines() if line.strip().startswith("epoch")]) == 3

@@ -127,3 +127,9 @@ def test_profile_bad_input(anes):
         res.conf_int(method="profil")
     with pytest.raises(IndexError, match="out of range"):
         res.conf_int(cols=[7], method="profile")
+    bounded = Logit(y, x).fit(method="l-bfgs-b", bounds={"age": (0.0, None)})
+    with pytest.raises(ValueError, match="not available for a fit with bounds or constraints"):
+        bounded.conf_int(method="profile")
+    with pytest.raises(ValueError, match="did not converge"):
+        Logit(y, x).fit(method="adam", epochs=1, batch_size=100, polish=False,
+                        seed=0).profile("age")
