@@ -521,6 +521,12 @@ class LikelihoodModel:
         """True: a Hessian costs several gradients (Newton may then reuse one)."""
         return not self._eager_hessian()
 
+    def _gradient_objective(self, scale: np.ndarray | None) -> _opt.Objective:
+        """Value and gradient only (no Hessian, e.g. a minibatch of a stochastic method),
+        on the same scale z as ``_objective``."""
+        space = Space(False, None if scale is None else 1.0 / scale)
+        return _opt.Objective(lambda z: self._block_sum(z, 1, space)[:2], nobs=self.nobs)
+
     def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
         """Log-likelihood of z = scale * theta with AD gradient and Hessian, summed over the
         row blocks (one block for data within the memory budget). Small data: value,
@@ -692,7 +698,7 @@ class LikelihoodModel:
         scale = self._opt_scale(start)
 
         def batch_objective(rows):
-            return self._take(rows)._objective(scale)
+            return self._take(rows)._gradient_objective(scale)
 
         run = _opt.stochastic(objective, batch_objective, z0, optimizer, n, int(batch_size),
                               int(epochs), seed=seed, disp=disp, method=name)
