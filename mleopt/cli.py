@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--method", default="newton", metavar="NAME",
                      help="optimiser: newton (default; exact AD gradient and Hessian) or any "
                           "scipy.optimize.minimize method, e.g. bfgs, l-bfgs-b, newton-cg, "
-                          "trust-ncg, nelder-mead")
+                          "trust-ncg, nelder-mead, or a stochastic one (sgd, adam, adamw, "
+                          "rmsprop, adagrad; their defaults, then a Newton polish)")
     fit.add_argument("--maxiter", type=int, metavar="N",
                      help="maximum number of optimiser iterations (default: the method's)")
     fit.add_argument("--missing", default="raise", choices=["raise", "drop"],

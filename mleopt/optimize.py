@@ -276,12 +276,14 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     elif not message:
         message = "converged: gradient tolerance met"
     params = np.asarray(to_params(x), dtype=float)
+    extra = {"gradient_floor": floor_max, "restricted": lower is not None or bool(constraints)}
+    if lower is not None:
+        extra["at_bound"] = _at_bound(x, lower, upper)
     return OptimizeRecord(params=params, theta=x, converged=converged, iterations=int(nit),
                           message=message, method=meth, llf=-f * objective.nobs,
                           grad_max=grad_max, gtol=float(gtol),
                           time=time.perf_counter() - start, n_fun=objective.n_fun,
-                          n_hess=objective.n_hess, result=result,
-                          extra={"gradient_floor": floor_max})
+                          n_hess=objective.n_hess, result=result, extra=extra)
 
 
 def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrained_result,
@@ -439,6 +441,13 @@ def _projected(g: np.ndarray, x: np.ndarray, lower, upper) -> np.ndarray:
     return np.where(held, 0.0, g)
 
 
+def _at_bound(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """-1 where x_j is at its lower bound (within 1e-10 max(1, |x_j|)), +1 at its upper
+    bound, 0 inside."""
+    slack = 1e-10 * np.maximum(1.0, np.abs(x))
+    return np.where(x <= lower + slack, -1, np.where(x >= upper - slack, 1, 0))
+
+
 def _constraint_list(constraints) -> list:
     if constraints is None or (isinstance(constraints, (list, tuple)) and not constraints):
         return []
@@ -462,8 +471,15 @@ def _method_name(method: str) -> str:
                "l-bfgs": "l-bfgs-b", "ncg": "newton-cg", "neldermead": "nelder-mead"}
     meth = aliases.get(meth, meth)
     if meth not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use 'newton' (the default) or a "
-                         f"scipy.optimize.minimize method: {', '.join(METHODS[1:])}.")
+        if meth in STOCHASTIC_METHODS:
+            raise ValueError(f"method={method!r} is a stochastic method: it is run by a "
+                             "model's fit() (minibatches of rows), not by minimize.")
+        import difflib
+        close = difflib.get_close_matches(meth, METHODS + STOCHASTIC_METHODS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown method {method!r}.{hint} Use 'newton' (the default), a "
+                         f"scipy.optimize.minimize method ({', '.join(METHODS[1:])}) or, in "
+                         f"fit(), a stochastic one ({', '.join(STOCHASTIC_METHODS)}).")
     return meth
 
 
@@ -779,3 +795,111 @@ class _Trace:
         print(f"  iter {it:4d}   loglike {-f * self.obj.nobs: .10e}   "
               f"max|grad| {np.max(np.abs(g), initial=0.0):.3e}   step {size:9s}   "
               f"{time.perf_counter() - self.t0:7.2f} s", flush=True)
+
+
+# =======================================================================================
+# stochastic first-order search (mleopt.optim) on minibatches of rows
+# =======================================================================================
+
+class DivergenceError(ArithmeticError):
+    """A stochastic fit whose loss or gradient became NaN or infinite."""
+
+
+STOCHASTIC_METHODS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+
+
+@dataclass
+class StochasticRun:
+    """What the stochastic phase did: its end point and the history per epoch (epoch 0 is
+    the start): mean negative log-likelihood on all rows and the 2-norm of its gradient."""
+
+    theta: np.ndarray
+    method: str
+    epochs: int
+    batch_size: int
+    steps: int
+    seed: Any
+    history: dict
+    time: float
+
+
+def stochastic(full: Objective, batch_objective: Callable[[np.ndarray], Objective],
+               theta0: Any, optimizer: Any, nobs: int, batch_size: int, epochs: int,
+               seed: Any = None, disp: bool = False, method: str = "") -> StochasticRun:
+    """Minimise the mean negative log-likelihood by ``optimizer`` (an mleopt.optim optimiser
+    or any ``init``/``update`` transformation) on minibatches of rows.
+
+    Each epoch shuffles the rows (``numpy.random.default_rng(seed)``, so a seed reproduces the
+    run) and steps once per batch of ``batch_size`` rows (the last batch takes the remainder),
+    with the gradient of that batch's mean log-likelihood (``batch_objective(rows)``). After
+    each epoch the loss and gradient on all rows (``full``) are recorded. A non-finite batch
+    loss or gradient raises DivergenceError naming the epoch and batch."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    x = np.array(theta0, dtype=float, copy=True).ravel()
+    state = optimizer.init(x)
+    f, g = full.fun_and_grad(x)
+    history = {"epoch": [0], "loss": [f], "grad_norm": [float(np.linalg.norm(g))],
+               "time": [0.0]}
+    if disp:
+        print(f"mleopt: {method or type(optimizer).__name__}, {x.size} parameters, {nobs} "
+              f"observations, batches of {batch_size}, {epochs} epochs")
+        print(f"  epoch {0:4d}  loss {f: .10e}  |grad| {history['grad_norm'][0]:.3e}")
+    steps = 0
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(nobs)
+        for b, lo in enumerate(range(0, nobs, batch_size)):
+            rows = np.sort(order[lo:lo + batch_size])   # sorted: the same sum, faster reads
+            with np.errstate(all="ignore"):
+                fb, gb = batch_objective(rows).fun_and_grad(x)
+            if not (np.isfinite(fb) and np.all(np.isfinite(gb))):
+                raise DivergenceError(
+                    f"the stochastic fit ({method}) diverged in epoch {epoch} (batch {b + 1}, "
+                    f"step {steps + 1}): the minibatch log-likelihood or its gradient is not "
+                    "finite. Lower lr, clip the gradients, or start closer (start_params=...).")
+            updates, state = optimizer.update(gb, state, x)
+            x = x + updates
+            steps += 1
+        with np.errstate(all="ignore"):
+            f, g = full.fun_and_grad(x)
+        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            raise DivergenceError(
+                f"the stochastic fit ({method}) diverged in epoch {epoch}: the log-likelihood "
+                "on all rows or its gradient is not finite. Lower lr, clip the gradients, or "
+                "start closer (start_params=...).")
+        history["epoch"].append(epoch)
+        history["loss"].append(f)
+        history["grad_norm"].append(float(np.linalg.norm(g)))
+        history["time"].append(time.perf_counter() - start)
+        if disp:
+            print(f"  epoch {epoch:4d}  loss {f: .10e}  |grad| {history['grad_norm'][-1]:.3e}"
+                  f"  {history['time'][-1]:.2f} s")
+    return StochasticRun(theta=x, method=method, epochs=epochs, batch_size=batch_size,
+                         steps=steps, seed=seed, history=history,
+                         time=time.perf_counter() - start)
+
+
+def stochastic_record(full: Objective, run: StochasticRun, gtol: float,
+                      to_params: Callable, polish: OptimizeRecord | None) -> OptimizeRecord:
+    """The OptimizeRecord of a stochastic fit: the polish's (Newton from the stochastic end
+    point) when there is one, else the stochastic estimate judged by the same gradient test."""
+    info = {"method": run.method, "epochs": run.epochs, "batch_size": run.batch_size,
+            "steps": run.steps, "seed": run.seed, "history": run.history, "time": run.time,
+            "polished": polish is not None}
+    if polish is not None:
+        polish.extra["stochastic"] = {**info, "polish_converged": polish.converged,
+                                      "polish_iterations": polish.iterations}
+        polish.method = f"{run.method}+newton"
+        polish.time += run.time
+        return polish
+    x = run.theta
+    f, g = full.fun_and_grad(x)
+    converged, grad_max, floor_max, why = _verdict(full, x, gtol, None, None, None, run.method)
+    message = (f"stochastic estimate ({run.method}, {run.epochs} epochs) without a polish: "
+               + ("gradient tolerance met" if converged else f"not converged: {why}"))
+    info["polish_converged"] = None
+    return OptimizeRecord(params=np.asarray(to_params(x), dtype=float), theta=x,
+                          converged=converged, iterations=run.steps, message=message,
+                          method=run.method, llf=-f * full.nobs, grad_max=grad_max,
+                          gtol=float(gtol), time=run.time, n_fun=full.n_fun,
+                          extra={"gradient_floor": floor_max, "stochastic": info})

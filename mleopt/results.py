@@ -159,12 +159,34 @@ class LikelihoodResults:
     def pvalues(self) -> pd.Series:
         return self._series(_inf.two_sided_p(self.tvalues.to_numpy(), self.df_t))
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals, columns 0 (lower) and 1 (upper), as statsmodels."""
+    def conf_int(self, alpha: float = 0.05, cols: Sequence | None = None,
+                 method: str = "wald") -> pd.DataFrame:
+        """Confidence intervals, columns 0 (lower) and 1 (upper), as statsmodels, for
+        ``cols`` (names or positions; default all). ``method="wald"``: estimate +- q se
+        (q from N(0,1), or t when use_t); ``method="profile"``: the likelihood-ratio
+        interval ``{v : 2 (llf - llp(v)) <= chi2_(1-alpha)(1)}`` by exact re-fits with the
+        parameter held fixed (R's confint for glm; see mleopt.profile)."""
+        if method not in ("wald", "profile"):
+            raise ValueError(f"conf_int method must be 'wald' or 'profile', not {method!r}.")
+        if method == "profile":
+            from .profile import profile_conf_int
+            return profile_conf_int(self, alpha, cols)
         q = _inf.critical_value(alpha, self.df_t)
         se = self.bse.to_numpy()
-        return pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
-                            index=self.param_names)
+        out = pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
+                           index=self.param_names)
+        if cols is None:
+            return out
+        from .profile import _index
+        return out.iloc[[_index(self, c) for c in cols]]
+
+    def profile(self, name, values: Sequence[float] | None = None, num: int = 21,
+                width: float = 3.0, alpha: float = 0.05):
+        """The profile log-likelihood of parameter ``name`` (a DataFrame: value, llf,
+        signed_root, wald_z) at ``values`` (default ``num`` points over estimate +- ``width``
+        standard errors); ``.plot()`` draws it beside the Wald quadratic."""
+        from .profile import profile
+        return profile(self, name, values, num, width, alpha)
 
     # --- likelihood ---------------------------------------------------------------------
     @cached_property
@@ -271,6 +293,59 @@ class LikelihoodResults:
     @property
     def method(self) -> str:
         return str(self._opt("method", "") or "")
+
+    @property
+    def optim_history(self) -> pd.DataFrame:
+        """Per epoch of a stochastic fit (``fit(method="adam", ...)``): epoch (0 is the
+        start), loss (mean negative log-likelihood on all rows), grad_norm (2-norm of its
+        gradient in the optimiser's scale) and time (seconds)."""
+        info = self._stochastic_info()
+        if info is None:
+            raise AttributeError(f"optim_history exists for stochastic fits (method='adam', "
+                                 f"'sgd', ...); this fit used {self.method!r}.")
+        return pd.DataFrame(info["history"])
+
+    def _stochastic_info(self) -> dict | None:
+        extra = self._opt("extra") or {}
+        return extra.get("stochastic")
+
+    @property
+    def at_bound(self) -> pd.Series:
+        """Per parameter: -1 at its lower bound, +1 at its upper bound, 0 inside (always 0
+        for a fit without ``bounds=``)."""
+        side = (self._opt("extra") or {}).get("at_bound")
+        return self._series(np.zeros(len(self.param_names), dtype=int) if side is None
+                            else np.asarray(side, dtype=int), "at_bound")
+
+    def _bound_note(self) -> list[str]:
+        side = self.at_bound
+        if not side.any():
+            return []
+        named = ", ".join(f"{n} (at its {'lower' if s < 0 else 'upper'} bound, "
+                          f"{self.params[n]:.6g})" for n, s in side.items() if s)
+        return [f"WARNING: {named}: the maximum is on the boundary of the parameter space "
+                "set by bounds=. Standard errors, z tests and Wald intervals assume an "
+                "interior maximum (zero score, an asymptotically normal estimate); at a bound "
+                "the score need not be zero and the estimate's distribution is cut off there "
+                "(a point mass at the bound), so they are not the usual ones. Test a "
+                "parameter at its bound by a likelihood-ratio test against a mixture of "
+                "chi-squares (e.g. 0.5 chi2(0) + 0.5 chi2(1) for one parameter)."]
+
+    def _fit_notes(self) -> list[str]:
+        """Notes on how the estimates were found, for the summary."""
+        info = self._stochastic_info()
+        if info is None:
+            return self._bound_note()
+        run = (f"Optimiser: {info['method']}, {info['epochs']} epochs of batches of "
+               f"{info['batch_size']} rows ({info['steps']} steps)")
+        if info["polished"]:
+            state = "converged" if info["polish_converged"] else "did NOT converge"
+            return [f"{run}, then a Newton polish ({info['polish_iterations']} iterations) that "
+                    f"{state}."]
+        return [f"{run}, without a Newton polish: the estimates are the stochastic ones and "
+                "the standard errors assume they are an optimum of the likelihood (max "
+                f"|gradient| = {self._opt('grad_max'):.3g}); refit with polish=True for the "
+                "exact MLE."]
 
     # --- predictions ------------------------------------------------------------------
     def predict(self, exog=None, which: str = "mean", **kwds):

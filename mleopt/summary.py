@@ -33,6 +33,7 @@ def _notes(results) -> list[str]:
         where = ", ".join(f"{k} ({v})" for k, v in data.dropped_by.items())
         notes.append(f"{data.n_dropped} of {data.nobs_original} rows with NaN or inf were "
                      f"dropped (missing='drop'): {where}.")
+    notes.extend(getattr(results, "_fit_notes", list)())
     if results.use_t:
         notes.append(f"Inference uses the t distribution with {results.df_t:g} df.")
     if results.converged is False:

@@ -262,8 +262,8 @@ def test_error_y_among_x(capsys):
 
 
 def test_error_unknown_method(capsys):
-    code, _, err = run(capsys, *fit_args(**{"--method": "sgd"}))
-    assert_one_line_error(code, err, "sgd")
+    code, _, err = run(capsys, *fit_args(**{"--method": "sgdx"}))
+    assert_one_line_error(code, err, "sgdx")
 
 
 def test_error_bad_csv(capsys, tmp_path):

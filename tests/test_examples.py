@@ -11,6 +11,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -28,6 +29,7 @@ RUNS = {
     "dask_logit.py": [],
     "heckman_mroz.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
+    "optimisers.py": ["--plot", os.path.join(tempfile.mkdtemp(), "optimisers.png")],
 }
 TIMEOUT = 120
 
@@ -166,3 +168,15 @@ def test_dask_logit_from_parquet(outputs):
     (db,), = _floats(rf"max \|bse difference\| = {NUM}", out)
     (dc,), = _floats(rf"max \|cluster bse difference\| = {NUM}", out)
     assert dp < 1e-9 and db < 1e-11 and dc < 1e-11
+
+
+def test_optimisers_reach_the_target_or_say_so(outputs):
+    out = _run(outputs, "optimisers.py")
+    lines = {line[:18].strip(): line for line in out.splitlines()}
+    for name in ("Newton", "BFGS", "gradient descent", "Adam + Newton"):
+        assert " True " in lines[name], lines[name]
+        err = float(lines[name].split()[-1])
+        assert err < 1e-4, lines[name]      # BFGS stops at gtol 1e-6: about 1e-5 away
+    for name in ("SGD (momentum)", "Adam"):
+        assert "not in 30 epochs" in lines[name] and " False " in lines[name]
+    assert "convergence plot saved to" in out

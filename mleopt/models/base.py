@@ -548,6 +548,12 @@ class LikelihoodModel:
         """True: a Hessian costs several gradients (Newton may then reuse one)."""
         return not self._eager_hessian()
 
+    def _gradient_objective(self, scale: np.ndarray | None) -> _opt.Objective:
+        """Value and gradient only (no Hessian, e.g. a minibatch of a stochastic method),
+        on the same scale z as ``_objective``."""
+        space = Space(False, None if scale is None else 1.0 / scale)
+        return _opt.Objective(lambda z: self._block_sum(z, 1, space)[:2], nobs=self.nobs)
+
     def _objective(self, scale: np.ndarray | None) -> _opt.Objective:
         """Log-likelihood of z = scale * theta with AD gradient and Hessian, summed over the
         row blocks (one block for data within the memory budget). Small data: value,
@@ -587,7 +593,8 @@ class LikelihoodModel:
             gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
             disp: bool = False, callback: Callable | None = None, bounds: Any = None,
             constraints: Any = None, block_memory: Any = None, n_threads: int | None = None,
-            **options: Any):
+            batch_size: int | None = None, epochs: int | None = None, lr: Any = None,
+            seed: Any = None, polish: bool = True, **options: Any):
         """Maximise the log-likelihood and return a results object.
 
         ``method``: ``"newton"`` (default: Newton's method with the exact AD Hessian and a
@@ -613,13 +620,39 @@ class LikelihoodModel:
         scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
         convergence verdict is scipy's ``success``. Use a method that takes them
-        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
+        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...). Parameters that end at a
+        bound are marked in ``res.at_bound`` and the summary says why their standard errors
+        are not the usual ones.
 
         Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
         (bytes or ``"256MB"``) bounds the working memory of the blocks in flight and
         ``n_threads`` the threads that evaluate them; both default to the module-wide
         ``mleopt.set_options(...)`` and stay with this model (its covariances, tests, ...).
+
+        Stochastic first-order methods (mleopt.optim): ``method="sgd" | "adam" | "adamw" |
+        "rmsprop" | "adagrad"`` (or an optimiser object such as ``optim.Adam(lr=1e-2)`` or a
+        ``chain(...)``) take steps on the gradient of the mean log-likelihood of minibatches
+        of ``batch_size`` rows (default min(N, 1024)), shuffled each epoch
+        (``numpy.random.default_rng(seed)``: a seed reproduces the fit), for ``epochs``
+        epochs (default 10), with learning rate ``lr`` (a number or an mleopt.optim schedule;
+        default the optimiser's own) and other optimiser options as keywords
+        (``momentum=0.9``, ``betas=...``). The optimiser works on the same scale z as Newton.
+        ``polish=True`` (the default) then runs Newton from where it stopped, so params and
+        standard errors are the exact MLE's; ``polish=False`` reports the stochastic
+        estimate, judged by the same gradient test (the summary notes that standard errors
+        assume an optimum). ``res.optim_history`` is the loss and gradient norm per epoch;
+        ``disp=True`` prints them. A loss that becomes NaN raises
+        mleopt.optimize.DivergenceError naming the epoch.
         """
+        stochastic = _stochastic_method(method)
+        if stochastic is None:
+            given = [k for k, v in (("batch_size", batch_size), ("epochs", epochs), ("lr", lr),
+                                    ("seed", seed)) if v is not None] + \
+                (["polish"] if polish is not True else [])
+            if given:
+                raise ValueError(f"{', '.join(given)} apply only to the stochastic methods "
+                                 f"({', '.join(_opt.STOCHASTIC_METHODS)}), not to "
+                                 f"method={method!r}.")
         if block_memory is not None or n_threads is not None:
             blocks_mod.resolve(block_memory, n_threads)        # checks them
             self._block_options = (block_memory, n_threads)
@@ -636,6 +669,16 @@ class LikelihoodModel:
             self._start_error(start, exc)
         if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
             self._start_error(start)
+        if stochastic is not None:
+            if bounds is not None or constraints is not None:
+                raise ValueError("bounds and constraints are not taken by the stochastic "
+                                 "methods; use l-bfgs-b, slsqp or trust-constr.")
+            record = self._fit_stochastic(stochastic, z0, to_params, objective, start,
+                                          batch_size, epochs, lr, seed, polish, gtol, maxiter,
+                                          disp, callback, options)
+            self._after_fit(record)
+            return self._results_class(model=self, params=record.params, opt=record,
+                                       cov_type=cov_type, cov_kwds=cov_kwds)
         if bounds is not None:
             bounds = self._optimizer_bounds(bounds, start)
         if constraints is not None:
@@ -646,6 +689,51 @@ class LikelihoodModel:
         self._after_fit(record)
         return self._results_class(model=self, params=record.params, opt=record,
                                    cov_type=cov_type, cov_kwds=cov_kwds)
+
+    def _fit_stochastic(self, method, z0, to_params, objective, start, batch_size, epochs,
+                        lr, seed, polish, gtol, maxiter, disp, callback, options):
+        """The stochastic phase on minibatches of rows (``_take``: a copy of the model on
+        those rows, its row blocks and fast derivative routes included), then the polish."""
+        from .. import optim
+        n = self.nobs
+        if batch_size is None:
+            batch_size = min(n, 1024)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size must be an integer from 1 to the number of "
+                             f"observations ({n}), not {batch_size!r}.")
+        if epochs is None:
+            epochs = 10
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be an integer >= 0, not {epochs!r}.")
+        if not isinstance(polish, bool):
+            raise ValueError(f"polish must be True or False, not {polish!r}.")
+        if callback is not None and not polish:
+            raise ValueError("callback is called by the Newton polish; with polish=False "
+                             "use disp=True or res.optim_history instead.")
+        if isinstance(method, str):
+            kwargs = dict(options)
+            if lr is not None:
+                kwargs["lr"] = lr
+            optimizer = optim.OPTIMIZERS[method](**kwargs)
+            name = method
+        else:
+            if options or lr is not None:
+                raise ValueError("pass lr and optimiser options to the optimiser object "
+                                 "itself, not to fit().")
+            optimizer, name = method, type(method).__name__.lower()
+        scale = self._opt_scale(start)
+
+        def batch_objective(rows):
+            return self._take(rows)._gradient_objective(scale)
+
+        run = _opt.stochastic(objective, batch_objective, z0, optimizer, n, int(batch_size),
+                              int(epochs), seed=seed, disp=disp, method=name)
+        done = None
+        if polish:
+            done = _opt.minimize(objective, run.theta, method="newton", maxiter=maxiter,
+                                 gtol=gtol, disp=disp, callback=callback, to_params=to_params)
+        return _opt.stochastic_record(objective, run, gtol, to_params, done)
 
     def _optimizer_space(self, start: np.ndarray):
         """``(z0, to_params, objective)``: the optimiser works on ``z = scale * theta`` with
@@ -1108,6 +1196,17 @@ def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
     return " ".join([f"{cls.__name__}() got {got} {names}.",
                      *hints, f"{why[0].upper()}{why[1:]}; accepted keyword arguments: "
                      f"{', '.join(accepted)}."])
+
+
+def _stochastic_method(method: Any):
+    """The name of a stochastic method (``"adam"``, ...), an optimiser object with
+    ``init``/``update`` (returned as is), or None for Newton and scipy's methods."""
+    if isinstance(method, str):
+        name = method.strip().lower()
+        return name if name in _opt.STOCHASTIC_METHODS else None
+    if hasattr(method, "init") and hasattr(method, "update"):
+        return method
+    return None
 
 
 def _length(x) -> int | None:
