@@ -5,6 +5,9 @@ from .count import NegativeBinomial, Poisson
 from .discrete import Logit, Probit
 from .index import IndexModel
 from .linear import OLS
+from .multinomial import MNLogit
+from .ordinal import OrderedModel
 
 __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
            "NegativeBinomial", "fit_mle"]
+__all__ += ["OrderedModel", "MNLogit"]
