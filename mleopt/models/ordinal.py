@@ -95,30 +95,28 @@ class OrderedModel(LikelihoodModel):
 
     # --- the likelihood ------------------------------------------------------------------------
     def loglikeobs(self, params):
-        """``log(F(c_y - x'b) - F(c_{y-1} - x'b))``, the top and bottom categories with one
-        term; the middle ones computed without cancellation (logit: ``F(h) - F(l) =
-        F(h) F(-l) (1 - e^(l - h))``; probit: the difference taken in the tail of F)."""
+        """``log(F(c_y - x'b) - F(c_{y-1} - x'b))``: the bottom and top categories
+        ``log F(h)`` and ``log F(-l)``; a middle one, with ``h > l``, from the tail both
+        lie in, without cancellation: ``log F(h) + log(1 - F(l)/F(h))`` where
+        ``h + l <= 0``, else (F symmetric) ``log F(-l) + log(1 - F(-h)/F(-l))``."""
         k = self.k_exog
         xb = mnp.matmul(self.exog, params[:k])
         cuts = params[k:]
         hi = mnp.matmul(self._upper, cuts) - xb
         lo = mnp.matmul(self._lower, cuts) - xb
+        log_cdf = special.log_expit if self.distr == "logit" else special.log_ndtr
         mid = ~(self._top | self._bottom)
-        hi_m = mnp.where(mid, hi, 1.0)      # safe values where a row is top or bottom:
-        lo_m = mnp.where(mid, lo, 0.0)      # the unused branch must stay finite
-        if self.distr == "logit":
-            bottom = special.log_expit(hi)
-            top = special.log_expit(-lo)
-            middle = (special.log_expit(hi_m) + special.log_expit(-lo_m)
-                      + mnp.log(-mnp.expm1(lo_m - hi_m)))
-        else:
-            bottom = special.log_ndtr(hi)
-            top = special.log_ndtr(-lo)
-            upper_tail = lo_m > 0
-            middle = mnp.log(mnp.where(upper_tail,
-                                       special.ndtr(-lo_m) - special.ndtr(-hi_m),
-                                       special.ndtr(hi_m) - special.ndtr(lo_m)))
-        return mnp.where(self._bottom, bottom, mnp.where(self._top, top, middle))
+        lower = mid & np.asarray((hi + lo) <= 0)   # a comparison: plain booleans
+        upper = mid & ~lower
+        # each branch gets safe values (1, 0) on the rows it does not serve: a branch must
+        # stay finite where it is not chosen, or its derivative would be NaN there
+        hi_l, lo_l = mnp.where(lower, hi, 1.0), mnp.where(lower, lo, 0.0)
+        hi_u, lo_u = mnp.where(upper, hi, 1.0), mnp.where(upper, lo, 0.0)
+        in_lower = log_cdf(hi_l) + mnp.log(-mnp.expm1(log_cdf(lo_l) - log_cdf(hi_l)))
+        in_upper = log_cdf(-lo_u) + mnp.log(-mnp.expm1(log_cdf(-hi_u) - log_cdf(-lo_u)))
+        return mnp.where(self._bottom, log_cdf(hi),
+                         mnp.where(self._top, log_cdf(-lo),
+                                   mnp.where(lower, in_lower, in_upper)))
 
     # --- parametrisation: ordered cut-points ---------------------------------------------------
     def transform(self, theta):
