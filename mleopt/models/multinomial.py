@@ -79,11 +79,16 @@ class MNLogit(LikelihoodModel):
                           for j in range(self.n_categories - 1)], axis=1)
 
     def loglikeobs(self, params):
-        """``eta_{i,y_i} - log(1 + sum_j exp(eta_ij))``."""
-        eta = self._indices(params, self.exog)
-        chosen = mnp.sum(self._chosen * eta, axis=1)
-        full = mnp.concatenate([np.zeros((self.nobs, 1)), eta], axis=1)
-        return chosen - special.logsumexp(full, axis=1)
+        """``eta_{i,y_i} - log(1 + sum_j exp(eta_ij))``, outcome by outcome (the log-sum
+        by ``logaddexp``, stable; every step row by row, so mleopt.ad finds the J-1 linear
+        indices and chains the Hessian through X)."""
+        k = self.k_exog
+        chosen, lse = 0.0, 0.0
+        for j in range(self.n_categories - 1):
+            eta = mnp.matmul(self.exog, params[j * k:(j + 1) * k])
+            chosen = chosen + self._chosen[:, j] * eta
+            lse = mnp.logaddexp(lse, eta)
+        return chosen - lse
 
     def start_params(self) -> np.ndarray:
         """Zeros, with each outcome's constant at ``log(n_j / n_0)`` (the null model)."""
