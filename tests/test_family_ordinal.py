@@ -212,3 +212,37 @@ def test_unknown_options_are_refused(anes):
         OrderedModel(anes["PID"], anes[EXOG], distr="cloglog")
     with pytest.raises(TypeError, match="weights"):
         OrderedModel(anes["PID"], anes[EXOG], weights=np.ones(len(anes)))
+
+
+def _hand_effects(params, x, distr):
+    """Average dP(y = j)/dx_k = -beta_k (f(c_j - x'b) - f(c_{j-1} - x'b)), f the density
+    (0 at +-inf): the hand formula the AD result is checked against."""
+    import scipy.stats
+    dist = scipy.stats.logistic if distr == "logit" else scipy.stats.norm
+    beta, cuts = params[:x.shape[1]], params[x.shape[1]:]
+    z = np.concatenate([[-np.inf], cuts, [np.inf]])[None, :] - (x @ beta)[:, None]
+    dens = dist.pdf(z)
+    return np.concatenate([-np.mean(dens[:, j + 1] - dens[:, j]) * beta
+                           for j in range(cuts.size + 1)])
+
+
+@pytest.mark.parametrize("at", ["overall", "mean"])
+def test_marginal_effects_on_each_category(fitted, anes, at):
+    distr, res = fitted
+    me = res.get_margeff(at=at)
+    assert me.names[:2] == ["PID=0:logpopul", "PID=0:selfLR"] and len(me.names) == 35
+    x = anes[EXOG].to_numpy(dtype=float)
+    if at == "mean":
+        x = x.mean(axis=0, keepdims=True)
+    p = res.params.to_numpy()
+    np.testing.assert_allclose(me.margeff, _hand_effects(p, x, distr), rtol=1e-10,
+                               atol=1e-15)
+    # delta method with a central-difference Jacobian of the hand formula
+    step = 1e-6 * np.maximum(np.abs(p), 1e-2)
+    jac = np.column_stack([(_hand_effects(p + h * e, x, distr)
+                            - _hand_effects(p - h * e, x, distr)) / (2 * h)
+                           for h, e in zip(step, np.eye(p.size))])
+    se = np.sqrt(np.diag(jac @ res.cov_params().to_numpy() @ jac.T))
+    np.testing.assert_allclose(me.margeff_se, se, rtol=1e-5)
+    np.testing.assert_allclose(me.margeff.to_numpy().reshape(7, 5).sum(axis=0), 0.0,
+                               atol=1e-15)

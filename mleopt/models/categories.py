@@ -15,7 +15,22 @@ import pandas as pd
 
 from ..exceptions import DataError
 
-__all__ = ["encode_categories", "category_label"]
+__all__ = ["encode_categories", "category_label", "CategoricalOutcome"]
+
+
+class CategoricalOutcome:
+    """What the results layer reads of a model of categories: ``labels`` (set by the
+    model), ``n_categories`` and ``outcome_names`` (``"y=label"``, statsmodels' names)."""
+
+    labels: list
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.labels)
+
+    @property
+    def outcome_names(self) -> list[str]:
+        return [f"{self.endog_name}={category_label(v)}" for v in self.labels]
 
 
 def category_label(value: Any) -> str:

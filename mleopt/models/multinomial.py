@@ -20,12 +20,12 @@ from .. import numpy as mnp
 from .. import special
 from ..exceptions import DataError
 from .base import LikelihoodModel, _as_exog
-from .categories import category_label, encode_categories
+from .categories import CategoricalOutcome, category_label, encode_categories
 
 __all__ = ["MNLogit"]
 
 
-class MNLogit(LikelihoodModel):
+class MNLogit(CategoricalOutcome, LikelihoodModel):
     """Multinomial logit: ``MNLogit(endog, exog)``; endog any labels (sorted; a pandas
     Categorical in its categories' order), the first category the base."""
 
@@ -52,15 +52,6 @@ class MNLogit(LikelihoodModel):
         super()._init_from_data(param_names)
         self._set_param_names([f"{name}:{x}" for name in self.outcome_names[1:]
                                for x in self.exog_names])
-
-    @property
-    def n_categories(self) -> int:
-        return len(self.labels)
-
-    @property
-    def outcome_names(self) -> list[str]:
-        """``"y=label"`` for each category (statsmodels' names), the base first."""
-        return [f"{self.endog_name}={category_label(v)}" for v in self.labels]
 
     @property
     def df_model(self) -> float:

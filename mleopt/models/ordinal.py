@@ -26,14 +26,14 @@ from .. import numpy as mnp
 from .. import special
 from ..exceptions import DataError
 from .base import LikelihoodModel, _as_exog
-from .categories import category_label, encode_categories
+from .categories import CategoricalOutcome, category_label, encode_categories
 
 __all__ = ["OrderedModel"]
 
 _DISTRIBUTIONS = ("logit", "probit")
 
 
-class OrderedModel(LikelihoodModel):
+class OrderedModel(CategoricalOutcome, LikelihoodModel):
     """Ordered logit / probit: ``OrderedModel(endog, exog, distr="logit" | "probit")``.
 
     ``endog``: numbers (ordered by value) or an ordered pandas Categorical (ordered as its
