@@ -235,3 +235,24 @@ def test_example_runs_and_prints_both_summaries():
     assert "OrderedModel Regression Results" in out.stdout
     assert "MNLogit Regression Results" in out.stdout
     assert "5/6" in out.stdout and "PID=6:selfLR" in out.stdout
+
+
+def test_separation_is_an_error_or_a_warning_with_a_note():
+    """Outcome 2 exactly when x > 0.5: its coefficients diverge (the fit may even meet the
+    gradient tolerance); a linear program finds the direction."""
+    from mleopt.exceptions import PerfectSeparationError, PerfectSeparationWarning
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    y = np.where(x > 0.5, 2, rng.integers(0, 2, 200))
+    with pytest.raises(PerfectSeparationError, match="'y=2:const', 'y=2:x1'"):
+        MNLogit(y, add_constant(x)).fit()
+    with pytest.warns(PerfectSeparationWarning):
+        res = MNLogit(y, add_constant(x), separation="warn").fit()
+    assert "perfect separation" in str(res.summary())
+
+
+def test_dask_inputs_are_refused(anes):
+    dd = pytest.importorskip("dask.dataframe")
+    parts = dd.from_pandas(add_constant(anes[EXOG]).assign(PID=anes["PID"]), npartitions=2)
+    with pytest.raises(TypeError, match="MNLogit does not take Dask"):
+        MNLogit(parts["PID"], parts[["const"] + EXOG])

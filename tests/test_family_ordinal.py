@@ -246,3 +246,28 @@ def test_marginal_effects_on_each_category(fitted, anes, at):
     np.testing.assert_allclose(me.margeff_se, se, rtol=1e-5)
     np.testing.assert_allclose(me.margeff.to_numpy().reshape(7, 5).sum(axis=0), 0.0,
                                atol=1e-15)
+
+
+def test_separation_is_an_error_or_a_warning_with_a_note():
+    """x orders the categories perfectly: the MLE does not exist (x's slope and the cuts
+    diverge); a linear program finds the direction."""
+    from mleopt.exceptions import (ConvergenceWarning, PerfectSeparationError,
+                                   PerfectSeparationWarning)
+    x = np.random.default_rng(1).normal(size=(200, 1))
+    y = np.digitize(x[:, 0], [-0.5, 0.5])
+    with pytest.raises(PerfectSeparationError, match="'x1'.*MLE does not exist"), \
+            pytest.warns(ConvergenceWarning):       # Newton first runs out of iterations
+        OrderedModel(y, x).fit()
+    with pytest.warns(PerfectSeparationWarning, match="perfect separation"), \
+            pytest.warns(ConvergenceWarning):
+        res = OrderedModel(y, x, separation="warn").fit()
+    assert "perfect separation" in str(res.summary())
+    with pytest.raises(ValueError, match="separation must be"):
+        OrderedModel(y, x, separation="ignore")
+
+
+def test_dask_inputs_are_refused(anes):
+    dd = pytest.importorskip("dask.dataframe")
+    parts = dd.from_pandas(anes, npartitions=2)
+    with pytest.raises(TypeError, match="OrderedModel does not take Dask"):
+        OrderedModel(parts["PID"], parts[EXOG])

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from .index import IndexModel, _separation_mode, diverging_columns
 
 __all__ = ["encode_categories", "category_label", "CategoricalOutcome"]
 
@@ -23,6 +24,41 @@ class CategoricalOutcome:
     model), ``n_categories`` and ``outcome_names`` (``"y=label"``, statsmodels' names)."""
 
     labels: list
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # the per-row arrays (which cut-points, which outcome) are built in memory
+        from .dask import any_dask
+        if any_dask(args, kwargs):
+            raise TypeError(f"{cls.__name__} does not take Dask collections yet; pass "
+                            "in-memory data (e.g. df.compute()).")
+        return super().__new__(cls, *args, **kwargs)
+
+    # --- non-existence of the MLE: IndexModel's one mechanism (raise, or warn with a note) --
+    separation_note: str | None = None
+    _separation = IndexModel._separation
+    _set_separation_mode = staticmethod(_separation_mode)
+
+    def _improving_rows(self) -> np.ndarray:
+        """Rows ``a_i`` (one per inequality, columns the parameters): a direction d with
+        ``a d >= 0``, some ``> 0``, raises the log-likelihood without bound."""
+        raise NotImplementedError
+
+    def _after_fit(self, record) -> None:
+        """When the fit did not converge or a fitted probability is below 1e-8, a linear
+        program (mleopt.models.index.diverging_columns) looks for a direction along which
+        every observation's likelihood rises: then the MLE does not exist (separation)."""
+        prob = np.asarray(self.predict(record.params), dtype=float)
+        if record.converged and float(prob.min()) > 1e-8:
+            return
+        cols = diverging_columns(self._improving_rows())
+        if cols is None:
+            return
+        named = [self.param_names[j] for j in cols]
+        self._separation(
+            f"perfect separation: along a direction of the parameters "
+            f"{', '.join(map(repr, named))} the likelihood of every observation rises (or "
+            f"stays), so the MLE does not exist and they diverge (fitted probabilities reach "
+            f"0 or 1).", named)
 
     @property
     def n_categories(self) -> int:

@@ -31,7 +31,9 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
 
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
-    def __init__(self, endog: Any, exog: Any, missing: str = "raise") -> None:
+    def __init__(self, endog: Any, exog: Any, missing: str = "raise",
+                 separation: str = "raise") -> None:
+        self.separation = self._set_separation_mode(separation)
         if exog is None:
             raise DataError("MNLogit needs exog (the regressors; add_constant for an "
                             "intercept).")
@@ -80,6 +82,23 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
             chosen = chosen + self._chosen[:, j] * eta
             lse = mnp.logaddexp(lse, eta)
         return chosen - lse
+
+    def _improving_rows(self) -> np.ndarray:
+        """For each row i and each other outcome m: ``(beta_{y_i} - beta_m)'x_i`` must not
+        fall (beta_0 = 0): +x_i in y_i's block, -x_i in m's."""
+        n, k, j = self.nobs, self.k_exog, self.n_categories
+        y = self.endog.astype(int)
+        out = []
+        for m in range(j):
+            rows = np.flatnonzero(y != m)
+            a = np.zeros((rows.size, k * (j - 1)))
+            for c in range(1, j):
+                mine = y[rows] == c
+                a[mine, (c - 1) * k:c * k] = self.exog[rows[mine]]
+            if m > 0:
+                a[:, (m - 1) * k:m * k] -= self.exog[rows]
+            out.append(a)
+        return np.vstack(out)
 
     def start_params(self) -> np.ndarray:
         """Zeros, with each outcome's constant at ``log(n_j / n_0)`` (the null model)."""

@@ -44,7 +44,8 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
     def __init__(self, endog: Any, exog: Any, distr: str = "logit",
-                 missing: str = "raise") -> None:
+                 missing: str = "raise", separation: str = "raise") -> None:
+        self.separation = self._set_separation_mode(separation)
         if distr not in _DISTRIBUTIONS:
             raise ValueError(f"OrderedModel: distr must be 'logit' or 'probit', not {distr!r}.")
         if exog is None:
@@ -92,6 +93,13 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
                 f"OrderedModel: exog has an implicit constant: the columns "
                 f"{', '.join(map(repr, used))} add up to a constant, which the cut-points "
                 "already represent. Drop one of them (e.g. one dummy of each set).")
+
+    def _improving_rows(self) -> np.ndarray:
+        """``c_y - x'b`` must not fall (rows below the top), ``c_{y-1} - x'b`` not rise
+        (rows above the bottom)."""
+        hi = np.hstack([-self.exog, self._upper])[~self._top]
+        lo = np.hstack([self.exog, -self._lower])[~self._bottom]
+        return np.vstack([hi, lo])
 
     # --- the likelihood ------------------------------------------------------------------------
     def loglikeobs(self, params):
