@@ -257,10 +257,10 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     y = np.digitize(x[:, 0], [-0.5, 0.5])
     with pytest.raises(PerfectSeparationError, match="'x1'.*MLE does not exist"), \
             pytest.warns(ConvergenceWarning):       # Newton first runs out of iterations
-        OrderedModel(y, x).fit()
+        OrderedModel(y, x).fit(maxiter=30)
     with pytest.warns(PerfectSeparationWarning, match="perfect separation"), \
             pytest.warns(ConvergenceWarning):
-        res = OrderedModel(y, x, separation="warn").fit()
+        res = OrderedModel(y, x, separation="warn").fit(maxiter=30)
     assert "perfect separation" in str(res.summary())
     with pytest.raises(ValueError, match="separation must be"):
         OrderedModel(y, x, separation="ignore")

@@ -136,9 +136,9 @@ def encode_categories(endog: Any, model: str, need_order: bool) -> tuple[Any, li
         codes[~missing] = [lookup[v] for v in present.tolist()]
     used = np.unique(codes[~np.isnan(codes)]).astype(int)
     if used.size < 2:
-        seen = [category_label(labels[i]) for i in used]
-        raise DataError(f"{model}: endog {name!r} has a single category ({', '.join(seen) or 'none'}"
-                        f"); at least two are needed.")
+        seen = ", ".join(category_label(labels[i]) for i in used) or "none"
+        raise DataError(f"{model}: endog {name!r} has a single category ({seen}); at least "
+                        "two are needed.")
     empty = [category_label(labels[i]) for i in range(len(labels)) if i not in set(used)]
     if empty:
         raise DataError(f"{model}: endog {name!r} has categories with no observation "

@@ -86,7 +86,7 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
     def _improving_rows(self) -> np.ndarray:
         """For each row i and each other outcome m: ``(beta_{y_i} - beta_m)'x_i`` must not
         fall (beta_0 = 0): +x_i in y_i's block, -x_i in m's."""
-        n, k, j = self.nobs, self.k_exog, self.n_categories
+        k, j = self.k_exog, self.n_categories
         y = self.endog.astype(int)
         out = []
         for m in range(j):
