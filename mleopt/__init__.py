@@ -33,6 +33,7 @@ _NAMES = {
     "Poisson": "mleopt.models.count",
     "NegativeBinomial": "mleopt.models.count",
     "Heckman": "mleopt.models.selection",
+    "OrderedModel": "mleopt.models.ordinal", "MNLogit": "mleopt.models.multinomial",
     # data
     "add_constant": "mleopt.data",
     # row blocks

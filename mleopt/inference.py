@@ -243,7 +243,7 @@ def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
         raise ValueError("no restriction given.")
     rows, qs = [], []
     for part in parts:
-        sides = part.split("=")
+        sides = _split_sides(part, names)
         if len(sides) > 2 or (len(sides) == 2 and not sides[1].strip()):
             raise ValueError(f"restriction {part!r} must have the form 'expression = expression'.")
         lhs, lc = _parse_side(sides[0], names, part)
@@ -254,6 +254,21 @@ def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
         rows.append(row)
         qs.append(rc - lc)
     return np.array(rows), np.array(qs)
+
+
+def _split_sides(part: str, names: Sequence[str]) -> list[str]:
+    """``part`` split at its ``=`` signs, except those inside a parameter name holding one
+    (MNLogit's ``"PID=1:age"``; longest names first)."""
+    inside = np.zeros(len(part), dtype=bool)
+    for name in sorted((n for n in names if "=" in n), key=len, reverse=True):
+        start = part.find(name)
+        while start >= 0:
+            if not inside[start]:
+                inside[start:start + len(name)] = True
+            start = part.find(name, start + len(name))
+    cuts = [i for i, ch in enumerate(part) if ch == "=" and not inside[i]]
+    bounds = [-1] + cuts + [len(part)]
+    return [part[a + 1:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _restrictions(results, r_matrix, q) -> tuple[np.ndarray, np.ndarray, list[str]]:

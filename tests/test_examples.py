@@ -28,6 +28,7 @@ RUNS = {
     "user_likelihood.py": [],
     "dask_logit.py": [],
     "heckman_mroz.py": [],
+    "ordinal.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
     "optimisers.py": ["--plot", os.path.join(tempfile.mkdtemp(), "optimisers.png")],
 }

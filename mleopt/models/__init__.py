@@ -5,7 +5,9 @@ from .count import NegativeBinomial, Poisson
 from .discrete import Logit, Probit
 from .index import IndexModel
 from .linear import OLS
+from .multinomial import MNLogit
+from .ordinal import OrderedModel
 from .selection import Heckman
 
 __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
-           "NegativeBinomial", "fit_mle", "Heckman"]
+           "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman"]

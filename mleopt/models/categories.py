@@ -1,0 +1,149 @@
+"""Categorical outcomes: labels to codes 0..J-1, shared by OrderedModel and MNLogit.
+
+The order of the categories is the order of the codes: an ordered pandas Categorical keeps
+its own order; numbers and booleans are sorted by value. Strings (and an unordered
+Categorical) have no order an ordered model may trust: OrderedModel refuses them, MNLogit
+(which needs only a base category) sorts them. Missing labels become NaN codes, so that
+``missing="raise" | "drop"`` treats them as any other missing value.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError
+from .index import IndexModel, _separation_mode, diverging_columns
+
+__all__ = ["encode_categories", "category_label", "CategoricalOutcome"]
+
+
+class CategoricalOutcome:
+    """What the results layer reads of a model of categories: ``labels`` (set by the
+    model), ``n_categories`` and ``outcome_names`` (``"y=label"``, statsmodels' names)."""
+
+    labels: list
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # the per-row arrays (which cut-points, which outcome) are built in memory
+        from .dask import any_dask
+        if any_dask(args, kwargs):
+            raise TypeError(f"{cls.__name__} does not take Dask collections yet; pass "
+                            "in-memory data (e.g. df.compute()).")
+        return super().__new__(cls, *args, **kwargs)
+
+    # --- non-existence of the MLE: IndexModel's one mechanism (raise, or warn with a note) --
+    separation_note: str | None = None
+    _separation = IndexModel._separation
+    _set_separation_mode = staticmethod(_separation_mode)
+
+    def _improving_rows(self) -> np.ndarray:
+        """Rows ``a_i`` (one per inequality, columns the parameters): a direction d with
+        ``a d >= 0``, some ``> 0``, raises the log-likelihood without bound."""
+        raise NotImplementedError
+
+    def _after_fit(self, record) -> None:
+        """When the fit did not converge or a fitted probability is below 1e-8, a linear
+        program (mleopt.models.index.diverging_columns) looks for a direction along which
+        every observation's likelihood rises: then the MLE does not exist (separation)."""
+        prob = np.asarray(self.predict(record.params), dtype=float)
+        if record.converged and float(prob.min()) > 1e-8:
+            return
+        cols = diverging_columns(self._improving_rows())
+        if cols is None:
+            return
+        named = [self.param_names[j] for j in cols]
+        self._separation(
+            f"perfect separation: along a direction of the parameters "
+            f"{', '.join(map(repr, named))} the likelihood of every observation rises (or "
+            f"stays), so the MLE does not exist and they diverge (fitted probabilities reach "
+            f"0 or 1).", named)
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.labels)
+
+    @property
+    def outcome_names(self) -> list[str]:
+        return [f"{self.endog_name}={category_label(v)}" for v in self.labels]
+
+
+def category_label(value: Any) -> str:
+    """A category as text: ``2.0`` -> ``"2"``, other values by ``str``."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def encode_categories(endog: Any, model: str, need_order: bool) -> tuple[Any, list]:
+    """``(codes, labels)``: ``codes`` float 0..J-1 (NaN where endog is missing), a Series
+    with endog's index and name when endog is pandas; ``labels`` the J categories in order.
+
+    ``need_order``: labels without a trustworthy order (strings, an unordered Categorical,
+    labels of mixed types) are a DataError naming what to do."""
+    if isinstance(endog, pd.DataFrame):
+        if endog.shape[1] != 1:
+            raise DataError(f"{model}: endog must be a single column; the DataFrame has "
+                            f"{endog.shape[1]} columns {list(endog.columns)}.")
+        endog = endog.iloc[:, 0]
+    series = endog if isinstance(endog, pd.Series) else None
+    name = "y" if series is None or series.name is None else str(series.name)
+    values = series if series is not None else np.asarray(endog)
+    if series is None and values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if np.ndim(values) != 1:
+        raise DataError(f"{model}: endog must be one-dimensional (one category per "
+                        f"observation), got shape {np.shape(values)}.")
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        if need_order and not cat.ordered:
+            raise DataError(
+                f"{model}: endog {name!r} is an unordered pandas Categorical, so the order "
+                f"of its categories {list(cat.categories)} may be alphabetical rather than "
+                f"meant; make it ordered: pd.Categorical(y, categories=[lowest, ..., "
+                f"highest], ordered=True).")
+        codes = cat.codes.astype(float)
+        codes[cat.codes < 0] = np.nan
+        labels = list(cat.categories)
+    else:
+        raw = np.asarray(values, dtype=object)
+        missing = pd.isna(raw)
+        present = raw[~missing]
+        numeric = all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present)
+        if not numeric:
+            kinds = sorted({type(v).__name__ for v in present})
+            if need_order:
+                raise DataError(
+                    f"{model}: endog {name!r} holds labels of type {', '.join(kinds)} "
+                    f"(e.g. {present[0]!r}), which have no order the model can trust; pass "
+                    f"numbers, or an ordered pd.Categorical(y, categories=[lowest, ..., "
+                    f"highest], ordered=True).")
+            try:
+                labels = sorted(set(present))
+            except TypeError:
+                raise DataError(f"{model}: endog {name!r} mixes labels of types "
+                                f"{', '.join(kinds)} that cannot be sorted; recode it to "
+                                "one type (e.g. y.astype(str)).") from None
+        else:
+            present = np.asarray(present, dtype=float)
+            labels = sorted(set(present.tolist()))
+            whole = all(float(v).is_integer() for v in labels)
+            present = present.astype(int) if whole else present
+            labels = [int(v) for v in labels] if whole else labels
+        lookup = {v: i for i, v in enumerate(labels)}
+        codes = np.full(raw.shape[0], np.nan)
+        codes[~missing] = [lookup[v] for v in present.tolist()]
+    used = np.unique(codes[~np.isnan(codes)]).astype(int)
+    if used.size < 2:
+        seen = ", ".join(category_label(labels[i]) for i in used) or "none"
+        raise DataError(f"{model}: endog {name!r} has a single category ({seen}); at least "
+                        "two are needed.")
+    empty = [category_label(labels[i]) for i in range(len(labels)) if i not in set(used)]
+    if empty:
+        raise DataError(f"{model}: endog {name!r} has categories with no observation "
+                        f"({', '.join(empty)}); their parameters' MLE does not exist. Drop "
+                        "them (e.g. y.cat.remove_unused_categories()).")
+    if series is not None:
+        return pd.Series(codes, index=series.index, name=name), labels
+    return codes, labels

@@ -1,0 +1,144 @@
+"""MNLogit: the multinomial logit, the first category as base (statsmodels' MNLogit).
+
+For J categories 0, ..., J-1 (sorted labels, or a Categorical's order) and K regressors,
+outcome j > 0 has its own coefficients ``beta_j`` and ``eta_ij = x_i'beta_j`` (``eta_i0 = 0``):
+
+    P(y_i = j | x_i) = exp(eta_ij) / sum_m exp(eta_im),
+    log L_i = eta_{i,y_i} - logsumexp(0, eta_i1, ..., eta_i,J-1).
+
+The K (J-1) parameters are one flat vector, outcome by outcome (statsmodels'
+``params.ravel(order="F")``), named ``"y=label:x"`` (e.g. ``"PID=1:const"``); the results'
+``params_table`` shows them as statsmodels' K x (J-1) table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import numpy as mnp
+from .. import special
+from ..exceptions import DataError
+from .base import LikelihoodModel, _as_exog
+from .categories import CategoricalOutcome, category_label, encode_categories
+
+__all__ = ["MNLogit"]
+
+
+class MNLogit(CategoricalOutcome, LikelihoodModel):
+    """Multinomial logit: ``MNLogit(endog, exog)``; endog any labels (sorted; a pandas
+    Categorical in its categories' order), the first category the base."""
+
+    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+
+    def __init__(self, endog: Any, exog: Any, missing: str = "raise",
+                 separation: str = "raise") -> None:
+        self.separation = self._set_separation_mode(separation)
+        if exog is None:
+            raise DataError("MNLogit needs exog (the regressors; add_constant for an "
+                            "intercept).")
+        codes, labels = encode_categories(endog, "MNLogit", need_order=False)
+        self.labels = labels
+        super().__init__(codes, exog, missing=missing)
+        y = self.endog.astype(int)
+        counts = np.bincount(y, minlength=len(labels))
+        if np.any(counts == 0):     # after missing="drop"
+            empty = [category_label(labels[j]) for j in np.flatnonzero(counts == 0)]
+            raise DataError(f"MNLogit: endog {self.endog_name!r} has no observation in "
+                            f"categor{'y' if len(empty) == 1 else 'ies'} {', '.join(empty)} "
+                            "(after dropping missing rows); its coefficients have no MLE.")
+        self._counts = counts
+        self._chosen = (y[:, None] == np.arange(1, len(labels))).astype(float)
+
+    def _init_from_data(self, param_names) -> None:
+        super()._init_from_data(param_names)
+        self._set_param_names([f"{name}:{x}" for name in self.outcome_names[1:]
+                               for x in self.exog_names])
+
+    @property
+    def df_model(self) -> float:
+        """``(K - k_constant) (J - 1)``, as statsmodels."""
+        return float((self.k_exog - self.k_constant) * (self.n_categories - 1))
+
+    @property
+    def df_resid(self) -> float:
+        return float(self.nobs - self.k_params)
+
+    # --- the likelihood --------------------------------------------------------------------
+    def _indices(self, params, x):
+        """The N x (J-1) ``eta_ij = x_i'beta_j``, one linear index per outcome."""
+        k = self.k_exog
+        return mnp.stack([mnp.matmul(x, params[j * k:(j + 1) * k])
+                          for j in range(self.n_categories - 1)], axis=1)
+
+    def loglikeobs(self, params):
+        """``eta_{i,y_i} - log(1 + sum_j exp(eta_ij))``, outcome by outcome (the log-sum
+        by ``logaddexp``, stable; every step row by row, so mleopt.ad finds the J-1 linear
+        indices and chains the Hessian through X)."""
+        k = self.k_exog
+        chosen, lse = 0.0, 0.0
+        for j in range(self.n_categories - 1):
+            eta = mnp.matmul(self.exog, params[j * k:(j + 1) * k])
+            chosen = chosen + self._chosen[:, j] * eta
+            lse = mnp.logaddexp(lse, eta)
+        return chosen - lse
+
+    def _improving_rows(self) -> np.ndarray:
+        """For each row i and each other outcome m: ``(beta_{y_i} - beta_m)'x_i`` must not
+        fall (beta_0 = 0): +x_i in y_i's block, -x_i in m's."""
+        k, j = self.k_exog, self.n_categories
+        y = self.endog.astype(int)
+        out = []
+        for m in range(j):
+            rows = np.flatnonzero(y != m)
+            a = np.zeros((rows.size, k * (j - 1)))
+            for c in range(1, j):
+                mine = y[rows] == c
+                a[mine, (c - 1) * k:c * k] = self.exog[rows[mine]]
+            if m > 0:
+                a[:, (m - 1) * k:m * k] -= self.exog[rows]
+            out.append(a)
+        return np.vstack(out)
+
+    def start_params(self) -> np.ndarray:
+        """Zeros, with each outcome's constant at ``log(n_j / n_0)`` (the null model)."""
+        k, c = self.k_exog, self.const_idx
+        start = np.zeros(self.k_params)
+        if c is not None:
+            logodds = np.log(self._counts[1:] / self._counts[0]) / self.exog[0, c]
+            start[np.arange(self.n_categories - 1) * k + c] = logodds
+        return start
+
+    def _opt_scale(self, start: np.ndarray) -> np.ndarray:
+        """Coefficients per unit of their regressor's root mean square (as IndexModel)."""
+        norms = self.__dict__.get("_col_norms")
+        if norms is None:
+            norms = np.sqrt(np.einsum("ij,ij->j", self.exog, self.exog))
+        rms = norms / np.sqrt(self.nobs)
+        rms[rms == 0] = 1.0
+        return np.tile(rms, self.n_categories - 1)
+
+    def null_model_llf(self) -> float:
+        """The intercept-only model: ``sum_j n_j log(n_j / N)``."""
+        n = self._counts[self._counts > 0].astype(float)
+        return float(np.sum(n * np.log(n / n.sum())))
+
+    # --- predictions ---------------------------------------------------------------------------
+    def predict(self, params, exog=None, which: str = "prob"):
+        """``which="prob"``: the N x J probabilities (base category first); ``"linear"``:
+        the N x (J-1) ``x'beta_j``. Differentiable in params and exog."""
+        if which not in ("prob", "linear"):
+            raise ValueError(f"MNLogit.predict: which must be 'prob' or 'linear', not "
+                             f"{which!r} (the categories have no mean).")
+        params = self._params_by_name(params)
+        x = self.exog if exog is None else _as_exog(exog, self.k_exog, self.exog_names)
+        eta = self._indices(params, x)
+        if which == "linear":
+            return eta
+        full = mnp.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
+        return mnp.exp(full - special.logsumexp(full, axis=1, keepdims=True))
+
+    @property
+    def _results_class(self):
+        from ..results_multinomial import MNLogitResults
+        return MNLogitResults

@@ -1,0 +1,102 @@
+"""Results of categorical-outcome models: predicted probabilities by category.
+
+``CategoricalResultsMixin`` (OrderedModel, MNLogit): ``predict()`` gives a DataFrame of
+probabilities with one column per category (labels from the model), ``fittedvalues`` the
+same at the estimation sample; ``get_margeff()`` the marginal effects on the probability
+of every category; ``resid`` is not defined for categories.
+``OrderedResults``: the results of OrderedModel (cut-points under ``"a/b"`` names).
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import inference as _inf
+from . import numpy as mnp
+from .ad import grad, jacobian
+from .data import frame_by_name
+from .results import LikelihoodResults
+
+__all__ = ["CategoricalResultsMixin", "OrderedResults"]
+
+
+class CategoricalResultsMixin:
+    """Predictions of a model whose ``predict(params, exog, which)`` gives an N x J matrix
+    of category probabilities for ``which="prob"``."""
+
+    def _prob_columns(self, which: str, width: int) -> list:
+        labels = list(self.model.labels)
+        return labels if which == "prob" and width == len(labels) else list(range(width))
+
+    def predict(self, exog=None, which: str = "prob"):
+        """Probabilities of the categories (``which="prob"``, a DataFrame with a column per
+        category label; rows labelled as a DataFrame ``exog``'s or, with ``exog=None``, as
+        the data's), or the model's other predictions (``which="linear"``, ...)."""
+        x = frame_by_name(exog, self.model.exog_names)
+        index = x.index if isinstance(x, pd.DataFrame) else None
+        if isinstance(x, pd.DataFrame):
+            x = x.to_numpy(dtype=float)
+        out = np.asarray(self.model.predict(self._params, exog=x, which=which), dtype=float)
+        if index is None and exog is None:
+            index = getattr(self.model.data, "row_labels", None)
+        if out.ndim == 2:
+            return pd.DataFrame(out, index=index, columns=self._prob_columns(which, out.shape[1]))
+        return out if index is None else pd.Series(out, index=index, name=which)
+
+    def get_margeff(self, at: str = "overall", method: str = "dydx",
+                    alpha: float = 0.05) -> "_inf.MarginalEffects":
+        """Marginal effects of each regressor (the constant excluded) on the probability of
+        every outcome (MNLogit: the base included): ``dP(y = j)/dx_k``, averaged over the
+        sample (``at="overall"``) or at the regressors' means (``at="mean"``); names
+        ``"y=label:x"``, outcome by outcome (statsmodels' ``margeff.ravel(order="F")``).
+        Standard errors by the delta method with the exact AD Jacobian."""
+        if method != "dydx":
+            raise ValueError(f"{type(self.model).__name__}.get_margeff offers method='dydx' "
+                             f"only, not {method!r}.")
+        if at not in ("overall", "mean"):
+            raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
+        model = self.model
+        x = np.asarray(model.exog, dtype=float)
+        if at == "mean":
+            x = x.mean(axis=0, keepdims=True)
+        keep = np.array([j for j in range(model.k_exog) if j != model.const_idx], dtype=int)
+
+        def effects(theta):
+            parts = []
+            for j in range(model.n_categories):
+                def prob_j(xx, j=j):
+                    return mnp.sum(model.predict(theta, exog=xx)[:, j])
+                parts.append(mnp.mean(grad(prob_j)(x), axis=0)[keep])
+            return mnp.concatenate(parts)
+
+        theta = self._params
+        value = np.asarray(effects(theta), dtype=float)
+        jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
+        names = [f"{outcome}:{model.exog_names[k]}" for outcome in model.outcome_names
+                 for k in keep]
+        return _inf.MarginalEffects(value, _inf._jvj(jac, self._cov), names, df_t=None,
+                                    jacobian_=jac, alpha=alpha, method=method, at=at,
+                                    results=self)
+
+    @cached_property
+    def fittedvalues(self) -> pd.DataFrame:
+        """The predicted probabilities of the categories at the estimation sample."""
+        return self.predict()
+
+    @property
+    def resid(self):
+        raise AttributeError(f"{type(self.model).__name__} has no residuals: the outcome is a "
+                             "category; compare fittedvalues (probabilities) with the "
+                             "observed categories instead.")
+
+
+class OrderedResults(CategoricalResultsMixin, LikelihoodResults):
+    """Results of OrderedModel: slopes, then the cut-points ``"a/b"`` (natural scale, with
+    standard errors from the Hessian in these parameters)."""
+
+    @property
+    def cutpoints(self) -> pd.Series:
+        """The estimated cut-points ``c_0 < ... < c_{J-2}``."""
+        return self.params.iloc[self.model.k_exog:]

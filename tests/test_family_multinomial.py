@@ -1,0 +1,257 @@
+"""MNLogit (multinomial logit) against statsmodels 0.15.0's MNLogit.
+
+Reference: statsmodels 0.15.0, computed once on 2026-11-30 in a scratch environment (not a
+test dependency), statsmodels' classic MNLogit example:
+
+    anes = datasets/anes96.csv; anes["logpopul"] = log(popul + 0.1)
+    X = sm.add_constant(anes[["logpopul", "selfLR", "age", "educ", "income"]])
+    r = sm.MNLogit(anes["PID"], X).fit(method="newton", tol=1e-14)   # max |score| 3e-12
+    me = r.get_margeff(); me_mean = r.get_margeff(at="mean")
+
+Vectors are statsmodels' K x (J-1) (margeff: (K-1) x J) arrays raveled outcome by outcome,
+``ravel(order="F")``: mleopt's flat order. vote_*: ``sm.MNLogit(anes["vote"], X)`` (J = 2,
+the logit).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mleopt import Logit, MNLogit, add_constant
+from mleopt.ad.api import has_index_structure
+from mleopt.datasets import load
+from mleopt.exceptions import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXOG = ["logpopul", "selfLR", "age", "educ", "income"]
+
+SM = {
+    "params": [
+        -0.3734016773584857, -0.011535974566688716, 0.2977143515893805, -0.02494499544199852,
+        0.08249144213934362, 0.005196553172511097, -2.250913176838134, -0.08875065303049168,
+        0.3916686417323791, -0.02289783709298935, 0.1810427575133378, 0.04787397608754049,
+        -3.6655835302145388, -0.10596669898687452, 0.5734505077646275, -0.014851206884623097,
+        -0.007152419042284642, 0.057575159541368374, -7.613843090444815, -0.09155670169266646,
+        1.2787717866111994, -0.008681345030114314, 0.1998279553199786, 0.08449837525052158,
+        -7.060478246498898, -0.09328460395733394, 1.3469616457075992, -0.017904068947059204,
+        0.216938849880448, 0.08095841215599181, -12.105750900463386, -0.1408806924015015,
+        2.0700801350414917, -0.009432648701394725, 0.32192570241595203, 0.1088940832864796,],
+    "bse": [
+        0.6298376310106037, 0.03428236581106408, 0.093626795021844, 0.006524858401442333,
+        0.07358657988768026, 0.01763369374460495, 0.7631899489501413, 0.039161555438791844,
+        0.10823869188600818, 0.00791446175952357, 0.0852893563110291, 0.022280929659885474,
+        1.1565414923490076, 0.05703822948488623, 0.15854813369622495, 0.011331313319906696,
+        0.1262913233696004, 0.0336142087999502, 0.9575809602053, 0.04379027659937871,
+        0.12889658542189253, 0.008418748605064735, 0.09412505594298476, 0.0261963632459914,
+        0.8443638283208371, 0.03935165544699509, 0.11718601074060864, 0.0076110152227012754,
+        0.0850070091340717, 0.022976079072852748, 1.0599548213528684, 0.04213804711478241,
+        0.14340890904273268, 0.008133862477880095, 0.09109799207841814, 0.025300888026470052,],
+    "margeff": [
+        0.008680859852936363, -0.09779853989344736, 0.0027255698432046343,
+        -0.019923765994715827, -0.006031333133197074, 0.006993867331543919,
+        -0.05022430650581979, -0.0021100391158468536, -0.005369799773278162,
+        -0.0055436673254555, -0.003910408513072696, -0.028247171839905185,
+        -0.0010055129084106248, 0.00664337783966198, 0.0009798735830880976,
+        -0.0018258088084789896, -0.005737447878410222, -4.2492533842650714e-05,
+        -0.005466695648306608, 0.0005410111847808955, -0.0009855807871924228,
+        0.019855502599310116, 0.00047972248929078906, 0.0017260568074218708,
+        0.0021129136079194, -0.0015346952129474461, 0.037553459706696685,
+        -0.0006853114874609049, 0.004724717239054794, 0.002547334556045838,
+        -0.007418233862788727, 0.12459850381157576, 0.0006380637130656105,
+        0.017666109530161952, 0.005393867526818344,],
+    "margeff_se": [
+        0.0038581063235509413, 0.008047112968923738, 0.000706848840295938,
+        0.008231896973763881, 0.0020261706527400095, 0.0039043779781516197,
+        0.007360028473675563, 0.0007564309526934465, 0.008438157750059972,
+        0.0020482237816550515, 0.0031371259879160933, 0.005681318108328683,
+        0.0006601377191345792, 0.00689325879065579, 0.0018481805910608893,
+        0.0019427783066091285, 0.003190476103484743, 0.0003865410703178829,
+        0.0043617888874868515, 0.001152322130585075, 0.00298632263120876, 0.005407609052190722,
+        0.0005886611349135059, 0.006442636266211995, 0.0018886817817605056,
+        0.0035806551885585714, 0.0069497363243852086, 0.0007225109713561088,
+        0.007828771694889538, 0.0022352392586843044, 0.003364161083437116,
+        0.008376628927256725, 0.0006774696820111564, 0.007350528795593767,
+        0.0021660086623426136,],
+    "margeff_mean": [
+        0.011498874876067454, -0.1378420737339741, 0.002733134217893494, -0.02542974375763196,
+        -0.008553468650057957, 0.01114846759166926, -0.09864271852144227,
+        -0.002224350829278214, -0.012146168639092618, -0.009035813686067934,
+        -0.003817029724665905, -0.0513229673216754, -0.0011676322267484079,
+        0.006242032445332043, 0.00021912159745089704, -0.0023345536377753955,
+        -0.009285536166054695, -2.065611008878238e-06, -0.0077541565145495955,
+        0.0006000448793291058, -0.0035257993455904677, 0.06412187346169629,
+        0.0007393894471082797, 0.007477780987861212, 0.00459965009798374,
+        -0.005743082809814106, 0.1112653558541128, -0.000573379111277237, 0.014674244357029282,
+        0.0064176087408748415, -0.007226876949890845, 0.12170606642733724,
+        0.0004949041133109654, 0.016936011121051652, 0.005752857020487303,],
+    "margeff_mean_se": [
+        0.004372976224981008, 0.01103433640956867, 0.0008149907968762713, 0.009255139863485943,
+        0.0023752073077549863, 0.004875051085736794, 0.012474636264436902,
+        0.0009613151854539818, 0.010566581530450299, 0.0026524426011457947,
+        0.004071895478255364, 0.010361394184911166, 0.000855461504114003, 0.008993129802439069,
+        0.0024374625322648694, 0.0026430805178337324, 0.007084591979633326,
+        0.0005364368856869404, 0.005765426132931136, 0.001598883836860871,
+        0.0037798148122322067, 0.010384928038218184, 0.0007393480766737182,
+        0.00820219302190925, 0.002348925872719675, 0.004565462811819331, 0.013032939421762688,
+        0.0009128132868202165, 0.010005325434720283, 0.002804860042725, 0.002768238458708059,
+        0.011329267670791178, 0.0005325112091803888, 0.006128934059826058,
+        0.0017330759788618544,],
+    "prob0": [
+        0.016877579752627398, 0.05028960973283924, 0.026783591928169436, 0.018541805129543638,
+        0.11510173986677717, 0.24377936902799524, 0.5286263045620478,],
+    "prob1": [
+        0.35885118921869, 0.48220820044926677, 0.10514762225737832, 0.022500815407669586,
+        0.010330647475945372, 0.019383675920026, 0.001577849271023881,],
+    "vote_params": [
+        -7.9778549502273615, -0.10287965665160957, 1.2258459453200636, 0.006349221582059102,
+        0.17138358537655107, 0.0764821669811741,],
+    "vote_bse": [
+        0.6262251222715698, 0.02721041233290565, 0.08058787607785536, 0.00526533021596678,
+        0.058612882606106385, 0.016634644415427637,],
+    "llf": -1461.922747248146,
+    # statsmodels' llnull (-1750.346710709092) comes from an iterative fit; the closed form
+    # sum_j n_j log(n_j / N) is its exact value (statsmodels' OrderedModel gives it too)
+    "llnull": -1750.3467099898216,
+}
+
+
+@pytest.fixture(scope="module")
+def anes():
+    data = load("anes96")
+    data["logpopul"] = np.log(data["popul"] + 0.1)
+    return data
+
+
+@pytest.fixture(scope="module")
+def res(anes):
+    return MNLogit(anes["PID"], add_constant(anes[EXOG])).fit()
+
+
+def test_matches_statsmodels(res):
+    assert res.converged
+    np.testing.assert_allclose(res.params, SM["params"], rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(res.bse, SM["bse"], rtol=1e-6)
+    assert res.llf == pytest.approx(SM["llf"], rel=1e-11)
+    assert res.llnull == pytest.approx(SM["llnull"], rel=1e-12)
+    assert (res.df_model, res.df_resid, res.k_params) == (30, 908, 36)
+
+
+def test_parameter_names_and_tables(res):
+    names = res.param_names
+    assert names[:2] == ["PID=1:const", "PID=1:logpopul"] and names[-1] == "PID=6:income"
+    table = res.params_table
+    assert list(table.index) == ["const"] + EXOG
+    assert list(table.columns) == [f"PID={j}" for j in range(1, 7)]
+    np.testing.assert_allclose(table.to_numpy(),
+                               np.reshape(SM["params"], (6, 6)).T, rtol=1e-7, atol=1e-10)
+    assert res.bse_table.loc["selfLR", "PID=6"] == pytest.approx(res.bse["PID=6:selfLR"])
+    assert res.pvalues_table.shape == (6, 6)
+    # the flat names reach the generic tools: a Wald test by name (the '=' inside the
+    # names is not the restriction's)
+    wald = res.wald_test("PID=5:selfLR = PID=6:selfLR")
+    a, b = "PID=5:selfLR", "PID=6:selfLR"
+    cov = res.cov_params()
+    diff = res.params[a] - res.params[b]
+    chi2 = diff**2 / (cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b])
+    assert float(np.squeeze(wald.statistic)) == pytest.approx(chi2, rel=1e-10)
+    assert "PID=3:educ" in str(res.summary())
+
+
+def test_predicted_probabilities(res, anes):
+    prob = res.predict()
+    assert list(prob.columns) == list(range(7))
+    np.testing.assert_allclose(prob.iloc[0], SM["prob0"], rtol=1e-7)
+    np.testing.assert_allclose(prob.iloc[1], SM["prob1"], rtol=1e-7)
+    np.testing.assert_allclose(prob.sum(axis=1), 1.0, rtol=1e-14)
+    new = res.predict(add_constant(anes[EXOG]).iloc[:2])
+    np.testing.assert_allclose(new.to_numpy(), prob.iloc[:2].to_numpy(), rtol=1e-13)
+    assert res.model.predict(res.params, which="linear").shape == (944, 6)
+    with pytest.raises(ValueError, match="no mean"):
+        res.model.predict(res.params, which="mean")
+
+
+@pytest.mark.parametrize("at", ["overall", "mean"])
+def test_marginal_effects_per_outcome(res, at):
+    me = res.get_margeff(at=at)
+    key = "margeff" if at == "overall" else "margeff_mean"
+    assert me.names[:2] == ["PID=0:logpopul", "PID=0:selfLR"] and len(me.names) == 35
+    np.testing.assert_allclose(me.margeff, SM[key], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(me.margeff_se, SM[key + "_se"], rtol=1e-5)
+    # probabilities sum to one: the effects on all outcomes sum to zero per regressor
+    np.testing.assert_allclose(me.margeff.to_numpy().reshape(7, 5).sum(axis=0), 0.0,
+                               atol=1e-15)
+    with pytest.raises(ValueError, match="dydx"):
+        res.get_margeff(method="eyex")
+
+
+def test_two_text_categories_give_the_logit(anes):
+    """Labels are sorted (the first the base); with J = 2 the model is the logit."""
+    x = add_constant(anes[EXOG])
+    text = anes["vote"].map({0: "Clinton", 1: "Dole"})
+    res = MNLogit(text, x).fit()
+    assert res.param_names[0] == "vote=Dole:const"
+    np.testing.assert_allclose(res.params, SM["vote_params"], rtol=1e-7)
+    np.testing.assert_allclose(res.bse, SM["vote_bse"], rtol=1e-6)
+    logit = Logit(anes["vote"], x).fit()
+    assert res.llf == pytest.approx(logit.llf, rel=1e-12)
+
+
+def test_linear_indices_found_and_blocks_agree(anes):
+    """mleopt.ad finds the J-1 linear indices (fast Hessian); row blocks give the same fit."""
+    model = MNLogit(anes["PID"], add_constant(anes[EXOG]))
+    assert has_index_structure(model.loglike, model.start_params())
+    whole = model.fit()
+    blocked = MNLogit(anes["PID"], add_constant(anes[EXOG])).fit(block_memory="64kB")
+    assert len(blocked.model._blocks()[0]) > 1
+    np.testing.assert_allclose(blocked.params, whole.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(blocked.bse, whole.bse, rtol=1e-8)
+
+
+def test_bad_input(anes):
+    x = add_constant(anes[EXOG])
+    with pytest.raises(DataError, match="single category \\(1\\)"):
+        MNLogit(np.ones(len(anes)), x)
+    mixed = anes["vote"].astype(object).copy()
+    mixed.iloc[0] = "Dole"
+    with pytest.raises(DataError, match="mixes labels of types.*cannot be sorted"):
+        MNLogit(mixed, x)
+    with pytest.raises(DataError, match="needs exog"):
+        MNLogit(anes["PID"], None)
+    with pytest.raises(TypeError, match="weights"):
+        MNLogit(anes["PID"], x, weights=np.ones(len(anes)))
+
+
+def test_example_runs_and_prints_both_summaries():
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "ordinal.py")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+                              "PATH": ""})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "OrderedModel Regression Results" in out.stdout
+    assert "MNLogit Regression Results" in out.stdout
+    assert "5/6" in out.stdout and "PID=6:selfLR" in out.stdout
+
+
+def test_separation_is_an_error_or_a_warning_with_a_note():
+    """Outcome 2 exactly when x > 0.5: its coefficients diverge (the fit may even meet the
+    gradient tolerance); a linear program finds the direction."""
+    from mleopt.exceptions import PerfectSeparationError, PerfectSeparationWarning
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    y = np.where(x > 0.5, 2, rng.integers(0, 2, 200))
+    with pytest.raises(PerfectSeparationError, match="'y=2:const', 'y=2:x1'"):
+        MNLogit(y, add_constant(x)).fit()
+    with pytest.warns(PerfectSeparationWarning):
+        res = MNLogit(y, add_constant(x), separation="warn").fit()
+    assert "perfect separation" in str(res.summary())
+
+
+def test_dask_inputs_are_refused(anes):
+    dd = pytest.importorskip("dask.dataframe")
+    parts = dd.from_pandas(add_constant(anes[EXOG]).assign(PID=anes["PID"]), npartitions=2)
+    with pytest.raises(TypeError, match="MNLogit does not take Dask"):
+        MNLogit(parts["PID"], parts[["const"] + EXOG])
