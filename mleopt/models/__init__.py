@@ -5,6 +5,7 @@ from .count import NegativeBinomial, Poisson
 from .discrete import Logit, Probit
 from .index import IndexModel
 from .linear import OLS
+from .survival import AFT
 
 __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
-           "NegativeBinomial", "fit_mle"]
+           "NegativeBinomial", "fit_mle", "AFT"]
