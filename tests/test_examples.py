@@ -26,6 +26,7 @@ RUNS = {
     "grunfeld_cluster.py": [],
     "user_likelihood.py": [],
     "dask_logit.py": [],
+    "survival.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
 }
 TIMEOUT = 120

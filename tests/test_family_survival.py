@@ -23,6 +23,12 @@ References, each with its source:
 """
 from __future__ import annotations
 
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -340,3 +346,23 @@ def test_inputs_not_modified(ovarian):
     before = ovarian.copy()
     _model(ovarian).fit()
     pd.testing.assert_frame_equal(ovarian, before)
+
+
+# ---- the example ---------------------------------------------------------------------------
+
+def test_example_prints_the_survreg_fit():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, str(root / "examples" / "survival.py")], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "AFT (weibull) Regression Results" in out and re.search(r"converged:\s+True", out)
+    num = r"(-?\d+\.\d+)"
+    coef, se = map(float, re.search(rf"^rx\s+{num}\s+{num}", out, re.M).groups())
+    assert (round(coef, 3), round(se, 3)) == (0.529, 0.529)             # R survreg
+    scale = float(re.search(rf"^scale\s+{num}", out, re.M).group(1))
+    assert round(scale, 3) == 0.884                                     # R: Scale= 0.884
+    assert re.search(rf"^exponential\s+-97\.1980", out, re.M)
+    assert re.search(r"^rx 1\s+0\.8837\s+0\.7594", out, re.M)          # S(180), S(365)
