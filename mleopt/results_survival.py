@@ -58,7 +58,9 @@ class AFTResults(LikelihoodResults):
 
     @property
     def n_events(self) -> int:
-        return int(np.sum(self.model.event))
+        """The number of observed (uncensored) durations, counted block by block (Dask
+        partitions included)."""
+        return int(sum(self.model._block_map("_block_apply", _count_events)))
 
     def predict(self, exog=None, which: str = "mean", q=None, times=None):
         """Predictions at the estimate (see ``AFT.predict``): ``"linear"``, ``"mean"``,
@@ -104,3 +106,7 @@ class AFTResults(LikelihoodResults):
         return [("Distribution:", self.model.dist),
                 ("Events:", f"{self.n_events} of {int(self.nobs)}")] + \
             super()._summary_header_extra()
+
+
+def _count_events(block) -> float:
+    return float(np.sum(block.event))

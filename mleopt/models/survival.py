@@ -86,19 +86,29 @@ class AFT(IndexModel):
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
     _extra_arrays = ("event",)
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # the distribution's attributes are set here too: on Dask data the client's model
+        # is made by DaskModel.__init__, which does not run AFT.__init__
+        self = super().__new__(cls, *args, **kwargs)
+        self._set_dist(args[3] if len(args) > 3 else kwargs.get("dist", "weibull"))
+        return self
+
     def __init__(self, durations: Any, exog: Any = None, event: Any = None,
                  dist: str = "weibull", missing: str = "raise") -> None:
+        self._set_dist(dist)
+        super().__init__(durations, exog, missing=missing, event=event)
+        event = self.data.extras.get("event")
+        self.event = np.ones(self.nobs) if event is None else event
+        self._all_observed = bool(np.all(self.event == 1))
+        self._log_t = np.log(self.endog)
+
+    def _set_dist(self, dist: str) -> None:
         if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
             raise ValueError(f"dist must be one of {', '.join(map(repr, DISTRIBUTIONS))}, "
                              f"not {dist!r}.")
         self.dist = dist
         self._errors = DISTRIBUTIONS[dist]
         self.extra_param_names = () if dist == "exponential" else (LOG_SCALE,)
-        super().__init__(durations, exog, missing=missing, event=event)
-        event = self.data.extras.get("event")
-        self.event = np.ones(self.nobs) if event is None else event
-        self._all_observed = bool(np.all(self.event == 1))
-        self._log_t = np.log(self.endog)
         self.model_name = f"AFT ({dist})"
 
     # --- data checks ----------------------------------------------------------------------
