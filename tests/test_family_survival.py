@@ -381,3 +381,24 @@ def test_dask_partitions_give_the_same_fit(ovarian, fits, dist):
     np.testing.assert_allclose(res.bse, ref.bse, rtol=1e-8)
     assert res.n_events == 12
     assert "12 of 26" in res.summary().as_text()
+
+
+# ---- likelihood-ratio tests ------------------------------------------------------------------
+
+def test_lr_test_exponential_within_weibull(ovarian, fits):
+    lr = fits["weibull"].lr_test(fits["exponential"])
+    assert lr.df == 1
+    assert lr.statistic == pytest.approx(2 * (fits["weibull"].llf - fits["exponential"].llf))
+    slope = _model(ovarian, "weibull", cols=("ecog.ps",)).fit()
+    assert fits["weibull"].lr_test(slope).df == 1
+
+
+def test_lr_test_refuses_other_distributions_and_events(ovarian, fits):
+    with pytest.raises(ValueError, match="dist='exponential' is not nested in one with "
+                                         "dist='lognormal'"):
+        fits["lognormal"].lr_test(fits["exponential"])
+    event = ovarian["fustat"].copy()
+    event.iloc[:3] = 0
+    other = AFT(ovarian["futime"], add_constant(ovarian[["ecog.ps"]]), event=event).fit()
+    with pytest.raises(ValueError, match="per-row array 'event' differs"):
+        fits["weibull"].lr_test(other)

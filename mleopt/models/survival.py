@@ -134,6 +134,17 @@ class AFT(IndexModel):
                             f"{t.shape[0]} rows): the likelihood rises without bound as the "
                             "times grow, so no estimate exists.")
 
+    def not_nested_reason(self, restricted: "LikelihoodModel") -> str | None:
+        """Why ``restricted`` (a fit of the same class) is not nested in this model, for
+        lr_test: AFT models of different distributions are not, except the exponential
+        within the Weibull (Log(scale) = 0)."""
+        other = getattr(restricted, "dist", self.dist)
+        if other == self.dist or (self.dist, other) == ("weibull", "exponential"):
+            return None
+        return (f"an AFT model with dist={other!r} is not nested in one with "
+                f"dist={self.dist!r} (only the exponential is, within the Weibull); compare "
+                "non-nested distributions by AIC instead.")
+
     # --- the likelihood -------------------------------------------------------------------
     def loglike_index(self, eta, extra):
         """``log f_W(z) - log sigma - log t`` (observed) or ``log S_W(z)`` (censored)."""
