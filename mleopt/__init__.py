@@ -34,6 +34,7 @@ _NAMES = {
     "NegativeBinomial": "mleopt.models.count",
     "Heckman": "mleopt.models.selection",
     "OrderedModel": "mleopt.models.ordinal", "MNLogit": "mleopt.models.multinomial",
+    "AFT": "mleopt.models.survival",
     # data
     "add_constant": "mleopt.data",
     # row blocks

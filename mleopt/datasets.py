@@ -27,6 +27,9 @@ _PACKAGE = "mleopt._datasets"
 
 
 def _root():
+    here = Path(__file__).resolve().parent.parent / "datasets"
+    if (here / "__init__.py").is_file():    # a source checkout: the files beside this code
+        return here                         # (not those of another editable install)
     try:
         return resources.files(_PACKAGE)
     except ModuleNotFoundError:  # a source checkout that was not installed

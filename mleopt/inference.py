@@ -458,6 +458,10 @@ def _check_nested(full, restricted) -> None:
             f"an LR test compares two fits of the same model class; got {type(fm).__name__} "
             f"({len(full._params)} parameters) and {type(rm).__name__} "
             f"({len(restricted._params)}). Fit both with the same model.")
+    reason = getattr(fm, "not_nested_reason", None)    # a class holding several families
+    reason = reason(rm) if reason is not None else None
+    if reason:
+        raise ValueError(reason)
     if full.nobs != restricted.nobs:
         raise ValueError(f"the two fits use different data ({full.nobs} vs {restricted.nobs} "
                          "observations); an LR test needs the same sample.")
@@ -503,10 +507,12 @@ def _check_same_offsets(fm, rm) -> None:
             raise ValueError(
                 "the two fits have different offsets (offset + log(exposure)), so they are not "
                 "nested; give both models the same offset and exposure.")
-        return
+        compared = {"offset", "exposure"}
+    else:
+        compared = set()
     eu = getattr(getattr(fm, "data", None), "extras", None) or {}
     er = getattr(getattr(rm, "data", None), "extras", None) or {}
-    for name in sorted(set(eu) | set(er)):
+    for name in sorted((set(eu) | set(er)) - compared):
         a, b = eu.get(name), er.get(name)
         if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
             raise ValueError(

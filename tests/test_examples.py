@@ -29,6 +29,7 @@ RUNS = {
     "dask_logit.py": [],
     "heckman_mroz.py": [],
     "ordinal.py": [],
+    "survival.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
     "optimisers.py": ["--plot", os.path.join(tempfile.mkdtemp(), "optimisers.png")],
 }

@@ -8,6 +8,7 @@ from .linear import OLS
 from .multinomial import MNLogit
 from .ordinal import OrderedModel
 from .selection import Heckman
+from .survival import AFT
 
 __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
-           "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman"]
+           "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman", "AFT"]
