@@ -32,6 +32,7 @@ _NAMES = {
     "Probit": "mleopt.models.discrete",
     "Poisson": "mleopt.models.count",
     "NegativeBinomial": "mleopt.models.count",
+    "Tobit": "mleopt.models.censored", "TruncatedRegression": "mleopt.models.censored",
     # data
     "add_constant": "mleopt.data",
     # row blocks

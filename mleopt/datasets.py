@@ -27,6 +27,9 @@ _PACKAGE = "mleopt._datasets"
 
 
 def _root():
+    source = Path(__file__).resolve().parent.parent / "datasets"
+    if (source / "__init__.py").is_file():  # run from a source tree: its own datasets/
+        return source
     try:
         return resources.files(_PACKAGE)
     except ModuleNotFoundError:  # a source checkout that was not installed
