@@ -71,7 +71,6 @@ def _per_row_float(values: Any, name: str) -> np.ndarray:
 class _NormalLimits(IndexModel):
     """Shared parts: limits (scalars or per-row), start values, sigma on the log scale."""
 
-    _strict_kwargs = True       # refuse keywords it does not use (weights=...)
     extra_param_names = ("sigma",)
     scale_param_names = ("sigma",)
     _LIMITS = ("left", "right")
@@ -230,6 +229,7 @@ class Tobit(_NormalLimits):
     """
 
     _results_name = "TobitResults"
+    _strict_kwargs = True       # read from each class's own body (see LikelihoodModel)
 
     def _prepare(self) -> None:
         y = self.endog
@@ -313,6 +313,7 @@ class TruncatedRegression(_NormalLimits):
     """
 
     _results_name = "TruncatedResults"
+    _strict_kwargs = True
     _contradiction_hint = ("; a truncated sample holds only outcomes inside the limits: "
                            "drop the rows outside them, or use Tobit for censored data")
 
