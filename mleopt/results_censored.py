@@ -52,7 +52,8 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
         *extensive*) ``+ L dP_L/dx + R dP_R/dx`` (*limits*; 0 when the limits are 0 or
         absent). Each part is averaged over the sample (``at="overall"``) or taken at the
         mean of the regressors (``at="mean"``); rows are named ``"x: total"``,
-        ``"x: intensive"``, ``"x: extensive"``, ``"x: limits"``, with delta-method SEs.
+        ``"x: intensive"``, ``"x: extensive"``, ``"x: limits"`` (left out when every limit
+        is 0 or absent), with delta-method SEs.
         """
         if at not in ("overall", "mean"):
             raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
@@ -65,6 +66,8 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
         lo, hi = model._limits_for(exog, None, None)
         lo = np.where(np.isfinite(lo), lo, 0.0)
         hi = np.where(np.isfinite(hi), hi, 0.0)
+        with_limits = bool(np.any(lo != 0) or np.any(hi != 0))
+        labels = ("total", "intensive", "extensive", "limits")[: 4 if with_limits else 3]
 
         def pred(theta, xx, which):
             return model.predict(theta, exog=xx, which=which)
@@ -82,12 +85,13 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
             limits = lo_r * slopes(theta, "prob_left") + hi_r * slopes(theta, "prob_right")
             total = slopes(theta, "mean")
             rows = [mnp.mean(v, axis=0) for v in (total, intensive, extensive, limits)]
+            rows = rows if with_limits else rows[:3]
             return mnp.concatenate([mnp.stack([r[j] for r in rows]) for j in keep])
 
         value = np.asarray(parts(self._params), dtype=float)
         jac = np.asarray(jacobian(parts, mode="fwd")(self._params), dtype=float)
         names = [f"{model.exog_names[j]}: {part}" for j in keep
-                 for part in ("total", "intensive", "extensive", "limits")]
+                 for part in labels]
         return _inf.EstimateResults(value, _inf._jvj(jac, self._cov), names, df_t=None,
                                     jacobian_=jac, alpha=alpha)
 

@@ -26,6 +26,7 @@ RUNS = {
     "grunfeld_cluster.py": [],
     "user_likelihood.py": [],
     "dask_logit.py": [],
+    "censored.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
 }
 TIMEOUT = 120
@@ -165,3 +166,12 @@ def test_dask_logit_from_parquet(outputs):
     (db,), = _floats(rf"max \|bse difference\| = {NUM}", out)
     (dc,), = _floats(rf"max \|cluster bse difference\| = {NUM}", out)
     assert dp < 1e-9 and db < 1e-11 and dc < 1e-11
+
+
+def test_censored_tobit_affairs(outputs):
+    out = _run(outputs, "censored.py")
+    assert "Tobit Regression Results" in out and "Left-censored:" in out
+    assert "log(sigma) = 2.1099 (SE 0.0671" in out          # AER::tobit's Log(scale)
+    assert re.search(r"rating\s+-2\.2850\s+0\.408", out)
+    assert "rating: extensive" in out and "TruncatedRegression" in out
+    assert re.search(r"sigma\s+7\.9432\s+0\.8769", out)     # AER::tobit(right = 4): 7.94
