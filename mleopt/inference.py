@@ -694,7 +694,8 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
         offset = model._offset()    # offset + log(exposure) of a count model, else None
         if offset is not None and at != "overall":
             offset = np.array([offset.mean()])
-        effects = _effects_function(model, x, offset, method, discrete, keep, which)
+        effects = _effects_function(model, x, offset, method, discrete, keep, which,
+                                    own_rows=at == "overall")
         value = np.asarray(effects(theta), dtype=float)
         jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
     names = [exog_names[i] for i in keep]
@@ -703,9 +704,13 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
 
 
 def _effects_function(model, x, offset, method: str, discrete: dict, keep,
-                      which: str = "mean"):
-    """``effects(theta)``: the mean over the rows of ``x`` of each observation's effect."""
+                      which: str = "mean", own_rows: bool = False):
+    """``effects(theta)``: the mean over the rows of ``x`` of each observation's effect.
+    ``own_rows``: x holds the model's own rows, so per-row prediction arguments of the
+    model (``model._predict_row_kwds()``, e.g. a Tobit's per-row limits) go with them."""
     kwds = {} if offset is None else {"offset": offset}
+    if own_rows and hasattr(model, "_predict_row_kwds"):
+        kwds.update(model._predict_row_kwds())
 
     def mean_fn(theta, xx):
         return model.predict(theta, exog=xx, which=which, **kwds)
@@ -754,7 +759,7 @@ def _exog_summary(block) -> dict:
 def _block_effects(block, theta, method, discrete, keep, which="mean"):
     """``(rows, mean effects, their Jacobian)`` over one block's rows."""
     effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep,
-                                which)
+                                which, own_rows=True)
     return (block.exog.shape[0], np.asarray(effects(theta), dtype=float),
             np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))
 

@@ -28,9 +28,9 @@ class _CensoredMargins:
                     which: str = "mean") -> "_inf.MarginalEffects":
         """Average (``at="overall"``) or at-the-mean (``at="mean"``) marginal effects on the
         prediction ``which`` (see the model's ``predict``), with delta-method standard
-        errors; ``method``, ``dummy``, ``count`` as for Logit's ``get_margeff``. A model with
-        per-row limits has effects on ``which="latent"`` only at ``at="mean"`` (the limits
-        have no mean row)."""
+        errors; ``method``, ``dummy``, ``count`` as for Logit's ``get_margeff``. With per-row
+        limits, ``at="mean"`` is available for ``which="latent"`` only (the limits have no
+        mean row)."""
         self.model.predict(self._params, which=which)       # checks `which` first
         out = _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
                            count=count, which=which)

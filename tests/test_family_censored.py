@@ -310,6 +310,37 @@ def test_per_row_limits_dropped_with_missing_rows(affairs):
     assert res.nobs == len(d) - 1
 
 
+def test_margeff_with_per_row_limits(affairs):
+    """The model's own per-row limits go with its rows (at="overall"); checked against the
+    same effects from the textbook formula by central differences in each regressor."""
+    d, x = affairs
+    yr, left, right = _per_row_limits(d)
+    res = Tobit(yr, x, left=left, right=right).fit()
+    me = res.get_margeff(which="mean")
+    xa = np.asarray(x, dtype=float)
+    p = res.params.to_numpy()
+
+    def mean_at(xx):
+        xb = xx @ p[:-1]
+        a, b = (left - xb) / p[-1], (right - xb) / p[-1]
+        with np.errstate(invalid="ignore"):
+            return (np.where(np.isfinite(left), left * stats.norm.cdf(a), 0)
+                    + np.where(np.isfinite(right), right * stats.norm.sf(b), 0)
+                    + (stats.norm.cdf(b) - stats.norm.cdf(a))
+                    * stats.truncnorm.mean(a, b, loc=xb, scale=p[-1]))
+
+    for j, col in enumerate(COLS, start=1):
+        e = np.zeros_like(xa)
+        e[:, j] = 1e-5
+        fd = np.mean((mean_at(xa + e) - mean_at(xa - e)) / 2e-5)
+        assert me.margeff[col] == pytest.approx(fd, rel=1e-6)
+    with pytest.raises(ValueError, match="per-row left limits"):
+        res.get_margeff(at="mean")
+    assert res.model.censoring_counts == {
+        "left": int(((yr <= left)).sum()), "right": int((yr >= right).sum()),
+        "uncensored": int(((yr > left) & (yr < right)).sum())}
+
+
 def test_row_blocks_give_the_same_fit(affairs):
     d, x = affairs
     yr, left, right = _per_row_limits(d)
@@ -321,9 +352,14 @@ def test_row_blocks_give_the_same_fit(affairs):
         assert len(blocked_model._blocks()[0]) > 5
         blocked = blocked_model.fit()
         me = blocked.get_margeff(which="latent")
+        me_mean = blocked.get_margeff(which="mean")
+        counts = blocked_model.censoring_counts
     np.testing.assert_allclose(blocked.params, one.params, rtol=1e-10)
     np.testing.assert_allclose(blocked.bse, one.bse, rtol=1e-8)
     np.testing.assert_allclose(me.margeff, one.params.iloc[1:-1], rtol=1e-10)
+    np.testing.assert_allclose(me_mean.margeff, one.get_margeff().margeff, rtol=1e-9)
+    np.testing.assert_allclose(me_mean.margeff_se, one.get_margeff().margeff_se, rtol=1e-7)
+    assert counts == one.model.censoring_counts
 
 
 # --- bad input ----------------------------------------------------------------------------

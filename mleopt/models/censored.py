@@ -180,6 +180,11 @@ class _NormalLimits(IndexModel):
             out.append(mine)
         return out
 
+    def _predict_row_kwds(self) -> dict:
+        """The per-row limits, for predictions on the model's own rows given as exog
+        (marginal effects: mleopt.inference.margeff)."""
+        return {k: getattr(self, k) for k in self._LIMITS if np.ndim(getattr(self, k)) > 0}
+
     def _standardised(self, params, exog, left, right):
         """``(xb, sigma, a, b, has_left, has_right)`` for predictions."""
         params = self._params_by_name(params)
@@ -250,8 +255,10 @@ class Tobit(_NormalLimits):
 
     @property
     def censoring_counts(self) -> dict[str, int]:
-        """Rows censored at the left, at the right, and uncensored."""
-        left, right = int(self._cens_left.sum()), int(self._cens_right.sum())
+        """Rows censored at the left, at the right, and uncensored (summed block by block:
+        Dask partitions too)."""
+        parts = self._block_map("_block_apply", _censored_rows)
+        left, right = sum(p[0] for p in parts), sum(p[1] for p in parts)
         return {"left": left, "uncensored": self.nobs - left - right, "right": right}
 
     def loglike_index(self, eta, extra):
@@ -368,3 +375,7 @@ class TruncatedRegression(_NormalLimits):
         if which == "prob":
             return prob
         return xb + sigma * self._mills_terms(a, b, lo, hi) / prob
+
+
+def _censored_rows(block: Tobit) -> tuple[int, int]:
+    return int(block._cens_left.sum()), int(block._cens_right.sum())
