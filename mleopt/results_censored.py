@@ -31,7 +31,9 @@ class _CensoredMargins:
         errors; ``method``, ``dummy``, ``count`` as for Logit's ``get_margeff``. With per-row
         limits, ``at="mean"`` is available for ``which="latent"`` only (the limits have no
         mean row)."""
-        self.model.predict(self._params, which=which)       # checks `which` first
+        if which not in self.model.predictions:
+            raise ValueError(f"which must be one of "
+                             f"{', '.join(map(repr, self.model.predictions))}; got {which!r}.")
         out = _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
                            count=count, which=which)
         out.which = which
@@ -58,6 +60,11 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
         if at not in ("overall", "mean"):
             raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
         model = self.model
+        if getattr(model, "_dask_base", None) is not None:
+            raise NotImplementedError(
+                "mcdonald_moffitt() reads every row of exog, which on Dask data would gather "
+                "it to the client; use get_margeff(which='prob' / 'conditional' / 'mean') "
+                "(computed per partition) for the parts.")
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
             x = x.mean(axis=0, keepdims=True)

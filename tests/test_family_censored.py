@@ -433,3 +433,23 @@ def test_other_bad_arguments(affairs, tobit0):
     hi = np.where(np.isinf(b), 0.0, np.array([4.0, 7.0, 0.0]) * stats.norm.sf(b))
     np.testing.assert_allclose(got, (stats.norm.cdf(b) - stats.norm.cdf(a)) * cond + hi,
                                rtol=1e-10)
+
+
+def test_dask_partitions_with_per_row_limits(affairs):
+    import dask.dataframe as dd     # a test dependency (mleopt[dask])
+    d, x = affairs
+    frame = pd.concat([d[["affairs"]], x], axis=1)
+    frame["right"] = np.where(d["rating"] >= 4, 4.0, np.inf)
+    frame["y4"] = np.minimum(d["affairs"], frame["right"])
+    ddf = dd.from_pandas(frame, npartitions=3)
+    ref = Tobit(frame["y4"], x, right=frame["right"]).fit()
+    res = Tobit(ddf["y4"], ddf[list(x.columns)], right=ddf["right"]).fit()
+    np.testing.assert_allclose(res.params, ref.params, rtol=1e-8)
+    np.testing.assert_allclose(res.bse, ref.bse, rtol=1e-6)
+    np.testing.assert_allclose(res.get_margeff().margeff, ref.get_margeff().margeff,
+                               rtol=1e-8)
+    assert res.model.censoring_counts == ref.model.censoring_counts == {
+        "left": 451, "uncensored": 111, "right": 39}
+    assert "Right-censored:" in str(res.summary())
+    with pytest.raises(NotImplementedError, match="gather"):
+        res.mcdonald_moffitt()

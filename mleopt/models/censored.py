@@ -35,6 +35,12 @@ __all__ = ["Tobit", "TruncatedRegression"]
 _WHICH = ("mean", "latent", "linear", "prob", "conditional", "prob_left", "prob_right")
 
 
+def _check_which(which: str, allowed: tuple) -> None:
+    if which not in allowed:
+        raise ValueError(f"which must be one of {', '.join(map(repr, allowed))}; got "
+                         f"{which!r}.")
+
+
 def _limit(value: Any, name: str, default: float):
     """A scalar limit as a float (None: ``default``, i.e. -inf / +inf), or per-row limits as
     given (a pandas Series is aligned by the data layer), with None entries of a list or
@@ -235,6 +241,8 @@ class Tobit(_NormalLimits):
 
     _results_name = "TobitResults"
     _strict_kwargs = True       # read from each class's own body (see LikelihoodModel)
+    predictions = _WHICH
+    """The values ``predict(which=...)`` takes."""
 
     def _prepare(self) -> None:
         y = self.endog
@@ -280,9 +288,7 @@ class Tobit(_NormalLimits):
         """Predictions (see the class docstring for ``which``). With a new ``exog`` the
         model's limits are used when they are numbers; per-row limits must be given
         (``left=`` / ``right=``). Differentiable in params and exog (mleopt.numpy)."""
-        if which not in _WHICH:
-            raise ValueError(f"which must be one of {', '.join(map(repr, _WHICH))}; got "
-                             f"{which!r}.")
+        _check_which(which, self.predictions)
         if which in ("latent", "linear"):
             return self._linear_predictor(self._params_by_name(params), exog)
         xb, sigma, a, b, lo, hi = self._standardised(params, exog, left, right)
@@ -321,6 +327,8 @@ class TruncatedRegression(_NormalLimits):
 
     _results_name = "TruncatedResults"
     _strict_kwargs = True
+    predictions = ("mean", "latent", "linear", "prob")
+    """The values ``predict(which=...)`` takes."""
     _contradiction_hint = ("; a truncated sample holds only outcomes inside the limits: "
                            "drop the rows outside them, or use Tobit for censored data")
 
@@ -364,10 +372,7 @@ class TruncatedRegression(_NormalLimits):
     def predict(self, params, exog=None, which: str = "mean", left=None, right=None):
         """Predictions (see the class docstring for ``which``): with a new ``exog`` the
         model's limits are used when they are numbers; per-row limits must be given."""
-        allowed = ("mean", "latent", "linear", "prob")
-        if which not in allowed:
-            raise ValueError(f"which must be one of {', '.join(map(repr, allowed))}; got "
-                             f"{which!r}.")
+        _check_which(which, self.predictions)
         if which in ("latent", "linear"):
             return self._linear_predictor(self._params_by_name(params), exog)
         xb, sigma, a, b, lo, hi = self._standardised(params, exog, left, right)
