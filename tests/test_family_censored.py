@@ -453,3 +453,34 @@ def test_dask_partitions_with_per_row_limits(affairs):
     assert "Right-censored:" in str(res.summary())
     with pytest.raises(NotImplementedError, match="gather"):
         res.mcdonald_moffitt()
+
+
+def test_truncated_per_row_limits_maximise_an_independent_likelihood(affairs):
+    """Per-row truncation points (0 or 1 by row, none above for some): mleopt's optimum is
+    a stationary point of the same likelihood written with scipy.stats (central
+    differences), and constant per-row limits give the scalar fit."""
+    d, x = affairs
+    pos = d["affairs"] > 0
+    y, xp = d.loc[pos, "affairs"].to_numpy(float), x[pos]
+    left = np.where(d.loc[pos, "children"] == 1, 0.5, 0.0)
+    right = np.where(d.loc[pos, "male"] == 1, 12.5, np.inf)
+    res = TruncatedRegression(y, xp, left=left, right=right).fit()
+    assert res.converged
+    xa = np.asarray(xp, dtype=float)
+
+    def loglike(p):
+        xb = xa @ p[:-1]
+        a, b = (left - xb) / p[-1], (right - xb) / p[-1]
+        return np.sum(stats.norm.logpdf((y - xb) / p[-1]) - np.log(p[-1])
+                      - np.log(stats.norm.cdf(b) - stats.norm.cdf(a)))
+
+    p = res.params.to_numpy()
+    assert res.llf == pytest.approx(loglike(p), rel=1e-12)
+    for j in range(p.size):
+        e = np.zeros(p.size)
+        e[j] = 1e-6 * max(1.0, abs(p[j]))
+        slope = (loglike(p + e) - loglike(p - e)) / (2 * e[j])
+        assert abs(slope) < 1e-4, (res.param_names[j], slope)
+    scalar = TruncatedRegression(y, xp, left=0).fit()
+    rows = TruncatedRegression(y, xp, left=np.zeros(y.size)).fit()
+    np.testing.assert_allclose(rows.params, scalar.params, rtol=1e-10)

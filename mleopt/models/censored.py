@@ -354,9 +354,12 @@ class TruncatedRegression(_NormalLimits):
         b = (self._right_at - eta) / sigma
         both = self._lo_finite & self._hi_finite
         if self._has_left and self._has_right and both.any():
-            # Phi(b) - Phi(a) = Phi(-a) - Phi(-b): take the tail where both are small
-            hi_cdf = log_ndtr(mnp.where(a > 0, -a, b))
-            lo_cdf = log_ndtr(mnp.where(a > 0, -b, a))
+            # Phi(b) - Phi(a) = Phi(-a) - Phi(-b): take the tail where both are small; rows
+            # without both limits get a stand-in interval (-1, 1), never chosen, so that
+            # log(0) cannot reach the derivatives through where()
+            a2, b2 = mnp.where(both, a, -1.0), mnp.where(both, b, 1.0)
+            hi_cdf = log_ndtr(mnp.where(a2 > 0, -a2, b2))
+            lo_cdf = log_ndtr(mnp.where(a2 > 0, -b2, a2))
             log_both = hi_cdf + mnp.log(-mnp.expm1(lo_cdf - hi_cdf))
         else:
             log_both = 0.0
