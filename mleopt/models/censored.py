@@ -83,17 +83,14 @@ class _NormalLimits(IndexModel):
 
     def __init__(self, endog, exog=None, left: Any = 0.0, right: Any = None,
                  missing: str = "raise", **kwargs) -> None:
-        left = _limit(left, "left", -np.inf)
-        right = _limit(right, "right", np.inf)
+        limits = {"left": _limit(left, "left", -np.inf),
+                  "right": _limit(right, "right", np.inf)}
         # per-row limits travel with the rows (aligned by index, dropped with missing rows)
-        rows = {k: v for k, v in (("left", left), ("right", right)) if np.ndim(v) > 0}
-        self._scalar_limits = {k: v for k, v in (("left", left), ("right", right))
-                               if np.ndim(v) == 0}
+        rows = {k: v for k, v in limits.items() if np.ndim(v) > 0}
         super().__init__(endog, exog, missing=missing, **rows, **kwargs)
-        for name, value in self._scalar_limits.items():
-            setattr(self, name, value)
-        for name in rows:
-            setattr(self, name, _per_row_float(getattr(self, name), name))
+        for name, value in limits.items():
+            setattr(self, name, _per_row_float(getattr(self, name), name) if name in rows
+                    else value)
         self._check_limits()
         self._prepare()
 
