@@ -3,12 +3,11 @@
 statsmodels 0.15 has no Tobit or truncated regression (its Tobit pull request has been open
 since 2012), so the baseline is what a statsmodels user writes today: the same
 log-likelihood in a ``GenericLikelihoodModel`` (``loglikeobs`` with scipy.stats, (beta,
-log sigma) as parameters), fitted by BFGS with numerical gradients (its Newton method with numerical Hessians
-reaches NaN from these start values on the Tobit fits),
-standard errors included (``bse``), from the start values mleopt uses by default (least
-squares on the uncensored rows). The two estimates are compared (1e-3 relative: BFGS on numerical
-gradients stops a few 1e-4 short); a
-statsmodels fit that does not reach the MLE is noted.
+log sigma) as parameters), fitted by BFGS with numerical gradients (its Newton method with
+numerical Hessians reaches NaN from these start values on the Tobit fits), standard errors
+included (``bse``), from the start values mleopt uses by default (least squares on the
+uncensored rows). The two estimates are compared (1e-3 relative: BFGS on numerical
+gradients stops a few 1e-4 short); a statsmodels fit that does not reach the MLE is noted.
 
 Data: Fair's affairs (601 rows, K = 7; AER::tobit's example), and a simulated Tobit with
 N = 100,000 and K = 11 for a larger problem. Figures: medians of repeats, interleaved
