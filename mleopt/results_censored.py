@@ -34,10 +34,21 @@ class _CensoredMargins:
         if which not in self.model.predictions:
             raise ValueError(f"which must be one of "
                              f"{', '.join(map(repr, self.model.predictions))}; got {which!r}.")
+        if which not in ("latent", "linear"):
+            self._check_mean_row(at)
         out = _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
                            count=count, which=which)
         out.which = which
         return out
+
+
+    def _check_mean_row(self, at: str) -> None:
+        rows = self.model._predict_row_kwds()
+        if at == "mean" and rows:
+            raise ValueError(f"at='mean' evaluates the effects at the mean of the regressors, "
+                             f"but this {type(self.model).__name__} has per-row "
+                             f"{' and '.join(rows)} limits, which have no mean row; use "
+                             "at='overall' (or which='latent').")
 
 
 class TobitResults(_CensoredMargins, LikelihoodResults):
@@ -65,6 +76,7 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
                 "mcdonald_moffitt() reads every row of exog, which on Dask data would gather "
                 "it to the client; use get_margeff(which='prob' / 'conditional' / 'mean') "
                 "(computed per partition) for the parts.")
+        self._check_mean_row(at)
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
             x = x.mean(axis=0, keepdims=True)

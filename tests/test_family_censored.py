@@ -334,8 +334,13 @@ def test_margeff_with_per_row_limits(affairs):
         e[:, j] = 1e-5
         fd = np.mean((mean_at(xa + e) - mean_at(xa - e)) / 2e-5)
         assert me.margeff[col] == pytest.approx(fd, rel=1e-6)
-    with pytest.raises(ValueError, match="per-row left limits"):
+    with pytest.raises(ValueError, match="at='mean'.*per-row left and right limits.*"
+                                         "at='overall'"):
         res.get_margeff(at="mean")
+    with pytest.raises(ValueError, match="at='mean'.*per-row"):
+        res.mcdonald_moffitt(at="mean")
+    latent = res.get_margeff(at="mean", which="latent")
+    np.testing.assert_allclose(latent.margeff, res.params[COLS], rtol=1e-12)
     assert res.model.censoring_counts == {
         "left": int(((yr <= left)).sum()), "right": int((yr >= right).sum()),
         "uncensored": int(((yr > left) & (yr < right)).sum())}

@@ -186,7 +186,8 @@ class _NormalLimits(IndexModel):
     def _predict_row_kwds(self) -> dict:
         """The per-row limits, for predictions on the model's own rows given as exog
         (marginal effects: mleopt.inference.margeff)."""
-        return {k: getattr(self, k) for k in self._LIMITS if np.ndim(getattr(self, k)) > 0}
+        rows = {k: self.__dict__.get(k) for k in self._LIMITS}    # (a Dask model's client
+        return {k: v for k, v in rows.items() if np.ndim(v) > 0}   # holds only per-row ones)
 
     def _standardised(self, params, exog, left, right):
         """``(xb, sigma, a, b, has_left, has_right)`` for predictions."""
