@@ -27,13 +27,16 @@ _PACKAGE = "mleopt._datasets"
 
 
 def _root():
-    source = Path(__file__).resolve().parent.parent / "datasets"
-    if (source / "__init__.py").is_file():  # run from a source tree: its own datasets/
+    tree = Path(__file__).resolve().parent.parent
+    source = tree / "datasets"
+    # run from a source tree (pyproject.toml beside mleopt/): its own datasets/, not the
+    # copy an editable install points at (another checkout)
+    if (tree / "pyproject.toml").is_file() and (source / "README.md").is_file():
         return source
     try:
         return resources.files(_PACKAGE)
     except ModuleNotFoundError:  # a source checkout that was not installed
-        return Path(__file__).resolve().parent.parent / "datasets"
+        return source
 
 
 def names() -> list[str]:
