@@ -489,3 +489,13 @@ def test_truncated_per_row_limits_maximise_an_independent_likelihood(affairs):
     scalar = TruncatedRegression(y, xp, left=0).fit()
     rows = TruncatedRegression(y, xp, left=np.zeros(y.size)).fit()
     np.testing.assert_allclose(rows.params, scalar.params, rtol=1e-10)
+
+
+def test_affairs_is_bundled_and_read_from_this_tree():
+    """datasets.load reads the source tree it is imported from (not the checkout an
+    editable install points at)."""
+    from mleopt import datasets
+    df = datasets.load("affairs")
+    assert df.shape == (601, 9) and int((df["affairs"] == 0).sum()) == 451
+    assert pathlib.Path(datasets.path("affairs")).resolve() == ROOT / "datasets" / "affairs.csv"
+    assert "Fair" in datasets.describe("affairs")
