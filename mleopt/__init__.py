@@ -35,6 +35,7 @@ _NAMES = {
     "Heckman": "mleopt.models.selection",
     "OrderedModel": "mleopt.models.ordinal", "MNLogit": "mleopt.models.multinomial",
     "AFT": "mleopt.models.survival",
+    "Tobit": "mleopt.models.censored", "TruncatedRegression": "mleopt.models.censored",
     # data
     "add_constant": "mleopt.data",
     # row blocks

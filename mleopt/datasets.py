@@ -33,7 +33,7 @@ def _root():
     try:
         return resources.files(_PACKAGE)
     except ModuleNotFoundError:  # a source checkout that was not installed
-        return Path(__file__).resolve().parent.parent / "datasets"
+        return here
 
 
 def names() -> list[str]:

@@ -682,7 +682,7 @@ def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
 
 
 def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
-            dummy: bool = False, count: bool = False) -> MarginalEffects:
+            dummy: bool = False, count: bool = False, which: str = "mean") -> MarginalEffects:
     """Marginal effects of the regressors on E[y] (see :class:`MarginalEffects`).
 
     ``at="overall"``: the average over the sample of each observation's effect;
@@ -690,7 +690,8 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     ``dydx_ij = dE[y_i]/dx_ij``, ``eyex = dydx x_ij / E[y_i]``, ``dyex = dydx x_ij``,
     ``eydx = dydx / E[y_i]``. A count model's offset / exposure enters E[y_i] (at its
     sample mean for ``at="mean"``). ``dummy`` / ``count``: discrete changes for 0/1 and
-    count columns instead of derivatives (see ``results.get_margeff``).
+    count columns instead of derivatives (see ``results.get_margeff``). ``which``: the
+    prediction differentiated, ``model.predict(..., which=which)`` (E[y] by default).
     """
     if (dummy or count) and method != "dydx":
         raise ValueError("dummy=True / count=True give discrete changes in E[y]; they go with "
@@ -703,7 +704,7 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     theta = results._params
     exog_names = list(model.exog_names)
     if _blocked(model):
-        value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count)
+        value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count, which)
     else:
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
@@ -714,7 +715,8 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
         offset = model._offset()    # offset + log(exposure) of a count model, else None
         if offset is not None and at != "overall":
             offset = np.array([offset.mean()])
-        effects = _effects_function(model, x, offset, method, discrete, keep)
+        effects = _effects_function(model, x, offset, method, discrete, keep, which,
+                                    own_rows=at == "overall")
         value = np.asarray(effects(theta), dtype=float)
         jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
     names = [exog_names[i] for i in keep]
@@ -722,12 +724,17 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
                            alpha=alpha, method=method, at=at, results=results)
 
 
-def _effects_function(model, x, offset, method: str, discrete: dict, keep):
-    """``effects(theta)``: the mean over the rows of ``x`` of each observation's effect."""
+def _effects_function(model, x, offset, method: str, discrete: dict, keep,
+                      which: str = "mean", own_rows: bool = False):
+    """``effects(theta)``: the mean over the rows of ``x`` of each observation's effect.
+    ``own_rows``: x holds the model's own rows, so per-row prediction arguments of the
+    model (``model._predict_row_kwds()``, e.g. a Tobit's per-row limits) go with them."""
     kwds = {} if offset is None else {"offset": offset}
+    if own_rows and hasattr(model, "_predict_row_kwds"):
+        kwds.update(model._predict_row_kwds())
 
     def mean_fn(theta, xx):
-        return model.predict(theta, exog=xx, which="mean", **kwds)
+        return model.predict(theta, exog=xx, which=which, **kwds)
 
     def effects(theta):
         dmu = grad(lambda xx: mnp.sum(mean_fn(theta, xx)))(x)      # N x K: dE[y_i]/dx_ij
@@ -770,14 +777,15 @@ def _exog_summary(block) -> dict:
             "offset": None if off is None else float(np.sum(off))}
 
 
-def _block_effects(block, theta, method, discrete, keep):
+def _block_effects(block, theta, method, discrete, keep, which="mean"):
     """``(rows, mean effects, their Jacobian)`` over one block's rows."""
-    effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep)
+    effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep,
+                                which, own_rows=True)
     return (block.exog.shape[0], np.asarray(effects(theta), dtype=float),
             np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))
 
 
-def _margeff_blocks(model, theta, at, method, dummy, count):
+def _margeff_blocks(model, theta, at, method, dummy, count, which="mean"):
     """Marginal effects of a blocked model: block means weighted by block sizes (overall),
     or the effect at the mean of X from summed columns (mean); nothing N-sized is formed."""
     parts = model._block_map("_block_apply", _exog_summary)
@@ -797,10 +805,11 @@ def _margeff_blocks(model, theta, at, method, dummy, count):
         x = (sum(p["sum"] for p in parts) / n)[None, :]
         off = None if parts[0]["offset"] is None else \
             np.array([sum(p["offset"] for p in parts) / n])
-        effects = _effects_function(model, x, off, method, discrete, keep)
+        effects = _effects_function(model, x, off, method, discrete, keep, which)
         return (np.asarray(effects(theta), dtype=float),
                 np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float), keep)
-    done = model._block_map("_block_apply", _block_effects, theta, method, discrete, keep)
+    done = model._block_map("_block_apply", _block_effects, theta, method, discrete, keep,
+                            which)
     value = sum(nb * v for nb, v, _ in done) / n
     jac = sum(nb * j for nb, _, j in done) / n
     return value, jac, keep

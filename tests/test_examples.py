@@ -30,6 +30,7 @@ RUNS = {
     "heckman_mroz.py": [],
     "ordinal.py": [],
     "survival.py": [],
+    "censored.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
     "optimisers.py": ["--plot", os.path.join(tempfile.mkdtemp(), "optimisers.png")],
 }
@@ -182,3 +183,12 @@ def test_optimisers_reach_the_target_or_say_so(outputs):
     for name in ("SGD (momentum)", "Adam"):
         assert "not in 30 epochs" in lines[name] and " False " in lines[name]
     assert "convergence plot saved to" in out
+
+
+def test_censored_tobit_affairs(outputs):
+    out = _run(outputs, "censored.py")
+    assert "Tobit Regression Results" in out and "Left-censored:" in out
+    assert "log(sigma) = 2.1099 (SE 0.0671" in out          # AER::tobit's Log(scale)
+    assert re.search(r"rating\s+-2\.2850\s+0\.408", out)
+    assert "rating: extensive" in out and "TruncatedRegression" in out
+    assert re.search(r"sigma\s+7\.9432\s+0\.8769", out)     # AER::tobit(right = 4): 7.94

@@ -1,6 +1,8 @@
-"""The models: LikelihoodModel (generic) and the built-in OLS, Logit, Probit, Poisson and
-NegativeBinomial, each little more than its log-likelihood."""
+"""The models: LikelihoodModel (generic), the built-in OLS, Logit, Probit, Poisson and
+NegativeBinomial, and the families (ordered, multinomial, censored and truncated, survival,
+selection), each little more than its log-likelihood."""
 from .base import LikelihoodModel, fit_mle
+from .censored import Tobit, TruncatedRegression
 from .count import NegativeBinomial, Poisson
 from .discrete import Logit, Probit
 from .index import IndexModel
@@ -11,4 +13,5 @@ from .selection import Heckman
 from .survival import AFT
 
 __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
-           "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman", "AFT"]
+           "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman", "AFT",
+           "Tobit", "TruncatedRegression"]
