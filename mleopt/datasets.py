@@ -1,4 +1,4 @@
-"""Bundled public-domain datasets.
+"""Bundled datasets (public-domain and freely redistributed research data).
 
 The CSV files in the repository's ``datasets/`` folder are installed as the
 package ``mleopt._datasets``; this module reads them with ``importlib.resources``
@@ -6,7 +6,7 @@ so the same call works from a wheel, an editable install or a source checkout.
 
 >>> from mleopt import datasets
 >>> datasets.names()
-['anes96', 'engel', 'grunfeld', 'longley', 'randhie', 'statecrime']
+['affairs', 'anes96', 'engel', 'grunfeld', 'longley', 'mroz', 'ovarian', 'randhie', 'statecrime']
 >>> datasets.load("longley").shape
 (16, 7)
 
