@@ -32,6 +32,11 @@ _NAMES = {
     "Probit": "mleopt.models.discrete",
     "Poisson": "mleopt.models.count",
     "NegativeBinomial": "mleopt.models.count",
+    "ZeroInflatedPoisson": "mleopt.models.zeroinflated",
+    "ZeroInflatedNegativeBinomial": "mleopt.models.zeroinflated",
+    "HurdlePoisson": "mleopt.models.hurdle",
+    "HurdleNegativeBinomial": "mleopt.models.hurdle",
+    "GeneralizedPoisson": "mleopt.models.genpoisson",
     # data
     "add_constant": "mleopt.data",
     # row blocks
