@@ -304,3 +304,27 @@ def test_user_arrays_are_not_modified():
     ZeroInflatedPoisson(y, X, exog_infl=zi, offset=np.zeros(len(y))).fit()
     pd.testing.assert_frame_equal(zi, ZI)
     pd.testing.assert_series_equal(y, Y)
+
+
+def test_example_prints_the_summaries_and_the_comparison():
+    """examples/counts.py (also run by tests/test_examples.py): its ZINB alpha and hurdle
+    log-likelihood are the references'."""
+    import os
+    import pathlib
+    import re
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    run = subprocess.run([sys.executable, str(root / "examples" / "counts.py")], cwd=root,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert "ZeroInflatedNegativeBinomial Regression Results" in out
+    assert "HurdleNegativeBinomial Regression Results" in out
+    alphas = [float(a) for a in re.findall(r"^alpha\s+(-?\d+\.\d+)", out, flags=re.M)]
+    assert alphas[0] == pytest.approx(ZINB["params"][-1], abs=1e-4)
+    assert alphas[1] == pytest.approx(TRUNC_NB2["params"][-1], abs=1e-4)
+    llf = float(re.search(r"^Hurdle NB\s+21\.0000\s+(-?\d+\.\d+)", out, flags=re.M).group(1))
+    assert llf == pytest.approx(HURDLE_LOGIT_ZERO["llf"] + TRUNC_NB2["llf"], abs=1e-4)
+    assert "Lowest AIC: GP-1." in out
