@@ -328,3 +328,27 @@ def test_example_prints_the_summaries_and_the_comparison():
     llf = float(re.search(r"^Hurdle NB\s+21\.0000\s+(-?\d+\.\d+)", out, flags=re.M).group(1))
     assert llf == pytest.approx(HURDLE_LOGIT_ZERO["llf"] + TRUNC_NB2["llf"], abs=1e-4)
     assert "Lowest AIC: GP-1." in out
+
+
+def test_a_fit_at_the_boundary_says_so_in_the_summary():
+    """Poisson data: no excess zeros (inflation -> 0) and no overdispersion (alpha -> 0)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=3000)
+    X1 = add_constant(x)
+    y = rng.poisson(np.exp(0.5 + 0.3 * x))
+    with pytest.warns(UserWarning, match="the zero inflation is below 1e-6 in every row"):
+        res = ZeroInflatedPoisson(y, X1).fit()
+    assert res.params["inflate_const"] < -13
+    text = str(res.summary())
+    assert "WARNING: Fit at a boundary of the parameter space" in text
+    # alpha -> 0 (log alpha -> -inf): Newton cannot converge and the Hessian is singular
+    # there; each is said, besides the boundary note
+    with pytest.warns(Warning) as caught:
+        res = ZeroInflatedNegativeBinomial(y, X1).fit()
+    said = " ".join(str(w.message) for w in caught)
+    assert "alpha = " in said and "is at the boundary alpha -> 0" in said
+    assert {type(w.message).__name__ for w in caught} == {"UserWarning", "ConvergenceWarning",
+                                                          "HessianWarning"}
+    assert "is at the boundary alpha -> 0" in str(res.summary())
+    # an interior fit carries no such note
+    assert ZeroInflatedPoisson(Y, X, exog_infl=ZI).fit().model.separation_note is None

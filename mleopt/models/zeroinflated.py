@@ -33,7 +33,7 @@ from scipy.special import ndtri
 from .. import numpy as mnp
 from .. import special
 from ..data import check_rank
-from ..exceptions import DataError
+from ..exceptions import DataError, warn_user
 from .base import LikelihoodModel, _as_exog
 from .count import _per_row
 
@@ -237,6 +237,14 @@ class TwoPartCountModel(LikelihoodModel):
         rms = np.concatenate([self._zcol_norms, norms]) / np.sqrt(self.nobs)
         rms[rms == 0] = 1.0
         return np.concatenate([rms, np.ones(self.k_params - rms.size)])
+
+    separation_note: str | None = None
+    """A fit at a boundary (zero part -> 0, alpha -> 0): what the summary says, else None."""
+
+    def _after_fit(self, record) -> None:
+        self.separation_note = boundary_note(self, np.asarray(record.params, dtype=float))
+        if self.separation_note is not None:
+            warn_user(self.separation_note, UserWarning)
 
     # --- start values ---------------------------------------------------------------------------
     def _count_start(self) -> np.ndarray:
@@ -446,3 +454,27 @@ def _zero_columns(zexog, prefix: str, arg: str):
 def _const_col(x: np.ndarray) -> int | None:
     hits = np.flatnonzero(np.all(x == x[0], axis=0) & (x[0] != 0))
     return int(hits[0]) if hits.size else None
+
+
+def boundary_note(model: TwoPartCountModel, params: np.ndarray) -> str | None:
+    """What a fit at the edge of the parameter space must say: a zero part whose
+    probability (inflation, or of a zero for a hurdle) is below 1e-6 in every row (its
+    coefficients diverge), or alpha below 1e-6 (alpha -> 0: no overdispersion). None if
+    neither."""
+    notes = []
+    kz, kx = model.k_zero, model.k_exog
+    q = model.zexog @ params[:kz]
+    log_p = np.asarray(log_binary(model.link, q)[0 if model._zero_prefix == "inflate_" else 1])
+    if np.max(log_p) < np.log(1e-6):
+        what = "zero inflation" if model._zero_prefix == "inflate_" else "probability of a zero"
+        notes.append(f"the {what} is below 1e-6 in every row: the {model._zero_arg} "
+                     f"coefficients ({', '.join(model.param_names[:kz])}) diverge and their "
+                     "standard errors are meaningless")
+    if model.extra_param_names and params[kz + kx] < 1e-6:
+        notes.append(f"alpha = {params[kz + kx]:.3g} is at the boundary alpha -> 0 (no "
+                     "overdispersion): its standard error is meaningless and the count part "
+                     "is a Poisson")
+    if not notes:
+        return None
+    return ("Fit at a boundary of the parameter space: " + "; ".join(notes) + ". A simpler "
+            "model (without that part) fits as well.")
