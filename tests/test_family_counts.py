@@ -340,7 +340,7 @@ def test_a_fit_at_the_boundary_says_so_in_the_summary():
         res = ZeroInflatedPoisson(y, X1).fit()
     assert res.params["inflate_const"] < -13
     text = str(res.summary())
-    assert "WARNING: Fit at a boundary of the parameter space" in text
+    assert "WARNING: Fit at a boundary of the parameter space" in " ".join(text.split())
     # alpha -> 0 (log alpha -> -inf): Newton cannot converge and the Hessian is singular
     # there; each is said, besides the boundary note
     with pytest.warns(Warning) as caught:
@@ -349,6 +349,6 @@ def test_a_fit_at_the_boundary_says_so_in_the_summary():
     assert "alpha = " in said and "is at the boundary alpha -> 0" in said
     assert {type(w.message).__name__ for w in caught} == {"UserWarning", "ConvergenceWarning",
                                                           "HessianWarning"}
-    assert "is at the boundary alpha -> 0" in str(res.summary())
+    assert "at the boundary alpha -> 0" in " ".join(str(res.summary()).split())
     # an interior fit carries no such note
     assert ZeroInflatedPoisson(Y, X, exog_infl=ZI).fit().model.separation_note is None
