@@ -352,3 +352,23 @@ def test_a_fit_at_the_boundary_says_so_in_the_summary():
     assert "at the boundary alpha -> 0" in " ".join(str(res.summary()).split())
     # an interior fit carries no such note
     assert ZeroInflatedPoisson(Y, X, exog_infl=ZI).fit().model.separation_note is None
+
+
+def test_row_blocks_give_the_same_fit():
+    import mleopt
+    whole = ZeroInflatedNegativeBinomial(Y, X, exog_infl=ZI).fit()
+    with mleopt.options(block_memory="256kB"):
+        model = ZeroInflatedNegativeBinomial(Y, X, exog_infl=ZI)
+        blocked = model.fit()
+        assert len(model._blocks()[0]) > 10
+    np.testing.assert_allclose(blocked.params, whole.params, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(blocked.bse, whole.bse, rtol=1e-10)
+
+
+def test_dask_inputs_are_refused_by_the_two_part_models():
+    import dask.dataframe as dd     # a test dependency
+    ddf = dd.from_pandas(pd.concat([Y, X], axis=1), npartitions=3)
+    with pytest.raises(TypeError, match="HurdlePoisson does not take Dask collections"):
+        HurdlePoisson(ddf["mdvis"], ddf[list(X.columns)])
+    res = GeneralizedPoisson(ddf["mdvis"], ddf[list(X.columns)]).fit()   # an index model
+    np.testing.assert_allclose(res.params, GP1["params"], rtol=0, atol=1e-6)
