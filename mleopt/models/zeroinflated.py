@@ -262,7 +262,7 @@ class TwoPartCountModel(LikelihoodModel):
         start = pois._poisson_start()
         return pois._fit_quick(start, gtol=1e-6).params
 
-    # --- the null model: both parts intercept-only --------------------------------------------
+    # --- the null model (llnull): both parts intercept-only, offset/exposure kept -------------
     def _null_model(self) -> "TwoPartCountModel":
         null = super()._null_model()
         null.zexog = np.ones((self.nobs, 1))
@@ -271,10 +271,6 @@ class TwoPartCountModel(LikelihoodModel):
         null._param_names = [self._zero_prefix + "const", "const"] + \
             list(self.extra_param_names)
         return null
-
-    def null_model_llf(self) -> float | None:
-        """Both parts with a constant only (offset/exposure kept), alpha re-estimated."""
-        return super().null_model_llf()
 
     # --- predictions ----------------------------------------------------------------------------
     _WHICH = ("mean", "linear", "mean-main", "prob-zero", "prob-main", "prob")
@@ -472,9 +468,10 @@ def boundary_note(model: TwoPartCountModel, params: np.ndarray) -> str | None:
     notes = []
     kz, kx = model.k_zero, model.k_exog
     q = model.zexog @ params[:kz]
-    log_p = np.asarray(log_binary(model.link, q)[0 if model._zero_prefix == "inflate_" else 1])
+    inflation = isinstance(model, _ZeroInflated)     # else a hurdle: log P(0) = log(1 - pi)
+    log_p = np.asarray(log_binary(model.link, q)[0 if inflation else 1])
     if np.max(log_p) < np.log(1e-6):
-        what = "zero inflation" if model._zero_prefix == "inflate_" else "probability of a zero"
+        what = "zero inflation" if inflation else "probability of a zero"
         notes.append(f"the {what} is below 1e-6 in every row: the {model._zero_arg} "
                      f"coefficients ({', '.join(model.param_names[:kz])}) diverge and their "
                      "standard errors are meaningless")
