@@ -372,3 +372,16 @@ def test_dask_inputs_are_refused_by_the_two_part_models():
         HurdlePoisson(ddf["mdvis"], ddf[list(X.columns)])
     res = GeneralizedPoisson(ddf["mdvis"], ddf[list(X.columns)]).fit()   # an index model
     np.testing.assert_allclose(res.params, GP1["params"], rtol=0, atol=1e-6)
+
+
+def test_hurdle_predict_takes_exog_zero():
+    res = HurdlePoisson(Y, X, exog_zero=ZI).fit()
+    assert res.params.index[:3].tolist() == ["zm_const", "zm_physlm", "zm_disea"]
+    mean = res.predict()
+    np.testing.assert_allclose(res.predict(X.iloc[:5], exog_zero=ZI.iloc[:5]), mean[:5],
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="needs exog_zero too"):
+        res.predict(X.iloc[:5])
+    # P(y > 0) is the logit part on its own
+    pi = scipy.special.expit(ZI.to_numpy() @ res.params.iloc[:3].to_numpy())
+    np.testing.assert_allclose(res.predict(which="prob-main"), pi, rtol=1e-12)

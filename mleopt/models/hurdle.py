@@ -52,6 +52,15 @@ class _Hurdle(TwoPartCountModel):
                     - _log1mexp(log_pmf0(self.dist, mu, alpha)))
         return mnp.where(self._zero > 0, log_1mpi, positive)
 
+    def predict(self, params, exog=None, which: str = "mean", exog_zero=None, offset=None,
+                exposure=None, y_values=None):
+        """As the zero-inflated models' predict (``which``: "mean", "linear", "mean-main",
+        "prob-zero", "prob-main" = P(y > 0), "prob"), with ``exog_zero`` the zero part's
+        design for a new ``exog`` (default: exog itself, or a constant if the model's zero
+        part is a constant)."""
+        return super().predict(params, exog, which, exog_infl=exog_zero, offset=offset,
+                               exposure=exposure, y_values=y_values)
+
     def _log_prob0(self, mu, alpha, log_pi, log_1mpi):
         return log_1mpi + 0.0 * mu
 
