@@ -36,6 +36,11 @@ _NAMES = {
     "OrderedModel": "mleopt.models.ordinal", "MNLogit": "mleopt.models.multinomial",
     "AFT": "mleopt.models.survival",
     "Tobit": "mleopt.models.censored", "TruncatedRegression": "mleopt.models.censored",
+    "ZeroInflatedPoisson": "mleopt.models.zeroinflated",
+    "ZeroInflatedNegativeBinomial": "mleopt.models.zeroinflated",
+    "HurdlePoisson": "mleopt.models.hurdle",
+    "HurdleNegativeBinomial": "mleopt.models.hurdle",
+    "GeneralizedPoisson": "mleopt.models.genpoisson",
     # data
     "add_constant": "mleopt.data",
     # row blocks

@@ -365,7 +365,9 @@ class LikelihoodResults:
             kwds = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in kwds.items()}
             x = x.to_numpy(dtype=float)
         out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
-        if isinstance(exog, pd.DataFrame):
+        if isinstance(exog, pd.DataFrame):     # (2-D: probabilities, one column per count)
+            if out.ndim == 2:
+                return pd.DataFrame(out, index=exog.index, columns=kwds.get("y_values"))
             return pd.Series(out, index=exog.index, name=which)
         return out
 

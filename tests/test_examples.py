@@ -24,6 +24,7 @@ RUNS = {
     "longley_ols.py": [],
     "anes96_logit.py": [],
     "randhie_counts.py": [],
+    "counts.py": [],
     "grunfeld_cluster.py": [],
     "user_likelihood.py": [],
     "dask_logit.py": [],

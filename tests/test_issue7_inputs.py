@@ -271,8 +271,8 @@ def test_a_typo_gets_a_did_you_mean():
     # statsmodels keywords mleopt's models do not take say why
     with pytest.raises(TypeError, match="'offset': only the count models"):
         Logit(y, x, offset=np.zeros(len(df)))
-    with pytest.raises(TypeError, match="NB1 is not available"):
-        NegativeBinomial(df["TVnews"], x, loglike_method="nb1")
+    with pytest.raises(TypeError, match="NB1 and NB2 are NegativeBinomial"):
+        Poisson(df["TVnews"], x, loglike_method="nb1")
     with pytest.raises(TypeError, match=r"'ofset'\. Did you mean 'offset'\? Poisson uses"):
         Poisson(df["TVnews"], x, ofset=np.zeros(len(df)))
 

@@ -1151,8 +1151,7 @@ _NOT_SUPPORTED = {
     "hasconst": "the constant is found in exog by itself (add_constant adds one)",
     "offset": "only the count models (Poisson, NegativeBinomial) take an offset",
     "exposure": "only the count models (Poisson, NegativeBinomial) take an exposure",
-    "loglike_method": "NegativeBinomial is the NB2 model (Var = mu + alpha mu^2); NB1 is "
-                      "not available",
+    "loglike_method": "NB1 and NB2 are NegativeBinomial(loglike_method='nb1' | 'nb2')",
 }
 
 

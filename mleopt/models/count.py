@@ -1,4 +1,4 @@
-"""Count models: Poisson and the negative binomial (NB2).
+"""Count models: Poisson and the negative binomial (NB2, or NB1).
 
 Both have ``E[y_i] = mu_i = exp(eta_i)``, ``eta_i = x_i'beta + offset_i + log(exposure_i)``.
 
@@ -7,6 +7,9 @@ Both have ``E[y_i] = mu_i = exp(eta_i)``, ``eta_i = x_i'beta + offset_i + log(ex
   ``log P(y | mu, alpha) = lgamma(y + r) - lgamma(r) - lgamma(y + 1)
   - r log(1 + alpha mu) + y log(alpha mu / (1 + alpha mu))``. alpha is optimised as
   log alpha and reported as alpha.
+* NegativeBinomial(loglike_method="nb1") (NB1): ``Var(y) = mu (1 + alpha)``; with
+  ``r = mu / alpha``, ``log P = lgamma(y + r) - lgamma(r) - lgamma(y + 1)
+  - (r + y) log(1 + alpha) + y log(alpha)`` (statsmodels' NegativeBinomialP with p = 1).
 """
 from __future__ import annotations
 
@@ -162,21 +165,37 @@ class Poisson(CountModel):
 
 
 class NegativeBinomial(CountModel):
-    """Negative binomial (NB2): ``Var(y) = mu + alpha mu^2``; parameters beta and alpha."""
+    """Negative binomial: ``loglike_method="nb2"`` (default), ``Var(y) = mu + alpha mu^2``;
+    ``"nb1"``, ``Var(y) = mu (1 + alpha)``. Parameters beta and alpha."""
 
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
     extra_param_names = ("alpha",)
+    _METHODS = ("nb2", "nb1")
     # LR tests against a Poisson fit are allowed (mleopt.inference.lr_test), with this note
     nested_models = {Poisson: (
-        "Poisson is NB2 with alpha = 0, on the boundary of alpha >= 0: the chi2 p-value is "
-        "conservative; the boundary-corrected p-value (a 50:50 mixture of chi2(0) and "
-        "chi2(1)) is half of it.")}
+        "Poisson is the negative binomial with alpha = 0, on the boundary of alpha >= 0: the "
+        "chi2 p-value is conservative; the boundary-corrected p-value (a 50:50 mixture of "
+        "chi2(0) and chi2(1)) is half of it.")}
+
+    def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
+                 separation: str = "raise", loglike_method: str = "nb2", **kwargs) -> None:
+        if loglike_method not in self._METHODS:
+            raise ValueError(f"loglike_method must be 'nb2' (Var = mu + alpha mu^2) or 'nb1' "
+                             f"(Var = mu (1 + alpha)), not {loglike_method!r}.")
+        self.loglike_method = loglike_method
+        super().__init__(endog, exog, offset=offset, exposure=exposure, missing=missing,
+                         separation=separation, **kwargs)
 
     def loglike_index(self, eta, extra):
-        """NB2 log-probability with ``mu = exp(eta)``, ``r = 1 / alpha``."""
+        """NB2 (``r = 1 / alpha``) or NB1 (``r = mu / alpha``) log-probability, ``mu =
+        exp(eta)``."""
         alpha = extra[0]
         y = self.endog
+        if self.loglike_method == "nb1":
+            r = mnp.exp(eta) / alpha
+            return (special.gammaln(y + r) - special.gammaln(r) - self._lgamma_y1
+                    - (r + y) * mnp.log1p(alpha) + y * mnp.log(alpha))
         r = 1.0 / alpha
         log1p_amu = mnp.log1p(alpha * mnp.exp(eta))
         return (special.gammaln(y + r) - special.gammaln(r) - self._lgamma_y1
@@ -184,11 +203,15 @@ class NegativeBinomial(CountModel):
 
     def start_params(self) -> np.ndarray:
         """The Poisson estimates, then alpha by the method of moments (at least 0.05):
-        ``alpha = sum(((y - mu)^2 / mu - 1) / mu) / df_resid`` (statsmodels' choice)."""
+        NB2 ``alpha = sum(((y - mu)^2 / mu - 1) / mu) / df_resid`` (statsmodels' choice),
+        NB1 ``alpha = sum((y - mu)^2 / mu - 1) / df_resid``."""
         pois = Poisson._like(self)
         beta = pois._fit_quick(pois._poisson_start(), gtol=1e-6).params
         mu = np.exp(pois._linear(beta))
-        alpha = np.sum(((self.endog - mu) ** 2 / mu - 1.0) / mu) / max(self.df_resid, 1.0)
+        excess = (self.endog - mu) ** 2 / mu - 1.0
+        if self.loglike_method == "nb2":
+            excess = excess / mu
+        alpha = np.sum(excess) / max(self.df_resid, 1.0)
         if not np.isfinite(alpha):
             alpha = 1.0
         return np.append(beta, max(float(alpha), 0.05))
