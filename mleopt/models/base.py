@@ -639,8 +639,9 @@ class LikelihoodModel:
         (``momentum=0.9``, ``betas=...``). The optimiser works on the same scale z as Newton.
         ``polish=True`` (the default) then runs Newton from where it stopped, so params and
         standard errors are the exact MLE's; ``polish=False`` reports the stochastic
-        estimate, judged by the same gradient test (the summary notes that standard errors
-        assume an optimum). ``res.optim_history`` is the loss and gradient norm per epoch;
+        estimate, judged by the same gradient test (a ConvergenceWarning when it misses
+        gtol; the summary notes that standard errors assume an optimum); ``maxiter`` is the
+        polish's limit (refused with ``polish=False``). ``res.optim_history`` is the loss and gradient norm per epoch;
         ``disp=True`` prints them. A loss that becomes NaN raises
         mleopt.optimize.DivergenceError naming the epoch.
         """
@@ -711,6 +712,9 @@ class LikelihoodModel:
         if callback is not None and not polish:
             raise ValueError("callback is called by the Newton polish; with polish=False "
                              "use disp=True or res.optim_history instead.")
+        if maxiter is not None and not polish:
+            raise ValueError("maxiter applies to the Newton polish; with polish=False the "
+                             "stochastic phase runs for epochs=... (batches of batch_size).")
         if isinstance(method, str):
             kwargs = dict(options)
             if lr is not None:
