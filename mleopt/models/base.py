@@ -619,7 +619,9 @@ class LikelihoodModel:
         coefficients; through ``untransform`` for parameters the model optimises on another
         scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
-        convergence verdict is scipy's ``success``. Use a method that takes them
+        convergence verdict is scipy's ``success``; a constraint dict without ``jac`` gets
+        its exact Jacobian from mleopt.ad (write ``fun`` with mleopt.numpy: a function the AD
+        cannot follow is refused with a TypeError naming the constraint). Use a method that takes them
         (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...). Parameters that end at a
         bound are marked in ``res.at_bound`` and the summary says why their standard errors
         are not the usual ones.
@@ -831,8 +833,17 @@ class LikelihoodModel:
                     np.asarray(dparams(np.asarray(z, dtype=float)), dtype=float)
             return jac_z
 
+        def ad_jac(fun):
+            """The exact Jacobian in z of ``fun(params(z), *args)`` by mleopt.ad."""
+            def jac_z(z, *a):
+                return np.asarray(ad.jacobian(lambda v: fun(params_of(v), *a))(
+                    np.asarray(z, dtype=float)), dtype=float)
+            return jac_z
+
+        z0 = np.asarray(self.untransform(start), dtype=float)
+        z0 = z0 if scale is None else z0 * scale
         out = []
-        for c in _opt._constraint_list(constraints):
+        for i, c in enumerate(_opt._constraint_list(constraints)):
             if isinstance(c, dict):
                 extra = sorted(set(c) - {"type", "fun", "jac", "args"})
                 if extra or "fun" not in c or "type" not in c:
@@ -846,6 +857,20 @@ class LikelihoodModel:
                         raise ValueError("a constraint's 'jac' must be a function of the "
                                          "parameters.")
                     new["jac"] = chain(c["jac"])
+                else:       # the exact Jacobian by AD (never scipy's finite differences)
+                    new["jac"] = jac = ad_jac(fun)
+                    try:        # at the start: a function the AD cannot follow is named now
+                        first = jac(z0, *args)
+                    except Exception as exc:      # noqa: BLE001  (named for the user)
+                        raise TypeError(
+                            f"constraint {i}: mleopt.ad cannot differentiate its 'fun' "
+                            f"({type(exc).__name__}: {exc}). Write it with mleopt.numpy "
+                            "(import mleopt.numpy as np), or give its Jacobian as "
+                            "'jac'.") from exc
+                    if not np.all(np.isfinite(first)):
+                        raise ValueError(f"constraint {i}: its Jacobian is not finite at "
+                                         "the start values; give start_params inside its "
+                                         "domain.")
                 out.append(new)
             elif isinstance(c, scipy.optimize.LinearConstraint):
                 a = np.atleast_2d(np.asarray(c.A, dtype=float))
