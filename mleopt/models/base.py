@@ -621,9 +621,9 @@ class LikelihoodModel:
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
         convergence verdict is scipy's ``success``; a constraint dict without ``jac`` gets
         its exact Jacobian from mleopt.ad (write ``fun`` with mleopt.numpy: a function the AD
-        cannot follow is refused with a TypeError naming the constraint). Use a method that takes them
-        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...). Parameters that end at a
-        bound are marked in ``res.at_bound`` and the summary says why their standard errors
+        cannot follow is refused with a TypeError naming the constraint). Use a method
+        that takes them (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
+        Parameters that end at a bound are marked in ``res.at_bound`` and the summary says why their standard errors
         are not the usual ones.
 
         Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
@@ -643,9 +643,9 @@ class LikelihoodModel:
         standard errors are the exact MLE's; ``polish=False`` reports the stochastic
         estimate, judged by the same gradient test (a ConvergenceWarning when it misses
         gtol; the summary notes that standard errors assume an optimum); ``maxiter`` is the
-        polish's limit (refused with ``polish=False``). ``res.optim_history`` is the loss and gradient norm per epoch;
-        ``disp=True`` prints them. A loss that becomes NaN raises
-        mleopt.optimize.DivergenceError naming the epoch.
+        polish's limit (refused with ``polish=False``). ``res.optim_history`` is the loss
+        and gradient norm per epoch; ``disp=True`` prints them. A loss that becomes NaN
+        raises mleopt.optimize.DivergenceError naming the epoch.
         """
         stochastic = _stochastic_method(method)
         if stochastic is None:
