@@ -623,8 +623,8 @@ class LikelihoodModel:
         its exact Jacobian from mleopt.ad (write ``fun`` with mleopt.numpy: a function the AD
         cannot follow is refused with a TypeError naming the constraint). Use a method
         that takes them (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
-        Parameters that end at a bound are marked in ``res.at_bound`` and the summary says why their standard errors
-        are not the usual ones.
+        Parameters that end at a bound are marked in ``res.at_bound`` and the summary says
+        why their standard errors are not the usual ones.
 
         Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
         (bytes or ``"256MB"``) bounds the working memory of the blocks in flight and
