@@ -897,6 +897,10 @@ def stochastic_record(full: Objective, run: StochasticRun, gtol: float,
     converged, grad_max, floor_max, why = _verdict(full, x, gtol, None, None, None, run.method)
     message = (f"stochastic estimate ({run.method}, {run.epochs} epochs) without a polish: "
                + ("gradient tolerance met" if converged else f"not converged: {why}"))
+    if not converged:
+        warn_user(f"mleopt: the {message}. The estimates are reported with converged=False; "
+                  "more epochs, another lr, or polish=True (Newton from there) give the "
+                  "maximum.", ConvergenceWarning)
     info["polish_converged"] = None
     return OptimizeRecord(params=np.asarray(to_params(x), dtype=float), theta=x,
                           converged=converged, iterations=run.steps, message=message,

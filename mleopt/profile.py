@@ -20,6 +20,7 @@ import pandas as pd
 import scipy.optimize
 import scipy.special as sps
 
+from . import ad
 from . import optimize as _opt
 from .exceptions import ConvergenceWarning, warn_user
 
@@ -29,32 +30,38 @@ _MAX_EXPANSIONS = 40
 
 
 class Profiler:
-    """Re-fits of a results' model with one parameter held fixed, on the optimiser's scale
-    z (where Newton fits the model), warm-started from the nearest fit already made."""
+    """Re-fits of a results' model with one parameter held fixed, warm-started from the
+    nearest fit already made. Where the optimiser's coordinate z_j is a function of b_j alone
+    (the identity, log sigma, athrho), the re-fits run on the optimiser's scale z with z_j
+    fixed; where b_j depends on other coordinates too (OrderedModel's cut-point c_j = c_0 +
+    sum exp(z_i): fixing z_j would fix an increment, not c_j), they run on the natural
+    parameters (times the optimiser's per-parameter scale) with b_j fixed."""
 
     def __init__(self, results, j: int):
         model = results.model
         self.results, self.j, self.name = results, j, results.param_names[j]
         self.hat = float(results._params[j])
         self.llf = float(results.llf)
-        start = results._params
+        start = np.asarray(results._params, dtype=float)
         z_hat, self.to_params, self.objective = model._optimizer_space(start)
         self.z_hat = np.asarray(z_hat, dtype=float)
         self.nobs = self.objective.nobs
         self._model, self._start = model, start
         self.free = np.flatnonzero(np.arange(self.z_hat.size) != j)
-        self.fits: dict[float, np.ndarray] = {self.hat: self.z_hat[self.free]}
+        scale = model._opt_scale(start)
+        self._scale = np.ones(start.size) if scale is None else np.asarray(scale, float)
+        self.natural = _coupled(model, self.z_hat / self._scale, j)
+        first = (self._scale * start)[self.free] if self.natural else self.z_hat[self.free]
+        self.fits: dict[float, np.ndarray] = {self.hat: first}
         self.failed: list[float] = []
 
     def z_of(self, value: float) -> float:
-        """z_j at natural value ``value`` (the transform acts element by element)."""
+        """z_j at natural value ``value`` (b_j alone decides z_j: see ``_coupled``)."""
         params = self._start.copy()
         params[self.j] = value
         with np.errstate(all="ignore"):
             theta = np.asarray(self._model.untransform(params), dtype=float)
-        scale = self._model._opt_scale(self._start)
-        z = theta if scale is None else theta * scale
-        return float(z[self.j])
+        return float(theta[self.j] * self._scale[self.j])
 
     def _full(self, zj: float, zf: np.ndarray) -> np.ndarray:
         z = self.z_hat.copy()
@@ -66,19 +73,30 @@ class Profiler:
         """The profile log-likelihood at ``b_j = value`` (an exact re-fit)."""
         if value == self.hat:
             return self.llf
-        zj = self.z_of(value)
-        if not np.isfinite(zj):
-            return -np.inf
-        full, free = self.objective, self.free
+        free = self.free
+        if self.natural:
+            model, s = self._model, self._scale[free]
 
-        def evaluate(zf):
-            z = self._full(zj, zf)
-            f, g = full.fun_and_grad(z)
-            return -f * self.nobs, -g[free] * self.nobs, \
-                lambda: -full.hess(z)[np.ix_(free, free)] * self.nobs
+            def evaluate(uf):       # u = scale * params, b_j = value
+                params = self._start.copy()
+                params[self.j] = value
+                params[free] = uf / s
+                return model.loglike(params), model.score(params)[free] / s, \
+                    lambda: model.hessian(params)[np.ix_(free, free)] / np.outer(s, s)
+        else:
+            zj = self.z_of(value)
+            if not np.isfinite(zj):
+                return -np.inf
+            full = self.objective
+
+            def evaluate(zf):
+                z = self._full(zj, zf)
+                f, g = full.fun_and_grad(z)
+                return -f * self.nobs, -g[free] * self.nobs, \
+                    lambda: -full.hess(z)[np.ix_(free, free)] * self.nobs
 
         reduced = _opt.Objective(evaluate, nobs=self.nobs)
-        reduced.expensive_hessian = full.expensive_hessian
+        reduced.expensive_hessian = self.objective.expensive_hessian
         nearest = min(self.fits, key=lambda v: abs(v - value))
         with np.errstate(all="ignore"):
             record = _opt.minimize(reduced, self.fits[nearest], method="newton", gtol=1e-10,
@@ -118,6 +136,21 @@ class Profiler:
             warn_user(f"some profile re-fits of {self.name} did not converge (at "
                       f"{', '.join(f'{v:.6g}' for v in self.failed[:3])}): the profile there "
                       "may be inaccurate.", ConvergenceWarning)
+
+
+def _coupled(model, theta: np.ndarray, j: int) -> bool:
+    """True when the natural parameter b_j depends on optimiser coordinates other than its
+    own (row j of d transform / d theta has an off-diagonal entry at the estimate): fixing
+    z_j would then not fix b_j. A transform mleopt.ad cannot trace counts as coupled (the
+    natural-scale re-fits are right for any transform)."""
+    if model._natural_scale()[j]:       # optimised as it is: theta_j = b_j
+        return False
+    try:
+        jac = np.asarray(ad.jacobian(model.transform)(theta), dtype=float)
+    except Exception:       # noqa: BLE001  (any failure: take the path right for all)
+        return True
+    row = np.delete(jac[j], j)
+    return bool(np.any(row != 0) or not np.all(np.isfinite(jac[j])))
 
 
 def _index(results, name) -> int:

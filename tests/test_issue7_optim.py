@@ -443,3 +443,28 @@ def test_constraints_on_a_transformed_parameter(engel, kind):
     assert res.converged
     assert res.params["sigma"] == pytest.approx(120.0, rel=1e-9)
     np.testing.assert_allclose(res.params[:2], free.params[:2], rtol=1e-7)
+
+
+def test_constraint_dicts_get_exact_ad_jacobians_or_a_clear_error(engel):
+    """issue 10 (3): a constraint dict without 'jac' is differentiated by mleopt.ad (chained
+    through params(z) = exp(log sigma)), never by scipy's finite differences; a function the
+    AD cannot follow is refused by name. Reference: d(sigma^2 + b0 b1)/d z by hand."""
+    import math
+
+    import mleopt.numpy as mnp
+    y, x, _ = engel
+    model = OLS(y, x)
+    start = model.fit().params.to_numpy()
+    con = {"type": "ineq", "fun": lambda p: p[2] ** 2 + p[0] * p[1] - 1.3e4}
+    (mapped,) = model._optimizer_constraints(con, start)
+    z = np.asarray(model.untransform(start)) * model._opt_scale(start)
+    s = model._opt_scale(start)
+    b0, b1, sigma = start
+    by_hand = np.array([b1, b0, 2 * sigma * sigma]) / s    # d/dz: d params/dz = (1, 1, sigma)/s
+    np.testing.assert_allclose(mapped["jac"](z), by_hand, rtol=1e-12)
+    res = OLS(y, x).fit(method="slsqp",
+                        constraints={"type": "eq", "fun": lambda p: mnp.log(p[2]) - 4.8})
+    assert res.converged and res.params["sigma"] == pytest.approx(math.exp(4.8), rel=1e-12)
+    with pytest.raises(TypeError, match=r"constraint 0: mleopt.ad cannot differentiate"):
+        OLS(y, x).fit(method="slsqp",
+                      constraints={"type": "eq", "fun": lambda p: math.log(p[2]) - 4.8})

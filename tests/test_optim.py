@@ -314,8 +314,10 @@ def test_stochastic_fit_then_polish_is_the_newton_mle(anes_logit, method, opts):
 
 def test_stochastic_fit_is_reproducible_by_seed_and_polish_false_says_so(anes_logit):
     kw = dict(method="adam", lr=0.05, batch_size=64, epochs=2, polish=False)
-    a, b = anes_logit.fit(seed=7, **kw), anes_logit.fit(seed=7, **kw)
-    c = anes_logit.fit(seed=8, **kw)
+    from mleopt.optimize import ConvergenceWarning
+    with pytest.warns(ConvergenceWarning, match="without a polish: not converged"):
+        a, b = anes_logit.fit(seed=7, **kw), anes_logit.fit(seed=7, **kw)
+        c = anes_logit.fit(seed=8, **kw)
     assert np.array_equal(a.params, b.params)
     assert not np.array_equal(a.params, c.params)
     assert a.method == "adam" and a.iterations == 2 * int(np.ceil(944 / 64))
@@ -394,3 +396,16 @@ def test_disp_prints_progress_per_epoch(anes_logit, capsys):
     out = capsys.readouterr().out
     assert "adam, 6 parameters, 944 observations, batches of 200, 2 epochs" in out
     assert len([line for line in out.splitlines() if line.strip().startswith("epoch")]) == 3
+
+
+def test_stochastic_fit_without_polish_warns_when_not_converged_and_refuses_maxiter(anes_logit):
+    """polish=False: a stochastic estimate that misses gtol says so like every other fit
+    (ConvergenceWarning), and maxiter (the polish's limit) is refused instead of ignored."""
+    from mleopt.optimize import ConvergenceWarning
+    kw = dict(method="adam", lr=0.05, batch_size=100, epochs=1, seed=0, polish=False)
+    with pytest.warns(ConvergenceWarning, match=r"stochastic estimate \(adam, 1 epochs\).*"
+                                                r"not converged"):
+        res = anes_logit.fit(**kw)
+    assert res.converged is False
+    with pytest.raises(ValueError, match="maxiter applies to the Newton polish"):
+        anes_logit.fit(maxiter=5, **kw)

@@ -130,6 +130,51 @@ def test_profile_bad_input(anes):
     bounded = Logit(y, x).fit(method="l-bfgs-b", bounds={"age": (0.0, None)})
     with pytest.raises(ValueError, match="not available for a fit with bounds or constraints"):
         bounded.conf_int(method="profile")
+    from mleopt.optimize import ConvergenceWarning
+    with pytest.warns(ConvergenceWarning, match="without a polish: not converged"):
+        stochastic = Logit(y, x).fit(method="adam", epochs=1, batch_size=100, polish=False,
+                                     seed=0)
     with pytest.raises(ValueError, match="did not converge"):
-        Logit(y, x).fit(method="adam", epochs=1, batch_size=100, polish=False,
-                        seed=0).profile("age")
+        stochastic.profile("age")
+
+
+def test_profile_of_a_cut_point_holds_that_cut_point_fixed():
+    """OrderedModel optimises on c_0 and log(c_j - c_{j-1}): fixing that coordinate does not
+    fix the cut-point c_j (it fixes an increment). Reference: at each end of the profile
+    interval, a brute-force profile (the ordered-logit log-likelihood hand-coded in numpy,
+    maximised over the other parameters by scipy's Nelder-Mead then BFGS from the MLE)
+    gives the LR statistic q^2."""
+    from scipy.special import expit as F
+
+    from mleopt import OrderedModel
+    rng = np.random.default_rng(11)
+    n = 300
+    x = pd.DataFrame({"a": rng.normal(size=n), "c": rng.uniform(0, 3, size=n)})
+    y = np.digitize(x.to_numpy() @ [0.8, 0.3] + rng.logistic(size=n), [-0.5, 0.7, 1.8])
+    res = OrderedModel(y, x).fit()
+    xv = x.to_numpy()
+
+    def loglike(p):
+        cuts = np.r_[-np.inf, p[2:], np.inf]
+        if np.any(np.diff(cuts) <= 0):
+            return -np.inf
+        xb = xv @ p[:2]
+        return np.sum(np.log(F(cuts[y + 1] - xb) - F(cuts[y] - xb)))
+
+    def brute(j, v):
+        def neg(q):
+            return -loglike(np.insert(q, j, v))
+        start = np.delete(res.params.to_numpy(), j)
+        fit = scipy.optimize.minimize(neg, start, method="Nelder-Mead",
+                                      options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 20000})
+        fit = scipy.optimize.minimize(neg, fit.x, method="BFGS", options={"gtol": 1e-8})
+        return -fit.fun
+
+    assert loglike(res.params.to_numpy()) == pytest.approx(res.llf, abs=1e-9)
+    ci = res.conf_int(method="profile", cols=["1/2", "2/3"])
+    for name in ["1/2", "2/3"]:
+        j = res.param_names.index(name)
+        for end in ci.loc[name]:
+            assert 2 * (res.llf - brute(j, end)) == pytest.approx(Q * Q, abs=1e-5)
+    prof = res.profile("2/3", values=[ci.loc["2/3", 1]])
+    assert prof["signed_root"].iloc[0] == pytest.approx(Q, abs=1e-8)

@@ -619,10 +619,12 @@ class LikelihoodModel:
         coefficients; through ``untransform`` for parameters the model optimises on another
         scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
-        convergence verdict is scipy's ``success``. Use a method that takes them
-        (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...). Parameters that end at a
-        bound are marked in ``res.at_bound`` and the summary says why their standard errors
-        are not the usual ones.
+        convergence verdict is scipy's ``success``; a constraint dict without ``jac`` gets
+        its exact Jacobian from mleopt.ad (write ``fun`` with mleopt.numpy: a function the AD
+        cannot follow is refused with a TypeError naming the constraint). Use a method
+        that takes them (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
+        Parameters that end at a bound are marked in ``res.at_bound`` and the summary says
+        why their standard errors are not the usual ones.
 
         Large data are evaluated in blocks of rows (see mleopt.blocks): ``block_memory``
         (bytes or ``"256MB"``) bounds the working memory of the blocks in flight and
@@ -639,10 +641,11 @@ class LikelihoodModel:
         (``momentum=0.9``, ``betas=...``). The optimiser works on the same scale z as Newton.
         ``polish=True`` (the default) then runs Newton from where it stopped, so params and
         standard errors are the exact MLE's; ``polish=False`` reports the stochastic
-        estimate, judged by the same gradient test (the summary notes that standard errors
-        assume an optimum). ``res.optim_history`` is the loss and gradient norm per epoch;
-        ``disp=True`` prints them. A loss that becomes NaN raises
-        mleopt.optimize.DivergenceError naming the epoch.
+        estimate, judged by the same gradient test (a ConvergenceWarning when it misses
+        gtol; the summary notes that standard errors assume an optimum); ``maxiter`` is the
+        polish's limit (refused with ``polish=False``). ``res.optim_history`` is the loss
+        and gradient norm per epoch; ``disp=True`` prints them. A loss that becomes NaN
+        raises mleopt.optimize.DivergenceError naming the epoch.
         """
         stochastic = _stochastic_method(method)
         if stochastic is None:
@@ -711,6 +714,9 @@ class LikelihoodModel:
         if callback is not None and not polish:
             raise ValueError("callback is called by the Newton polish; with polish=False "
                              "use disp=True or res.optim_history instead.")
+        if maxiter is not None and not polish:
+            raise ValueError("maxiter applies to the Newton polish; with polish=False the "
+                             "stochastic phase runs for epochs=... (batches of batch_size).")
         if isinstance(method, str):
             kwargs = dict(options)
             if lr is not None:
@@ -827,8 +833,17 @@ class LikelihoodModel:
                     np.asarray(dparams(np.asarray(z, dtype=float)), dtype=float)
             return jac_z
 
+        def ad_jac(fun):
+            """The exact Jacobian in z of ``fun(params(z), *args)`` by mleopt.ad."""
+            def jac_z(z, *a):
+                return np.asarray(ad.jacobian(lambda v: fun(params_of(v), *a))(
+                    np.asarray(z, dtype=float)), dtype=float)
+            return jac_z
+
+        z0 = np.asarray(self.untransform(start), dtype=float)
+        z0 = z0 if scale is None else z0 * scale
         out = []
-        for c in _opt._constraint_list(constraints):
+        for i, c in enumerate(_opt._constraint_list(constraints)):
             if isinstance(c, dict):
                 extra = sorted(set(c) - {"type", "fun", "jac", "args"})
                 if extra or "fun" not in c or "type" not in c:
@@ -842,6 +857,20 @@ class LikelihoodModel:
                         raise ValueError("a constraint's 'jac' must be a function of the "
                                          "parameters.")
                     new["jac"] = chain(c["jac"])
+                else:       # the exact Jacobian by AD (never scipy's finite differences)
+                    new["jac"] = jac = ad_jac(fun)
+                    try:        # at the start: a function the AD cannot follow is named now
+                        first = jac(z0, *args)
+                    except Exception as exc:      # noqa: BLE001  (named for the user)
+                        raise TypeError(
+                            f"constraint {i}: mleopt.ad cannot differentiate its 'fun' "
+                            f"({type(exc).__name__}: {exc}). Write it with mleopt.numpy "
+                            "(import mleopt.numpy as np), or give its Jacobian as "
+                            "'jac'.") from exc
+                    if not np.all(np.isfinite(first)):
+                        raise ValueError(f"constraint {i}: its Jacobian is not finite at "
+                                         "the start values; give start_params inside its "
+                                         "domain.")
                 out.append(new)
             elif isinstance(c, scipy.optimize.LinearConstraint):
                 a = np.atleast_2d(np.asarray(c.A, dtype=float))
