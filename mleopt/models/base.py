@@ -797,6 +797,28 @@ class LikelihoodModel:
             type(self).transform is not LikelihoodModel.transform
         return np.full(self.k_params, not own)
 
+    def _log_bounds(self, lower: np.ndarray, upper: np.ndarray, first: int):
+        """Bounds of parameters ``first`` onwards (positive, optimised as logs) mapped through
+        log, a lower bound <= 0 being no bound; the earlier ones as given."""
+        lower, upper = lower.copy(), upper.copy()
+        for j in range(first, self.k_params):
+            if upper[j] <= 0:
+                raise ValueError(f"the upper bound of {self.param_names[j]} is {upper[j]:g}, "
+                                 f"but {self.param_names[j]} must be positive.")
+            lower[j] = np.log(lower[j]) if lower[j] > 0 else -np.inf
+            upper[j] = np.log(upper[j])
+        return lower, upper
+
+    def _exog_rms(self) -> np.ndarray:
+        """Root mean square of each exog column (1 for a column of zeros): the unit in which
+        the optimiser measures that column's coefficient."""
+        norms = self.__dict__.get("_col_norms")
+        if norms is None:
+            norms = np.sqrt(np.einsum("ij,ij->j", self.exog, self.exog))
+        rms = norms / np.sqrt(self.nobs)
+        rms[rms == 0] = 1.0
+        return rms
+
     def _theta_bounds(self, lower: np.ndarray, upper: np.ndarray):
         """Bounds on theta from bounds on the natural parameters: the same where the model
         optimises on the natural scale; refused where its own ``transform`` is in the way (an

@@ -81,23 +81,10 @@ class IndexModel(LikelihoodModel):
     def _theta_bounds(self, lower: np.ndarray, upper: np.ndarray):
         """Coefficients bound as given; extra parameters (optimised as log) through log, a
         lower bound <= 0 being no bound."""
-        k = self.k_exog
-        lower, upper = lower.copy(), upper.copy()
-        for j in range(k, self.k_params):
-            if upper[j] <= 0:
-                raise ValueError(f"the upper bound of {self.param_names[j]} is {upper[j]:g}, "
-                                 f"but {self.param_names[j]} must be positive.")
-            lower[j] = np.log(lower[j]) if lower[j] > 0 else -np.inf
-            upper[j] = np.log(upper[j])
-        return lower, upper
+        return self._log_bounds(lower, upper, self.k_exog)
 
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
-        norms = self.__dict__.get("_col_norms")
-        if norms is None:
-            norms = np.sqrt(np.einsum("ij,ij->j", self.exog, self.exog))
-        rms = norms / np.sqrt(self.nobs)
-        rms[rms == 0] = 1.0
-        return np.concatenate([rms, np.ones(self.k_extra)])
+        return np.concatenate([self._exog_rms(), np.ones(self.k_extra)])
 
     _SUBSAMPLE = 20_000     # rows of the warm-start fit on large data
 

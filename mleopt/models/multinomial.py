@@ -111,12 +111,7 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
 
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
         """Coefficients per unit of their regressor's root mean square (as IndexModel)."""
-        norms = self.__dict__.get("_col_norms")
-        if norms is None:
-            norms = np.sqrt(np.einsum("ij,ij->j", self.exog, self.exog))
-        rms = norms / np.sqrt(self.nobs)
-        rms[rms == 0] = 1.0
-        return np.tile(rms, self.n_categories - 1)
+        return np.tile(self._exog_rms(), self.n_categories - 1)
 
     def null_model_llf(self) -> float:
         """The intercept-only model: ``sum_j n_j log(n_j / N)``."""

@@ -147,12 +147,7 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
 
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
         """Slopes per unit of their regressor's root mean square (as IndexModel)."""
-        norms = self.__dict__.get("_col_norms")
-        if norms is None:
-            norms = np.sqrt(np.einsum("ij,ij->j", self.exog, self.exog))
-        rms = norms / np.sqrt(self.nobs)
-        rms[rms == 0] = 1.0
-        return np.concatenate([rms, np.ones(self.k_extra)])
+        return np.concatenate([self._exog_rms(), np.ones(self.k_extra)])
 
     def start_params(self) -> np.ndarray:
         """Slopes 0; cut-points ``F^-1`` of the cumulative shares (the null model's MLE)."""

@@ -229,14 +229,7 @@ class TwoPartCountModel(LikelihoodModel):
         return np.arange(self.k_params) < self.k_zero + self.k_exog
 
     def _theta_bounds(self, lower: np.ndarray, upper: np.ndarray):
-        lower, upper = lower.copy(), upper.copy()
-        for j in range(self.k_zero + self.k_exog, self.k_params):
-            if upper[j] <= 0:
-                raise ValueError(f"the upper bound of {self.param_names[j]} is {upper[j]:g}, "
-                                 f"but {self.param_names[j]} must be positive.")
-            lower[j] = np.log(lower[j]) if lower[j] > 0 else -np.inf
-            upper[j] = np.log(upper[j])
-        return lower, upper
+        return self._log_bounds(lower, upper, self.k_zero + self.k_exog)
 
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
         norms = self._col_norms
