@@ -19,7 +19,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from .. import numpy as mnp
-from .zeroinflated import TwoPartCountModel, _const_col, log_binary, log_pmf, log_pmf0
+from .zeroinflated import (TwoPartCountModel, _const_col, log_binary, log_pmf, log_pmf0,
+                           nb_dist)
 
 __all__ = ["HurdlePoisson", "HurdleNegativeBinomial"]
 
@@ -107,10 +108,6 @@ class HurdleNegativeBinomial(_Hurdle):
     def __init__(self, endog, exog, exog_zero="exog", offset=None, exposure=None,
                  zerodist: str = "logit", p: int = 2, missing: str = "raise",
                  **kwargs) -> None:
-        if p not in (1, 2):
-            raise ValueError(f"p must be 2 (NB2: Var = mu + alpha mu^2) or 1 (NB1: Var = "
-                             f"mu (1 + alpha)), not {p!r}.")
-        self.p = p
-        self.dist = f"nb{p}"
+        self.p, self.dist = p, nb_dist(p)
         super().__init__(endog, exog, exog_zero=exog_zero, offset=offset, exposure=exposure,
                          zerodist=zerodist, missing=missing, **kwargs)

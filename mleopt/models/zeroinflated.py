@@ -417,16 +417,20 @@ class ZeroInflatedNegativeBinomial(_ZeroInflated):
     def __init__(self, endog, exog, exog_infl=None, offset=None, exposure=None,
                  inflation: str = "logit", p: int = 2, missing: str = "raise",
                  **kwargs) -> None:
-        if p not in (1, 2):
-            raise ValueError(f"p must be 2 (NB2: Var = mu + alpha mu^2) or 1 (NB1: Var = "
-                             f"mu (1 + alpha)), not {p!r}.")
-        self.p = p
-        self.dist = f"nb{p}"
+        self.p, self.dist = p, nb_dist(p)
         super().__init__(endog, exog, exog_infl=exog_infl, offset=offset, exposure=exposure,
                          inflation=inflation, missing=missing, **kwargs)
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def nb_dist(p: int) -> str:
+    """The count distribution of a negative binomial with power ``p`` ("nb2" or "nb1")."""
+    if p not in (1, 2):
+        raise ValueError(f"p must be 2 (NB2: Var = mu + alpha mu^2) or 1 (NB1: Var = "
+                         f"mu (1 + alpha)), not {p!r}.")
+    return f"nb{p}"
+
+
 def _zero_columns(zexog, prefix: str, arg: str):
     """``(columns, names)`` of the zero part's design: None (a constant), "exog" (the count
     part's exog) or a list of columns (Series or arrays) with their names."""
