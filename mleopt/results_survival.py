@@ -15,12 +15,17 @@ import pandas as pd
 from . import numpy as mnp
 from .inference import EstimateResults
 from .results import LikelihoodResults
+from .results_twopart import WhichMargins
 
 __all__ = ["AFTResults"]
 
 
-class AFTResults(LikelihoodResults):
-    """Results of an AFT fit: survreg's coefficients and Log(scale), plus scale/shape."""
+class AFTResults(WhichMargins, LikelihoodResults):
+    """Results of an AFT fit: survreg's coefficients and Log(scale), plus scale/shape, and
+    marginal effects on the mean (``get_margeff()``) or median (``which="median"``)
+    survival time."""
+
+    _margins_which = ("mean", "median")
 
     def scale_params(self, alpha: float = 0.05) -> EstimateResults:
         """``scale`` = exp(Log(scale)) and, for the Weibull, ``shape`` = 1/scale, with
