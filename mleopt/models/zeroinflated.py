@@ -443,8 +443,9 @@ class _MarginsDesign:
     ``exog_zero``); ``dE[y]/dv`` is then the total effect through both (as statsmodels' and
     Stata's margins report). The variables: exog's columns, then each zero-part column that
     is not one of them. A zero-part column is the exog column of the same name (its name
-    without the ``inflate_`` / ``zm_`` prefix) when their values are equal; a constant
-    zero-part column is no variable (it is held at its value). ``predict(theta, exog=V)``
+    without the ``inflate_`` / ``zm_`` prefix) when their values are equal (reported under
+    the exog name); any other is a variable of the zero part only, under its own name
+    (e.g. ``inflate_age``); a constant zero-part column is no variable (held at its value). ``predict(theta, exog=V)``
     rebuilds both designs from the variables ``V``; the attributes are those
     mleopt.inference.margeff reads (exog, exog_names, const_idx, _offset, predict).
     """
@@ -465,9 +466,7 @@ class _MarginsDesign:
             if name in names and np.array_equal(columns[names.index(name)], col):
                 self._zsource.append(names.index(name))
                 continue
-            if name in names:              # same name, other values: a variable of its own
-                name = zname
-            names.append(name)
+            names.append(zname)            # a variable of the zero part only
             columns.append(col)
             self._zsource.append(len(names) - 1)
         self.exog = np.column_stack(columns)
