@@ -233,6 +233,16 @@ def test_zero_part_only_variable_and_name_clash_are_their_own_variables():
         assert me.margeff[name] == pytest.approx((avg(1e-5) - avg(-1e-5)) / 2e-5, rel=1e-6)
 
 
+def test_numpy_zero_design_shares_exog_columns_by_value(fits):
+    """numpy data have positional names (exog x1.., exog_infl inflate_x1..): a zero-part
+    column equal to an exog column is that variable, as with the named DataFrames."""
+    model = ZeroInflatedPoisson(Y.to_numpy(), X.to_numpy(), exog_infl=ZI.to_numpy())
+    me = model.fit().get_margeff()
+    assert list(me.margeff.index) == model.exog_names[1:]
+    np.testing.assert_allclose(me.margeff.to_numpy(), fits["zip"].get_margeff().margeff,
+                               rtol=1e-6)
+
+
 def test_which_and_bad_arguments(fits):
     res = fits["hurdle_poisson"]
     me = res.get_margeff(which="prob-main")

@@ -442,10 +442,11 @@ class _MarginsDesign:
     A regressor may enter the count part (``exog``) and the zero part (``exog_infl`` /
     ``exog_zero``); ``dE[y]/dv`` is then the total effect through both (as statsmodels' and
     Stata's margins report). The variables: exog's columns, then each zero-part column that
-    is not one of them. A zero-part column is the exog column of the same name (its name
-    without the ``inflate_`` / ``zm_`` prefix) when their values are equal (reported under
-    the exog name); any other is a variable of the zero part only, under its own name
-    (e.g. ``inflate_age``); a constant zero-part column is no variable (held at its value). ``predict(theta, exog=V)``
+    is not one of them. A zero-part column is an exog column when their values are equal:
+    the one of the same name (its name without the ``inflate_`` / ``zm_`` prefix), else the
+    first with these values (numpy data, whose names are positional); it is reported under
+    the exog name. Any other is a variable of the zero part only, under its own name (e.g.
+    ``inflate_age``); a constant zero-part column is no variable (held at its value). ``predict(theta, exog=V)``
     rebuilds both designs from the variables ``V``; the attributes are those
     mleopt.inference.margeff reads (exog, exog_names, const_idx, _offset, predict).
     """
@@ -463,8 +464,10 @@ class _MarginsDesign:
                 continue
             name = zname[len(model._zero_prefix):] if zname.startswith(model._zero_prefix) \
                 else zname
-            if name in names and np.array_equal(columns[names.index(name)], col):
-                self._zsource.append(names.index(name))
+            same = [i for i in range(x.shape[1]) if np.array_equal(x[:, i], col)]
+            if same:                       # the exog column of this name, else of these values
+                named = [i for i in same if names[i] == name]
+                self._zsource.append((named or same)[0])
                 continue
             names.append(zname)            # a variable of the zero part only
             columns.append(col)
