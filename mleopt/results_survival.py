@@ -5,7 +5,8 @@ for the Weibull, ``shape`` = 1/scale, with delta-method standard errors
 (``scale_params()``; shown below the coefficients in the summary, without z tests: both
 are > 0 by definition); the distribution and the number of events in the summary's header;
 ``predict`` returning a DataFrame (one column per time or quantile) for several ``times``
-or ``q``.
+or ``q``; ``get_margeff(which="mean" | "median")``: marginal effects on the mean or median
+survival time with delta-method standard errors.
 """
 from __future__ import annotations
 

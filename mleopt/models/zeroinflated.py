@@ -17,6 +17,10 @@ ZeroInflatedNegativeBinomialP: the inflation coefficients first (``inflate_<name
 ``exog_infl`` defaults to a constant, ``inflate_const``), then the count coefficients, then
 ``alpha`` (NB: optimised as log alpha, reported as alpha with its delta-method SE).
 
+Marginal effects (``results.get_margeff(which="mean" | ...)``, mleopt.results_twopart) are
+taken per variable: one in both ``exog`` and ``exog_infl`` has its total effect through both
+parts (``_MarginsDesign``).
+
 The count distributions shared with the hurdle models and GeneralizedPoisson are in
 ``log_pmf`` (one formula per family, written with mleopt.numpy so predictions are
 differentiable).
