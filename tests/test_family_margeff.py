@@ -285,3 +285,37 @@ def test_aft_default_is_the_mean_and_quantile_is_refused(aft):
     assert res.get_margeff().which == "mean"
     with pytest.raises(ValueError, match="which must be one of 'mean', 'median'"):
         res.get_margeff(which="quantile")
+
+
+def test_exposure_enters_the_effects():
+    """E[y] scales with exposure: the effects are those of the predictions at each row's
+    exposure (at="overall") and at the mean log exposure (at="mean")."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    a = rng.normal(size=n)
+    expo = rng.uniform(0.5, 3.0, size=n)
+    y = np.where(rng.uniform(size=n) < 0.3, 0, rng.poisson(expo * np.exp(0.2 + 0.5 * a)))
+    x = np.column_stack([np.ones(n), a])
+    res = HurdlePoisson(y, x, exposure=expo).fit()
+    p = res.params.to_numpy()
+    h = 1e-5
+    for at, rows, e in [("overall", x, expo), ("mean", x.mean(axis=0, keepdims=True),
+                                                np.exp(np.log(expo).mean()))]:
+        def avg(s):
+            xx = rows.copy()
+            xx[:, 1] += s
+            return np.mean(res.model.predict(p, exog=xx, exog_zero=xx, exposure=e))
+        assert res.get_margeff(at=at).margeff.iloc[0] == pytest.approx(
+            (avg(h) - avg(-h)) / (2 * h), rel=1e-6)
+
+
+def test_aft_effects_in_row_blocks_equal_the_whole(aft):
+    df = datasets.load("ovarian")
+    model = AFT(df["futime"], add_constant(df[["ecog.ps", "rx", "age"]]), event=df["fustat"])
+    blocked = model.fit(block_memory="4kB")
+    assert len(model._blocks()[0]) > 1
+    for at in ("overall", "mean"):
+        a = blocked.get_margeff(at=at, which="median")
+        b = aft["weibull"].get_margeff(at=at, which="median")
+        np.testing.assert_allclose(a.margeff, b.margeff, rtol=1e-8)
+        np.testing.assert_allclose(a.margeff_se, b.margeff_se, rtol=1e-8)
