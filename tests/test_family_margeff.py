@@ -171,12 +171,15 @@ def _fd_jacobian(res, theta, **kw):
     return np.column_stack(cols)
 
 
-@pytest.mark.parametrize("kind, which", [("zip", "mean"), ("zinb", "mean"),
-                                         ("hurdle_nb", "mean"), ("zip", "prob-zero")])
-def test_delta_method_se_matches_a_finite_difference_jacobian(fits, kind, which):
+@pytest.mark.parametrize("kind, which, at", [("zip", "mean", "overall"),
+                                             ("zinb", "mean", "overall"),
+                                             ("hurdle_nb", "mean", "mean"),
+                                             ("hurdle_poisson", "prob-main", "mean"),
+                                             ("zip", "prob-zero", "mean")])
+def test_delta_method_se_matches_a_finite_difference_jacobian(fits, kind, which, at):
     res = fits[kind]
-    me = res.get_margeff(which=which)
-    jac = _fd_jacobian(res, res._params.copy(), which=which)
+    me = res.get_margeff(which=which, at=at)
+    jac = _fd_jacobian(res, res._params.copy(), which=which, at=at)
     np.testing.assert_allclose(me.jacobian, jac, rtol=1e-5, atol=1e-8)
     se = np.sqrt(np.diag(jac @ res._cov @ jac.T))
     np.testing.assert_allclose(me.margeff_se.to_numpy(), se, rtol=1e-5)

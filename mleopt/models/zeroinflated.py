@@ -488,10 +488,14 @@ class _MarginsDesign:
         n = self.exog.shape[0] if exog is None else exog.shape[0]
         v = self.exog if exog is None else exog
         kx = self.model.k_exog
-        zcols = [v[:, s] if isinstance(s, int) else np.full(n, s) for s in self._zsource]
+        if all(isinstance(s, int) for s in self._zsource):
+            z = v[:, np.array(self._zsource, dtype=int)]
+        else:
+            z = mnp.stack([v[:, s] if isinstance(s, int) else np.full(n, s)
+                           for s in self._zsource], axis=1)
         return self.model.predict(params, exog=v[:, :kx], which=which,
                                   offset=np.zeros(n) if offset is None else offset,
-                                  **{self.model._zero_arg: mnp.stack(zcols, axis=1)})
+                                  **{self.model._zero_arg: z})
 
 
 # --- helpers ---------------------------------------------------------------------------------
