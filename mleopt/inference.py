@@ -701,6 +701,8 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
     model = results.model
+    if hasattr(model, "_margins_model"):     # a model with several designs: its variables
+        model = model._margins_model()
     theta = results._params
     exog_names = list(model.exog_names)
     if _blocked(model):

@@ -5,7 +5,8 @@ for the Weibull, ``shape`` = 1/scale, with delta-method standard errors
 (``scale_params()``; shown below the coefficients in the summary, without z tests: both
 are > 0 by definition); the distribution and the number of events in the summary's header;
 ``predict`` returning a DataFrame (one column per time or quantile) for several ``times``
-or ``q``.
+or ``q``; ``get_margeff(which="mean" | "median")``: marginal effects on the mean or median
+survival time with delta-method standard errors.
 """
 from __future__ import annotations
 
@@ -15,12 +16,17 @@ import pandas as pd
 from . import numpy as mnp
 from .inference import EstimateResults
 from .results import LikelihoodResults
+from .results_twopart import WhichMargins
 
 __all__ = ["AFTResults"]
 
 
-class AFTResults(LikelihoodResults):
-    """Results of an AFT fit: survreg's coefficients and Log(scale), plus scale/shape."""
+class AFTResults(WhichMargins, LikelihoodResults):
+    """Results of an AFT fit: survreg's coefficients and Log(scale), plus scale/shape, and
+    marginal effects on the mean (``get_margeff()``) or median (``which="median"``)
+    survival time."""
+
+    _margins_which = ("mean", "median")
 
     def scale_params(self, alpha: float = 0.05) -> EstimateResults:
         """``scale`` = exp(Log(scale)) and, for the Weibull, ``shape`` = 1/scale, with

@@ -17,6 +17,10 @@ ZeroInflatedNegativeBinomialP: the inflation coefficients first (``inflate_<name
 ``exog_infl`` defaults to a constant, ``inflate_const``), then the count coefficients, then
 ``alpha`` (NB: optimised as log alpha, reported as alpha with its delta-method SE).
 
+Marginal effects (``results.get_margeff(which="mean" | ...)``, mleopt.results_twopart) are
+taken per variable: one in both ``exog`` and ``exog_infl`` has its total effect through both
+parts (``_MarginsDesign``).
+
 The count distributions shared with the hurdle models and GeneralizedPoisson are in
 ``log_pmf`` (one formula per family, written with mleopt.numpy so predictions are
 differentiable).
@@ -30,6 +34,7 @@ import pandas as pd
 from scipy import special as special_np
 from scipy.special import ndtri
 
+from .. import ad
 from .. import numpy as mnp
 from .. import special
 from ..data import check_rank
@@ -126,7 +131,6 @@ class TwoPartCountModel(LikelihoodModel):
     coefficients first; alpha (if any) last, optimised as log alpha."""
 
     _extra_arrays = ("offset", "exposure")
-    _results_name = "LikelihoodResults"
     _zero_prefix = "inflate_"
     _zero_arg = "exog_infl"
     dist = "poisson"
@@ -239,6 +243,16 @@ class TwoPartCountModel(LikelihoodModel):
         rms[rms == 0] = 1.0
         return np.concatenate([rms, np.ones(self.k_params - rms.size)])
 
+    @property
+    def _results_class(self):
+        from ..results_twopart import TwoPartCountResults    # the results layer, lazily
+        return TwoPartCountResults
+
+    def _margins_model(self) -> "_MarginsDesign":
+        """The model seen by marginal effects: one design of the distinct variables of
+        both parts (see :class:`_MarginsDesign`)."""
+        return _MarginsDesign(self)
+
     separation_note: str | None = None
     """A fit at a boundary (zero part -> 0, alpha -> 0): what the summary says, else None."""
 
@@ -328,9 +342,12 @@ class TwoPartCountModel(LikelihoodModel):
             raise ValueError(f"predict with a new exog needs {self._zero_arg} too (the model "
                              f"has {self.k_zero} zero-part columns: "
                              f"{', '.join(self._znames)}).")
-        z = np.asarray(zexog.to_numpy(dtype=float) if hasattr(zexog, "to_numpy") else zexog,
-                       dtype=float)
-        z = z.reshape(-1, 1) if z.ndim == 1 else z
+        if isinstance(zexog, (ad.Tensor, ad.Dual)):     # traced (marginal effects)
+            z = zexog
+        else:
+            z = np.asarray(zexog.to_numpy(dtype=float) if hasattr(zexog, "to_numpy")
+                           else zexog, dtype=float)
+            z = z.reshape(-1, 1) if z.ndim == 1 else z
         if z.shape != (n, self.k_zero):
             raise ValueError(f"{self._zero_arg} for predict has shape {z.shape}; it needs "
                              f"{n} rows (those of exog) and {self.k_zero} columns.")
@@ -420,6 +437,65 @@ class ZeroInflatedNegativeBinomial(_ZeroInflated):
         self.p, self.dist = p, nb_dist(p)
         super().__init__(endog, exog, exog_infl=exog_infl, offset=offset, exposure=exposure,
                          inflation=inflation, missing=missing, **kwargs)
+
+
+# --- marginal effects: the variables of both parts ----------------------------------------------
+class _MarginsDesign:
+    """The two-part model as a function of its distinct *variables*, for marginal effects.
+
+    A regressor may enter the count part (``exog``) and the zero part (``exog_infl`` /
+    ``exog_zero``); ``dE[y]/dv`` is then the total effect through both (as statsmodels' and
+    Stata's margins report). The variables: exog's columns, then each zero-part column that
+    is not one of them. A zero-part column is an exog column when their values are equal:
+    the one of the same name (its name without the ``inflate_`` / ``zm_`` prefix), else the
+    first with these values (numpy data, whose names are positional); it is reported under
+    the exog name. Any other is a variable of the zero part only, under its own name (e.g.
+    ``inflate_age``); a constant zero-part column is no variable (held at its value). ``predict(theta, exog=V)``
+    rebuilds both designs from the variables ``V``; the attributes are those
+    mleopt.inference.margeff reads (exog, exog_names, const_idx, _offset, predict).
+    """
+
+    def __init__(self, model: TwoPartCountModel) -> None:
+        self.model = model
+        x, z = model.exog, model.zexog
+        names = list(model.exog_names)
+        columns = [x[:, j] for j in range(x.shape[1])]
+        self._zsource: list[int | float] = []    # per zero-part column: a variable, or a value
+        for j, zname in enumerate(model._znames):
+            col = z[:, j]
+            if col.min() == col.max():
+                self._zsource.append(float(col[0]))
+                continue
+            name = zname[len(model._zero_prefix):] if zname.startswith(model._zero_prefix) \
+                else zname
+            same = [i for i in range(x.shape[1]) if np.array_equal(x[:, i], col)]
+            if same:                       # the exog column of this name, else of these values
+                named = [i for i in same if names[i] == name]
+                self._zsource.append((named or same)[0])
+                continue
+            names.append(zname)            # a variable of the zero part only
+            columns.append(col)
+            self._zsource.append(len(names) - 1)
+        self.exog = np.column_stack(columns)
+        self.exog_names = names
+        self.const_idx = model.const_idx
+
+    def _offset(self) -> np.ndarray | None:
+        return self.model._total_offset
+
+    def predict(self, params, exog, which: str = "mean", offset=None):
+        """``model.predict`` with both designs taken from the variables ``exog``."""
+        n = self.exog.shape[0] if exog is None else exog.shape[0]
+        v = self.exog if exog is None else exog
+        kx = self.model.k_exog
+        if all(isinstance(s, int) for s in self._zsource):
+            z = v[:, np.array(self._zsource, dtype=int)]
+        else:
+            z = mnp.stack([v[:, s] if isinstance(s, int) else np.full(n, s)
+                           for s in self._zsource], axis=1)
+        return self.model.predict(params, exog=v[:, :kx], which=which,
+                                  offset=np.zeros(n) if offset is None else offset,
+                                  **{self.model._zero_arg: z})
 
 
 # --- helpers ---------------------------------------------------------------------------------
