@@ -352,13 +352,7 @@ class TruncatedRegression(_NormalLimits):
         b = (self._right_at - eta) / sigma
         both = self._lo_finite & self._hi_finite
         if self._has_left and self._has_right and both.any():
-            # Phi(b) - Phi(a) = Phi(-a) - Phi(-b): take the tail where both are small; rows
-            # without both limits get a stand-in interval (-1, 1), never chosen, so that
-            # log(0) cannot reach the derivatives through where()
-            a2, b2 = mnp.where(both, a, -1.0), mnp.where(both, b, 1.0)
-            hi_cdf = log_ndtr(mnp.where(a2 > 0, -a2, b2))
-            lo_cdf = log_ndtr(mnp.where(a2 > 0, -b2, a2))
-            log_both = hi_cdf + mnp.log(-mnp.expm1(lo_cdf - hi_cdf))
+            log_both = _log_ndtr_diff(a, b, both)
         else:
             log_both = 0.0
         log_p = 0.0
@@ -381,6 +375,18 @@ class TruncatedRegression(_NormalLimits):
         if which == "prob":
             return prob
         return xb + sigma * self._mills_terms(a, b, lo, hi) / prob
+
+
+def _log_ndtr_diff(a, b, rows: np.ndarray):
+    """``log(Phi(b) - Phi(a))`` (``a < b``) on ``rows``, computed in the tail where it does
+    not cancel: ``Phi(b) - Phi(a) = Phi(-a) - Phi(-b)``, so for ``a > 0`` it is ``log Phi(-a)
+    + log(1 - exp(log Phi(-b) - log Phi(-a)))``, else the same with ``(b, a)``. Elsewhere
+    a stand-in interval (-1, 1), whose value is never chosen, keeps log(0) out of the
+    derivatives that flow through where()."""
+    a2, b2 = mnp.where(rows, a, -1.0), mnp.where(rows, b, 1.0)
+    hi_cdf = log_ndtr(mnp.where(a2 > 0, -a2, b2))
+    lo_cdf = log_ndtr(mnp.where(a2 > 0, -b2, a2))
+    return hi_cdf + mnp.log(-mnp.expm1(lo_cdf - hi_cdf))
 
 
 def _censored_rows(block: Tobit) -> tuple[int, int]:
