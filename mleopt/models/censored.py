@@ -433,7 +433,7 @@ class IntervalRegression(_NormalLimits):
     dist="gaussian")``): ``lower_i = upper_i`` is an exact outcome, ``lower_i`` NaN / None /
     -inf a left-censored one (y* <= upper_i), ``upper_i`` NaN / None / +inf a right-censored
     one (y* >= lower_i), both finite an interval. ``lower`` / ``upper`` are one value per
-    row (pandas Series are matched to exog by index). Parameters: the coefficients and
+    row (pandas Series: with the same index as a pandas exog, as endog elsewhere). Parameters: the coefficients and
     ``sigma`` (optimised as log sigma, reported as sigma with a delta-method SE; R reports
     ``Log(scale)``). Tobit is the special case of points and one-sided censoring.
 
