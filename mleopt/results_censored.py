@@ -1,4 +1,5 @@
-"""Results of the censored and truncated normal regressions (Tobit, TruncatedRegression).
+"""Results of the censored and truncated normal regressions (Tobit, TruncatedRegression,
+IntervalRegression).
 
 ``get_margeff(which=...)`` gives marginal effects on any prediction of the model
 (mleopt.inference.margeff with ``which``): for a Tobit ``"mean"`` (E[y], the default),

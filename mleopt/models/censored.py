@@ -1,7 +1,8 @@
-"""Censored and truncated normal regression: Tobit and TruncatedRegression.
+"""Censored and truncated normal regression: Tobit, IntervalRegression, TruncatedRegression.
 
-Both have a latent ``y*_i = x_i'beta + sigma e_i``, ``e_i ~ N(0, 1)``, and limits
-``L_i < R_i`` (numbers, or per-row arrays; -inf / +inf / None: no limit). With
+All have a latent ``y*_i = x_i'beta + sigma e_i``, ``e_i ~ N(0, 1)``, and limits
+``L_i < R_i`` (numbers, or per-row arrays; -inf / +inf / None: no limit; an interval
+regression also allows ``L_i = R_i``). With
 ``a_i = (L_i - x_i'beta) / sigma``, ``b_i = (R_i - x_i'beta) / sigma``, ``z_i = (y_i -
 x_i'beta) / sigma``:
 
