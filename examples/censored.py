@@ -9,12 +9,16 @@ The coefficients are effects on the latent y*; what the data show is E[y], the c
 mean. Its marginal effects split (McDonald and Moffitt 1980) into the change among those
 with affairs (intensive) and the change in the probability of having any (extensive).
 
+The survey's answers are themselves intervals: 7 stands for 4-10 affairs and 12 for "monthly
+or more" (12 or more a year). IntervalRegression (Stata's intreg) uses them as such: 0 is
+y* <= 0, 1-3 are exact, 7 is 4 <= y* <= 10, 12 is y* >= 12.
+
 Run: python examples/censored.py
 """
 import numpy as np
 import pandas as pd
 
-from mleopt import Tobit, TruncatedRegression, add_constant, datasets
+from mleopt import IntervalRegression, Tobit, TruncatedRegression, add_constant, datasets
 
 df = datasets.load("affairs")
 y = df["affairs"]
@@ -45,3 +49,11 @@ print("\nOnly those with affairs, as a sample truncated at 0 (TruncatedRegressio
 pos = y > 0
 trunc = TruncatedRegression(y[pos], X[pos], left=0).fit()
 print(trunc.summary_frame().round(4).to_string())
+
+print("\nThe answers as the intervals they code (IntervalRegression: 0 is <= 0, 7 is 4-10, 12 "
+      "is >= 12):\n")
+lower = y.map({0: np.nan, 1: 1, 2: 2, 3: 3, 7: 4, 12: 12})      # NaN: no lower bound
+upper = y.map({0: 0, 1: 1, 2: 2, 3: 3, 7: 10, 12: np.nan})      # NaN: no upper bound
+intreg = IntervalRegression(lower, upper, X).fit()
+print(intreg.model.interval_counts)
+print(intreg.summary_frame().round(4).to_string())

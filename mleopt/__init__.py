@@ -36,6 +36,7 @@ _NAMES = {
     "OrderedModel": "mleopt.models.ordinal", "MNLogit": "mleopt.models.multinomial",
     "AFT": "mleopt.models.survival",
     "Tobit": "mleopt.models.censored", "TruncatedRegression": "mleopt.models.censored",
+    "IntervalRegression": "mleopt.models.censored",
     "ZeroInflatedPoisson": "mleopt.models.zeroinflated",
     "ZeroInflatedNegativeBinomial": "mleopt.models.zeroinflated",
     "HurdlePoisson": "mleopt.models.hurdle",

@@ -1,4 +1,5 @@
-"""Results of the censored and truncated normal regressions (Tobit, TruncatedRegression).
+"""Results of the censored and truncated normal regressions (Tobit, TruncatedRegression,
+IntervalRegression).
 
 ``get_margeff(which=...)`` gives marginal effects on any prediction of the model
 (mleopt.inference.margeff with ``which``): for a Tobit ``"mean"`` (E[y], the default),
@@ -17,7 +18,7 @@ from . import numpy as mnp
 from .ad import grad, jacobian
 from .results import LikelihoodResults
 
-__all__ = ["TobitResults", "TruncatedResults"]
+__all__ = ["IntervalResults", "TobitResults", "TruncatedResults"]
 
 
 class _CensoredMargins:
@@ -124,3 +125,22 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
 class TruncatedResults(_CensoredMargins, LikelihoodResults):
     """Results of a truncated normal regression: marginal effects on the truncated mean
     E[y | L < y* < R] (default), the latent mean and P(L < y* < R)."""
+
+
+class IntervalResults(_CensoredMargins, LikelihoodResults):
+    """Results of an interval regression; the summary counts exact, left-censored,
+    right-censored and interval rows. Marginal effects on E[y*] are the coefficients."""
+
+    def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
+                    dummy: bool = False, count: bool = False,
+                    which: str = "latent") -> "_inf.MarginalEffects":
+        """Marginal effects on ``E[y*] = x'beta`` (see ``_CensoredMargins.get_margeff``)."""
+        return super().get_margeff(at=at, method=method, alpha=alpha, dummy=dummy,
+                                   count=count, which=which)
+
+    def _summary_header_extra(self) -> list[tuple[str, str]]:
+        counts = self.model.interval_counts
+        return [("Exact:", str(counts["exact"])),
+                ("Left-censored:", str(counts["left"])),
+                ("Right-censored:", str(counts["right"])),
+                ("Interval:", str(counts["interval"]))] + super()._summary_header_extra()

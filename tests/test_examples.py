@@ -193,3 +193,4 @@ def test_censored_tobit_affairs(outputs):
     assert re.search(r"rating\s+-2\.2850\s+0\.408", out)
     assert "rating: extensive" in out and "TruncatedRegression" in out
     assert re.search(r"sigma\s+7\.9432\s+0\.8769", out)     # AER::tobit(right = 4): 7.94
+    assert re.search(r"rating\s+-3\.1231\s+0\.5742", out)    # intreg; scipy brute force -3.12314

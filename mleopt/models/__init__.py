@@ -3,6 +3,7 @@ NegativeBinomial, and the families (ordered, multinomial, censored and truncated
 survival, selection), each little more than its log-likelihood."""
 from .base import LikelihoodModel, fit_mle
 from .censored import Tobit, TruncatedRegression
+from .censored import IntervalRegression
 from .count import NegativeBinomial, Poisson
 from .discrete import Logit, Probit
 from .genpoisson import GeneralizedPoisson
@@ -19,3 +20,4 @@ __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
            "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman", "AFT",
            "Tobit", "TruncatedRegression", "GeneralizedPoisson", "ZeroInflatedPoisson",
            "ZeroInflatedNegativeBinomial", "HurdlePoisson", "HurdleNegativeBinomial"]
+__all__ += ["IntervalRegression"]

@@ -1,7 +1,8 @@
-"""Censored and truncated normal regression: Tobit and TruncatedRegression.
+"""Censored and truncated normal regression: Tobit, IntervalRegression, TruncatedRegression.
 
-Both have a latent ``y*_i = x_i'beta + sigma e_i``, ``e_i ~ N(0, 1)``, and limits
-``L_i < R_i`` (numbers, or per-row arrays; -inf / +inf / None: no limit). With
+All have a latent ``y*_i = x_i'beta + sigma e_i``, ``e_i ~ N(0, 1)``, and limits
+``L_i < R_i`` (numbers, or per-row arrays; -inf / +inf / None: no limit; an interval
+regression also allows ``L_i = R_i``). With
 ``a_i = (L_i - x_i'beta) / sigma``, ``b_i = (R_i - x_i'beta) / sigma``, ``z_i = (y_i -
 x_i'beta) / sigma``:
 
@@ -9,6 +10,11 @@ x_i'beta) / sigma``:
   R_i``, else ``y_i = y*_i``. Observation i's log-likelihood is ``log Phi(a_i)`` (left-
   censored), ``log Phi(-b_i)`` (right-censored) or ``log phi(z_i) - log sigma``. Per-row
   limits give each row its own censoring points (Stata's ``tobit, ll(var) ul(var)``).
+* **IntervalRegression** (interval censoring, Stata's ``intreg``, R's ``survreg(Surv(lo, hi,
+  type="interval2"), dist="gaussian")``): y*_i is known to lie in ``[lower_i, upper_i]``;
+  ``log phi(z_i) - log sigma`` (lower = upper: exact), ``log Phi(b_i)`` (lower = -inf:
+  left-censored), ``log Phi(-a_i)`` (upper = +inf: right-censored), ``log(Phi(b_i) -
+  Phi(a_i))`` (an interval), with ``a``, ``b``, ``z`` from ``L = lower``, ``R = upper``.
 * **TruncatedRegression** (truncation): only rows with ``L_i < y*_i < R_i`` are sampled;
   ``log phi(z_i) - log sigma - log(Phi(b_i) - Phi(a_i))``.
 
@@ -30,7 +36,7 @@ from ..special import log_ndtr, ndtr
 from .index import IndexModel
 from .linear import _least_squares
 
-__all__ = ["Tobit", "TruncatedRegression"]
+__all__ = ["IntervalRegression", "Tobit", "TruncatedRegression"]
 
 _WHICH = ("mean", "latent", "linear", "prob", "conditional", "prob_left", "prob_right")
 
@@ -352,13 +358,7 @@ class TruncatedRegression(_NormalLimits):
         b = (self._right_at - eta) / sigma
         both = self._lo_finite & self._hi_finite
         if self._has_left and self._has_right and both.any():
-            # Phi(b) - Phi(a) = Phi(-a) - Phi(-b): take the tail where both are small; rows
-            # without both limits get a stand-in interval (-1, 1), never chosen, so that
-            # log(0) cannot reach the derivatives through where()
-            a2, b2 = mnp.where(both, a, -1.0), mnp.where(both, b, 1.0)
-            hi_cdf = log_ndtr(mnp.where(a2 > 0, -a2, b2))
-            lo_cdf = log_ndtr(mnp.where(a2 > 0, -b2, a2))
-            log_both = hi_cdf + mnp.log(-mnp.expm1(lo_cdf - hi_cdf))
+            log_both = _log_ndtr_diff(a, b, both)
         else:
             log_both = 0.0
         log_p = 0.0
@@ -383,5 +383,196 @@ class TruncatedRegression(_NormalLimits):
         return xb + sigma * self._mills_terms(a, b, lo, hi) / prob
 
 
+def _log_ndtr_diff(a, b, rows: np.ndarray):
+    """``log(Phi(b) - Phi(a))`` (``a < b``) on ``rows``, computed in the tail where it does
+    not cancel: ``Phi(b) - Phi(a) = Phi(-a) - Phi(-b)``, so for ``a > 0`` it is ``log Phi(-a)
+    + log(1 - exp(log Phi(-b) - log Phi(-a)))``, else the same with ``(b, a)``. Elsewhere
+    a stand-in interval (-1, 1), whose value is never chosen, keeps log(0) out of the
+    derivatives that flow through where()."""
+    a2, b2 = mnp.where(rows, a, -1.0), mnp.where(rows, b, 1.0)
+    hi_cdf = log_ndtr(mnp.where(a2 > 0, -a2, b2))
+    lo_cdf = log_ndtr(mnp.where(a2 > 0, -b2, a2))
+    return hi_cdf + mnp.log(-mnp.expm1(lo_cdf - hi_cdf))
+
+
 def _censored_rows(block: Tobit) -> tuple[int, int]:
     return int(block._cens_left.sum()), int(block._cens_right.sum())
+
+
+def _bound_column(values: Any, name: str, empty: float) -> tuple[np.ndarray, pd.Index | None]:
+    """One interval bound as a float vector (NaN and None: ``empty``, i.e. unbounded), with
+    its row labels when a pandas Series; the user's array is copied, never modified."""
+    labels = values.index if isinstance(values, pd.Series) else None
+    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"{name} must be one value per observation (one-dimensional); got "
+                        f"shape {arr.shape}.")
+    if arr.dtype == object:
+        arr = np.array([np.nan if v is None else v for v in arr], dtype=object)
+    try:
+        out = np.array(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must hold numbers (NaN, None or {'-' if empty < 0 else ''}"
+                        f"inf for no bound); got values of type {arr.dtype}.") from None
+    out[np.isnan(out)] = empty
+    return out, labels
+
+
+def _first_rows(mask: np.ndarray, labels: pd.Index | None, k: int = 3) -> str:
+    rows = np.flatnonzero(mask)[:k]
+    shown = [str(labels[i]) if labels is not None else str(i) for i in rows]
+    return ", ".join(shown) + (", ..." if mask.sum() > k else "")
+
+
+class IntervalRegression(_NormalLimits):
+    """Interval-censored normal regression: ``IntervalRegression(lower, upper, exog)``.
+
+    Observation i's latent ``y*_i = x_i'beta + sigma e_i`` is known to lie in ``[lower_i,
+    upper_i]`` (Stata's ``intreg``; R's ``survreg(Surv(lower, upper, type="interval2"),
+    dist="gaussian")``): ``lower_i = upper_i`` is an exact outcome, ``lower_i`` NaN / None /
+    -inf a left-censored one (y* <= upper_i), ``upper_i`` NaN / None / +inf a right-censored
+    one (y* >= lower_i), both finite an interval. ``lower`` / ``upper`` are one value per
+    row (pandas Series: with the same index as a pandas exog, as endog elsewhere). Parameters: the coefficients and
+    ``sigma`` (optimised as log sigma, reported as sigma with a delta-method SE; R reports
+    ``Log(scale)``). Tobit is the special case of points and one-sided censoring.
+
+    ``predict(which=...)``: ``"latent"`` (default; = ``"linear"`` = ``"mean"``) ``x'beta =
+    E[y*]``, the mean of the outcome the intervals record. ``missing="drop"`` drops rows
+    with NaN in exog; a NaN in lower / upper is an absent bound, not a missing value. Dask
+    data are not accepted (NotImplementedError).
+    """
+
+    _results_name = "IntervalResults"
+    _strict_kwargs = True
+    _LIMITS = ("lower", "upper")
+    predictions = ("latent", "linear", "mean")
+    """The values ``predict(which=...)`` takes."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        from .dask import any_dask
+        if any_dask(args, kwargs):
+            raise NotImplementedError(
+                "IntervalRegression does not take Dask data (lower / upper / exog): its "
+                "bounds are checked and mapped on the whole sample. compute() them into "
+                "numpy / pandas first.")
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, lower: Any, upper: Any, exog: Any = None, missing: str = "raise",
+                 **kwargs: Any) -> None:
+        names = [(str(v.name) if isinstance(v, pd.Series) and v.name is not None else d)
+                 for v, d in ((lower, "lower"), (upper, "upper"))]
+        if names[0] == names[1]:
+            names = ["lower", "upper"]
+        lo, lo_labels = _bound_column(lower, f"lower ({names[0]!r})", -np.inf)
+        hi, hi_labels = _bound_column(upper, f"upper ({names[1]!r})", np.inf)
+        if lo.shape != hi.shape:
+            raise DataError(f"lower ({names[0]!r}) has {lo.size} rows but upper ({names[1]!r}) "
+                            f"has {hi.size}; give one bound of each per observation.")
+        if lo_labels is not None and hi_labels is not None and not lo_labels.equals(hi_labels):
+            raise DataError(f"lower ({names[0]!r}) and upper ({names[1]!r}) are Series with "
+                            "different indexes; align them first (e.g. upper.loc[lower.index]).")
+        labels = lo_labels if lo_labels is not None else hi_labels
+        if labels is None and isinstance(exog, (pd.DataFrame, pd.Series)) and \
+                len(exog) == lo.size:
+            labels = exog.index
+        self._check_bounds(lo, hi, names, labels)
+        finite_lo, finite_hi = np.isfinite(lo), np.isfinite(hi)
+        # endog: a finite value per row (the exact value, the interval's midpoint, or the one
+        # finite bound), used for the exact rows' density and for start values
+        rep = np.where(finite_lo & finite_hi, 0.5 * (lo + hi), np.where(finite_lo, lo, hi))
+        rep = np.where(lo == hi, lo, rep)
+        endog = pd.Series(rep, index=labels if labels is not None else pd.RangeIndex(lo.size),
+                          name=f"[{names[0]}, {names[1]}]")
+        self.bound_names = names
+        super(_NormalLimits, self).__init__(endog, exog, missing=missing, lower=lo, upper=hi,
+                                            **kwargs)
+        self.lower = np.asarray(self.lower, dtype=float)
+        self.upper = np.asarray(self.upper, dtype=float)
+        self._prepare()
+
+    @staticmethod
+    def _check_bounds(lo: np.ndarray, hi: np.ndarray, names: list[str],
+                      labels: pd.Index | None) -> None:
+        where = f"lower ({names[0]!r}) / upper ({names[1]!r})"
+        unbounded = ~np.isfinite(lo) & ~np.isfinite(hi)
+        if unbounded.any():
+            raise DataError(
+                f"IntervalRegression: {int(unbounded.sum())} of {lo.size} rows have no finite "
+                f"bound in {where} (both NaN / infinite; first rows: "
+                f"{_first_rows(unbounded, labels)}); such a row says nothing about y*. Drop "
+                "those rows, or give at least one bound.")
+        wrong = lo > hi
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise DataError(
+                f"IntervalRegression: lower is above upper in {int(wrong.sum())} of {lo.size} "
+                f"rows (first rows: {_first_rows(wrong, labels)}; row "
+                f"{labels[i] if labels is not None else i}: {names[0]} = {lo[i]:g}, "
+                f"{names[1]} = {hi[i]:g}); an interval needs lower <= upper. Check whether "
+                "the columns are swapped.")
+
+    def _validate(self) -> None:
+        """The bounds are checked before the data layer (``_check_bounds``)."""
+
+    def _prepare(self) -> None:
+        lo, hi = self.lower, self.upper
+        finite_lo, finite_hi = np.isfinite(lo), np.isfinite(hi)
+        self._exact = np.asarray(lo == hi)
+        self._left = ~finite_lo
+        self._right = ~finite_hi
+        self._interval = finite_lo & finite_hi & ~self._exact
+        if not (self._exact | self._interval).any() and not self.__dict__.get("_partition"):
+            raise DataError(
+                f"IntervalRegression: every one of the {self.nobs} rows is unbounded on one "
+                f"side ({int(self._left.sum())} left-censored: {self.bound_names[0]} missing; "
+                f"{int(self._right.sum())} right-censored: {self.bound_names[1]} missing), "
+                "with no exact value or finite interval; sigma and the coefficients are not "
+                "identified. Check the bounds.")
+        self._any = {k: bool(getattr(self, "_" + k).any())
+                     for k in ("left", "right", "interval")}
+        self._lower_at = np.where(finite_lo, lo, 0.0)     # finite stand-ins, never chosen
+        self._upper_at = np.where(finite_hi, hi, 0.0)
+
+    def _exact_rows(self) -> np.ndarray:
+        return self._exact
+
+    def _predict_row_kwds(self) -> dict:
+        """Predictions do not depend on the bounds."""
+        return {}
+
+    @property
+    def interval_counts(self) -> dict[str, int]:
+        """Rows by kind: exact, left-censored, right-censored, interval (summed block by
+        block)."""
+        parts = self._block_map("_block_apply", _interval_rows)
+        keys = ("exact", "left", "right", "interval")
+        return {k: sum(p[j] for p in parts) for j, k in enumerate(keys)}
+
+    def loglike_index(self, eta, extra):
+        """``log phi(z) - log sigma``, ``log Phi(b)``, ``log Phi(-a)`` or ``log(Phi(b) -
+        Phi(a))`` (in the tail where it does not cancel) by the row's kind."""
+        sigma = extra[0]
+        z = (self.endog - eta) / sigma
+        ll = -LOG_SQRT_2PI - 0.5 * z * z - mnp.log(sigma)
+        a = (self._lower_at - eta) / sigma
+        b = (self._upper_at - eta) / sigma
+        if self._any["left"]:
+            ll = mnp.where(self._left, log_ndtr(b), ll)
+        if self._any["right"]:
+            ll = mnp.where(self._right, log_ndtr(-a), ll)
+        if self._any["interval"]:
+            ll = mnp.where(self._interval, _log_ndtr_diff(a, b, self._interval), ll)
+        return ll
+
+    def predict(self, params, exog=None, which: str = "latent"):
+        """``x'beta = E[y*]`` for the model's rows or a new ``exog`` (``which``: "latent",
+        "linear" or "mean", all the same). Differentiable in params and exog."""
+        _check_which(which, self.predictions)
+        return self._linear_predictor(self._params_by_name(params), exog)
+
+
+def _interval_rows(block: IntervalRegression) -> tuple[int, int, int, int]:
+    return tuple(int(getattr(block, k).sum())
+                 for k in ("_exact", "_left", "_right", "_interval"))
