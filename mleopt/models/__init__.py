@@ -2,8 +2,7 @@
 NegativeBinomial, and the families (ordered, multinomial, censored and truncated, count,
 survival, selection), each little more than its log-likelihood."""
 from .base import LikelihoodModel, fit_mle
-from .censored import Tobit, TruncatedRegression
-from .censored import IntervalRegression
+from .censored import IntervalRegression, Tobit, TruncatedRegression
 from .count import NegativeBinomial, Poisson
 from .discrete import Logit, Probit
 from .genpoisson import GeneralizedPoisson
@@ -19,5 +18,5 @@ from .zeroinflated import ZeroInflatedNegativeBinomial, ZeroInflatedPoisson
 __all__ = ["LikelihoodModel", "IndexModel", "OLS", "Logit", "Probit", "Poisson",
            "NegativeBinomial", "fit_mle", "OrderedModel", "MNLogit", "Heckman", "AFT",
            "Tobit", "TruncatedRegression", "GeneralizedPoisson", "ZeroInflatedPoisson",
-           "ZeroInflatedNegativeBinomial", "HurdlePoisson", "HurdleNegativeBinomial"]
-__all__ += ["IntervalRegression"]
+           "ZeroInflatedNegativeBinomial", "HurdlePoisson", "HurdleNegativeBinomial",
+           "IntervalRegression"]
