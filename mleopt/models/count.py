@@ -26,6 +26,29 @@ from .index import IndexModel, _separation_mode, diverging_columns
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
 
 
+def check_counts(y: np.ndarray, name: str, yname: str, need_zeros: str | None = None) -> None:
+    """Counts: non-negative integers; with ``need_zeros`` (what the zeros are for), some 0
+    and some positive count."""
+    neg = y < 0
+    if neg.any():
+        raise DataError(f"{name} needs counts: endog {yname!r} has {int(neg.sum())} negative "
+                        f"values (e.g. {y[neg][0]:g} in row {int(np.flatnonzero(neg)[0])}).")
+    frac = y != np.floor(y)
+    if frac.any():
+        raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
+                        f"non-integer values (e.g. {y[frac][0]:g} in row "
+                        f"{int(np.flatnonzero(frac)[0])}).")
+    if need_zeros is None:
+        return
+    if not (y == 0).any():
+        raise DataError(f"{name}: endog {yname!r} has no zeros, so {need_zeros} cannot be "
+                        "estimated; fit a model without a zero part (Poisson, "
+                        "NegativeBinomial, or a zero-truncated model).")
+    if not (y > 0).any():
+        raise DataError(f"{name}: endog {yname!r} is 0 in every row; a count part cannot be "
+                        "estimated.")
+
+
 class CountModel(IndexModel):
     """Counts with a log link; ``offset=`` and ``exposure=`` (logged) as in statsmodels."""
 
@@ -59,16 +82,7 @@ class CountModel(IndexModel):
     def _validate(self) -> None:
         y = self.endog
         name, yname = type(self).__name__, self.endog_name
-        neg = y < 0
-        if neg.any():
-            raise DataError(f"{name} needs counts: endog {yname!r} has {int(neg.sum())} "
-                            f"negative values (e.g. {y[neg][0]:g} in row "
-                            f"{int(np.flatnonzero(neg)[0])}).")
-        frac = y != np.floor(y)
-        if frac.any():
-            raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
-                            f"non-integer values (e.g. {y[frac][0]:g} in row "
-                            f"{int(np.flatnonzero(frac)[0])}).")
+        check_counts(y, name, yname)
         if self.k_constant and not y.any() and not self.__dict__.get("_partition"):
             raise DataError(f"{name}: endog {yname!r} is 0 in every row, so the intercept's "
                             "MLE is minus infinity (a fit would stop at an arbitrary large "

@@ -40,7 +40,7 @@ from .. import special
 from ..data import check_rank
 from ..exceptions import DataError, warn_user
 from .base import LikelihoodModel, _as_exog
-from .count import _per_row
+from .count import _per_row, check_counts
 
 __all__ = ["ZeroInflatedPoisson", "ZeroInflatedNegativeBinomial", "log_pmf"]
 
@@ -100,29 +100,6 @@ def log_binary(link: str, q):
         lam = mnp.exp(q)
         return mnp.log(-mnp.expm1(-lam)), -lam
     raise ValueError(f"unknown binary link {link!r}.")
-
-
-def check_counts(y: np.ndarray, name: str, yname: str, need_zeros: str | None = None) -> None:
-    """Counts: non-negative integers; with ``need_zeros`` (what the zeros are for), some 0
-    and some positive count."""
-    neg = y < 0
-    if neg.any():
-        raise DataError(f"{name} needs counts: endog {yname!r} has {int(neg.sum())} negative "
-                        f"values (e.g. {y[neg][0]:g} in row {int(np.flatnonzero(neg)[0])}).")
-    frac = y != np.floor(y)
-    if frac.any():
-        raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
-                        f"non-integer values (e.g. {y[frac][0]:g} in row "
-                        f"{int(np.flatnonzero(frac)[0])}).")
-    if need_zeros is None:
-        return
-    if not (y == 0).any():
-        raise DataError(f"{name}: endog {yname!r} has no zeros, so {need_zeros} cannot be "
-                        "estimated; fit a model without a zero part (Poisson, "
-                        "NegativeBinomial, or a zero-truncated model).")
-    if not (y > 0).any():
-        raise DataError(f"{name}: endog {yname!r} is 0 in every row; a count part cannot be "
-                        "estimated.")
 
 
 class TwoPartCountModel(LikelihoodModel):
