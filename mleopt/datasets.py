@@ -27,9 +27,13 @@ _PACKAGE = "mleopt._datasets"
 
 
 def _root():
-    here = Path(__file__).resolve().parent.parent / "datasets"
-    if (here / "__init__.py").is_file():    # a source checkout: the files beside this code
-        return here                         # (not those of another editable install)
+    tree = Path(__file__).resolve().parent.parent
+    here = tree / "datasets"
+    # a source checkout (pyproject.toml beside mleopt/): the files beside this code, not those
+    # of another editable install; an installed mleopt has no pyproject.toml beside it (and a
+    # 'datasets' folder there may be another package's)
+    if (tree / "pyproject.toml").is_file() and (here / "anes96.csv").is_file():
+        return here
     try:
         return resources.files(_PACKAGE)
     except ModuleNotFoundError:  # a source checkout that was not installed
