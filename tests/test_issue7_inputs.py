@@ -104,9 +104,7 @@ def test_cluster_groups_over_original_rows_after_missing_drop(grunfeld):
     x = x.copy()
     x.loc[[3, 50], "value"] = np.nan
     keep = x.notna().all(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = OLS(df["invest"], x, missing="drop")
+    model = OLS(df["invest"], x, missing="drop")
     ref_fit = OLS(df["invest"][keep], x[keep]).fit(cov_type="cluster",
                                                    cov_kwds={"groups": df["firm"][keep]})
     for groups in (_shuffled(df["firm"]), _shuffled(df["firm"][keep])):

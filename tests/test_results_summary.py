@@ -1,13 +1,12 @@
 """summary(): the text and HTML reports, summary_frame(), non-convergence shown visibly."""
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mleopt import OLS, Logit, NegativeBinomial
+from mleopt import OLS, ConvergenceWarning, Logit, NegativeBinomial
 
 DATA = Path(__file__).resolve().parents[1] / "datasets"
 
@@ -123,8 +122,7 @@ def test_non_convergence_is_visible():
     df = pd.read_csv(DATA / "randhie.csv").iloc[:3000]
     x = df[["lncoins", "idp", "physlm"]].astype(float)
     x.insert(0, "const", 1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(ConvergenceWarning, match="did not converge after 2 iterations"):
         res = NegativeBinomial(df["mdvis"], x).fit(method="bfgs", maxiter=2)
     assert res.converged is False
     text = res.summary().as_text()
