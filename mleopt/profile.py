@@ -174,6 +174,10 @@ def _check_results(results) -> None:
         raise ValueError("profile likelihood is not available for a fit with bounds or "
                          "constraints: its re-fits would leave them out. Profile the "
                          "unrestricted fit, or compare restricted fits with lr_test.")
+    if getattr(results.model, "_reparam", None) is not None:
+        raise ValueError("profile likelihood is not available for a fit with declared "
+                         "transforms (fit(transforms=...)); profile a fit without them "
+                         "(the MLE is the same when it is interior).")
     if results.converged is False:
         raise ValueError("profile likelihood needs the maximum of the likelihood, but this "
                          "fit did not converge; refit (e.g. method='newton', more maxiter) "

@@ -34,7 +34,9 @@ import pandas as pd
 
 from . import covariance as _cov
 from . import inference as _inf
-from .ad import grad
+from . import numpy as mnp
+from .ad import grad, jacobian
+from .ad import hessian as ad_hessian
 from .data import align_labels, frame_by_name
 from .gram import GramFactor
 
@@ -72,9 +74,42 @@ class LikelihoodResults:
             scores = {"meat": self._meat}
         else:
             scores = {"scores": lambda: self._scores}
-        self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
-                                 nobs=int(self.nobs), k=self._k_correction, **scores,
-                                 **self._ols_cov_inputs())
+        reduced = self._reduced_scale()
+        if reduced is None:
+            self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
+                                     nobs=int(self.nobs), k=self._k_correction, **scores,
+                                     **self._ols_cov_inputs())
+            return
+        jac, h_u, names = reduced
+        if "meat" in scores:
+            def meat(**kw):
+                m, g = self._meat(**kw)
+                return jac.T @ m @ jac, g
+            scores = {"meat": meat}
+        else:
+            scores = {"scores": lambda: self._scores @ jac}
+        cov = _cov.compute(self._spec, hessian=h_u, names=names, nobs=int(self.nobs),
+                           k=len(names), **scores)
+        self._cov = jac @ cov @ jac.T
+
+    def _reduced_scale(self):
+        """For a model with a declared simplex (fewer free values than parameters):
+        ``(J, H_u, names_u)``, the exact Jacobian of params with respect to u (the natural
+        parameters, the simplex's weights replaced by its free values) and the Hessian in u,
+        ``H_u = J' H J + sum_i g_i d2 p_i / du2`` (g the natural gradient). The covariance
+        is then found in u and reported as ``J cov_u J'`` (the delta method); None
+        otherwise (a one-to-one transform needs no reduction: at an optimum its delta method
+        equals the natural-scale covariance)."""
+        reparam = getattr(self.model, "_reparam", None)
+        reduce = None if reparam is None else reparam.reducing()
+        if reduce is None:
+            return None
+        u = reduce.to_free(self._params)
+        jac = np.asarray(jacobian(reduce.from_free)(u), dtype=float)
+        g = self._score
+        curvature = np.asarray(ad_hessian(lambda v: mnp.dot(g, reduce.from_free(v)))(u),
+                               dtype=float)
+        return jac, jac.T @ self._hessian @ jac + curvature, reduce.free_names
 
     @property
     def _blocked(self) -> bool:
@@ -333,6 +368,16 @@ class LikelihoodResults:
 
     def _fit_notes(self) -> list[str]:
         """Notes on how the estimates were found, for the summary."""
+        return self._run_notes() + self._transform_note()
+
+    def _transform_note(self) -> list[str]:
+        reparam = getattr(self.model, "_reparam", None)
+        if reparam is None:
+            return []
+        return [f"Transforms ({'; '.join(reparam.describe())}): optimised on the free "
+                "scale, reported on the natural scale (delta method)."]
+
+    def _run_notes(self) -> list[str]:
         info = self._stochastic_info()
         if info is None:
             return self._bound_note()

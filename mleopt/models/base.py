@@ -42,6 +42,7 @@ from ..ad.api import value_grad_and_hessian
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
+from ..reparam import Reparam
 
 __all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
 
@@ -380,7 +381,7 @@ class LikelihoodModel:
         inv = space.inv
 
         def ll(z):
-            return self.loglike(self.transform(z if inv is None else z * inv))
+            return self.loglike(self._from_theta(z if inv is None else z * inv))
         return ll
 
     def _row_arrays(self) -> dict[str, Any]:
@@ -527,6 +528,52 @@ class LikelihoodModel:
                                                           space))
 
     # --- parametrization -----------------------------------------------------------------------
+    # Two layers: the model's own ``transform`` (e.g. sigma = exp(theta)), and the user's
+    # declared ``transforms`` (mleopt.reparam) on parameters the model optimises as they are.
+    # theta = to_free(untransform(params)), params = transform(from_free(theta)).
+    param_transforms: dict | None = None    # a subclass may declare {name: spec} here
+
+    @property
+    def _reparam(self) -> "Reparam | None":
+        """The declared reparametrisation (``fit(transforms=...)`` or ``param_transforms``)."""
+        decl = self.__dict__.get("_transforms", self.param_transforms)
+        if not decl:
+            return None
+        cached = self.__dict__.get("_reparam_cache")
+        if cached is not None and cached[0] is decl:
+            return cached[1]
+        reparam = Reparam(decl, self.param_names)
+        own = [n for n, nat, dec in zip(self.param_names, self._natural_scale(),
+                                        reparam.declared) if dec and not nat]
+        if own:
+            raise ValueError(f"transforms on {', '.join(own)}: {type(self).__name__} already "
+                             "optimises them on another scale (its own transform, e.g. log "
+                             "sigma); declare transforms only for parameters it optimises as "
+                             "they are (the coefficients of the built-in models), or write "
+                             "the whole map in transform/untransform.")
+        self._reparam_cache = (decl, reparam)
+        return reparam
+
+    def _to_theta(self, params) -> np.ndarray:
+        """The optimiser's theta from natural params (ValueError naming a parameter outside
+        its declared set)."""
+        theta = np.asarray(self.untransform(params), dtype=float)
+        reparam = self._reparam
+        return theta if reparam is None else reparam.to_free(theta)
+
+    def _from_theta(self, theta):
+        """Natural params from the optimiser's theta (mleopt.numpy: differentiable)."""
+        reparam = self._reparam
+        return self.transform(theta if reparam is None else reparam.from_free(theta))
+
+    def _theta_scale(self, start: np.ndarray) -> np.ndarray | None:
+        """``_opt_scale`` on theta: 1 for declared parameters (their free value is not in
+        the parameter's units), the simplex's reference weights dropped."""
+        scale, reparam = self._opt_scale(start), self._reparam
+        if reparam is None:
+            return scale
+        return reparam.expand_free(np.ones(self.k_params) if scale is None else scale, 1.0)
+
     def transform(self, theta):
         """Natural parameters from the optimiser's ``theta`` (identity by default)."""
         return theta
@@ -594,7 +641,8 @@ class LikelihoodModel:
             disp: bool = False, callback: Callable | None = None, bounds: Any = None,
             constraints: Any = None, block_memory: Any = None, n_threads: int | None = None,
             batch_size: int | None = None, epochs: int | None = None, lr: Any = None,
-            seed: Any = None, polish: bool = True, **options: Any):
+            seed: Any = None, polish: bool = True, transforms: dict | None = None,
+            **options: Any):
         """Maximise the log-likelihood and return a results object.
 
         ``method``: ``"newton"`` (default: Newton's method with the exact AD Hessian and a
@@ -646,7 +694,27 @@ class LikelihoodModel:
         polish's limit (refused with ``polish=False``). ``res.optim_history`` is the loss
         and gradient norm per epoch; ``disp=True`` prints them. A loss that becomes NaN
         raises mleopt.optimize.DivergenceError naming the epoch.
+
+        ``transforms={name or tuple of names: spec}`` declares where parameters live
+        (mleopt.reparam: ``"positive"``, ``("positive", "softplus")``, ``("interval", lo,
+        hi)``, ``"simplex"``, ``("simplex", "stick-breaking")``, ``"ordered"``,
+        ``"corr_matrix"``, ``"cov_matrix"``; a subclass may set ``param_transforms``, which
+        this replaces): the optimiser works on the free scale, params, standard errors and
+        every test are reported on the natural scale (delta method with the exact Jacobian;
+        the summary lists the transforms). Without ``start_params`` the declared parameters
+        start at the transform of 0 (1, the interval's midpoint, equal weights, ...).
+        The fit runs on a copy of the model that carries the declaration (``res.model``).
         """
+        if transforms is not None:
+            model = copy.copy(self)
+            model._transforms = transforms
+            model._reparam          # the declarations are checked here
+            return model.fit(method=method, start_params=start_params, maxiter=maxiter,
+                             gtol=gtol, cov_type=cov_type, cov_kwds=cov_kwds, disp=disp,
+                             callback=callback, bounds=bounds, constraints=constraints,
+                             block_memory=block_memory, n_threads=n_threads,
+                             batch_size=batch_size, epochs=epochs, lr=lr, seed=seed,
+                             polish=polish, **options)
         stochastic = _stochastic_method(method)
         if stochastic is None:
             given = [k for k, v in (("batch_size", batch_size), ("epochs", epochs), ("lr", lr),
@@ -728,7 +796,7 @@ class LikelihoodModel:
                 raise ValueError("pass lr and optimiser options to the optimiser object "
                                  "itself, not to fit().")
             optimizer, name = method, type(method).__name__.lower()
-        scale = self._opt_scale(start)
+        scale = self._theta_scale(start)
 
         def batch_objective(rows):
             return self._take(rows)._gradient_objective(scale)
@@ -745,12 +813,12 @@ class LikelihoodModel:
         """``(z0, to_params, objective)``: the optimiser works on ``z = scale * theta`` with
         ``theta = untransform(params)``; ``to_params(z)`` maps back to natural parameters."""
         with np.errstate(all="ignore"):
-            theta0 = np.asarray(self.untransform(start), dtype=float)
-        scale = self._opt_scale(start)
+            theta0 = self._to_theta(start)
+        scale = self._theta_scale(start)
         inv = None if scale is None else 1.0 / scale
 
         def to_params(z):
-            return np.asarray(self.transform(z if inv is None else z * inv), dtype=float)
+            return np.asarray(self._from_theta(z if inv is None else z * inv), dtype=float)
 
         z0 = theta0 if scale is None else theta0 * scale
         return z0, to_params, self._objective(scale)
@@ -784,8 +852,18 @@ class LikelihoodModel:
         bad = [names[j] for j in range(k) if not lower[j] <= upper[j]]
         if bad:
             raise ValueError(f"bounds with low > high (or NaN) for {', '.join(bad)}.")
+        reparam = self._reparam
+        if reparam is not None:
+            both = [names[j] for j in range(k) if reparam.declared[j]
+                    and (np.isfinite(lower[j]) or np.isfinite(upper[j]))]
+            if both:
+                raise ValueError(f"bounds on {', '.join(both)}, which also have a declared "
+                                 "transform: the transform keeps them in their set already; "
+                                 "give the bound in the transform (('interval', lo, hi)).")
         lower, upper = self._theta_bounds(lower, upper)
-        scale = self._opt_scale(start)
+        if reparam is not None:
+            lower, upper = reparam.expand_free(lower, -np.inf), reparam.expand_free(upper, np.inf)
+        scale = self._theta_scale(start)
         if scale is not None:
             lower, upper = lower * scale, upper * scale
         return list(zip(lower.tolist(), upper.tolist()))
@@ -838,11 +916,11 @@ class LikelihoodModel:
         """scipy constraints on the natural parameters, rewritten as functions of z (their
         user-given Jacobians chained with the exact AD Jacobian of params(z))."""
         import scipy.optimize  # here, not at import: a cold start need not load it
-        scale = self._opt_scale(start)
+        scale = self._theta_scale(start)
         inv = None if scale is None else 1.0 / scale
 
         def params_of(z):
-            return self.transform(z if inv is None else z * inv)
+            return self._from_theta(z if inv is None else z * inv)
 
         def natural(z):
             return np.asarray(params_of(np.asarray(z, dtype=float)), dtype=float)
@@ -862,7 +940,7 @@ class LikelihoodModel:
                     np.asarray(z, dtype=float)), dtype=float)
             return jac_z
 
-        z0 = np.asarray(self.untransform(start), dtype=float)
+        z0 = self._to_theta(start)
         z0 = z0 if scale is None else z0 * scale
         out = []
         for i, c in enumerate(_opt._constraint_list(constraints)):
@@ -896,7 +974,7 @@ class LikelihoodModel:
                 out.append(new)
             elif isinstance(c, scipy.optimize.LinearConstraint):
                 a = np.atleast_2d(np.asarray(c.A, dtype=float))
-                if not np.any(a[:, ~self._natural_scale()]):
+                if self._reparam is None and not np.any(a[:, ~self._natural_scale()]):
                     # on parameters the optimiser sees linearly: still linear in z
                     out.append(scipy.optimize.LinearConstraint(
                         a if inv is None else a * inv, c.lb, c.ub,
@@ -923,6 +1001,10 @@ class LikelihoodModel:
     def _start_values(self, start_params) -> np.ndarray:
         if start_params is None:
             start = np.asarray(self.start_params(), dtype=float).ravel()
+            reparam = self._reparam if self._param_names is not None else None
+            if reparam is not None and start.size == self.k_params:
+                start = np.where(reparam.declared, np.asarray(
+                    reparam.from_free(reparam.expand_free(start, 0.0)), dtype=float), start)
             if self._param_names is not None and start.size == self.k_params:
                 start = self._refine_start(start)
         else:
@@ -967,14 +1049,14 @@ class LikelihoodModel:
             raise StartValueError(f"the log-likelihood cannot be evaluated at the start values "
                                   f"({named}): {detail}. {advice}") from exc
         with np.errstate(all="ignore"):
-            theta = np.asarray(self.untransform(start), dtype=float)
+            theta = self._to_theta(start)
             if not np.all(np.isfinite(theta)):
                 bad = [n for n, t in zip(self.param_names, theta) if not np.isfinite(t)]
                 raise StartValueError(
                     f"start values outside the parameter space ({named}): {', '.join(bad)} "
                     f"cannot be mapped to the optimiser's scale (e.g. a scale parameter <= 0). "
                     f"{advice}")
-            obs = np.asarray(self.loglikeobs(np.asarray(self.transform(theta), float)),
+            obs = np.asarray(self.loglikeobs(np.asarray(self._from_theta(theta), float)),
                              dtype=float)
         if obs.ndim != 1 or obs.shape[0] != self.nobs:
             raise ValueError(f"loglikeobs must return one value per observation (shape "
@@ -1059,6 +1141,11 @@ class LikelihoodModel:
         null.exog_names = ["const"]
         null.k_exog, null.k_constant, null.const_idx = 1, 1, 0
         null._param_names = ["const"] + list(self.param_names[self.k_exog:])
+        decl = self.__dict__.get("_transforms", self.param_transforms) or {}
+        null._transforms = {key: spec for key, spec in decl.items()     # those it still has
+                            if set([key] if isinstance(key, str) else key) <=
+                            set(null._param_names)}
+        null.__dict__.pop("_reparam_cache", None)
         null.data = copy.copy(self.data)
         null.data.exog, null.data.exog_names = null.exog, null.exog_names
         null._col_norms = np.array([np.sqrt(self.nobs)])

@@ -25,6 +25,7 @@ import scipy.special as sps
 from .. import numpy as mnp
 from .. import special
 from ..exceptions import DataError
+from ..reparam import ordered_from_free, ordered_to_free
 from .base import LikelihoodModel, _as_exog
 from .categories import CategoricalOutcome, category_label, encode_categories
 
@@ -130,15 +131,11 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
     def transform(self, theta):
         """``c_0 = theta_0``, ``c_j = c_{j-1} + exp(theta_j)``: increasing for any theta."""
         k = self.k_exog
-        steps = mnp.concatenate([theta[k:k + 1], mnp.exp(theta[k + 1:])])
-        cuts = mnp.matmul(np.tril(np.ones((self.k_extra, self.k_extra))), steps)
-        return mnp.concatenate([theta[:k], cuts])
+        return mnp.concatenate([theta[:k], ordered_from_free(theta[k:])])
 
     def untransform(self, params):
         out = np.array(params, dtype=float, copy=True)
-        k = self.k_exog
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[k + 1:] = np.log(np.diff(out[k:]))
+        out[self.k_exog:] = ordered_to_free(out[self.k_exog:])
         return out
 
     def _natural_scale(self) -> np.ndarray:
