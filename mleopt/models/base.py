@@ -554,6 +554,12 @@ class LikelihoodModel:
         self._reparam_cache = (decl, reparam)
         return reparam
 
+    def _transforms_of(self, names: Sequence[str]) -> dict:
+        """The declarations on parameters all among ``names`` (e.g. the null model's)."""
+        decl = self.__dict__.get("_transforms", self.param_transforms) or {}
+        return {key: spec for key, spec in decl.items()
+                if set([key] if isinstance(key, str) else key) <= set(names)}
+
     def _to_theta(self, params) -> np.ndarray:
         """The optimiser's theta from natural params (ValueError naming a parameter outside
         its declared set)."""
@@ -753,7 +759,8 @@ class LikelihoodModel:
         if bounds is not None:
             bounds = self._optimizer_bounds(bounds, start)
         if constraints is not None:
-            constraints = self._optimizer_constraints(constraints, start)
+            constraints = self._optimizer_constraints(constraints, start,
+                                                      _opt._method_name(method))
         record = _opt.minimize(objective, z0, method=method, maxiter=maxiter, gtol=gtol,
                                disp=disp, callback=callback, to_params=to_params,
                                bounds=bounds, constraints=constraints, **options)
@@ -912,9 +919,19 @@ class LikelihoodModel:
                              "write the restriction into the transform.")
         return lower, upper
 
-    def _optimizer_constraints(self, constraints: Any, start: np.ndarray) -> list:
+    def _optimizer_constraints(self, constraints: Any, start: np.ndarray,
+                               method: str | None = None) -> list:
         """scipy constraints on the natural parameters, rewritten as functions of z (their
-        user-given Jacobians chained with the exact AD Jacobian of params(z))."""
+        user-given Jacobians chained with the exact AD Jacobian of params(z)).
+
+        For ``method="trust-constr"`` every constraint becomes a NonlinearConstraint with
+        the exact Hessian of ``sum_i v_i c_i(params(z))`` by mleopt.ad in place of scipy's
+        BFGS updates, so that, with the objective's exact Hessian, trust-constr sees the
+        exact Hessian of the Lagrangian (a NonlinearConstraint left at scipy's default
+        ``jac="2-point"`` gets the exact AD Jacobian too). A constraint whose ``fun`` the AD
+        cannot follow (plain numpy, with its own ``jac``) keeps the BFGS updates, with a
+        warning naming it; a NonlinearConstraint with another ``hess`` (``SR1()``, ...)
+        keeps it."""
         import scipy.optimize  # here, not at import: a cold start need not load it
         scale = self._theta_scale(start)
         inv = None if scale is None else 1.0 / scale
@@ -940,6 +957,28 @@ class LikelihoodModel:
                     np.asarray(z, dtype=float)), dtype=float)
             return jac_z
 
+        def ad_hess(fun, i, *args):
+            """``hess(z, v)``: the Hessian in z of ``v . fun(params(z), *args)``, checked at
+            the start; scipy's BFGS updates, with a warning, where the AD cannot follow."""
+            def hess_z(z, v):
+                v = np.atleast_1d(np.asarray(v, dtype=float))
+                return np.asarray(ad.hessian(lambda w: mnp.sum(
+                    v * mnp.atleast_1d(fun(params_of(w), *args))))(
+                        np.asarray(z, dtype=float)), dtype=float)
+            try:
+                first = hess_z(z0, np.ones(np.size(fun(natural(z0), *args))))
+            except Exception as exc:      # noqa: BLE001  (named for the user)
+                warn_user(f"constraint {i}: mleopt.ad cannot differentiate its 'fun' "
+                          f"({type(exc).__name__}: {exc}), so trust-constr approximates its "
+                          "Hessian by BFGS updates (more iterations); write it with "
+                          "mleopt.numpy for the exact Hessian of the Lagrangian.", UserWarning)
+                return scipy.optimize.BFGS()
+            if not np.all(np.isfinite(first)):
+                raise ValueError(f"constraint {i}: its Hessian is not finite at the start "
+                                 "values; give start_params inside its domain.")
+            return hess_z
+
+        lagrangian = method == "trust-constr"
         z0 = self._to_theta(start)
         z0 = z0 if scale is None else z0 * scale
         out = []
@@ -971,6 +1010,15 @@ class LikelihoodModel:
                         raise ValueError(f"constraint {i}: its Jacobian is not finite at "
                                          "the start values; give start_params inside its "
                                          "domain.")
+                if lagrangian:
+                    if new["type"] not in ("eq", "ineq"):
+                        raise ValueError(f"constraint {i}: 'type' must be 'eq' or 'ineq', "
+                                         f"not {new['type']!r}.")
+                    new = scipy.optimize.NonlinearConstraint(
+                        lambda z, f=new["fun"], a=args: f(z, *a), 0.0,
+                        0.0 if new["type"] == "eq" else np.inf,
+                        jac=lambda z, j=new["jac"], a=args: j(z, *a),
+                        hess=ad_hess(fun, i, *args))
                 out.append(new)
             elif isinstance(c, scipy.optimize.LinearConstraint):
                 a = np.atleast_2d(np.asarray(c.A, dtype=float))
@@ -980,17 +1028,24 @@ class LikelihoodModel:
                         a if inv is None else a * inv, c.lb, c.ub,
                         keep_feasible=c.keep_feasible))
                     continue
+                linear = lambda p, a=a: mnp.matmul(a, p)      # noqa: E731
                 out.append(scipy.optimize.NonlinearConstraint(
                     lambda z, a=a: a @ natural(z), c.lb, c.ub,
-                    jac=chain(lambda p, a=a: a), keep_feasible=c.keep_feasible))
+                    jac=chain(lambda p, a=a: a), keep_feasible=c.keep_feasible,
+                    hess=ad_hess(linear, i) if lagrangian else None))
             elif isinstance(c, scipy.optimize.NonlinearConstraint):
                 if callable(c.hess):
                     raise ValueError("NonlinearConstraint with a hess function is not "
                                      "supported (it would need mapping to the optimiser's "
                                      "scale); leave hess at its default.")
                 jac = chain(c.jac) if callable(c.jac) else c.jac
+                hess = c.hess
+                if lagrangian and type(hess) is scipy.optimize.BFGS:  # scipy's default
+                    hess = ad_hess(c.fun, i)
+                    if c.jac == "2-point" and not isinstance(hess, scipy.optimize.BFGS):
+                        jac = ad_jac(c.fun)     # its default too: exact like the Hessian
                 out.append(scipy.optimize.NonlinearConstraint(
-                    lambda z, fun=c.fun: fun(natural(z)), c.lb, c.ub, jac=jac,
+                    lambda z, fun=c.fun: fun(natural(z)), c.lb, c.ub, jac=jac, hess=hess,
                     keep_feasible=c.keep_feasible))
             else:
                 raise TypeError(f"constraints must be scipy constraint dicts, "
@@ -1141,10 +1196,7 @@ class LikelihoodModel:
         null.exog_names = ["const"]
         null.k_exog, null.k_constant, null.const_idx = 1, 1, 0
         null._param_names = ["const"] + list(self.param_names[self.k_exog:])
-        decl = self.__dict__.get("_transforms", self.param_transforms) or {}
-        null._transforms = {key: spec for key, spec in decl.items()     # those it still has
-                            if set([key] if isinstance(key, str) else key) <=
-                            set(null._param_names)}
+        null._transforms = self._transforms_of(null._param_names)
         null.__dict__.pop("_reparam_cache", None)
         null.data = copy.copy(self.data)
         null.data.exog, null.data.exog_names = null.exog, null.exog_names

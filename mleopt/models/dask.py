@@ -163,6 +163,8 @@ def build(template: dict, parts: dict, index: int):
         model.const_idx, model.k_constant = 0, 1
         model.data.exog, model.data.exog_names = model.exog, model.exog_names
     model._is_block = True
+    if template.get("transforms") is not None:      # fit(transforms=...) on the client
+        model._transforms = template["transforms"]
     if template.get("block_options") is not None:     # sub-blocks of a large partition
         model._block_options = template["block_options"]
     return model
@@ -406,7 +408,8 @@ class DaskModel:
         on the client (this model's, else the module-wide ones, which a worker process does
         not share): a partition larger than the budget is evaluated in row blocks."""
         options = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
-        return {**self._template, "block_options": options}
+        return {**self._template, "block_options": options,
+                "transforms": self.__dict__.get("_transforms")}
 
     def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
         from ..covariance import dask_uniques
@@ -457,6 +460,8 @@ class DaskModel:
         null.exog_names, null.k_exog = ["const"], 1
         null.k_constant, null.const_idx = 1, 0
         null._param_names = null._template["param_names"]
+        null._transforms = self._transforms_of(null._param_names)
+        null.__dict__.pop("_reparam_cache", None)
         null._col_norms = np.array([np.sqrt(self.nobs)])
         null._gram = None
         for name in ("_hessian_memo", "_tsqr_memo", "_block_cache"):
