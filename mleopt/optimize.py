@@ -823,17 +823,18 @@ class StochasticRun:
     time: float
 
 
-def stochastic(full: Objective, batch_objective: Callable[[np.ndarray], Objective],
-               theta0: Any, optimizer: Any, nobs: int, batch_size: int, epochs: int,
-               seed: Any = None, disp: bool = False, method: str = "") -> StochasticRun:
+def stochastic(full: Objective, run_epoch: Callable, theta0: Any, optimizer: Any, nobs: int,
+               batch_size: int, epochs: int, seed: Any = None, disp: bool = False,
+               method: str = "") -> StochasticRun:
     """Minimise the mean negative log-likelihood by ``optimizer`` (an mleopt.optim optimiser
     or any ``init``/``update`` transformation) on minibatches of rows.
 
-    Each epoch shuffles the rows (``numpy.random.default_rng(seed)``, so a seed reproduces the
-    run) and steps once per batch of ``batch_size`` rows (the last batch takes the remainder),
-    with the gradient of that batch's mean log-likelihood (``batch_objective(rows)``). After
-    each epoch the loss and gradient on all rows (``full``) are recorded. A non-finite batch
-    loss or gradient raises DivergenceError naming the epoch and batch."""
+    ``run_epoch(rng, x, state, epoch, steps) -> (x, state, steps)`` takes one epoch of
+    steps (:func:`row_epochs` for rows in memory: a shuffle of all rows; a Dask model
+    shuffles its partitions and the rows within each, see models/dask.py), drawing from
+    ``rng = numpy.random.default_rng(seed)``, so a seed reproduces the run. After each epoch
+    the loss and gradient on all rows (``full``) are recorded. A non-finite batch loss or
+    gradient raises DivergenceError naming the epoch and batch."""
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     x = np.array(theta0, dtype=float, copy=True).ravel()
@@ -847,19 +848,7 @@ def stochastic(full: Objective, batch_objective: Callable[[np.ndarray], Objectiv
         print(f"  epoch {0:4d}  loss {f: .10e}  |grad| {history['grad_norm'][0]:.3e}")
     steps = 0
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(nobs)
-        for b, lo in enumerate(range(0, nobs, batch_size)):
-            rows = np.sort(order[lo:lo + batch_size])   # sorted: the same sum, faster reads
-            with np.errstate(all="ignore"):
-                fb, gb = batch_objective(rows).fun_and_grad(x)
-            if not (np.isfinite(fb) and np.all(np.isfinite(gb))):
-                raise DivergenceError(
-                    f"the stochastic fit ({method}) diverged in epoch {epoch} (batch {b + 1}, "
-                    f"step {steps + 1}): the minibatch log-likelihood or its gradient is not "
-                    "finite. Lower lr, clip the gradients, or start closer (start_params=...).")
-            updates, state = optimizer.update(gb, state, x)
-            x = x + updates
-            steps += 1
+        x, state, steps = run_epoch(rng, x, state, epoch, steps)
         with np.errstate(all="ignore"):
             f, g = full.fun_and_grad(x)
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
@@ -877,6 +866,39 @@ def stochastic(full: Objective, batch_objective: Callable[[np.ndarray], Objectiv
     return StochasticRun(theta=x, method=method, epochs=epochs, batch_size=batch_size,
                          steps=steps, seed=seed, history=history,
                          time=time.perf_counter() - start)
+
+
+def row_epochs(batch_objective: Callable[[np.ndarray], Objective], nobs: int,
+               batch_size: int, optimizer: Any, method: str = "") -> Callable:
+    """``run_epoch`` for rows in memory: each epoch a permutation of all ``nobs`` rows, cut
+    into batches of ``batch_size`` (the last takes the remainder)."""
+    def run_epoch(rng, x, state, epoch, steps):
+        order = rng.permutation(nobs)
+        batches = [np.sort(order[lo:lo + batch_size])     # sorted: the same sum, faster reads
+                   for lo in range(0, nobs, batch_size)]
+        return run_batches(batch_objective, batches, optimizer, x, state, epoch, steps,
+                           method)
+    return run_epoch
+
+
+def run_batches(batch_objective: Callable[[np.ndarray], Objective], batches: list,
+                optimizer: Any, x: np.ndarray, state: Any, epoch: int, steps: int,
+                method: str = "", where: str = "") -> tuple[np.ndarray, Any, int]:
+    """One optimiser step per batch of rows (the gradient of the batch's mean
+    log-likelihood, ``batch_objective(rows)``); ``(x, state, steps)`` after them."""
+    for b, rows in enumerate(batches):
+        with np.errstate(all="ignore"):
+            fb, gb = batch_objective(rows).fun_and_grad(x)
+        if not (np.isfinite(fb) and np.all(np.isfinite(gb))):
+            raise DivergenceError(
+                f"the stochastic fit ({method}) diverged in epoch {epoch} ({where}batch "
+                f"{b + 1}, step {steps + 1}): the minibatch log-likelihood or its gradient "
+                "is not finite. Lower lr, clip the gradients, or start closer "
+                "(start_params=...).")
+        updates, state = optimizer.update(gb, state, x)
+        x = x + updates
+        steps += 1
+    return x, state, steps
 
 
 def stochastic_record(full: Objective, run: StochasticRun, gtol: float,

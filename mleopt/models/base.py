@@ -805,16 +805,27 @@ class LikelihoodModel:
             optimizer, name = method, type(method).__name__.lower()
         scale = self._theta_scale(start)
 
-        def batch_objective(rows):
-            return self._take(rows)._gradient_objective(scale)
-
-        run = _opt.stochastic(objective, batch_objective, z0, optimizer, n, int(batch_size),
+        run_epoch = self._stochastic_epochs(scale, int(batch_size), optimizer, name)
+        run = _opt.stochastic(objective, run_epoch, z0, optimizer, n, int(batch_size),
                               int(epochs), seed=seed, disp=disp, method=name)
         done = None
         if polish:
             done = _opt.minimize(objective, run.theta, method="newton", maxiter=maxiter,
                                  gtol=gtol, disp=disp, callback=callback, to_params=to_params)
         return _opt.stochastic_record(objective, run, gtol, to_params, done)
+
+    def _stochastic_epochs(self, scale, batch_size: int, optimizer, method: str) -> Callable:
+        """``run_epoch`` of mleopt.optimize.stochastic: minibatches of this model's rows, each
+        evaluated on ``_take(rows)`` (a copy of the model on those rows, its row blocks and
+        fast derivative routes included). A Dask model overrides it (its partitions)."""
+        def batch_objective(rows):
+            return self._take(rows)._gradient_objective(scale)
+        return _opt.row_epochs(batch_objective, self.nobs, batch_size, optimizer, method)
+
+    def _run_batches(self, x, state, batches, optimizer, scale, epoch, steps, method, where):
+        """Steps on batches of this model's rows (a Dask partition's, on its worker)."""
+        return _opt.run_batches(lambda rows: self._take(rows)._gradient_objective(scale),
+                                batches, optimizer, x, state, epoch, steps, method, where)
 
     def _optimizer_space(self, start: np.ndarray):
         """``(z0, to_params, objective)``: the optimiser works on ``z = scale * theta`` with

@@ -322,6 +322,7 @@ class DaskModel:
         self._rows_in.keep(keep)
         stats = [stats[i] for i in keep]
         self._nobs = int(sum(s["n"] for s in stats))
+        self._part_rows = [int(s["n"]) for s in stats]      # rows of each partition
         self._row_bytes = max(s["row_bytes"] for s in stats)
         self.n_dropped = int(sum(s["n_raw"] - s["n"] for s in stats))
         self.dropped_by: dict[str, int] = {}
@@ -467,6 +468,31 @@ class DaskModel:
         for name in ("_hessian_memo", "_tsqr_memo", "_block_cache"):
             null.__dict__.pop(name, None)
         return null
+
+    def _stochastic_epochs(self, scale, batch_size: int, optimizer, method: str):
+        """``run_epoch`` on the partitions: each epoch visits them in a shuffled order and,
+        in each, takes batches of ``batch_size`` of its rows in a shuffled order (a batch
+        does not cross partitions: the last of each partition takes its remainder). A
+        partition's steps run in one task on its worker (``_run_batches``: the minibatch
+        gradients of the in-memory code), with the K-sized parameters and optimiser state
+        sent there and back; the draws come from the client's ``rng``, so a seed reproduces
+        the fit on any scheduler."""
+        dask = _import_dask()
+        template = self._task_template()
+        sizes = self._part_rows
+
+        def run_epoch(rng, x, state, epoch, steps):
+            for i in rng.permutation(len(sizes)):
+                order = rng.permutation(sizes[i])
+                batches = [np.sort(order[lo:lo + batch_size])
+                           for lo in range(0, sizes[i], batch_size)]
+                task = dask.delayed(_call, pure=False)(
+                    template, self._rows_in.partition(int(i)), int(i), "_run_batches",
+                    (x, state, batches, optimizer, scale, epoch, steps, method,
+                     f"partition {int(i)}, "), {}, {})
+                x, state, steps = _compute(dask, [task])[0]
+            return x, state, steps
+        return run_epoch
 
     def _take(self, rows):
         raise NotImplementedError("row subsets of a Dask model are not supported; subset "
