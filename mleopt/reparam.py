@@ -316,6 +316,13 @@ class Reparam:
         out[self._plain_free] = v[self._plain]
         return out
 
+    def natural_positions(self, values: np.ndarray, fill: float) -> np.ndarray:
+        """A per-parameter vector (length k) from one per free value (e.g. the optimiser's
+        at-bound flags): the undeclared parameters take theirs, the declared ``fill``."""
+        out = np.full(self.k, fill, dtype=np.asarray(values).dtype)
+        out[self._plain] = np.asarray(values)[self._plain_free]
+        return out
+
     def describe(self) -> list[str]:
         return [g.describe() for g in self.groups]
 

@@ -349,6 +349,9 @@ class LikelihoodResults:
         """Per parameter: -1 at its lower bound, +1 at its upper bound, 0 inside (always 0
         for a fit without ``bounds=``)."""
         side = (self._opt("extra") or {}).get("at_bound")
+        reparam = getattr(self.model, "_reparam", None)
+        if side is not None and reparam is not None:    # flags per free value: map them
+            side = reparam.natural_positions(side, 0)
         return self._series(np.zeros(len(self.param_names), dtype=int) if side is None
                             else np.asarray(side, dtype=int), "at_bound")
 

@@ -295,3 +295,20 @@ def test_own_transform_parameters_refused():
     res = Tobit(df["hours"], x, left=0).fit(transforms={"educ": "positive"})
     np.testing.assert_allclose(res.params, plain.params, rtol=1e-9)
     np.testing.assert_allclose(res.bse, plain.bse, rtol=1e-7)
+
+
+def test_simplex_with_a_bound_elsewhere_and_at_bound_by_name():
+    rng = np.random.default_rng(2)
+    y = np.eye(3)[rng.choice(3, size=500, p=[0.2, 0.3, 0.5])]
+    z = rng.normal(1.0, 1.0, size=500)
+
+    def ll(p, y, z):
+        return mnp.matmul(y, mnp.log(p[:3])) - 0.5 * (z - p[3]) ** 2
+
+    res = fit_mle(ll, [0.3, 0.3, 0.4, 0.0], ["w1", "w2", "w3", "mu"], data={"y": y, "z": z},
+                  transforms={("w1", "w2", "w3"): "simplex"}, method="l-bfgs-b",
+                  bounds={"mu": (None, 0.5)})
+    assert res.converged
+    np.testing.assert_allclose(res.params[:3], y.mean(axis=0), atol=1e-7)
+    assert res.params["mu"] == pytest.approx(0.5, abs=1e-12)      # z's mean is above 0.5
+    assert list(res.at_bound) == [0, 0, 0, 1]

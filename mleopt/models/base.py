@@ -699,7 +699,9 @@ class LikelihoodModel:
         gtol; the summary notes that standard errors assume an optimum); ``maxiter`` is the
         polish's limit (refused with ``polish=False``). ``res.optim_history`` is the loss
         and gradient norm per epoch; ``disp=True`` prints them. A loss that becomes NaN
-        raises mleopt.optimize.DivergenceError naming the epoch.
+        raises mleopt.optimize.DivergenceError naming the epoch. On Dask data the batches
+        are drawn within the partitions (their order and their rows shuffled), each
+        partition's steps running on its worker.
 
         ``transforms={name or tuple of names: spec}`` declares where parameters live
         (mleopt.reparam: ``"positive"``, ``("positive", "softplus")``, ``("interval", lo,
