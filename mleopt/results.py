@@ -64,7 +64,13 @@ class LikelihoodResults:
     def _set_cov(self, cov_type, cov_kwds, use_t):
         data = getattr(self.model, "data", None)
         if cov_kwds and "groups" in cov_kwds and hasattr(data, "align"):
-            cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
+            groups = cov_kwds["groups"]
+            if isinstance(groups, (tuple, list)) and len(groups) == 2 and all(
+                    np.ndim(g) == 1 for g in groups):        # two-way clustering
+                groups = tuple(data.align(g, "cluster groups") for g in groups)
+            else:
+                groups = data.align(groups, "cluster groups")
+            cov_kwds = {**cov_kwds, "groups": groups}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
                                     nobs=int(self.nobs), use_t=use_t,
                                     k_params=len(self._params))
@@ -74,7 +80,20 @@ class LikelihoodResults:
             scores = {"scores": lambda: self._scores}
         self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
                                  nobs=int(self.nobs), k=self._k_correction, **scores,
-                                 **self._ols_cov_inputs())
+                                 expected_hessian=lambda: self.model.expected_hessian(
+                                     self._params),
+                                 refit=self._refit, **self._ols_cov_inputs())
+
+    def _refit(self, rows: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(params, converged)`` of the model refitted on ``rows`` (jackknife, bootstrap),
+        by Newton from these estimates (a warm start)."""
+        take = getattr(self.model, "_take", None)
+        if take is None or self.model.nobs is None:
+            raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
+                             "rows; a model without rows of data (fit_mle with a function "
+                             "only) cannot be refitted.")
+        record = take(rows)._fit_quick(self._params)
+        return record.params, bool(record.converged)
 
     @property
     def _blocked(self) -> bool:
