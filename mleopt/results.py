@@ -431,10 +431,14 @@ class LikelihoodResults:
         from .summary import coef_frame
         return coef_frame(self, alpha)
 
-    def summary(self, alpha: float = 0.05, title: str | None = None):
-        """The statsmodels-style report (``print`` it, or ``.as_text()`` / ``.as_html()``)."""
+    def summary(self, alpha: float = 0.05, title: str | None = None, xname=None):
+        """The statsmodels-style report (``print`` it, or ``.as_text()`` / ``.as_html()`` /
+        ``.as_latex()``; ``.tables``): ``1 - alpha`` intervals, an optional ``title``, and
+        ``xname`` (one name per parameter) to show the parameters under other names."""
         from .summary import Summary
-        return Summary(self, alpha=alpha, title=title)
+        report = Summary(self, alpha=alpha, title=title)
+        report.rename(xname, self.param_names)
+        return report
 
     def _summary_header_extra(self) -> list[tuple[str, str]]:
         """Fit statistics for the right column of the header."""
