@@ -779,12 +779,19 @@ def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
     return mnp.mean(mnp.subtract(mean_fn(theta, hi), mean_fn(theta, lo))) / width
 
 
+_AT = ("overall", "mean", "median", "zero")
+
+
 def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
-            dummy: bool = False, count: bool = False, which: str = "mean") -> MarginalEffects:
+            dummy: bool = False, count: bool = False, which: str = "mean",
+            atexog: dict | None = None) -> MarginalEffects:
     """Marginal effects of the regressors on E[y] (see :class:`MarginalEffects`).
 
     ``at="overall"``: the average over the sample of each observation's effect;
-    ``at="mean"``: the effect at the sample mean of the regressors. For observation i,
+    ``at="mean"`` / ``"median"``: the effect at the sample mean / median of the regressors;
+    ``at="zero"``: at regressors 0 (the constant 1), as statsmodels. ``atexog={column: value}``
+    (a column's name or position in exog) holds regressors at given values, set after
+    ``at`` (statsmodels sets them before, so its ``at="zero"`` loses them). For observation i,
     ``dydx_ij = dE[y_i]/dx_ij``, ``eyex = dydx x_ij / E[y_i]``, ``dyex = dydx x_ij``,
     ``eydx = dydx / E[y_i]``. A count model's offset / exposure enters E[y_i] (at its
     sample mean for ``at="mean"``). ``dummy`` / ``count``: discrete changes for 0/1 and
@@ -794,25 +801,40 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     if (dummy or count) and method != "dydx":
         raise ValueError("dummy=True / count=True give discrete changes in E[y]; they go with "
                          "method='dydx'.")
-    if at not in ("overall", "mean"):
-        raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
+    if at not in _AT:
+        raise ValueError(f"at must be one of {_AT}; got {at!r}.")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
     model = results.model
     if hasattr(model, "_margins_model"):     # a model with several designs: its variables
         model = model._margins_model()
+    if getattr(model, "exog", None) is None:
+        raise ValueError(f"marginal effects are derivatives of the prediction with respect "
+                         f"to the regressors; {type(model).__name__} has no exog (a model "
+                         "written as a function only: use delta_method).")
     theta = results._params
     exog_names = list(model.exog_names)
     if _blocked(model):
+        if at in ("median", "zero") or atexog:
+            raise ValueError(f"at={at!r} / atexog are not available for a model evaluated in "
+                             "row blocks (or Dask partitions); use at='overall' or 'mean'.")
         value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count, which)
     else:
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
             x = x.mean(axis=0, keepdims=True)
+        elif at == "median":
+            x = np.median(x, axis=0, keepdims=True)
+        elif at == "zero":
+            x = np.zeros((1, x.shape[1]))
+            if getattr(model, "const_idx", None) is not None:
+                x[0, model.const_idx] = 1.0
+        x = _set_columns(x, atexog, exog_names)
         # the constant (a model has at most one: a second would be collinear) has no effect
-        keep = np.array([j for j in range(x.shape[1]) if j != model.const_idx], dtype=int)
+        const = getattr(model, "const_idx", None)
+        keep = np.array([j for j in range(x.shape[1]) if j != const], dtype=int)
         discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
-        offset = model._offset()    # offset + log(exposure) of a count model, else None
+        offset = getattr(model, "_offset", lambda: None)()  # count models: offset + log(exposure)
         if offset is not None and at != "overall":
             offset = np.array([offset.mean()])
         effects = _effects_function(model, x, offset, method, discrete, keep, which,
@@ -822,6 +844,36 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     names = [exog_names[i] for i in keep]
     return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
                            alpha=alpha, method=method, at=at, results=results)
+
+
+def _set_columns(x: np.ndarray, atexog: dict | None, names: list[str]) -> np.ndarray:
+    """A copy of ``x`` with the columns named (or numbered) in ``atexog`` set to its values
+    (a number, or one value per row)."""
+    if not atexog:
+        return x
+    if not isinstance(atexog, dict):
+        raise TypeError(f"atexog must be a dict {{column name or position: value}}; got "
+                        f"{type(atexog).__name__}.")
+    x = x.copy()
+    for key, value in atexog.items():
+        if isinstance(key, str):
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"atexog: no regressor named {key!r}; the regressors are "
+                                 f"{names}.{hint}")
+            j = names.index(key)
+        elif isinstance(key, (int, np.integer)) and -len(names) <= key < len(names):
+            j = int(key)
+        else:
+            raise ValueError(f"atexog: column {key!r} is not a position in exog (0 to "
+                             f"{len(names) - 1}) nor a regressor name.")
+        v = np.asarray(value, dtype=float)
+        if v.ndim > 1 or (v.ndim == 1 and v.size != x.shape[0]):
+            raise ValueError(f"atexog[{key!r}] must be a number or one value per row "
+                             f"({x.shape[0]}); got shape {v.shape}.")
+        x[:, j] = v
+    return x
 
 
 def _effects_function(model, x, offset, method: str, discrete: dict, keep,

@@ -4,8 +4,8 @@ Classes for ``model._results_class``:
 
 ``LikelihoodResults``  generic MLE results (any LikelihoodModel / fit_mle)
 ``OLSResults``         + rsquared, rsquared_adj, ssr, scale, fvalue, f_pvalue; HC2, HC3, classical
-``DiscreteResults``    + get_margeff for Logit / Probit
-``CountResults``       + get_margeff for Poisson / NegativeBinomial
+``DiscreteResults``    Logit / Probit
+``CountResults``       Poisson / NegativeBinomial
 
 Constructor (all four): ``Cls(model=model, params=ndarray, opt=record, cov_type="nonrobust",
 cov_kwds=None)``, where ``opt`` has ``converged, iterations, message, method`` (and ``result``).
@@ -425,6 +425,23 @@ class LikelihoodResults:
         """Estimate, SE, z, p, CI of ``func(params)`` with the exact AD Jacobian (nlcom)."""
         return _inf.delta_method(self, func, names)
 
+    def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
+                    dummy: bool = False, count: bool = False,
+                    atexog: dict | None = None) -> "_inf.MarginalEffects":
+        """Average (``at="overall"``) marginal effects, or at the regressors' ``"mean"``,
+        ``"median"`` or ``"zero"`` (the constant 1); ``atexog={column: value}`` holds
+        regressors (by name or position in exog) at given values (see inference.margeff).
+
+        ``method``: ``dydx`` (dE[y]/dx), ``eyex`` (elasticity), ``dyex``, ``eydx``. Standard
+        errors by the delta method, with the AD Jacobian of the effects w.r.t. the params.
+        The constant is excluded, as in statsmodels. ``dummy=True``: for 0/1 columns, the
+        discrete change E[y | x_j = 1] - E[y | x_j = 0]; ``count=True``: for other columns of
+        non-negative integers, (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (statsmodels' options).
+        A user model's effects are derivatives of its own ``predict(params, exog)``.
+        """
+        return _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
+                            count=count, atexog=atexog)
+
     # --- reports ------------------------------------------------------------------------
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """The coefficient table: coef, std err, z (or t), P>|z|, CI bounds."""
@@ -597,24 +614,9 @@ def _block_y_sums(block, center: float) -> tuple[float, float]:
     return float(block.endog.sum()), float(d @ d)
 
 
-class _MarginsMixin:
-    def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
-                    dummy: bool = False, count: bool = False) -> "_inf.MarginalEffects":
-        """Average (``at="overall"``) or at-the-mean (``at="mean"``) marginal effects.
-
-        ``method``: ``dydx`` (dE[y]/dx), ``eyex`` (elasticity), ``dyex``, ``eydx``. Standard
-        errors by the delta method, with the AD Jacobian of the effects w.r.t. the params.
-        The constant is excluded, as in statsmodels. ``dummy=True``: for 0/1 columns, the
-        discrete change E[y | x_j = 1] - E[y | x_j = 0]; ``count=True``: for other columns of
-        non-negative integers, (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (statsmodels' options).
-        """
-        return _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
-                            count=count)
-
-
-class DiscreteResults(_MarginsMixin, LikelihoodResults):
+class DiscreteResults(LikelihoodResults):
     """Results of a binary-response model (Logit, Probit)."""
 
 
-class CountResults(_MarginsMixin, LikelihoodResults):
+class CountResults(LikelihoodResults):
     """Results of a count model (Poisson, NegativeBinomial)."""

@@ -252,3 +252,93 @@ def test_resampling_bad_options():
         res.get_robustcov_results("jackknife", progress="bar")
     with pytest.raises(ValueError, match="apply to cov_type='bootstrap' only"):
         res.get_robustcov_results("jackknife", reps=20)
+
+
+# --- marginal effects at="median" | "zero", atexog ----------------------------------------------
+
+# sm.Logit(vote, add_constant(anes96[TVnews PID age educ income])).fit()
+#   .get_margeff(at="median") / (at="zero") / (at="overall", atexog={2: 1.0}): margeff, margeff_se
+LOGIT_MEDIAN = [0.0011723992020007238, 0.13659355205327414, 0.0012932917671592927,
+                0.0016550502239344423, 0.003482488392973405]
+LOGIT_MEDIAN_SE = [0.00512302192163487, 0.013391934213199995, 0.0008634412537704343,
+                   0.008583676399219047, 0.002441391935923768]
+LOGIT_ZERO = [4.326712305819466e-05, 0.005040953640670664, 4.772863538659813e-05,
+              6.107924807886378e-05, 0.00012852043364613435]
+LOGIT_ZERO_SE = [0.0001898828969757617, 0.0029872092341688755, 2.9012266939732555e-05,
+                 0.00030543711489637815, 9.312406394397827e-05]
+LOGIT_OVERALL_PID1 = [0.00044174856977344197, 0.05146711645388066, 0.00048729970769975975,
+                      0.0006236067613135433, 0.0013121676168179964]
+LOGIT_OVERALL_PID1_SE = [0.0019388820326693918, 0.007747877383218207, 0.0003437475582908306,
+                         0.003259847517046648, 0.0009298092262161961]
+#   .get_margeff(at="median", atexog={3: 30.0})
+LOGIT_MEDIAN_AGE30 = [0.0010367981940202142, 0.12079498846635457, 0.0011437081893639317,
+                      0.0014636252568746813, 0.003079699875579543]
+LOGIT_MEDIAN_AGE30_SE = [0.004563846611758909, 0.01693667947156479, 0.0006704001282649932,
+                         0.007580392999141496, 0.0021766913713391098]
+# sm.Poisson(TVnews, add_constant(anes96[PID age educ income])).fit().get_margeff(at="median")
+POISSON_MEDIAN = [-0.05977291303175628, 0.05810763505671861, 0.037547847461551855,
+                  -0.0036075934634500935]
+POISSON_MEDIAN_SE = [0.026325646766809464, 0.003160638616804666, 0.03848267240913747,
+                     0.010736368005088176]
+
+
+@pytest.fixture(scope="module")
+def anes_logit(anes):
+    a, x = anes
+    return Logit(a["vote"], x).fit()
+
+
+@pytest.mark.parametrize("kw, value, se", [
+    ({"at": "median"}, LOGIT_MEDIAN, LOGIT_MEDIAN_SE),
+    ({"at": "zero"}, LOGIT_ZERO, LOGIT_ZERO_SE),
+    ({"atexog": {2: 1.0}}, LOGIT_OVERALL_PID1, LOGIT_OVERALL_PID1_SE),
+    ({"atexog": {"PID": 1.0}}, LOGIT_OVERALL_PID1, LOGIT_OVERALL_PID1_SE),
+    ({"at": "median", "atexog": {"age": 30.0}}, LOGIT_MEDIAN_AGE30, LOGIT_MEDIAN_AGE30_SE),
+])
+def test_margeff_at_and_atexog(anes_logit, kw, value, se):
+    me = anes_logit.get_margeff(**kw)
+    np.testing.assert_allclose(me.margeff, value, rtol=1e-8)
+    np.testing.assert_allclose(me.margeff_se, se, rtol=1e-7)
+
+
+def test_margeff_median_poisson(anes):
+    a, x = anes
+    me = Poisson(a["TVnews"], x.drop(columns="TVnews")).fit().get_margeff(at="median")
+    np.testing.assert_allclose(me.margeff, POISSON_MEDIAN, rtol=1e-7)
+    np.testing.assert_allclose(me.margeff_se, POISSON_MEDIAN_SE, rtol=1e-6)
+
+
+def test_margeff_user_model_through_its_predict(anes):
+    from mleopt import LikelihoodModel, special
+
+    class MyLogit(LikelihoodModel):
+        def loglikeobs(self, params):
+            return special.log_expit((2 * self.endog - 1) * mnp.matmul(self.exog, params))
+
+        def predict(self, params, exog=None, which="mean"):
+            x = self.exog if exog is None else exog
+            return special.expit(mnp.matmul(x, params))
+
+    a, x = anes
+    res = MyLogit(a["vote"], x).fit()
+    for kw, value, se in [({"at": "median"}, LOGIT_MEDIAN, LOGIT_MEDIAN_SE),
+                          ({"at": "zero", "atexog": {}}, LOGIT_ZERO, LOGIT_ZERO_SE)]:
+        me = res.get_margeff(**kw)
+        np.testing.assert_allclose(me.margeff, value, rtol=1e-7)
+        np.testing.assert_allclose(me.margeff_se, se, rtol=1e-6)
+    assert "At:" in str(me.summary()) and "zero" in str(me.summary())
+
+
+def test_margeff_bad_requests(anes_logit):
+    with pytest.raises(ValueError, match="at must be one of"):
+        anes_logit.get_margeff(at="max")
+    with pytest.raises(ValueError, match="Did you mean 'PID'"):
+        anes_logit.get_margeff(atexog={"PIDD": 1})
+    with pytest.raises(ValueError, match="not a position"):
+        anes_logit.get_margeff(atexog={9: 1})
+    with pytest.raises(ValueError, match="one value per row"):
+        anes_logit.get_margeff(at="mean", atexog={"PID": [1.0, 2.0]})
+    y = np.array([0.0, 1.0, 2.0])
+    fit = fit_mle(lambda p: -0.5 * (y - p[0]) ** 2, [0.0], param_names=["mu"])
+    with pytest.raises(ValueError, match="has no exog"):
+        fit.get_margeff()
