@@ -342,3 +342,19 @@ def test_margeff_bad_requests(anes_logit):
     fit = fit_mle(lambda p: -0.5 * (y - p[0]) ** 2, [0.0], param_names=["mu"])
     with pytest.raises(ValueError, match="has no exog"):
         fit.get_margeff()
+
+
+def test_two_way_cluster_and_bootstrap_in_row_blocks(anes, anes_logit):
+    """A model evaluated in row blocks gives the same two-way cluster and bootstrap
+    covariances (score sums per group block by block; refits on the same draws)."""
+    a, x = anes
+    blocked = Logit(a["vote"], x).fit(block_memory=20_000)
+    groups = (a["educ"], a["income"])
+    np.testing.assert_allclose(
+        blocked.get_robustcov_results("cluster", groups=groups).cov_params(),
+        anes_logit.get_robustcov_results("cluster", groups=groups).cov_params(),
+        rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(
+        blocked.get_robustcov_results("bootstrap", reps=10, seed=3).cov_params(),
+        anes_logit.get_robustcov_results("bootstrap", reps=10, seed=3).cov_params(),
+        rtol=1e-6, atol=1e-12)
