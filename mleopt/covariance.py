@@ -138,6 +138,9 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
                              "or an (nobs, 2) array or DataFrame).")
         groups = kwds["groups"]
         kwds.setdefault("use_correction", True)
+        if isinstance(groups, (tuple, list)) and any(_is_dask(g) for g in groups):
+            raise ValueError("two-way cluster groups must be in memory (numpy or pandas); "
+                             "dask groups are taken for one-way clustering only.")
         if _is_dask(groups):                # checked on the workers, partition by partition
             kwds["_n_groups"] = len(dask_uniques(groups))
             return CovSpec(name, kwds, bool(use_t) if use_t is not None else False)

@@ -240,3 +240,15 @@ def test_summary_col_options(two_fits):
         mleopt.summary_col([logit], regressor_order=["PIDD"])
     with pytest.raises(ValueError, match="model names must differ"):
         mleopt.summary_col([logit, probit], model_names=["a", "a"])
+
+
+def test_reports_sit_above_inference():
+    """The report builders (summary, comparison) stand on inference; inference and the
+    covariances import only the leaf that formats tables (mleopt.report, numpy/pandas)."""
+    from test_layers import import_graph
+    graph = import_graph()
+    assert graph["mleopt.report"] == set()
+    for low in ("mleopt.inference", "mleopt.covariance", "mleopt.resampling"):
+        assert not graph[low] & {"mleopt.summary", "mleopt.comparison"}, low
+    assert graph["mleopt.comparison"] <= {"mleopt.report"}
+    assert "mleopt.inference" in graph["mleopt.summary"]
