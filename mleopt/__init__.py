@@ -53,6 +53,8 @@ _NAMES = {
     "OLSResults": "mleopt.results",
     "DiscreteResults": "mleopt.results",
     "CountResults": "mleopt.results",
+    # reports
+    "summary_col": "mleopt.comparison",
     # errors and warnings
     "ConvergenceWarning": "mleopt.exceptions",
     "PerfectSeparationError": "mleopt.exceptions",

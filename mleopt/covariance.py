@@ -13,7 +13,16 @@ Notation: ``H`` is the Hessian of the log-likelihood at the estimate (K x K, fro
 ``HC3``        sandwich with score rows scaled by ``1 / (1 - h_i)``         (OLS only)
 ``classical``  ``s^2 (X'X)^-1``, ``s^2 = SSR / (N - k)``, for the coefficients (OLS only)
 ``cluster``    ``c A^-1 (U'U) A^-1``, ``U`` the G x K score sums per group,
-               ``c = G / (G - 1) * (N - 1) / (N - k)``
+               ``c = G / (G - 1) * (N - 1) / (N - k)``; with two columns of groups,
+               two-way (Cameron-Gelbach-Miller): ``V_1 + V_2 - V_12``, each one-way with
+               its own ``c`` (``V_12``: the groups of the pairs), as statsmodels
+``HAC``        Newey-West: ``A^-1 (Gamma_0 + sum_j w_j (Gamma_j + Gamma_j')) A^-1`` with
+               ``Gamma_j = sum_t s_t s_{t-j}'`` and Bartlett weights
+               ``w_j = 1 - j / (maxlags + 1)``, rows in time order; ``use_correction``
+               multiplies by ``N / (N - k)`` (statsmodels' ``cov_type="HAC"``)
+``eim``        ``(-E[H])^-1``, the expected information (see :func:`expected_bread`)
+``jackknife``  ``(N - 1)/N sum_i (b_(i) - b_bar)(b_(i) - b_bar)'``, leave-one-out refits
+``bootstrap``  the sample covariance of ``reps`` refits on rows drawn with replacement
 =============  =====================================================================
 
 ``k`` is the number of parameters that statsmodels counts in each case: all parameters of an
@@ -48,6 +57,7 @@ blindly either: the affected parameters get NaN rows and columns and a warning n
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -57,11 +67,19 @@ import pandas as pd
 from .exceptions import HessianWarning, warn_user
 from .gram import GramFactor
 
-COV_TYPES = ("nonrobust", "opg", "HC0", "HC1", "HC2", "HC3", "classical", "cluster")
+COV_TYPES = ("nonrobust", "opg", "HC0", "HC1", "HC2", "HC3", "classical", "cluster", "HAC",
+             "eim", "jackknife", "bootstrap")
+RESAMPLED = ("jackknife", "bootstrap")
+# the cov_kwds each cov_type accepts ("use_t" is accepted by all)
+_KWDS = {"cluster": {"groups", "use_correction"},
+         "HAC": {"maxlags", "kernel", "use_correction"},
+         "jackknife": {"progress"},
+         "bootstrap": {"reps", "seed", "progress"}}
 OLS_ONLY = ("HC2", "HC3", "classical")
 _ALIASES = {name.lower(): name for name in COV_TYPES}
 _ALIASES.update({"robust": "HC0", "hessian": "nonrobust", "oim": "nonrobust", "bhhh": "opg",
-                 "clustered": "cluster"})
+                 "clustered": "cluster", "newey-west": "HAC",
+                 "expected": "eim", "jk": "jackknife", "boot": "bootstrap"})
 
 
 @dataclass
@@ -99,34 +117,46 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
     kwds = dict(cov_kwds or {})
     if "use_t" in kwds:
         use_t = kwds.pop("use_t") if use_t is None else use_t
-    typos = set(kwds) - {"groups", "use_correction", "_n_groups"}
-    if typos:
-        raise ValueError(f"unknown cov_kwds {sorted(typos)}; the keys are 'groups' and "
-                         "'use_correction' (cov_type='cluster') and 'use_t'.")
+    if name != "cluster":
+        kwds.pop("_n_groups", None)
+    allowed = _KWDS.get(name, set()) | ({"_n_groups"} if name == "cluster" else set())
+    unknown = set(kwds) - allowed
+    if unknown:
+        owners = sorted({f"cov_type={t!r}" for t, keys in _KWDS.items() if unknown & keys})
+        where = (f"; they apply to {' / '.join(owners)} only and would be ignored here"
+                 if owners else "")
+        close = sorted({c for u in unknown for c in difflib.get_close_matches(
+            u, sorted(set().union(*_KWDS.values()) | {"use_t"}), n=1)})
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close and not owners else ""
+        keys = sorted(_KWDS.get(name, set()) | {"use_t"})
+        raise ValueError(f"unknown cov_kwds {sorted(unknown)} for cov_type={name!r} (its "
+                         f"keys are {keys}){where}.{hint}")
     if name == "cluster":
         if "groups" not in kwds:
             raise ValueError("cov_type='cluster' needs the cluster labels: "
-                             "cov_kwds={'groups': array of length nobs}.")
+                             "cov_kwds={'groups': array of length nobs} (two-way: two arrays, "
+                             "or an (nobs, 2) array or DataFrame).")
         groups = kwds["groups"]
+        kwds.setdefault("use_correction", True)
+        if isinstance(groups, (tuple, list)) and any(_is_dask(g) for g in groups):
+            raise ValueError("two-way cluster groups must be in memory (numpy or pandas); "
+                             "dask groups are taken for one-way clustering only.")
         if _is_dask(groups):                # checked on the workers, partition by partition
-            kwds.setdefault("use_correction", True)
             kwds["_n_groups"] = len(dask_uniques(groups))
             return CovSpec(name, kwds, bool(use_t) if use_t is not None else False)
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or len(groups) != nobs:
-            raise ValueError(f"cluster groups must be one label per observation: got shape "
-                             f"{groups.shape}, the model has {nobs} observations.")
-        if pd.isna(groups).any():
-            raise ValueError(f"cluster groups contain {int(pd.isna(groups).sum())} missing "
-                             "labels; every observation needs a group.")
-        kwds["groups"] = groups
-        kwds.setdefault("use_correction", True)
-    unknown = set(kwds) - ({"groups", "use_correction"} if name == "cluster" else set())
-    if unknown & {"groups", "use_correction"}:
-        raise ValueError(f"cov_kwds {sorted(unknown)} apply to cov_type='cluster' only; with "
-                         f"cov_type={name!r} they would be ignored.")
-    if unknown:
-        raise ValueError(f"unknown cov_kwds {sorted(unknown)} for cov_type={name!r}.")
+        kwds["groups"] = check_groups(groups, nobs)
+    elif name == "HAC":
+        kwds.update(_hac_options(kwds))
+    elif name == "bootstrap":
+        reps = kwds.setdefault("reps", 200)
+        if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
+            raise ValueError(f"cov_kwds['reps'] must be an integer >= 2 (bootstrap "
+                             f"replications); got {reps!r}.")
+        kwds.setdefault("seed", None)
+    if name in RESAMPLED:
+        kwds.setdefault("progress", None)
+        if kwds["progress"] is not None and not callable(kwds["progress"]):
+            raise TypeError("cov_kwds['progress'] must be a callable progress(done, total).")
     if use_t is None:
         use_t = name == "classical"
     spec = CovSpec(name, kwds, bool(use_t), k_params)
@@ -134,6 +164,65 @@ def normalize(cov_type: str, cov_kwds: dict | None, *, is_ols: bool, nobs: int,
     if note:
         warn_user(note, UserWarning)
     return spec
+
+
+def check_groups(groups, nobs: int) -> np.ndarray:
+    """Cluster labels as an (N,) array (one-way) or an (N, 2) array of integer codes
+    (two-way, from two arrays, an (N, 2) array or a two-column DataFrame)."""
+    if isinstance(groups, pd.DataFrame):
+        cols = [groups.iloc[:, j].to_numpy() for j in range(groups.shape[1])]
+    elif isinstance(groups, (tuple, list)) and len(groups) == 2 and all(
+            np.ndim(g) == 1 for g in groups):
+        cols = [np.asarray(g) for g in groups]
+    else:
+        arr = np.asarray(groups)
+        cols = [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])] \
+            if arr.ndim == 2 else [arr]
+    if len(cols) not in (1, 2) or any(c.ndim != 1 or len(c) != nobs for c in cols):
+        shapes = [np.shape(c) for c in cols]
+        raise ValueError(f"cluster groups must be one label per observation, or two (two-way "
+                         f"clustering): got {len(cols)} column(s) of shapes {shapes}, the "
+                         f"model has {nobs} observations.")
+    for j, c in enumerate(cols):
+        if pd.isna(c).any():
+            which = "" if len(cols) == 1 else f" (column {j})"
+            raise ValueError(f"cluster groups{which} contain {int(pd.isna(c).sum())} missing "
+                             "labels; every observation needs a group.")
+    if len(cols) == 1:
+        return cols[0]
+    return np.column_stack([pd.factorize(c, sort=True)[0] for c in cols])
+
+
+def two_way_groups(groups: np.ndarray) -> list[np.ndarray]:
+    """The three one-way groupings of two-way clustering: each dimension, and their pairs."""
+    pairs = pd.factorize(groups[:, 0] * (groups[:, 1].max() + 1) + groups[:, 1])[0]
+    return [groups[:, 0], groups[:, 1], pairs]
+
+
+def _hac_options(kwds: dict) -> dict:
+    if "maxlags" not in kwds:
+        raise ValueError("cov_type='HAC' needs the number of lags: cov_kwds={'maxlags': L} "
+                         "(a common choice is floor(4 (N/100)^(2/9))).")
+    lags = kwds["maxlags"]
+    if isinstance(lags, bool) or not isinstance(lags, (int, np.integer)) or lags < 0:
+        raise ValueError(f"cov_kwds['maxlags'] must be an integer >= 0; got {lags!r}.")
+    kernel = kwds.get("kernel", "bartlett")
+    if not isinstance(kernel, str) or kernel.lower() != "bartlett":
+        raise ValueError(f"cov_kwds['kernel'] = {kernel!r} is not available; the HAC "
+                         "covariance uses the Bartlett kernel (Newey-West): 'bartlett'.")
+    return {"maxlags": int(lags), "kernel": "bartlett",
+            "use_correction": bool(kwds.get("use_correction", False))}
+
+
+def hac_meat(p: np.ndarray, maxlags: int) -> np.ndarray:
+    """``sum_t p_t p_t' + sum_{j=1..L} w_j sum_t (p_t p_{t-j}' + p_{t-j} p_t')`` with
+    Bartlett weights ``w_j = 1 - j / (L + 1)``: for ``p = S A^-1`` (rows in time order) the
+    Newey-West covariance itself."""
+    out = p.T @ p
+    for j in range(1, min(maxlags, len(p) - 1) + 1):
+        g = p[j:].T @ p[:-j]
+        out += (1.0 - j / (maxlags + 1.0)) * (g + g.T)
+    return out
 
 
 def cluster_rank_note(spec: CovSpec) -> str | None:
@@ -166,14 +255,30 @@ def describe(spec: CovSpec) -> str:
         "HC3": "Covariance: sandwich HC3 (scores scaled by 1/(1 - leverage)).",
         "classical": "Covariance: classical OLS, s^2 (X'X)^-1 with s^2 = SSR/(N-k).",
         "cluster": "Covariance: cluster-robust sandwich",
+        "HAC": "Covariance: HAC (Newey-West, Bartlett kernel",
+        "eim": "Covariance: inverse of the expected information.",
+        "jackknife": "Covariance: delete-one jackknife of the estimates",
+        "bootstrap": "Covariance: nonparametric bootstrap of the estimates",
     }[spec.cov_type]
+    kw = spec.kwds
     if spec.cov_type == "cluster":
-        g = n_groups(spec)
-        corr = ", correction G/(G-1) * (N-1)/(N-k)" if spec.kwds["use_correction"] else ""
-        text += f" ({g} clusters){corr}."
+        corr = ", correction G/(G-1) * (N-1)/(N-k)" if kw["use_correction"] else ""
+        sizes = group_counts(spec)
+        if len(sizes) == 2:
+            text = (f"Covariance: two-way cluster-robust (Cameron-Gelbach-Miller, V1 + V2 - "
+                    f"V12; {sizes[0]} and {sizes[1]} clusters){corr}.")
+        else:
+            text += f" ({sizes[0]} clusters){corr}."
         note = cluster_rank_note(spec)
         if note:
             text += " WARNING: " + note
+    elif spec.cov_type == "HAC":
+        corr = ", correction N/(N-k)" if kw["use_correction"] else ""
+        text += f", {kw['maxlags']} lags{corr})."
+    elif spec.cov_type == "jackknife":
+        text += " (one refit without each observation)."
+    elif spec.cov_type == "bootstrap":
+        text += f" ({kw['reps']} refits on resampled rows, seed {kw['seed']})."
     return text
 
 
@@ -242,10 +347,15 @@ def sandwich(bread: np.ndarray, rows: np.ndarray) -> np.ndarray:
     influence of each row): forming the meat ``rows' rows`` first would square its condition
     number (Longley HC0: 7.7 correct digits that way, 11.7 this way). NaN rows/columns of
     the bread stay NaN (not everything)."""
+    return sandwich_from_meat(bread, lambda p: p.T @ p, rows)
+
+
+def sandwich_from_meat(bread: np.ndarray, products: Callable, rows: np.ndarray) -> np.ndarray:
+    """``products(P)`` with ``P = rows @ bread`` (``P'P``: the sandwich; :func:`hac_meat`:
+    Newey-West); NaN rows/columns of the bread stay NaN."""
     nan = np.isnan(np.diag(bread))
     b = np.where(np.isnan(bread), 0.0, bread)
-    p = rows @ b
-    out = p.T @ p
+    out = products(rows @ b)
     out[nan, :] = np.nan
     out[:, nan] = np.nan
     return (out + out.T) / 2.0
@@ -318,7 +428,8 @@ def compute(spec: CovSpec, *, hessian: np.ndarray, names: Sequence[str], nobs: i
             scores: Callable[[], np.ndarray] | None = None, meat: Callable | None = None,
             design: GramFactor | None = None, get_xtx_inv: Callable | None = None,
             coef_index: Sequence[int] | None = None, scale: float | None = None,
-            coef_weight: float | None = None) -> np.ndarray:
+            coef_weight: float | None = None, expected_hessian: Callable | None = None,
+            refit: Callable | None = None) -> np.ndarray:
     """The K x K covariance matrix described by ``spec``.
 
     The scores enter in one of two ways. In memory, ``scores`` is a callable returning the
@@ -333,15 +444,29 @@ def compute(spec: CovSpec, *, hessian: np.ndarray, names: Sequence[str], nobs: i
     orthogonal factorisation of X, mleopt.gram, with ``coef_weight``: ``-H_bb = coef_weight *
     X'X``), from which its bread, leverages and ``(X'X)^-1`` come (:func:`linear_bread`), or,
     blocked, ``get_xtx_inv()`` (from a block-by-block QR).
+    ``expected_hessian()`` gives ``E[H]`` (``eim``); ``refit(rows)`` the estimates on the
+    given rows (``jackknife``, ``bootstrap``: mleopt.resampling).
     """
     if (scores is None) == (meat is None):
         raise ValueError("covariance.compute needs exactly one of scores= and meat=.")
     ct = spec.cov_type
+    if ct in RESAMPLED:
+        from . import resampling
+        if refit is None:
+            raise ValueError(f"cov_type={ct!r} needs refits of the model on subsets of its "
+                             "rows; these results cannot provide them.")
+        if ct == "jackknife":
+            return resampling.jackknife_cov(refit, nobs, spec.kwds["progress"])
+        return resampling.bootstrap_cov(refit, nobs, spec.kwds["reps"], spec.kwds["seed"],
+                                        spec.kwds["progress"])
     if ct == "opg":
         what = "outer product of the scores is singular"
         if meat is not None:
             return safe_inverse(meat()[0], names, what=what)
         return gram_inverse(GramFactor(np.asarray(scores(), dtype=float)), names, what)
+    if ct == "eim":
+        return safe_inverse(-np.asarray(expected_hessian(), dtype=float), names,
+                            what="expected information is not positive definite")
     if design is not None:
         bread = linear_bread(hessian, design, coef_index, coef_weight, names)
     else:
@@ -354,27 +479,45 @@ def compute(spec: CovSpec, *, hessian: np.ndarray, names: Sequence[str], nobs: i
         block = scale * (design.inverse() if design is not None else get_xtx_inv())
         cov[np.ix_(ci, ci)] = np.where(np.isnan(bread[np.ix_(ci, ci)]), np.nan, block)
         return cov
+    if ct == "cluster":
+        groups = spec.kwds["groups"]
+        if groups.ndim == 2:        # two-way: V_1 + V_2 - V_12 (Cameron, Gelbach, Miller)
+            v1, v2, v12 = (_one_way(bread, g, nobs, k, spec, scores, meat)
+                           for g in two_way_groups(groups))
+            return v1 + v2 - v12
+        return _one_way(bread, groups, nobs, k, spec, scores, meat)
+    if ct == "HAC":
+        if meat is not None:
+            raise ValueError("cov_type='HAC' needs the scores in time order in memory; this "
+                             "model is evaluated in row blocks (or Dask partitions). Fit it "
+                             "in memory, or use cov_type='cluster' by period.")
+        cov = sandwich_from_meat(bread, lambda p: hac_meat(p, spec.kwds["maxlags"]),
+                                 np.asarray(scores(), dtype=float))
+        return cov * nobs / (nobs - k) if spec.kwds["use_correction"] else cov
     if meat is not None:
-        if ct == "cluster":
-            m, g = meat(groups=spec.kwds["groups"])
-        else:
-            m, g = meat(hc=ct if ct in ("HC2", "HC3") else None)[0], None
-        cov = sandwich_meat(bread, m)
+        cov = sandwich_meat(bread, meat(hc=ct if ct in ("HC2", "HC3") else None)[0])
     else:
         s = np.asarray(scores(), dtype=float)
         if ct in ("HC2", "HC3"):
             s = s * leverage_scale(design.leverage(), ct)[:, None]
-        g = None
-        if ct == "cluster":
-            s, g = cluster_sums(s, spec.kwds["groups"])
         cov = sandwich(bread, s)
-    if ct == "cluster":
-        if g < 2:
-            raise ValueError("cov_type='cluster' needs at least 2 clusters; got 1.")
-        if spec.kwds["use_correction"]:
-            cov = cov * (g / (g - 1.0)) * ((nobs - 1.0) / (nobs - k))
-    elif ct == "HC1":
+    if ct == "HC1":
         cov = cov * nobs / (nobs - k)
+    return cov
+
+
+def _one_way(bread, groups, nobs, k, spec, scores, meat) -> np.ndarray:
+    """One-way cluster sandwich with the correction ``G/(G-1) (N-1)/(N-k)`` if asked."""
+    if meat is not None:
+        m, g = meat(groups=groups)
+        cov = sandwich_meat(bread, m)
+    else:
+        u, g = cluster_sums(np.asarray(scores(), dtype=float), groups)
+        cov = sandwich(bread, u)
+    if g < 2:
+        raise ValueError("cov_type='cluster' needs at least 2 clusters; got 1.")
+    if spec.kwds["use_correction"]:
+        cov = cov * (g / (g - 1.0)) * ((nobs - 1.0) / (nobs - k))
     return cov
 
 
@@ -400,12 +543,21 @@ def sandwich_meat(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
 
 
 def n_groups(spec: CovSpec) -> int | None:
-    """Number of clusters (None unless cov_type is 'cluster')."""
+    """Number of clusters (None unless cov_type is 'cluster'); two-way: the smaller count,
+    which sets the t degrees of freedom (G - 1) as in statsmodels."""
     if spec.cov_type != "cluster":
         return None
+    return min(group_counts(spec))
+
+
+def group_counts(spec: CovSpec) -> list[int]:
+    """The number of clusters in each dimension (one or two)."""
     if "_n_groups" in spec.kwds:
-        return spec.kwds["_n_groups"]
-    return len(pd.unique(spec.kwds["groups"]))
+        return [spec.kwds["_n_groups"]]
+    g = spec.kwds["groups"]
+    if g.ndim == 1:
+        return [len(pd.unique(g))]
+    return [len(pd.unique(g[:, j])) for j in range(g.shape[1])]
 
 
 def dask_uniques(groups) -> np.ndarray:

@@ -133,6 +133,13 @@ class EstimateResults:
                               self.alpha if alpha is None else alpha, self.estimate_label,
                               stat=self.tvalues.to_numpy())
 
+    summary_title = "Estimates"
+
+    def summary(self, alpha: float | None = None, title: str | None = None):
+        """The table as a report (``print``, ``as_text()``, ``as_html()``, ``as_latex()``)."""
+        from .report import Report
+        return Report(title or self.summary_title, [], [], self.summary_frame(alpha), [])
+
     def __str__(self) -> str:
         return self.summary_frame().to_string()
 
@@ -163,81 +170,124 @@ def _unknown_name(text: str, pos: int, names: list[str], where: str) -> str:
             f"{names}.{hint}")
 
 
-def _parse_side(text: str, names: list[str], where: str) -> tuple[np.ndarray, float]:
-    """A linear expression in the parameter names -> (coefficients, constant)."""
-    coefs, const = np.zeros(len(names)), 0.0
-    by_length = sorted(range(len(names)), key=lambda i: -len(names[i]))
-    pos, n = 0, len(text)
+class _LinearParser:
+    """A linear expression in the parameter names -> ``(coefficients, constant)``.
 
-    def skip(p):
-        while p < n and text[p].isspace():
+    Grammar: ``expr = term (("+" | "-") term)*``; ``term = factor (("*" | "/") factor)*``, a
+    number directly followed by a factor multiplying it (``3 PID``); ``factor = ("+" | "-")
+    factor | number | name | "(" expr ")"``. Products need one constant side and divisors
+    must be constants, so the result stays linear (``2*(PID - income)``, ``(a + b)/2``).
+    Names are matched longest first, before parentheses, so ``C(educ)[T.2]`` is one name.
+    """
+
+    def __init__(self, text: str, names: list[str], where: str):
+        self.text, self.names, self.where, self.n = text, names, where, len(text)
+        self.by_length = sorted(range(len(names)), key=lambda i: -len(names[i]))
+
+    def parse(self) -> tuple[np.ndarray, float]:
+        if not self.text.strip():
+            raise ValueError(f"empty side in restriction {self.where!r}.")
+        value, pos = self.expr(0)
+        pos = self.skip(pos)
+        if pos < self.n:
+            raise ValueError(f"expected '+' or '-' at {self.text[pos:]!r} in restriction "
+                             f"{self.where!r}.")
+        return value
+
+    def skip(self, p: int) -> int:
+        while p < self.n and self.text[p].isspace():
             p += 1
         return p
 
-    def name_at(p):
-        for i in by_length:
-            end = p + len(names[i])
-            if names[i] and text.startswith(names[i], p) and not (
-                    end < n and _is_word(text[end]) and _is_word(names[i][-1])):
+    def name_at(self, p: int):
+        text, n = self.text, self.n
+        for i in self.by_length:
+            name = self.names[i]
+            end = p + len(name)
+            if name and text.startswith(name, p) and not (
+                    end < n and _is_word(text[end]) and _is_word(name[-1])):
                 return i        # a whole name, not the start of a longer word
         return None
 
-    def number_at(p):
-        m = _NUMBER.match(text, p)
-        return (float(m.group(0)), m.end()) if m else (None, p)
+    def expr(self, pos: int):
+        (coefs, const), pos = self.term(pos)
+        while True:
+            pos = self.skip(pos)
+            if pos >= self.n or self.text[pos] not in "+-":
+                return (coefs, const), pos
+            sign = -1.0 if self.text[pos] == "-" else 1.0
+            (c2, k2), pos = self.term(pos + 1)
+            coefs, const = coefs + sign * c2, const + sign * k2
 
-    pos = skip(pos)
-    if pos == n:
-        raise ValueError(f"empty side in restriction {where!r}.")
-    first = True
-    while True:
-        pos = skip(pos)
-        sign = 1.0
-        seen_op = first
-        while pos < n and text[pos] in "+-":
-            sign = -sign if text[pos] == "-" else sign
-            seen_op = True
-            pos = skip(pos + 1)
-        if not seen_op:
-            raise ValueError(f"expected '+' or '-' at {text[pos:]!r} in restriction {where!r}.")
-        first = False
-        factor, idx = 1.0, name_at(pos)
-        if idx is None:
-            value, end = number_at(pos)
-            if value is None:
-                raise ValueError(_unknown_name(text, pos, names, where))
-            factor, pos = value, skip(end)
-            if pos < n and text[pos] == "*":
-                pos = skip(pos + 1)
-                idx = name_at(pos)
-                if idx is None:
-                    raise ValueError(_unknown_name(text, pos, names, where))
+    def term(self, pos: int):
+        left, pos = self.factor(pos)
+        while True:
+            pos = self.skip(pos)
+            if pos < self.n and self.text[pos] in "*/":
+                op = self.text[pos]
+                right, pos = self.factor(pos + 1, after=op)
+            elif pos < self.n and self.starts_factor(pos) and not left[0].any():
+                op = "*"                        # "3 PID": a number times what follows
+                right, pos = self.factor(pos)
             else:
-                idx = name_at(pos)
+                return left, pos
+            left = self.combine(left, op, right)
+
+    def starts_factor(self, pos: int) -> bool:
+        return (self.text[pos] == "(" or self.name_at(pos) is not None
+                or _NUMBER.match(self.text, pos) is not None)
+
+    def combine(self, left, op: str, right):
+        (lc, lk), (rc, rk) = left, right
+        if op == "/":
+            if rc.any():
+                raise ValueError(f"division by an expression in the parameters in restriction "
+                                 f"{self.where!r}: restrictions must be linear.")
+            if rk == 0:
+                raise ValueError(f"division by zero in restriction {self.where!r}.")
+            return lc / rk, lk / rk
+        if lc.any() and rc.any():
+            raise ValueError(f"a product of parameters in restriction {self.where!r}: "
+                             "restrictions must be linear (use delta_method for nonlinear "
+                             "functions).")
+        return lc * rk + rc * lk, lk * rk
+
+    def factor(self, pos: int, after: str | None = None):
+        pos = self.skip(pos)
+        text = self.text
+        if pos < self.n and text[pos] in "+-":
+            sign = -1.0 if text[pos] == "-" else 1.0
+            (c, k), pos = self.factor(pos + 1, after)
+            return (sign * c, sign * k), pos
+        idx = self.name_at(pos)
         if idx is not None:
-            pos = skip(pos + len(names[idx]))
-            while pos < n and text[pos] in "*/":
-                op = text[pos]
-                value, end = number_at(skip(pos + 1))
-                if value is None:
-                    raise ValueError(f"expected a number after {op!r} in restriction {where!r}.")
-                factor = factor * value if op == "*" else factor / value
-                pos = skip(end)
-            coefs[idx] += sign * factor
-        else:
-            const += sign * factor
-        if pos >= n:
-            return coefs, const
+            coefs = np.zeros(len(self.names))
+            coefs[idx] = 1.0
+            return (coefs, 0.0), pos + len(self.names[idx])
+        if pos < self.n and text[pos] == "(":
+            value, end = self.expr(pos + 1)
+            end = self.skip(end)
+            if end >= self.n or text[end] != ")":
+                raise ValueError(f"missing ')' in restriction {self.where!r}.")
+            return value, end + 1
+        m = _NUMBER.match(text, pos)
+        if m:
+            return (np.zeros(len(self.names)), float(m.group(0))), m.end()
+        if after in ("*", "/") and (pos >= self.n or text[pos] in "=+-*/)"):
+            raise ValueError(f"expected a number, a parameter or '(' after {after!r} in "
+                             f"restriction {self.where!r} (no parameter named there).")
+        raise ValueError(_unknown_name(text, pos, self.names, self.where))
 
 
 def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Restrictions such as ``"x1 = x2"``, ``"x1 + x2 = 1"``, ``"x1 = 0, x2 = 0"``, or
-    ``"2*x1 - x2/3 = 0.5"`` -> ``(R, q)``. A restriction without ``=`` means ``= 0``;
+    """Restrictions such as ``"x1 = x2"``, ``"x1 + x2 = 1"``, ``"x1 = 0, x2 = 0"``,
+    ``"2*x1 - x2/3 = 0.5"`` or ``"2*(x1 - x2) = (x3 + 1)/2"`` -> ``(R, q)`` (linear
+    arithmetic with parentheses, see :class:`_LinearParser`). A restriction without ``=`` means ``= 0``;
     several are separated by commas or semicolons, or given as a list of strings.
     """
     names = list(names)
-    parts = re.split(r"[,;\n]", spec) if isinstance(spec, str) else list(spec)
+    parts = _split_top_level(spec) if isinstance(spec, str) else list(spec)
     parts = [p.strip() for p in parts if p.strip()]
     if not parts:
         raise ValueError("no restriction given.")
@@ -246,14 +296,27 @@ def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
         sides = _split_sides(part, names)
         if len(sides) > 2 or (len(sides) == 2 and not sides[1].strip()):
             raise ValueError(f"restriction {part!r} must have the form 'expression = expression'.")
-        lhs, lc = _parse_side(sides[0], names, part)
-        rhs, rc = _parse_side(sides[1], names, part) if len(sides) == 2 else (0 * lhs, 0.0)
+        lhs, lc = _LinearParser(sides[0], names, part).parse()
+        rhs, rc = (_LinearParser(sides[1], names, part).parse() if len(sides) == 2
+                   else (0 * lhs, 0.0))
         row = lhs - rhs
         if not row.any():
             raise ValueError(f"restriction {part!r} involves no parameter; names are {names}.")
         rows.append(row)
         qs.append(rc - lc)
     return np.array(rows), np.array(qs)
+
+
+def _split_top_level(spec: str) -> list[str]:
+    """``spec`` split at commas, semicolons and newlines outside parentheses and brackets
+    (a name such as ``C(educ, Treatment(1))[T.2]`` keeps its comma)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(spec):
+        depth += (ch in "([") - (ch in ")]")
+        if depth <= 0 and ch in ",;\n":
+            parts.append(spec[start:i])
+            start = i + 1
+    return parts + [spec[start:]]
 
 
 def _split_sides(part: str, names: Sequence[str]) -> list[str]:
@@ -323,6 +386,19 @@ class WaldTestResults:
     distribution: str
     restrictions: list
     df_denom: float | None = None
+    each: "EstimateResults | None" = None     # the restrictions one at a time (t_test)
+
+    def summary(self, alpha: float = 0.05):
+        """A report: the joint statistic in the header, each restriction's estimate
+        ``R b``, its standard error and its own test below."""
+        from .report import Report
+        dist = (f"F({self.df}, {self.df_denom:g})" if self.distribution == "F"
+                else f"chi2({self.df})")
+        left = [("Statistic:", f"{dist} = {self.statistic:.6g}"),
+                ("P-value:", f"{self.pvalue:.4g}")]
+        frame = self.each.summary_frame(alpha) if self.each is not None else pd.DataFrame()
+        return Report("Wald Test", left, [], frame,
+                      [f"H0: {'; '.join(self.restrictions)} (jointly)."])
 
     def __repr__(self) -> str:
         dist = (f"F({self.df}, {self.df_denom:g})" if self.distribution == "F"
@@ -368,17 +444,23 @@ def wald_test(results, r_matrix, q=None) -> WaldTestResults:
     diff = r @ results._params - q
     stat = wald_form(diff, _jvj(r, results._cov))
     df = r.shape[0]
+    each = _t_test(results, r, q, labels)
     if results.use_t:
         df_denom = results.df_t
         return WaldTestResults(stat / df, df, f_sf(stat / df, df, df_denom), "F",
-                               labels, df_denom)
-    return WaldTestResults(stat, df, chi2_sf(stat, df), "chi2", labels)
+                               labels, df_denom, each)
+    return WaldTestResults(stat, df, chi2_sf(stat, df), "chi2", labels, each=each)
 
 
 def t_test(results, r_matrix, q=None) -> EstimateResults:
-    r, q, labels = _restrictions(results, r_matrix, q)
-    return EstimateResults(r @ results._params, _jvj(r, results._cov), labels,
-                           df_t=results.df_t, null_value=q, jacobian_=r)
+    return _t_test(results, *_restrictions(results, r_matrix, q))
+
+
+def _t_test(results, r, q, labels) -> EstimateResults:
+    out = EstimateResults(r @ results._params, _jvj(r, results._cov), labels,
+                          df_t=results.df_t, null_value=q, jacobian_=r)
+    out.summary_title = "Test for Constraints"
+    return out
 
 
 # =======================================================================================
@@ -528,7 +610,8 @@ class ParamView:
     """What ``func`` receives in ``delta_method``: the parameter vector, indexable by name.
 
     ``p["PID"]`` or ``p[2]`` (a scalar), ``p[["age", "educ"]]`` or ``p[1:3]`` (a vector), and
-    ``p.values`` for the whole vector (for vectorised mleopt.numpy code).
+    ``p.values`` for the whole vector (for vectorised mleopt.numpy code). Arithmetic acts on
+    the whole vector: ``p * 2``, ``1 / p``, ``p @ w``.
     """
 
     def __init__(self, values, names):
@@ -553,6 +636,21 @@ class ParamView:
 
     def __iter__(self):
         return (self.values[i] for i in range(len(self.names)))
+
+
+def _arithmetic(name: str):
+    """``view <op> other``: the operation on the whole parameter vector (``b * 2``)."""
+    def op(self, *other):
+        other = [o.values if isinstance(o, ParamView) else o for o in other]
+        return getattr(self.values, name)(*other)
+    op.__name__ = name
+    return op
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__",
+              "__matmul__", "__rmatmul__"):
+    setattr(ParamView, _name, _arithmetic(_name))
 
 
 def _as_vector(out):
@@ -681,12 +779,19 @@ def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
     return mnp.mean(mnp.subtract(mean_fn(theta, hi), mean_fn(theta, lo))) / width
 
 
+_AT = ("overall", "mean", "median", "zero")
+
+
 def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
-            dummy: bool = False, count: bool = False, which: str = "mean") -> MarginalEffects:
+            dummy: bool = False, count: bool = False, which: str = "mean",
+            atexog: dict | None = None) -> MarginalEffects:
     """Marginal effects of the regressors on E[y] (see :class:`MarginalEffects`).
 
     ``at="overall"``: the average over the sample of each observation's effect;
-    ``at="mean"``: the effect at the sample mean of the regressors. For observation i,
+    ``at="mean"`` / ``"median"``: the effect at the sample mean / median of the regressors;
+    ``at="zero"``: at regressors 0 (the constant 1), as statsmodels. ``atexog={column: value}``
+    (a column's name or position in exog) holds regressors at given values, set after
+    ``at`` (statsmodels sets them before, so its ``at="zero"`` loses them). For observation i,
     ``dydx_ij = dE[y_i]/dx_ij``, ``eyex = dydx x_ij / E[y_i]``, ``dyex = dydx x_ij``,
     ``eydx = dydx / E[y_i]``. A count model's offset / exposure enters E[y_i] (at its
     sample mean for ``at="mean"``). ``dummy`` / ``count``: discrete changes for 0/1 and
@@ -696,25 +801,40 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     if (dummy or count) and method != "dydx":
         raise ValueError("dummy=True / count=True give discrete changes in E[y]; they go with "
                          "method='dydx'.")
-    if at not in ("overall", "mean"):
-        raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
+    if at not in _AT:
+        raise ValueError(f"at must be one of {_AT}; got {at!r}.")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
     model = results.model
     if hasattr(model, "_margins_model"):     # a model with several designs: its variables
         model = model._margins_model()
+    if getattr(model, "exog", None) is None:
+        raise ValueError(f"marginal effects are derivatives of the prediction with respect "
+                         f"to the regressors; {type(model).__name__} has no exog (a model "
+                         "written as a function only: use delta_method).")
     theta = results._params
     exog_names = list(model.exog_names)
     if _blocked(model):
+        if at in ("median", "zero") or atexog:
+            raise ValueError(f"at={at!r} / atexog are not available for a model evaluated in "
+                             "row blocks (or Dask partitions); use at='overall' or 'mean'.")
         value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count, which)
     else:
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
             x = x.mean(axis=0, keepdims=True)
+        elif at == "median":
+            x = np.median(x, axis=0, keepdims=True)
+        elif at == "zero":
+            x = np.zeros((1, x.shape[1]))
+            if getattr(model, "const_idx", None) is not None:
+                x[0, model.const_idx] = 1.0
+        x = _set_columns(x, atexog, exog_names)
         # the constant (a model has at most one: a second would be collinear) has no effect
-        keep = np.array([j for j in range(x.shape[1]) if j != model.const_idx], dtype=int)
+        const = getattr(model, "const_idx", None)
+        keep = np.array([j for j in range(x.shape[1]) if j != const], dtype=int)
         discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
-        offset = model._offset()    # offset + log(exposure) of a count model, else None
+        offset = getattr(model, "_offset", lambda: None)()  # count models: offset + log(exposure)
         if offset is not None and at != "overall":
             offset = np.array([offset.mean()])
         effects = _effects_function(model, x, offset, method, discrete, keep, which,
@@ -724,6 +844,36 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     names = [exog_names[i] for i in keep]
     return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
                            alpha=alpha, method=method, at=at, results=results)
+
+
+def _set_columns(x: np.ndarray, atexog: dict | None, names: list[str]) -> np.ndarray:
+    """A copy of ``x`` with the columns named (or numbered) in ``atexog`` set to its values
+    (a number, or one value per row)."""
+    if not atexog:
+        return x
+    if not isinstance(atexog, dict):
+        raise TypeError(f"atexog must be a dict {{column name or position: value}}; got "
+                        f"{type(atexog).__name__}.")
+    x = x.copy()
+    for key, value in atexog.items():
+        if isinstance(key, str):
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"atexog: no regressor named {key!r}; the regressors are "
+                                 f"{names}.{hint}")
+            j = names.index(key)
+        elif isinstance(key, (int, np.integer)) and -len(names) <= key < len(names):
+            j = int(key)
+        else:
+            raise ValueError(f"atexog: column {key!r} is not a position in exog (0 to "
+                             f"{len(names) - 1}) nor a regressor name.")
+        v = np.asarray(value, dtype=float)
+        if v.ndim > 1 or (v.ndim == 1 and v.size != x.shape[0]):
+            raise ValueError(f"atexog[{key!r}] must be a number or one value per row "
+                             f"({x.shape[0]}); got shape {v.shape}.")
+        x[:, j] = v
+    return x
 
 
 def _effects_function(model, x, offset, method: str, discrete: dict, keep,

@@ -95,7 +95,8 @@ class Report:
         for (a, b), (c, d) in zip(left, right):
             row = (a + b.rjust(half - 3 - len(a))).ljust(half) + c + d.rjust(width - half - len(c))
             lines.append(row.rstrip())
-        lines.append("=" * width)
+        if n:
+            lines.append("=" * width)
         pad = width - name_w - sum(col_w)
         lines.append(" " * (name_w + pad) + "".join(c.rjust(w) for c, w in zip(cols, col_w)))
         lines.append("-" * width)
@@ -122,6 +123,53 @@ class Report:
         return (f'<div class="mleopt-summary"><table class="simpletable"><caption>{e(self.title)}'
                 f'</caption>{head}</table><table class="simpletable">{body}</table>{notes}</div>')
 
+    def as_latex(self) -> str:
+        """The report as LaTeX tabulars (header, estimates) in a center environment, notes
+        below, special characters escaped."""
+        e = latex_escape
+        n = max(len(self.left), len(self.right))
+        left = self.left + [("", "")] * (n - len(self.left))
+        right = self.right + [("", "")] * (n - len(self.right))
+        out = ["\\begin{center}", f"\\textbf{{{e(self.title)}}}\\\\[4pt]"]
+        if n:
+            out += ["\\begin{tabular}{lclc}", "\\hline"]
+            out += [f"{e(a)} & {e(b)} & {e(c)} & {e(d)} \\\\" for (a, b), (c, d) in
+                    zip(left, right)]
+            out += ["\\hline", "\\end{tabular}", ""]
+        cols, rows = _table_cells(self.frame, self.untested)
+        out += ["\\begin{tabular}{l" + "r" * len(cols) + "}", "\\hline",
+                " & " + " & ".join(e(c) for c in cols) + " \\\\", "\\hline"]
+        out += [" & ".join(e(c) for c in r) + " \\\\" for r in rows]
+        out += ["\\hline", "\\end{tabular}"]
+        out += [f"\\\\[2pt] \\footnotesize{{{e(t)}}}" for t in self.notes]
+        out.append("\\end{center}")
+        return "\n".join(out)
+
+    @property
+    def tables(self) -> list[pd.DataFrame]:
+        """The report's tables as DataFrames, as statsmodels' ``Summary.tables``: the header
+        (label, value, label, value), when there is one, then the estimates."""
+        n = max(len(self.left), len(self.right))
+        out = []
+        if n:
+            left = self.left + [("", "")] * (n - len(self.left))
+            right = self.right + [("", "")] * (n - len(self.right))
+            out.append(pd.DataFrame([a + b for a, b in zip(left, right)],
+                                    columns=["label", "value", "label ", "value "]))
+        return out + [self.frame.copy()]
+
+    def rename(self, xname, names) -> None:
+        """Show the rows named ``names`` (the parameters) as ``xname`` (same length)."""
+        if xname is None:
+            return
+        xname = [str(x) for x in xname]
+        if len(xname) != len(names):
+            raise ValueError(f"xname has {len(xname)} names for the {len(names)} parameters "
+                             f"{list(names)}.")
+        mapping = dict(zip(map(str, names), xname))
+        self.frame = self.frame.rename(index=lambda r: mapping.get(str(r), r))
+        self.untested = frozenset(mapping.get(str(r), r) for r in self.untested)
+
     def _repr_html_(self) -> str:
         return self.as_html()
 
@@ -142,6 +190,17 @@ class MarginsSummary(Report):
                 ("Method:", margins.method), ("At:", margins.at)]
         super().__init__(f"{name} Marginal Effects".strip(), left, [],
                          margins.summary_frame(alpha), [])
+
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+          "^": r"\textasciicircum{}", "|": r"\textbar{}", "<": r"\textless{}",
+          ">": r"\textgreater{}"}
+
+
+def latex_escape(text) -> str:
+    """``text`` with LaTeX's special characters escaped."""
+    return "".join(_LATEX.get(ch, ch) for ch in str(text))
 
 
 def _model_name(model) -> str:

@@ -4,8 +4,8 @@ Classes for ``model._results_class``:
 
 ``LikelihoodResults``  generic MLE results (any LikelihoodModel / fit_mle)
 ``OLSResults``         + rsquared, rsquared_adj, ssr, scale, fvalue, f_pvalue; HC2, HC3, classical
-``DiscreteResults``    + get_margeff for Logit / Probit
-``CountResults``       + get_margeff for Poisson / NegativeBinomial
+``DiscreteResults``    Logit / Probit
+``CountResults``       Poisson / NegativeBinomial
 
 Constructor (all four): ``Cls(model=model, params=ndarray, opt=record, cov_type="nonrobust",
 cov_kwds=None)``, where ``opt`` has ``converged, iterations, message, method`` (and ``result``).
@@ -66,7 +66,13 @@ class LikelihoodResults:
     def _set_cov(self, cov_type, cov_kwds, use_t):
         data = getattr(self.model, "data", None)
         if cov_kwds and "groups" in cov_kwds and hasattr(data, "align"):
-            cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
+            groups = cov_kwds["groups"]
+            if isinstance(groups, (tuple, list)) and len(groups) == 2 and all(
+                    np.ndim(g) == 1 for g in groups):        # two-way clustering
+                groups = tuple(data.align(g, "cluster groups") for g in groups)
+            else:
+                groups = data.align(groups, "cluster groups")
+            cov_kwds = {**cov_kwds, "groups": groups}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
                                     nobs=int(self.nobs), use_t=use_t,
                                     k_params=len(self._params))
@@ -78,7 +84,9 @@ class LikelihoodResults:
         if reduced is None:
             self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
                                      nobs=int(self.nobs), k=self._k_correction, **scores,
-                                     **self._ols_cov_inputs())
+                                     expected_hessian=lambda: self.model.expected_hessian(
+                                         self._params),
+                                     refit=self._refit, **self._ols_cov_inputs())
             return
         jac, h_u, names = reduced
         if "meat" in scores:
@@ -110,6 +118,17 @@ class LikelihoodResults:
         curvature = np.asarray(ad_hessian(lambda v: mnp.dot(g, reduce.from_free(v)))(u),
                                dtype=float)
         return jac, jac.T @ self._hessian @ jac + curvature, reduce.free_names
+
+    def _refit(self, rows: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(params, converged)`` of the model refitted on ``rows`` (jackknife, bootstrap),
+        by Newton from these estimates (a warm start)."""
+        take = getattr(self.model, "_take", None)
+        if take is None or self.model.nobs is None:
+            raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
+                             "rows; a model without rows of data (fit_mle with a function "
+                             "only) cannot be refitted.")
+        record = take(rows)._fit_quick(self._params)
+        return record.params, bool(record.converged)
 
     @property
     def _blocked(self) -> bool:
@@ -454,16 +473,37 @@ class LikelihoodResults:
         """Estimate, SE, z, p, CI of ``func(params)`` with the exact AD Jacobian (nlcom)."""
         return _inf.delta_method(self, func, names)
 
+    def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
+                    dummy: bool = False, count: bool = False,
+                    atexog: dict | None = None) -> "_inf.MarginalEffects":
+        """Average (``at="overall"``) marginal effects, or at the regressors' ``"mean"``,
+        ``"median"`` or ``"zero"`` (the constant 1); ``atexog={column: value}`` holds
+        regressors (by name or position in exog) at given values (see inference.margeff).
+
+        ``method``: ``dydx`` (dE[y]/dx), ``eyex`` (elasticity), ``dyex``, ``eydx``. Standard
+        errors by the delta method, with the AD Jacobian of the effects w.r.t. the params.
+        The constant is excluded, as in statsmodels. ``dummy=True``: for 0/1 columns, the
+        discrete change E[y | x_j = 1] - E[y | x_j = 0]; ``count=True``: for other columns of
+        non-negative integers, (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (statsmodels' options).
+        A user model's effects are derivatives of its own ``predict(params, exog)``.
+        """
+        return _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
+                            count=count, atexog=atexog)
+
     # --- reports ------------------------------------------------------------------------
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """The coefficient table: coef, std err, z (or t), P>|z|, CI bounds."""
         from .summary import coef_frame
         return coef_frame(self, alpha)
 
-    def summary(self, alpha: float = 0.05, title: str | None = None):
-        """The statsmodels-style report (``print`` it, or ``.as_text()`` / ``.as_html()``)."""
+    def summary(self, alpha: float = 0.05, title: str | None = None, xname=None):
+        """The statsmodels-style report (``print`` it, or ``.as_text()`` / ``.as_html()`` /
+        ``.as_latex()``; ``.tables``): ``1 - alpha`` intervals, an optional ``title``, and
+        ``xname`` (one name per parameter) to show the parameters under other names."""
         from .summary import Summary
-        return Summary(self, alpha=alpha, title=title)
+        report = Summary(self, alpha=alpha, title=title)
+        report.rename(xname, self.param_names)
+        return report
 
     def _summary_header_extra(self) -> list[tuple[str, str]]:
         """Fit statistics for the right column of the header."""
@@ -622,24 +662,9 @@ def _block_y_sums(block, center: float) -> tuple[float, float]:
     return float(block.endog.sum()), float(d @ d)
 
 
-class _MarginsMixin:
-    def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
-                    dummy: bool = False, count: bool = False) -> "_inf.MarginalEffects":
-        """Average (``at="overall"``) or at-the-mean (``at="mean"``) marginal effects.
-
-        ``method``: ``dydx`` (dE[y]/dx), ``eyex`` (elasticity), ``dyex``, ``eydx``. Standard
-        errors by the delta method, with the AD Jacobian of the effects w.r.t. the params.
-        The constant is excluded, as in statsmodels. ``dummy=True``: for 0/1 columns, the
-        discrete change E[y | x_j = 1] - E[y | x_j = 0]; ``count=True``: for other columns of
-        non-negative integers, (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (statsmodels' options).
-        """
-        return _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
-                            count=count)
-
-
-class DiscreteResults(_MarginsMixin, LikelihoodResults):
+class DiscreteResults(LikelihoodResults):
     """Results of a binary-response model (Logit, Probit)."""
 
 
-class CountResults(_MarginsMixin, LikelihoodResults):
+class CountResults(LikelihoodResults):
     """Results of a count model (Poisson, NegativeBinomial)."""

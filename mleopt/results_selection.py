@@ -97,11 +97,12 @@ class HeckmanResults(LikelihoodResults):
         extra = estimate_table(anc.effect, anc.sd, anc.names, self.df_t, alpha)
         return pd.concat([super().summary_frame(alpha), extra])
 
-    def summary(self, alpha: float = 0.05, title: str | None = None):
+    def summary(self, alpha: float = 0.05, title: str | None = None, xname=None):
         from .summary import Summary
         report = Summary(self, alpha=alpha, title=title)
         report.frame = self.summary_frame(alpha)
         report.untested = report.untested | {"sigma"}
+        report.rename(xname, self.param_names)
         m = self.model
         report.notes.append(
             f"Outcome {m.endog_name!r} observed on {self.nobs_selected} of {self.nobs} rows "

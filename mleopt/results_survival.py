@@ -91,10 +91,10 @@ class AFTResults(WhichMargins, LikelihoodResults):
         columns = pd.Index(values, name="times" if which == "survival" else "q")
         return pd.DataFrame(out, index=index, columns=columns)
 
-    def summary(self, alpha: float = 0.05, title: str | None = None):
+    def summary(self, alpha: float = 0.05, title: str | None = None, xname=None):
         """The statsmodels-style report, with scale (and the Weibull shape) below the
         coefficients, as survreg prints ``Scale=``."""
-        report = super().summary(alpha=alpha, title=title)
+        report = super().summary(alpha=alpha, title=title, xname=xname)
         if not self.model.extra_param_names:
             report.notes.append("Scale fixed at 1 (exponential distribution).")
             return report

@@ -22,17 +22,18 @@ class WhichMargins:
 
     def get_margeff(self, at: str = "overall", method: str = "dydx", alpha: float = 0.05,
                     dummy: bool = False, count: bool = False,
-                    which: str | None = None) -> "_inf.MarginalEffects":
-        """Average (``at="overall"``) or at-the-mean (``at="mean"``) marginal effects on
-        the prediction ``which`` (see ``_margins_which``; the model's ``predict``), with
-        delta-method standard errors; ``method``, ``dummy``, ``count`` as for Poisson's
-        ``get_margeff``."""
+                    which: str | None = None, atexog: dict | None = None
+                    ) -> "_inf.MarginalEffects":
+        """Average (``at="overall"``) marginal effects on the prediction ``which`` (see
+        ``_margins_which``; the model's ``predict``), or at the variables' ``"mean"``,
+        ``"median"`` or ``"zero"``, with delta-method standard errors; ``method``,
+        ``dummy``, ``count``, ``atexog`` as for Poisson's ``get_margeff``."""
         which = self._margins_which[0] if which is None else which
         if which not in self._margins_which:
             raise ValueError(f"which must be one of "
                              f"{', '.join(map(repr, self._margins_which))}; got {which!r}.")
         out = _inf.margeff(self, at=at, method=method, alpha=alpha, dummy=dummy,
-                           count=count, which=which)
+                           count=count, which=which, atexog=atexog)
         out.which = which
         return out
 

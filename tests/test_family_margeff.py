@@ -253,7 +253,12 @@ def test_which_and_bad_arguments(fits):
     with pytest.raises(ValueError, match="which must be one of 'mean'"):
         res.get_margeff(which="prob")
     with pytest.raises(ValueError, match="at must be"):
-        res.get_margeff(at="median")
+        res.get_margeff(at="max")
+    # at="median": the average effect with every variable held at its median (atexog)
+    x = res.model._margins_model().exog
+    at_median = {j: float(np.median(x[:, j])) for j in range(x.shape[1])}
+    np.testing.assert_allclose(res.get_margeff(at="median").margeff,
+                               res.get_margeff(atexog=at_median).margeff, rtol=1e-10)
     frame = res.get_margeff().summary_frame()
     assert list(frame.index) == SLOPES
 

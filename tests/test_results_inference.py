@@ -220,7 +220,7 @@ def test_score_and_hessian_at_optimum(logit):
 
 def test_bad_cov_requests(anes, logit):
     with pytest.raises(ValueError, match="unknown cov_type"):
-        logit.get_robustcov_results("HAC")
+        logit.get_robustcov_results("HAC-panel")
     with pytest.raises(ValueError, match="OLS only"):
         logit.get_robustcov_results("HC3")
     with pytest.raises(ValueError, match="groups"):

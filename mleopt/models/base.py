@@ -229,6 +229,15 @@ class LikelihoodModel:
         self._hessian_memo = (p.copy(), h)
         return h.copy()
 
+    def expected_hessian(self, params) -> np.ndarray:
+        """``E[H]``, the expected Hessian (minus the Fisher information), for
+        ``cov_type="eim"``. A user model that knows it defines this method; the generic
+        model cannot take an expectation over its outcome, so it refuses."""
+        raise ValueError(f"cov_type='eim' needs the expected information, which "
+                         f"{type(self).__name__} does not define: give the model a method "
+                         "expected_hessian(params) returning E[H] (K x K), or use "
+                         "cov_type='nonrobust' (observed information).")
+
     # --- row blocks: the one loop every derivative goes through ------------------------------
     # A block is a copy of the model on consecutive rows (views of the arrays: see _take).
     # Each method below runs on one block and returns that block's part of a sum; the loop

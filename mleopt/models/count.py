@@ -177,6 +177,10 @@ class Poisson(CountModel):
     def start_params(self) -> np.ndarray:
         return self._poisson_start()
 
+    def _variance_index(self, mu, extra):
+        """``Var(y) = mu``."""
+        return mu
+
 
 class NegativeBinomial(CountModel):
     """Negative binomial: ``loglike_method="nb2"`` (default), ``Var(y) = mu + alpha mu^2``;
@@ -214,6 +218,11 @@ class NegativeBinomial(CountModel):
         log1p_amu = mnp.log1p(alpha * mnp.exp(eta))
         return (special.gammaln(y + r) - special.gammaln(r) - self._lgamma_y1
                 - r * log1p_amu + y * (mnp.log(alpha) + eta - log1p_amu))
+
+    def _variance_index(self, mu, extra):
+        """NB2, alpha held fixed (a linear exponential family): ``Var(y) = mu + alpha mu^2``.
+        NB1's ``r = mu / alpha`` moves with the mean, so it has no such form (None)."""
+        return mu + extra[0] * mu * mu if self.loglike_method == "nb2" else None
 
     def start_params(self) -> np.ndarray:
         """The Poisson estimates, then alpha by the method of moments (at least 0.05):

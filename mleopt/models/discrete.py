@@ -40,6 +40,10 @@ class BinaryModel(IndexModel):
         super().__init__(endog, exog, missing=missing, **kwargs)
         self._q = 2.0 * self.endog - 1.0
 
+    def _variance_index(self, mu, extra):
+        """Bernoulli: ``Var(y) = mu (1 - mu)``."""
+        return mu * (1.0 - mu)
+
     # --- checks -------------------------------------------------------------------------------
     def _validate(self) -> None:
         y = self.endog

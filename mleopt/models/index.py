@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 
+from .. import ad
 from .. import numpy as mnp
 from ..exceptions import (DataError, PerfectSeparationError, PerfectSeparationWarning,
                           warn_user)
@@ -112,6 +113,41 @@ class IndexModel(LikelihoodModel):
         eta = self.exog @ beta
         offset = self._offset()
         return eta if offset is None else eta + offset
+
+    # --- expected information (cov_type="eim") ------------------------------------------------
+    def _variance_index(self, mu, extra: Sequence):
+        """``Var(y_i)`` from the mean ``mu`` and the extra parameters, for a model whose
+        outcome, the extra parameters held fixed, is in a linear exponential family in the
+        mean (then the coefficients' expected information is ``J' diag(1/Var) J``); None
+        where that does not hold."""
+        return None
+
+    def expected_hessian(self, params) -> np.ndarray:
+        """``E[H]`` at ``params``, R glm / glm.nb's convention.
+
+        Coefficients: ``-X' diag(mu'(eta)^2 / Var(y)) X`` (Fisher scoring's weights; the
+        derivative ``mu'(eta)`` from mleopt.ad). Extra parameters (NB's alpha, OLS's sigma):
+        their own block of the observed Hessian, uncorrelated with the coefficients (the
+        cross expectations vanish; glm.nb's theta standard error). Refused (ValueError) for a
+        model that does not define ``_variance_index``.
+        """
+        p = np.asarray(params, dtype=float)
+        k = self.k_exog
+        eta = self._linear(p[:k])
+        extra = [p[k + j] for j in range(self.k_extra)]
+        var = self._variance_index(self._inverse_link(eta), extra)
+        if var is None:
+            raise ValueError(f"cov_type='eim': the expected information of "
+                             f"{type(self).__name__} is not defined here (its outcome is not "
+                             "in a linear exponential family given the index); use "
+                             "cov_type='nonrobust' (observed information).")
+        dmu = np.asarray(ad.grad(lambda e: mnp.sum(self._inverse_link(e)))(eta), dtype=float)
+        w = dmu * dmu / np.asarray(var, dtype=float)
+        out = np.zeros((self.k_params, self.k_params))
+        out[:k, :k] = -(self.exog * w[:, None]).T @ self.exog
+        if self.k_extra:
+            out[k:, k:] = self.hessian(p)[k:, k:]
+        return out
 
     # --- non-existence of the MLE (separation) --------------------------------------------------
     separation_note: str | None = None

@@ -48,6 +48,10 @@ class OLS(IndexModel):
         r = (self.endog - eta) / sigma
         return -LOG_SQRT_2PI - mnp.log(sigma) - 0.5 * r * r
 
+    def _variance_index(self, mu, extra):
+        """``Var(y) = sigma^2``."""
+        return extra[0] ** 2 + 0.0 * mu
+
     def start_params(self) -> np.ndarray:
         """Least squares (refined normal equations, or QR); sigma^2 = SSR / N."""
         beta = _least_squares(self.exog, self.endog, self.__dict__.get("_gram"))
