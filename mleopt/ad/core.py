@@ -68,9 +68,15 @@ def _is_complex(a) -> bool:
 
 
 def _holds_traced(seq) -> bool:
-    """Does a list or tuple hold a traced value (at any depth)?"""
-    return any(isinstance(item, Traced) or (type(item) in (list, tuple) and _holds_traced(item))
-               for item in seq)
+    """Does a list or tuple hold a traced value (at any depth)? (A loop: it runs on the
+    shape tuples of every reshape, so it must cost little.)"""
+    for item in seq:
+        kind = type(item)
+        if kind is int or kind is slice:
+            continue
+        if isinstance(item, Traced) or ((kind is list or kind is tuple) and _holds_traced(item)):
+            return True
+    return False
 
 
 def _stacked(args: tuple) -> list:
