@@ -424,34 +424,7 @@ def einsum(*operands):
     (explicit or implicit output, with ellipsis) and the interleaved form
     ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
     from .ad.einsum import einsum as _einsum
-    if operands and not isinstance(operands[0], str):
-        operands = _interleaved_to_subscripts(operands)
     return _einsum(*operands)
-
-
-def _interleaved_to_subscripts(args):
-    """(a, [0, 1], b, [1, 2], [0, 2]) -> ('ab,bc->ac', a, b); Ellipsis becomes '...'."""
-    import string
-    letters = string.ascii_letters
-
-    def spell(sublist):
-        out = []
-        for item in sublist:
-            if item is Ellipsis:
-                out.append("...")
-            elif isinstance(item, (int, _np.integer)) and 0 <= item < len(letters):
-                out.append(letters[item])
-            else:
-                raise ValueError(f"einsum: a subscript of the interleaved form must be an "
-                                 f"integer in [0, {len(letters)}) or Ellipsis, not {item!r}.")
-        return "".join(out)
-
-    ops = list(args[0::2][:len(args) // 2])
-    subs = [spell(s) for s in args[1::2][:len(args) // 2]]
-    spec = ",".join(subs)
-    if len(args) % 2:
-        spec += "->" + spell(args[-1])
-    return (spec, *ops)
 
 
 # --- rearranging elements: one gather ------------------------------------------------------

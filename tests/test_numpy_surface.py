@@ -373,6 +373,8 @@ def test_unsupported_options_are_refused_by_name():
         grad(lambda x: np.sum(np.r_["0,2", x, x]))(V4)
     with pytest.raises(ValueError, match="interleaved"):
         np.einsum(V4, ["i"])
+    with pytest.raises(ValueError, match="interleaved"):
+        np.einsum(V4, [0], V4, [0], [None])
     with pytest.raises(TypeError, match="floating dtype"):
         grad(lambda x: np.sum(np.linspace(x[0], 2.0, 3, dtype=int)))(V4)
 
