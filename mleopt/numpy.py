@@ -1252,12 +1252,14 @@ def asarray_chkfinite(a, dtype=None):
 # Every other public numpy name passes through unchanged (dtypes, constants, errstate,
 # iinfo / finfo, isscalar, io, random, fft, ...). They work on plain arrays; called on a
 # traced value they raise a TraceError (numpy dispatches such calls to this namespace and
-# finds no differentiable version), never a silent zero.
+# finds no differentiable version), never a silent zero. numpy's lazily loaded submodules
+# (testing, f2py, ma, ...) are left out, except fft, which autograd.numpy offers too.
 def _pass_through_the_rest() -> None:
     import warnings
     namespace = globals()
+    loaded = set(vars(_np)) | {"fft"}
     for name in dir(_np):
-        if name.startswith("_") or name in namespace:
+        if name.startswith("_") or name in namespace or name not in loaded:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # skip names numpy has deprecated
