@@ -394,6 +394,8 @@ def diag(v, k=0):
     nd = _np.ndim(_value_of(v))
     if nd not in (1, 2):
         raise ValueError(f"diag: input must be 1-D or 2-D, not {nd}-D.")
+    if not _traced(v):
+        return _np.diag(v, k)
     if k == 0:
         return _p.diag(v)
     if nd == 2:
@@ -440,10 +442,11 @@ def _gathered(a, arrange, fill=None):
     element of the result comes from, and the result gathers them from the flattened a:
     getitem and its adjoint give exact derivatives, in both modes, to every order.
     ``arrange`` may return a list of position arrays (split). With ``fill``, a position -1
-    stands for the constant ``fill`` (pad, diag off the main diagonal).
+    stands for the constant ``fill`` (pad, diag off the main diagonal); the gather then also
+    serves plain arrays.
     """
-    if not _traced(a):
-        return arrange(_np.asarray(a)) if fill is None else _fill_plain(a, arrange, fill)
+    if fill is None and not _traced(a):
+        return arrange(_np.asarray(a))
     a = asarray(a)
     flat = ravel(a)
     positions = arrange(_np.arange(_np.size(_value_of(a))).reshape(_np.shape(_value_of(a))))
@@ -453,12 +456,6 @@ def _gathered(a, arrange, fill=None):
     if isinstance(positions, list):
         return [_p.getitem(flat, pos) for pos in positions]
     return _p.getitem(flat, _np.asarray(positions))
-
-
-def _fill_plain(a, arrange, fill):
-    a = _np.asarray(a, dtype=_np.result_type(_np.asarray(a).dtype, _np.float64))
-    positions = arrange(_np.arange(a.size).reshape(a.shape))
-    return _np.concatenate([a.ravel(), [fill]])[_np.where(positions < 0, a.size, positions)]
 
 
 def _axis_of(a, axis):
@@ -604,7 +601,7 @@ def tril(m, k=0):
     if not _traced(m):
         return _np.tril(m, k)
     shp = _np.shape(_value_of(m))
-    return _p.where(_np.tri(shp[-2], shp[-1], k, dtype=bool), m, 0.0)
+    return _p.where(_np.tri(*shp[-2:], k=k, dtype=bool), m, 0.0)
 
 
 def triu(m, k=0):
@@ -612,7 +609,7 @@ def triu(m, k=0):
     if not _traced(m):
         return _np.triu(m, k)
     shp = _np.shape(_value_of(m))
-    return _p.where(_np.tri(shp[-2], shp[-1], k - 1, dtype=bool), 0.0, m)
+    return _p.where(_np.tri(*shp[-2:], k=k - 1, dtype=bool), 0.0, m)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
@@ -790,6 +787,12 @@ cumulative_prod = cumprod
 
 
 def cumulative_sum(x, axis=None, dtype=None, include_initial=False):
+    """numpy.cumulative_sum; include_initial puts a 0 in front along axis."""
+    if not _traced(x):
+        return _np.cumulative_sum(x, axis=axis, dtype=dtype, include_initial=include_initial)
+    if dtype is not None and not _np.issubdtype(_np.dtype(dtype), _np.floating):
+        raise TypeError(f"cumulative_sum(dtype={_np.dtype(dtype)}) of a traced value would "
+                        "drop its derivative; use a floating dtype.")
     out = cumsum(x, axis=axis)
     if include_initial:
         out = pad(out, [(1, 0) if i == (axis or 0) else (0, 0)
@@ -838,10 +841,19 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         ddof = 0 if bias else 1
     n = _np.shape(_value_of(X))[1]
     w = None
-    for given in (fweights, aweights):
-        if given is not None:
-            given = _np.asarray(_value_of(given), dtype=float) if not _traced(given) else given
-            w = given if w is None else _p.multiply(w, given)
+    for label, given in (("fweights", fweights), ("aweights", aweights)):
+        if given is None:
+            continue
+        value = _np.asarray(_value_of(given), dtype=float)
+        if value.shape != (n,):
+            raise ValueError(f"cov: {label} must be 1-D with one weight per observation "
+                             f"({n}), not of shape {value.shape}.")
+        if _np.any(value < 0):
+            raise ValueError(f"cov: {label} cannot be negative.")
+        if label == "fweights" and (_traced(given) or _np.any(value != _np.round(value))):
+            raise TypeError("cov: fweights must be integer (frequencies).")
+        given = given if _traced(given) else value
+        w = given if w is None else _p.multiply(w, given)
     if w is None:
         avg = mean(X, axis=1)
         fact = float(n - ddof)
@@ -926,7 +938,7 @@ fabs = absolute
 
 
 def positive(x):
-    return _p.add(x, 0.0)
+    return asarray(x) if _traced(x) else _np.positive(x)
 
 
 def cbrt(x):
@@ -991,16 +1003,22 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 def real(val):
-    """val itself: values are real here (complex numbers are refused by every primitive)."""
-    return val
+    """numpy.real; a traced value is real (complex numbers are refused by every primitive),
+    so it is its own real part."""
+    return asarray(val) if _traced(val) else _np.real(val)
 
 
-conj = conjugate = real
+def conj(x):
+    """numpy.conj; a traced value is real, so it is its own conjugate."""
+    return asarray(x) if _traced(x) else _np.conj(x)
+
+
+conjugate = conj
 
 
 def imag(val):
-    """0 for real values (complex numbers are refused)."""
-    return _np.zeros(_np.shape(_value_of(val)))
+    """numpy.imag; 0 for a traced (real) value."""
+    return _np.zeros(_np.shape(_value_of(val))) if _traced(val) else _np.imag(val)
 
 
 # --- NaN-ignoring reductions ------------------------------------------------------------------

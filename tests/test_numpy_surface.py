@@ -398,3 +398,31 @@ def test_hessian_of_a_robust_loss_with_median_and_sort():
     check_grads(loss, b)
     assert hessian(loss)(b).shape == (2, 2)
     assert jacobian(lambda b: np.tile(b, 2))(b).shape == (4, 2)
+
+
+def test_more_plain_and_traced_cases():
+    v = onp.arange(1.0, 4.0)
+    _same(np.tril(v), onp.tril(v))                       # a vector counts as a row
+    check_grads(lambda x: np.triu(x, 1), v, n_dirs=1)
+    z = onp.array([1 + 2j, -3j])
+    _same(np.real(z), onp.real(z))
+    _same(np.imag(z), onp.imag(z))
+    assert onp.array_equal(np.conj(z), onp.conj(z))
+    _same(np.cumulative_sum(v, include_initial=True), onp.cumulative_sum(v, include_initial=True))
+    check_grads(lambda x: np.cumulative_sum(x, include_initial=True), v, n_dirs=1)
+    _same(np.linspace(0.0, 1.0, 4), onp.linspace(0.0, 1.0, 4))
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(TraceError, match="index holds a traced value"):
+        grad(lambda x: np.sum(x[(x[0], 1)]))(onp.ones((3, 3)))
+    with pytest.raises(TypeError, match="fweights must be integer"):
+        np.cov(X34, fweights=[1.5, 1, 1, 1])
+    with pytest.raises(ValueError, match="aweights cannot be negative"):
+        np.cov(X34, aweights=[-1.0, 1, 1, 1])
+    with pytest.raises(ValueError, match="one weight per observation"):
+        np.cov(X34, aweights=[1.0, 1])
+    with pytest.raises(ZeroDivisionError, match="sum to zero"):
+        np.average(V4, weights=[1.0, -1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="must be same length"):
+        np.select([V4 > 0], [V4, V4])

@@ -79,9 +79,13 @@ def _holds_traced(seq) -> bool:
     return False
 
 
-def _stacked(args: tuple) -> list:
+def _stacked(prim, args: tuple) -> list:
     """The arguments with each list or tuple that holds traced values made one traced array
     (numpy's array_like: ``np.exp([x, 2 * x])``), by mleopt.numpy.array (a stack)."""
+    if prim.name in ("getitem", "untake"):
+        raise TraceError("an index holds a traced value: indices are integers or booleans "
+                         "and carry no derivative; index with stop_gradient(i) (or a plain "
+                         "number) instead.")
     array = _namespace("numpy").array
     return [array(a) if type(a) in (list, tuple) and _holds_traced(a) else a for a in args]
 
@@ -535,11 +539,11 @@ class Primitive:
                     raise complex_error(self.name, _position(args, a))
             elif type(a) not in _NEVER_COMPLEX:
                 if type(a) is list and _holds_traced(a):
-                    return self(*_stacked(args), **kwargs)
+                    return self(*_stacked(self, args), **kwargs)
                 if _is_complex(a):
                     raise complex_error(self.name, _position(args, a))
             elif type(a) is tuple and a and _holds_traced(a):
-                return self(*_stacked(args), **kwargs)
+                return self(*_stacked(self, args), **kwargs)
         if kind is None:
             return self.fun(*args, **kwargs)
         vals = list(args)
