@@ -25,6 +25,7 @@ from numpy import (  # noqa: F401  (creation functions and constants pass throug
     tril_indices, triu_indices, zeros, unique, bool_, meshgrid, tri,
 )
 
+
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of as _strip
@@ -78,6 +79,16 @@ def full_like(a, fill_value, dtype=None):
 
 
 empty_like = _constant(_np.empty_like)
+
+
+def full(shape, fill_value, dtype=None, order="C"):
+    """numpy.full; a traced fill value keeps its derivative (it is broadcast)."""
+    if _traced(fill_value):
+        if dtype is not None and not _np.issubdtype(_np.dtype(dtype), _np.floating):
+            raise TypeError(f"full(dtype={_np.dtype(dtype)}) of a traced fill value would "
+                            "drop its derivative; use a floating dtype.")
+        return broadcast_to(fill_value, (shape,) if isinstance(shape, int) else tuple(shape))
+    return _np.full(shape, fill_value, dtype=dtype, order=order)
 
 # --- elementwise ----------------------------------------------------------------------
 negative = _p.negative
@@ -760,6 +771,54 @@ def _edge_piece(extra, a, axis):
     return broadcast_to(extra, tuple(shp))
 
 
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """numpy.gradient with uniform spacings (one number per axis): central differences
+    (f[i+1] - f[i-1]) / 2h inside, one-sided differences of order edge_order at the ends.
+    A tuple for several axes, as numpy."""
+    if not _traced(f) and not _traced(varargs):
+        return _np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+    f = asarray(f)
+    nd = _np.ndim(_value_of(f))
+    axes = _normalize_axes(axis, nd)
+    spacing = list(varargs) or [1.0]
+    if len(spacing) == 1:
+        spacing = spacing * len(axes)
+    if len(spacing) != len(axes) or _builtins.any(_np.ndim(_value_of(h)) for h in spacing):
+        raise NotImplementedError("gradient of a traced value takes one uniform spacing per "
+                                  "axis (numbers); coordinate arrays are not supported.")
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: edge_order must be 1 or 2.")
+    out = tuple(_gradient_along(f, ax, h, edge_order) for ax, h in zip(axes, spacing))
+    return out[0] if len(out) == 1 else out
+
+
+def _gradient_along(f, axis, h, edge_order):
+    nd = _np.ndim(_value_of(f))
+    n = _np.shape(_value_of(f))[axis]
+    if n < edge_order + 1:
+        raise ValueError("gradient: the shape of the array along an axis must be at least "
+                         "edge_order + 1.")
+
+    def at(start, stop):
+        index = [slice(None)] * nd
+        index[axis] = slice(start, stop)
+        return f[tuple(index)]
+
+    def one(i):
+        return at(i, i + 1 if i != -1 else None)
+
+    inside = _p.true_divide(_p.subtract(at(2, n), at(0, n - 2)), 2.0)
+    if edge_order == 1:
+        first = _p.subtract(one(1), one(0))
+        last = _p.subtract(one(-1), one(-2))
+    else:
+        first = _p.add(_p.add(_p.multiply(-1.5, one(0)), _p.multiply(2.0, one(1))),
+                       _p.multiply(-0.5, one(2)))
+        last = _p.add(_p.add(_p.multiply(1.5, one(-1)), _p.multiply(-2.0, one(-2))),
+                      _p.multiply(0.5, one(-3)))
+    return _p.true_divide(concatenate([first, inside, last], axis=axis), h)
+
+
 def ediff1d(ary, to_end=None, to_begin=None):
     pieces = [diff(ravel(ary))]
     if to_begin is not None:
@@ -1014,6 +1073,7 @@ def conj(x):
 
 
 conjugate = conj
+real_if_close = real
 
 
 def imag(val):
