@@ -11,6 +11,14 @@ constants (derivative 0) in arithmetic. Differentiating a function whose result 
 raises a TypeError. ``mod`` / ``remainder`` (``x % y``) and ``fmod`` have d/dx = 1 and
 d/dy = -floor(x / y) (-trunc(x / y) for fmod) away from their jumps. Complex numbers are
 not supported: every function raises mleopt.ad.ComplexNumberError (a TypeError) on one.
+
+Functions that only move, repeat or drop elements (sort, take, roll, flip, pad, split, tile,
+diagonal, ...) are one gather (``_gathered``): numpy's own function applied to the positions
+of the elements says where each result element comes from. Order statistics (median,
+quantile, percentile) interpolate between two sorted elements as numpy's 'linear' method.
+Lists and tuples holding traced values are stacked wherever numpy takes an array (the
+primitives do it). Every other numpy name passes through unchanged: it works on plain
+arrays and raises a TraceError on a traced value.
 """
 # Helpers are imported under private names (and there is no `from __future__ import
 # annotations`) so that dir(mleopt.numpy) and tab completion show only numpy's names.
