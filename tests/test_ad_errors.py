@@ -87,10 +87,10 @@ def test_explicit_detaching_is_allowed():
 # =======================================================================================
 
 UNSUPPORTED = {
-    "sort": lambda x: onp.sort(x),
+    "interp": lambda x: onp.interp([0.5], [0.0, 1.0], x),
     "fft": lambda x: onp.fft.fft(x).real,
-    "cumprod": lambda x: onp.cumprod(x),
-    "median": lambda x: onp.median(x),
+    "convolve": lambda x: onp.convolve(x, [1.0, 2.0]),
+    "correlate": lambda x: onp.correlate(x, [1.0, 2.0]),
     "unique": lambda x: onp.unique(x),
     "pinv": lambda x: onp.linalg.pinv(onp.outer(x, x)),
 }
@@ -110,9 +110,11 @@ def test_unsupported_numpy_function(name, transform):
     assert name in str(err) and "mleopt.numpy" in str(err)
 
 
-@pytest.mark.parametrize("ufunc", [onp.cbrt, onp.exp2, onp.fabs])
+@pytest.mark.parametrize("ufunc", [onp.spacing, onp.nextafter, onp.frexp])
 def test_unsupported_numpy_ufunc(ufunc):
-    err = raises_trace_error(grad(lambda x: np.sum(ufunc(x))), X, match="no derivative rule")
+    args = (1.0,) if ufunc is onp.nextafter else ()
+    err = raises_trace_error(grad(lambda x: np.sum(ufunc(x, *args))), X,
+                             match="no derivative rule")
     assert ufunc.__name__ in str(err) and "mleopt.numpy" in str(err)
 
 
@@ -123,8 +125,9 @@ def test_ufunc_methods_and_out_are_refused():
 
 
 def test_missing_function_in_mleopt_numpy():
-    with pytest.raises(AttributeError, match="sort"):
-        grad(lambda x: np.sum(np.sort(x)))(X)
+    """Names numpy does not have (here one of autograd's internals) are missing here too."""
+    with pytest.raises(AttributeError, match="numpy_boxes"):
+        grad(lambda x: np.sum(np.numpy_boxes(x)))(X)
 
 
 def test_supported_numpy_calls_dispatch_to_the_differentiable_version():

@@ -172,4 +172,6 @@ def test_einsum_parse():
     with pytest.raises(ValueError, match="invalid labels"):
         np.einsum("i1", onp.ones((2, 2)))
     with pytest.raises(TypeError, match="subscripts as a string"):
-        np.einsum(onp.ones(2), [0], onp.ones(2), [0])
+        parse(["i"], [(2,)])
+    with pytest.raises(ValueError, match="interleaved form must be an integer"):
+        np.einsum(onp.ones(2), [-1], onp.ones(2), [0])

@@ -67,6 +67,29 @@ def _is_complex(a) -> bool:
     return False
 
 
+def _holds_traced(seq) -> bool:
+    """Does a list or tuple hold a traced value (at any depth)? (A loop: it runs on the
+    shape tuples of every reshape, so it must cost little.)"""
+    for item in seq:
+        kind = type(item)
+        if kind is int or kind is slice:
+            continue
+        if isinstance(item, Traced) or ((kind is list or kind is tuple) and _holds_traced(item)):
+            return True
+    return False
+
+
+def _stacked(prim, args: tuple) -> list:
+    """The arguments with each list or tuple that holds traced values made one traced array
+    (numpy's array_like: ``np.exp([x, 2 * x])``), by mleopt.numpy.array (a stack)."""
+    if prim.name in ("getitem", "untake"):
+        raise TraceError("an index holds a traced value: indices are integers or booleans "
+                         "and carry no derivative; index with stop_gradient(i) (or a plain "
+                         "number) instead.")
+    array = _namespace("numpy").array
+    return [array(a) if type(a) in (list, tuple) and _holds_traced(a) else a for a in args]
+
+
 def _position(args: tuple, a) -> int:
     return next(i for i, b in enumerate(args) if b is a)
 
@@ -165,6 +188,9 @@ class Traced:
             raise TraceError(f"{name}.{method} on a traced value is not supported; use the "
                              "reductions of mleopt.numpy (np.sum, np.max, np.cumsum, ...).")
         prim = _p().UFUNCS.get(ufunc.__name__)  # (scipy.special.expm1 / log1p land here too)
+        if prim is None and _ufunc_library(ufunc) == "numpy":  # composed in mleopt.numpy
+            ours = getattr(_REGISTERED.get("numpy"), ufunc.__name__, None)
+            prim = ours if callable(ours) and ours is not ufunc else None
         if prim is None:
             library = _ufunc_library(ufunc)
             if library != "numpy":
@@ -511,8 +537,13 @@ class Primitive:
             elif type(a) is _ndarray:  # the common case first: float64 costs one `is`
                 if a.dtype is not _FLOAT64 and a.dtype.kind == "c":
                     raise complex_error(self.name, _position(args, a))
-            elif type(a) not in _NEVER_COMPLEX and _is_complex(a):
-                raise complex_error(self.name, _position(args, a))
+            elif type(a) not in _NEVER_COMPLEX:
+                if type(a) is list and _holds_traced(a):
+                    return self(*_stacked(self, args), **kwargs)
+                if _is_complex(a):
+                    raise complex_error(self.name, _position(args, a))
+            elif type(a) is tuple and a and _holds_traced(a):
+                return self(*_stacked(self, args), **kwargs)
         if kind is None:
             return self.fun(*args, **kwargs)
         vals = list(args)

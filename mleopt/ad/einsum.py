@@ -33,8 +33,9 @@ LETTERS = string.ascii_letters
 def parse(subscripts: str, shapes: list[tuple]) -> tuple[list[str], str]:
     """(input terms, output term), explicit and with ``...`` replaced by letters."""
     if not isinstance(subscripts, str):
-        raise TypeError("mleopt einsum takes the subscripts as a string, e.g. "
-                        "einsum('ij,jk->ik', a, b) (the interleaved form is not supported).")
+        raise TypeError("einsum takes the subscripts as a string, e.g. "
+                        "einsum('ij,jk->ik', a, b), or the interleaved form "
+                        "einsum(a, [0, 1], b, [1, 2], [0, 2]).")
     spec = subscripts.replace(" ", "")
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
@@ -68,11 +69,36 @@ def parse(subscripts: str, shapes: list[tuple]) -> tuple[list[str], str]:
     return new_terms, out
 
 
-def einsum(subscripts: str, *operands):
-    """numpy.einsum (implicit or explicit output, with ``...``), differentiable."""
+def einsum(subscripts, *operands):
+    """numpy.einsum (implicit or explicit output, with ``...``), differentiable; also in
+    numpy's interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if not isinstance(subscripts, str):
+        subscripts, *operands = interleaved((subscripts, *operands))
     shapes = [np.shape(_value_of(op)) for op in operands]
     terms, out = parse(subscripts, shapes)
     return p.einsum_args(",".join(terms) + "->" + out, *operands)
+
+
+def interleaved(args: tuple) -> tuple:
+    """(a, [0, 1], b, [1, 2], [0, 2]) -> ("ab,bc->ac", a, b): integer labels become letters
+    and Ellipsis "..."; a last, unpaired sublist is the output."""
+    def spell(sublist) -> str:
+        out = []
+        for item in sublist:
+            if item is Ellipsis:
+                out.append("...")
+            elif isinstance(item, (int, np.integer)) and 0 <= item < len(LETTERS):
+                out.append(LETTERS[item])
+            else:
+                raise ValueError(f"einsum: a label of the interleaved form must be an integer "
+                                 f"in [0, {len(LETTERS)}) or Ellipsis, not {item!r}.")
+        return "".join(out)
+
+    pairs = len(args) // 2
+    spec = ",".join(spell(sub) for sub in args[1:2 * pairs:2])
+    if len(args) % 2:
+        spec += "->" + spell(args[-1])
+    return (spec, *args[0:2 * pairs:2])
 
 
 def split(subscripts: str) -> tuple[list[str], str]:

@@ -58,6 +58,7 @@ arctan = _prim(np.arctan)
 arcsin = _prim(np.arcsin)
 arccos = _prim(np.arccos)
 arcsinh = _prim(np.arcsinh)
+arccosh = _prim(np.arccosh)
 arctanh = _prim(np.arctanh)
 square = _prim(np.square)
 reciprocal = _prim(lambda x: np.true_divide(1.0, x), "reciprocal")  # 1/0.0: inf, as numpy
@@ -253,7 +254,7 @@ UFUNCS = {
     "negative": negative, "exp": exp, "log": log, "log1p": log1p, "expm1": expm1,
     "sqrt": sqrt, "absolute": absolute, "sin": sin, "cos": cos, "tan": tan, "tanh": tanh,
     "sinh": sinh, "cosh": cosh, "arctan": arctan, "arcsin": arcsin, "arccos": arccos,
-    "arcsinh": arcsinh, "arctanh": arctanh, "square": square, "add": add,
+    "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh, "square": square, "add": add,
     "subtract": subtract, "multiply": multiply, "divide": true_divide,
     "true_divide": true_divide, "power": power, "logaddexp": logaddexp,
     "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide, "divmod": divmod,
