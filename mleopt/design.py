@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import sys
 import warnings
 from collections.abc import Mapping
@@ -389,8 +390,8 @@ def _materialize(fl, formula: str, frame: pd.DataFrame, context: dict):
 
 
 def _words(text: str) -> list[str]:
-    import re
-    return re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", text)
+    """The quoted names in an error message of formulaic (`x` or 'x')."""
+    return re.findall(r"[`']([A-Za-z_][A-Za-z0-9_.]*)[`']", text)
 
 
 def _drop_list(columns, drop: Sequence[str]) -> list[str]:
