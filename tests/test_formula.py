@@ -329,3 +329,14 @@ def test_cli_formula(capsys):
     assert main(["fit", "--formula", "vote ~ TVnewz", "--model", "logit",
                  "--data", "anes96"]) == 1
     assert "Did you mean 'TVnews'" in capsys.readouterr().err
+
+
+def test_restriction_names_holding_commas():
+    """A name with a comma (a contrast given in C()) is not cut by the ',' separator."""
+    res = mf.logit("vote ~ C(educ, Treatment(3)) + TVnews", load("anes96")).fit()
+    name = "C(educ, Treatment(3))[T.1]"
+    assert name in res.param_names
+    both = res.wald_test(f"{name} = 0, TVnews = 0")
+    r = np.zeros((2, len(res.param_names)))
+    r[0, res.param_names.index(name)] = r[1, res.param_names.index("TVnews")] = 1.0
+    assert float(both.statistic) == pytest.approx(float(res.wald_test(r).statistic), rel=1e-12)
