@@ -340,3 +340,17 @@ def test_restriction_names_holding_commas():
     r = np.zeros((2, len(res.param_names)))
     r[0, res.param_names.index(name)] = r[1, res.param_names.index("TVnews")] = 1.0
     assert float(both.statistic) == pytest.approx(float(res.wald_test(r).statistic), rel=1e-12)
+
+
+def test_interactions_star_and_per_row_limits_by_column():
+    a = load("affairs").assign(limit=0.0)
+    star = mf.tobit("affairs ~ age * yearsmarried + rating", a, left="limit").fit()
+    colon = mf.tobit("affairs ~ age + yearsmarried + age:yearsmarried + rating", a).fit()
+    assert "age:yearsmarried" in star.param_names
+    np.testing.assert_allclose(star.params[colon.params.index], colon.params, rtol=1e-10)
+
+
+def test_interval_regression_refuses_formulas_by_name():
+    from mleopt import IntervalRegression
+    with pytest.raises(NotImplementedError, match="IntervalRegression has no from_formula"):
+        IntervalRegression.from_formula("affairs ~ age", load("affairs"))
