@@ -78,6 +78,12 @@ class FormulaDesign:
             except _formulaic().errors.DataMismatchWarning as exc:
                 raise DataError(_unseen_levels(spec, frame, part) or
                                 f"new data for {part}: {exc}") from None
+            except Exception as exc:    # formulaic's errors do not share a base class
+                raise DataError(f"new data for {part} could not be encoded with the "
+                                f"formula {self.formula!r}: {type(exc).__name__}: {exc}. "
+                                "Give every variable the formula uses (raw columns), or "
+                                f"every design column ({_quote(self.columns(part))})."
+                                ) from exc
         out = pd.DataFrame(np.asarray(mm, dtype=float), index=frame.index,
                            columns=list(mm.columns))
         if out.shape[0] != frame.shape[0]:
@@ -113,26 +119,29 @@ def _unseen_levels(spec, frame: pd.DataFrame, part: str) -> str | None:
             "take the levels it had when the model was fitted.")
 
 
-def design_frame(model: Any, exog: Any, part: str = "exog") -> Any:
-    """``exog`` for predictions of ``model``: raw data (a DataFrame or a dict of columns
-    lacking the design's column names) of a formula model are encoded with its formula;
-    anything else is returned unchanged."""
+def _raw_design(model: Any, exog: Any, part: str = "exog") -> FormulaDesign | None:
+    """The model's formula design when ``exog`` is raw data for it (a DataFrame or a dict
+    of columns without every design column), else None."""
     design = getattr(model, "design", None)
-    if not isinstance(design, FormulaDesign) or part not in design.specs or exog is None:
-        return exog
-    if isinstance(exog, Mapping) and not isinstance(exog, pd.DataFrame):
-        exog = _as_frame(exog, "exog")
-    if isinstance(exog, pd.DataFrame) and not set(design.columns(part)) <= set(exog.columns):
-        return design.encode(exog, part)
-    return exog
+    if not isinstance(design, FormulaDesign) or part not in design.specs or \
+            not isinstance(exog, (pd.DataFrame, Mapping)):
+        return None
+    names = exog.columns if isinstance(exog, pd.DataFrame) else exog.keys()
+    return None if set(design.columns(part)) <= set(names) else design
+
+
+def design_frame(model: Any, exog: Any, part: str = "exog") -> Any:
+    """``exog`` for predictions of ``model``: raw data of a formula model (a DataFrame or a
+    dict of columns) encoded with its formula; anything else unchanged."""
+    design = _raw_design(model, exog, part)
+    return exog if design is None else design.encode(exog, part)
 
 
 def formula_parts(model: Any, exog: Any, kwds: dict[str, Any]) -> dict[str, Any]:
     """``kwds`` with the second designs of a formula model (``exog_infl``,
     ``selection_exog``, ...) encoded from the same raw new data ``exog``, unless given."""
-    design = getattr(model, "design", None)
-    if not isinstance(design, FormulaDesign) or exog is None or \
-            design_frame(model, exog) is exog:
+    design = _raw_design(model, exog)
+    if design is None:
         return kwds
     out = dict(kwds)
     for part in design.specs:
@@ -272,7 +281,7 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
         else:
             out[key] = value
     used = {name: context[name] for name in _context_names(formula, second.values())
-            if name in context}
+            if name in context and name not in frame.columns}
     design = FormulaDesign(formula=formula, specs=specs, drop_cols=drops, context=used)
     return FormulaInputs(endog=endog, exog=exog, kwargs=out, design=design, keep=keep,
                          labels=frame.index, dropped_by=counts if n_bad else {})

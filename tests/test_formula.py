@@ -354,3 +354,15 @@ def test_interval_regression_refuses_formulas_by_name():
     from mleopt import IntervalRegression
     with pytest.raises(NotImplementedError, match="IntervalRegression has no from_formula"):
         IntervalRegression.from_formula("affairs ~ age", load("affairs"))
+
+
+def test_predict_with_missing_variables_or_encoded_columns():
+    d = load("anes96")
+    res = mf.logit("vote ~ TVnews + np.log(age)", d).fit()
+    with pytest.raises(DataError, match=r"could not be encoded.*'age' is not defined.*"
+                                        r"'Intercept', 'TVnews', 'np.log\(age\)'"):
+        res.predict(d[["TVnews"]].head())
+    encoded = res.model.design.encode(d.head(4))       # design columns: read by name
+    assert list(encoded.columns) == res.param_names
+    np.testing.assert_allclose(res.predict(encoded[::-1]), res.fittedvalues[:4][::-1],
+                               rtol=1e-12)
