@@ -223,27 +223,18 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
             second[key] = value
         elif isinstance(value, str) and value in frame.columns:
             columns[key] = value
-    main_vars = _variables(parsed, frame, formula)
-    other_vars = {key: _variables(fl.Formula(f), frame, f"{key}={f!r}")
-                  for key, f in second.items()}
+    main_vars = _variables(parsed, frame)
+    other_vars = {key: _variables(fl.Formula(f), frame) for key, f in second.items()}
 
     # --- missing rows ---------------------------------------------------------------------------
     n = frame.shape[0]
-    bad = np.zeros(n, dtype=bool)
-    counts: dict[str, int] = {}
-    outcome_needed = np.ones(n, dtype=bool)
+    outcome_needed = None
     if outcome_rows in columns:
         sel = pd.to_numeric(frame[columns[outcome_rows]], errors="coerce").to_numpy()
         outcome_needed = ~(sel == 0)
-    for name, where in ([(v, outcome_needed) for v in main_vars]
-                        + [(v, None) for vs in other_vars.values() for v in vs]
-                        + [(c, None) for c in columns.values()]):
-        isna = np.asarray(frame[name].isna(), dtype=bool)
-        if where is not None:
-            isna &= where
-        if isna.any():
-            counts[name] = max(counts.get(name, 0), int(isna.sum()))
-            bad |= isna
+    bad, counts = _missing_rows(frame, [(v, outcome_needed) for v in main_vars]
+                                + [(v, None) for vs in other_vars.values() for v in vs]
+                                + [(c, None) for c in columns.values()])
     n_bad = int(bad.sum())
     if n_bad and missing == "raise":
         raise MissingDataError(
@@ -287,10 +278,10 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
                          labels=frame.index, dropped_by=counts if n_bad else {})
 
 
-def formula_context(depth: int = 1) -> dict[str, Any]:
+def formula_context() -> dict[str, Any]:
     """The names visible where the user called: numpy as ``np``, then the globals and
-    locals of the first frame outside mleopt (``depth`` frames up at least)."""
-    frame = sys._getframe(depth + 1)
+    locals of the first calling frame outside mleopt."""
+    frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith("mleopt"):
         frame = frame.f_back
     context: dict[str, Any] = {"np": np, "numpy": np}
@@ -354,7 +345,7 @@ def _names_in(expr: str) -> list[str]:
         [expr.strip().strip("`")]
 
 
-def _variables(parsed, frame: pd.DataFrame, where: str) -> list[str]:
+def _variables(parsed, frame: pd.DataFrame) -> list[str]:
     """The data columns a formula uses; a variable found neither in the data nor among
     formulaic's transforms is refused by formulaic when it encodes (named there)."""
     exprs = [str(factor.expr) for part in _parts(parsed) for term in part
@@ -365,6 +356,22 @@ def _variables(parsed, frame: pd.DataFrame, where: str) -> list[str]:
             if name in frame.columns and name not in names:
                 names.append(name)
     return names
+
+
+def _missing_rows(frame: pd.DataFrame, checks: list[tuple[str, np.ndarray | None]]
+                  ) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows with a missing value (NaN / None) in any checked column (only where its mask,
+    if any, is True), and the count per column."""
+    bad = np.zeros(frame.shape[0], dtype=bool)
+    counts: dict[str, int] = {}
+    for name, where in checks:
+        isna = np.asarray(frame[name].isna(), dtype=bool)
+        if where is not None:
+            isna &= where
+        if isna.any():
+            counts[name] = max(counts.get(name, 0), int(isna.sum()))
+            bad |= isna
+    return bad, counts
 
 
 def _parts(parsed) -> list:
