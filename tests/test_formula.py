@@ -366,3 +366,21 @@ def test_predict_with_missing_variables_or_encoded_columns():
     assert list(encoded.columns) == res.param_names
     np.testing.assert_allclose(res.predict(encoded[::-1]), res.fittedvalues[:4][::-1],
                                rtol=1e-12)
+
+
+def test_cli_formula_drops_missing_rows_and_clusters(capsys, tmp_path):
+    g = load("grunfeld")
+    g.loc[[0, 50], "value"] = np.nan
+    path = tmp_path / "g.csv"
+    g.to_csv(path, index=False)
+    argv = ["fit", "--formula", "invest ~ value + capital", "--model", "ols", "--data",
+            str(path), "--cov", "cluster", "--groups", "firm", "--format", "csv"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "dropped 2 of 220 rows with missing values" in err
+    table = pd.read_csv(__import__("io").StringIO(out), index_col=0)
+    ref = mf.ols("invest ~ value + capital", g).fit(cov_type="cluster",
+                                                     cov_kwds={"groups": g["firm"]})
+    np.testing.assert_allclose(table["std err"], ref.bse.to_numpy(), rtol=1e-6)
+    assert main(argv[:7] + ["--missing", "raise"]) == 1
+    assert "missing values in 'value' (2 rows)" in capsys.readouterr().err
