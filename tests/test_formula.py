@@ -384,3 +384,13 @@ def test_cli_formula_drops_missing_rows_and_clusters(capsys, tmp_path):
     np.testing.assert_allclose(table["std err"], ref.bse.to_numpy(), rtol=1e-6)
     assert main(argv[:7] + ["--missing", "raise"]) == 1
     assert "missing values in 'value' (2 rows)" in capsys.readouterr().err
+
+
+def test_backticks_quote_a_column_name_that_is_not_python():
+    from mleopt import AFT
+    o = load("ovarian")
+    res = mf.aft("futime ~ `ecog.ps` + rx", o, event="fustat").fit()
+    x = add_constant(o[["ecog.ps", "rx"]]).rename(columns={"const": "Intercept"})
+    ref = AFT(o.futime, x, event=o.fustat).fit()
+    assert res.param_names == ref.param_names
+    np.testing.assert_allclose(res.params, ref.params, rtol=1e-12)
