@@ -66,6 +66,7 @@ _NAMES = {
     "HessianWarning": "mleopt.exceptions",
 }
 _MODULES = ("ad", "blocks", "datasets", "numpy", "special", "stats", "models", "optimize", "data",
+            "formula",
             "results", "exceptions")
 
 __all__ = list(_NAMES) + list(_MODULES)

@@ -2,6 +2,7 @@
 tutorial replication, list the bundled datasets.
 
     mleopt fit --model logit --data anes96 --y vote --x TVnews PID age educ income
+    mleopt fit --model logit --data anes96 --formula "vote ~ TVnews + PID + C(educ)"
     mleopt fit --model ols --data grunfeld --y invest --x value capital --cov cluster --groups firm
     mleopt fit --model poisson --data visits.csv --y visits --x age income --format csv
     mleopt fit --model logit --data survey.csv --sep ';' --y passed --x score --separation warn
@@ -73,6 +74,7 @@ class _Parser(argparse.ArgumentParser):
 FIT_EPILOG = """\
 examples:
   mleopt fit --model logit --data anes96 --y vote --x TVnews PID age educ income
+  mleopt fit --model logit --data anes96 --formula "vote ~ TVnews + PID + C(educ)"
   mleopt fit --model ols --data longley --y TOTEMP --x GNPDEFL GNP UNEMP ARMED POP YEAR \\
              --cov classical
   mleopt fit --model ols --data grunfeld --y invest --x value capital \\
@@ -132,9 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--sep", default=None, metavar="CHAR",
                      help="the field separator of a CSV file (default ','; e.g. ';' or '\\t' "
                           "for tab)")
-    fit.add_argument("--y", required=True, metavar="COLUMN",
+    fit.add_argument("--formula", metavar="FORMULA",
+                     help="the model as a formula, e.g. \"vote ~ TVnews + C(educ)\" "
+                          "(instead of --y/--x; categorical C(), interactions a:b, I(), "
+                          "np.log(x); needs formulaic: pip install mleopt[formula])")
+    fit.add_argument("--y", metavar="COLUMN",
                      help="the dependent variable (a numeric column)")
-    fit.add_argument("--x", required=True, nargs="+", action="extend", metavar="COL",
+    fit.add_argument("--x", nargs="+", action="extend", metavar="COL",
                      help="one or more regressors (numeric columns); may be repeated")
     fit.add_argument("--no-constant", action="store_true",
                      help="do not add a constant (intercept) column")
@@ -150,10 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "rmsprop, adagrad; their defaults, then a Newton polish)")
     fit.add_argument("--maxiter", type=int, metavar="N",
                      help="maximum number of optimiser iterations (default: the method's)")
-    fit.add_argument("--missing", default="raise", choices=["raise", "drop"],
+    fit.add_argument("--missing", default=None, choices=["raise", "drop"],
                      help="rows with a missing or infinite value in a used column: raise "
-                          "(default) reports them as an error; drop removes them (the count "
-                          "is reported on stderr)")
+                          "(default with --y/--x) reports them as an error; drop (default "
+                          "with --formula) removes them (the count is reported on stderr)")
     fit.add_argument("--separation", choices=["raise", "warn"], default=None,
                      help="when the MLE does not exist (perfect separation in logit/probit, "
                           "its count analogue in poisson/negbin): raise (default) reports an "
@@ -299,6 +305,12 @@ def _cmd_fit(args) -> int:
                        "(a linear model's MLE always exists)")
     if args.maxiter is not None and args.maxiter < 1:
         raise CLIError(f"--maxiter must be a positive integer, got {args.maxiter}")
+    if args.formula is not None:
+        return _fit_formula(args)
+    if args.y is None or args.x is None:
+        raise CLIError("give the model as --formula \"y ~ x1 + x2\", or as --y COLUMN and "
+                       "--x COLUMN [COLUMN ...]")
+    args.missing = args.missing or "raise"
     dup = sorted({c for c in args.x if args.x.count(c) > 1})
     if dup:
         raise CLIError(f"--x: column(s) listed twice: {', '.join(dup)}")
@@ -341,6 +353,42 @@ def _cmd_fit(args) -> int:
         cov_kwds = {"groups": codes}
 
     model_cls = getattr(mleopt, MODELS[args.model])
+    model_kwds = {} if args.separation is None else {"separation": args.separation}
+    return _fit_and_print(args, lambda: model_cls(y, x, **model_kwds), cov_kwds)
+
+
+def _fit_formula(args) -> int:
+    """``mleopt fit --formula "y ~ x1 + C(g)"``: Model.from_formula on the data; rows with
+    missing values are dropped unless --missing raise (as from_formula does)."""
+    import mleopt
+
+    if args.y is not None or args.x is not None:
+        raise CLIError("give the model either as --formula or as --y/--x, not both")
+    if args.no_constant:
+        raise CLIError("--no-constant does not apply to --formula: write '0 + ' or ' - 1' in "
+                       "the formula to leave out the intercept")
+    df = _read_data(args.data, args.sep)
+    cov_kwds = None
+    if args.groups:
+        _check_column(df, args.groups, "--groups", numeric=False)
+        cov_kwds = {"groups": df[args.groups]}     # matched to the rows used by label
+    model_cls = getattr(mleopt, MODELS[args.model])
+    model_kwds = {} if args.separation is None else {"separation": args.separation}
+
+    def build():
+        model = model_cls.from_formula(args.formula, df, missing=args.missing or "drop",
+                                       **model_kwds)
+        if model.data.n_dropped:
+            print(f"mleopt fit: dropped {model.data.n_dropped} of {model.data.nobs_original} "
+                  "rows with missing values", file=sys.stderr)
+        return model
+    return _fit_and_print(args, build, cov_kwds)
+
+
+def _fit_and_print(args, build, cov_kwds) -> int:
+    """Build the model, fit it, print its summary and the warnings (once each)."""
+    import numpy as np
+
     fit_kwds = {"method": args.method, "cov_type": args.cov}
     if cov_kwds is not None:
         fit_kwds["cov_kwds"] = cov_kwds
@@ -350,8 +398,7 @@ def _cmd_fit(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model_kwds = {} if args.separation is None else {"separation": args.separation}
-            model = model_cls(y, x, **model_kwds)
+            model = build()
             res = model.fit(**fit_kwds)
             if args.format == "csv":
                 out = res.summary_frame().to_csv(index_label="term")
@@ -359,7 +406,8 @@ def _cmd_fit(args) -> int:
                 out = res.summary().as_html()
             else:
                 out = res.summary().as_text()
-        except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        except (ValueError, TypeError, ArithmeticError, ImportError,
+                np.linalg.LinAlgError) as exc:
             message = (_one_line(exc).replace("pass missing='drop'", "use --missing drop")
                        .replace("Pass separation='warn'", "Use --separation warn"))
             raise CLIError(f"{MODELS[args.model]} failed: {message}") from None

@@ -319,17 +319,19 @@ def _split_top_level(spec: str) -> list[str]:
     return parts + [spec[start:]]
 
 
-def _split_sides(part: str, names: Sequence[str]) -> list[str]:
-    """``part`` split at its ``=`` signs, except those inside a parameter name holding one
-    (MNLogit's ``"PID=1:age"``; longest names first)."""
+def _split_sides(part: str, names: Sequence[str], chars: str = "=") -> list[str]:
+    """``part`` split at its ``=`` signs (or the characters ``chars``), except those inside
+    a parameter name holding one (MNLogit's ``"PID=1:age"``, a formula's
+    ``"C(educ, Treatment(3))[T.1]"``; longest names first)."""
     inside = np.zeros(len(part), dtype=bool)
-    for name in sorted((n for n in names if "=" in n), key=len, reverse=True):
+    for name in sorted((n for n in names if any(c in n for c in chars)), key=len,
+                       reverse=True):
         start = part.find(name)
         while start >= 0:
             if not inside[start]:
                 inside[start:start + len(name)] = True
             start = part.find(name, start + len(name))
-    cuts = [i for i, ch in enumerate(part) if ch == "=" and not inside[i]]
+    cuts = [i for i, ch in enumerate(part) if ch in chars and not inside[i]]
     bounds = [-1] + cuts + [len(part)]
     return [part[a + 1:b] for a, b in zip(bounds[:-1], bounds[1:])]
 

@@ -38,6 +38,7 @@ from . import numpy as mnp
 from .ad import grad, jacobian
 from .ad import hessian as ad_hessian
 from .data import align_labels, frame_by_name
+from .design import design_frame, formula_parts
 from .gram import GramFactor
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
@@ -424,7 +425,8 @@ class LikelihoodResults:
         Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
         to exog's rows (to the model's rows when ``exog=None``).
         """
-        x = frame_by_name(exog, getattr(self.model, "exog_names", None))
+        kwds = formula_parts(self.model, exog, kwds)
+        x = frame_by_name(design_frame(self.model, exog), getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
             kwds = {k: align_labels(v, x.index, k, what="exog's row index",
                                     fix=f"{k}.loc[exog.index]") for k, v in kwds.items()}

@@ -17,6 +17,7 @@ from . import inference as _inf
 from . import numpy as mnp
 from .ad import grad, jacobian
 from .data import frame_by_name
+from .design import design_frame
 from .results import LikelihoodResults
 
 __all__ = ["CategoricalResultsMixin", "OrderedResults"]
@@ -34,7 +35,7 @@ class CategoricalResultsMixin:
         """Probabilities of the categories (``which="prob"``, a DataFrame with a column per
         category label; rows labelled as a DataFrame ``exog``'s or, with ``exog=None``, as
         the data's), or the model's other predictions (``which="linear"``, ...)."""
-        x = frame_by_name(exog, self.model.exog_names)
+        x = frame_by_name(design_frame(self.model, exog), self.model.exog_names)
         index = x.index if isinstance(x, pd.DataFrame) else None
         if isinstance(x, pd.DataFrame):
             x = x.to_numpy(dtype=float)

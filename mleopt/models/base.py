@@ -41,6 +41,7 @@ from ..ad import api as ad_api
 from ..ad.api import value_grad_and_hessian
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
+from ..design import design_frame, formula_context, formula_inputs
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 from ..reparam import Reparam
 
@@ -100,6 +101,33 @@ class LikelihoodModel:
     # does not use is refused. Read from the class's own __dict__ only, so a user's subclass
     # of a built-in model keeps the per-row keyword arrays of LikelihoodModel.
     _strict_kwargs = False
+
+    # formulas: a keyword whose zero rows need no outcome (Heckman's "selected"), and
+    # design columns the model never takes (OrderedModel's "Intercept")
+    _formula_outcome_rows: str | None = None
+    _formula_drop: Sequence[str] = ()
+
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, subset: Any = None,
+                     drop_cols: Sequence[str] | None = None, missing: str = "drop",
+                     **kwargs: Any) -> "LikelihoodModel":
+        """The model of ``formula`` (``"y ~ x1 + C(g) + x1:x2 + np.log(x3)"``) on ``data``
+        (a DataFrame or dict of columns; formulaic's syntax, patsy's column names).
+
+        ``subset``: a boolean mask or row labels; ``drop_cols``: design columns to leave
+        out; ``missing="drop"`` (rows with a missing value in any variable used are dropped
+        and counted in the summary) or ``"raise"``. Other keywords go to the constructor: a
+        formula string (``exog_infl="~ x1"``) is a second design on the same rows, the
+        name of a column (``exposure="years"``, ``groups="firm"``) that column. The
+        model keeps ``formula`` and ``design`` (the encoding) for predictions on new data.
+        Needs formulaic (``pip install mleopt[formula]``).
+        """
+        inputs = formula_inputs(formula, data, subset=subset, drop_cols=drop_cols,
+                                missing=missing, kwargs=kwargs, context=formula_context(),
+                                outcome_rows=cls._formula_outcome_rows,
+                                default_drop=cls._formula_drop)
+        model = cls(inputs.endog, inputs.exog, missing=missing, **inputs.kwargs)
+        return inputs.attach(model)
 
     def _split_kwargs(self, endog, kwargs: dict) -> tuple[dict, dict]:
         """Subclass-declared numeric arrays, and the user's per-row keyword arrays."""
@@ -1181,6 +1209,7 @@ class LikelihoodModel:
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for "
                             f"{type(self).__name__}.predict.")
+        exog = design_frame(self, exog)
         x = self.exog if exog is None else _as_exog(exog, self.k_exog, self.exog_names)
         return mnp.matmul(x, params[: self.k_exog])
 

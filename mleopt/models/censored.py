@@ -459,6 +459,15 @@ class IntervalRegression(_NormalLimits):
                 "numpy / pandas first.")
         return super().__new__(cls, *args, **kwargs)
 
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, *args: Any, **kwargs: Any):
+        """Not available: the outcome is two columns whose NaN mean open intervals."""
+        raise NotImplementedError(
+            "IntervalRegression has no from_formula (its outcome is two columns, lower and "
+            "upper, whose NaN mean open intervals); build the design with "
+            "formulaic.model_matrix('~ x1 + x2', data) and pass IntervalRegression(lower, "
+            "upper, design).")
+
     def __init__(self, lower: Any, upper: Any, exog: Any = None, missing: str = "raise",
                  **kwargs: Any) -> None:
         names = [(str(v.name) if isinstance(v, pd.Series) and v.name is not None else d)

@@ -43,6 +43,7 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
     """
 
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+    _formula_drop = ("Intercept",)   # from_formula: the cut-points are the intercepts
 
     def __init__(self, endog: Any, exog: Any, distr: str = "logit",
                  missing: str = "raise", separation: str = "raise") -> None:

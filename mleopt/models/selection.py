@@ -50,6 +50,7 @@ class Heckman(LikelihoodModel):
     """
 
     _strict_kwargs = True
+    _formula_outcome_rows = "selected"   # from_formula: outcome data only where selected
     _check_rank = False             # checked on the rows each equation uses (_validate)
     scale_param_names = ("sigma",)
 
