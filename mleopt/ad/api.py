@@ -74,6 +74,18 @@ def _needs_tree(args: Sequence, argnum: Argnum) -> bool:
     return any(is_container(args[i]) for i in _argnums(argnum))
 
 
+def with_args(args: Sequence, argnum: Argnum, x) -> list:
+    """``args`` with the chosen argument replaced by ``x`` (a tuple argnum: the entries of
+    the tuple ``x`` in their places)."""
+    new = list(args)
+    if isinstance(argnum, int):
+        new[argnum] = x
+    else:
+        for i, part in zip(argnum, x):
+            new[i] = part
+    return new
+
+
 def _flat_problem(fun: Callable, args: Sequence, kwargs: dict, argnum: Argnum):
     """``fun`` as a function of one vector holding the chosen argument(s): returns
     ``(flat_fun, vector, treedef)`` with ``flat_fun(vector) == fun(*args, **kwargs)``; a
@@ -87,14 +99,7 @@ def _flat_problem(fun: Callable, args: Sequence, kwargs: dict, argnum: Argnum):
     vector = pytree.ravel_leaves([leaf for c in chosen for leaf in pytree.leaves_of(c)])
 
     def flat_fun(v):
-        new = list(args)
-        tree = treedef.unflatten(v)
-        if isinstance(argnum, int):
-            new[argnum] = tree
-        else:
-            for i, part in zip(argnum, tree):
-                new[i] = part
-        return fun(*new, **kwargs)
+        return fun(*with_args(args, argnum, treedef.unflatten(v)), **kwargs)
 
     flat_fun.__name__ = getattr(fun, "__name__", "f")
     return flat_fun, vector, treedef

@@ -153,17 +153,20 @@ def tree_structure(tree) -> TreeDef:
     return _structure(tree, "")
 
 
-def _structure(tree, path: str) -> TreeDef:
+def _structure(tree, path: str, check: bool = True) -> TreeDef:
+    """``check=False``: leaves of any type (auxiliary outputs passed through tree_map)."""
     if isinstance(tree, dict):
         keys = _keys(tree)
-        return TreeDef("dict", keys, [_structure(tree[k], f"{path}[{k!r}]") for k in keys],
-                       list(tree))
+        return TreeDef("dict", keys, [_structure(tree[k], f"{path}[{k!r}]", check)
+                                      for k in keys], list(tree))
     if is_container(tree):
         kind = "namedtuple" if isinstance(tree, tuple) and hasattr(tree, "_fields") else \
             ("list" if isinstance(tree, list) else "tuple")
         meta = type(tree) if kind == "namedtuple" else None
-        return TreeDef(kind, meta, [_structure(v, f"{path}[{i}]") for i, v in enumerate(tree)])
-    return TreeDef("leaf", (_leaf_shape(tree, path), _is_number(tree)), [])
+        return TreeDef(kind, meta, [_structure(v, f"{path}[{i}]", check)
+                                    for i, v in enumerate(tree)])
+    shape = _leaf_shape(tree, path) if check else ()
+    return TreeDef("leaf", (shape, _is_number(tree)), [])
 
 
 def _is_number(x) -> bool:
@@ -234,18 +237,4 @@ def flatten_func(func: Callable, example) -> tuple[Callable, Callable, np.ndarra
 
 def tree_map(fun: Callable, tree):
     """``fun`` applied to every leaf, in the same structure."""
-    return tree_structure_loose(tree).build([fun(leaf) for leaf in leaves_of(tree)])
-
-
-def tree_structure_loose(tree) -> TreeDef:
-    """The structure only (leaves of any type, for aux outputs passed through unchanged)."""
-    if isinstance(tree, dict):
-        keys = _keys(tree)
-        return TreeDef("dict", keys, [tree_structure_loose(tree[k]) for k in keys], list(tree))
-    if is_container(tree):
-        kind = "namedtuple" if isinstance(tree, tuple) and hasattr(tree, "_fields") else \
-            ("list" if isinstance(tree, list) else "tuple")
-        return TreeDef(kind, type(tree) if kind == "namedtuple" else None,
-                       [tree_structure_loose(v) for v in tree])
-    return TreeDef("leaf", (tuple(np.shape(tree)) if not isinstance(tree, Traced) else tree.shape,
-                            False), [])
+    return _structure(tree, "", check=False).build([fun(leaf) for leaf in leaves_of(tree)])

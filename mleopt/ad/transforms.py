@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .api import Argnum, _argnums, _check_argnums, grad, hvp, jvp, resolve_argnum, vjp
+from .api import (Argnum, _argnums, _check_argnums, grad, hvp, jvp, resolve_argnum, vjp,
+                  with_args)
 from .core import ComplexNumberError, stop_gradient
 from .pytree import is_container, tree_map
 from .rules import shape_of
@@ -23,13 +24,7 @@ def _unary(fun: Callable, args: tuple, kwargs: dict, argnum: Argnum):
     _check_argnums(fun, args, _argnums(argnum))
 
     def g(x):
-        new = list(args)
-        if isinstance(argnum, int):
-            new[argnum] = x
-        else:
-            for i, part in zip(argnum, x):
-                new[i] = part
-        return fun(*new, **kwargs)
+        return fun(*with_args(args, argnum, x), **kwargs)
 
     g.__name__ = getattr(fun, "__name__", "f")
     x = args[argnum] if isinstance(argnum, int) else tuple(args[i] for i in argnum)
