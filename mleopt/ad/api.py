@@ -71,7 +71,9 @@ def resolve_argnum(argnum: Argnum, argnums: Argnum | None, where: str) -> Argnum
 # =======================================================================================
 
 def _needs_tree(args: Sequence, argnum: Argnum) -> bool:
-    return any(is_container(args[i]) for i in _argnums(argnum))
+    """Is a chosen argument a container? (an argnum out of range is reported later)"""
+    n = len(args)
+    return any(is_container(args[i]) for i in _argnums(argnum) if -n <= i < n)
 
 
 def with_args(args: Sequence, argnum: Argnum, x) -> list:
@@ -247,7 +249,6 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0, *,
     argnums = _argnums(argnum)
 
     def value_and_grad_fun(*args, **kwargs):
-        _check_argnums(fun, args, argnums)
         if _needs_tree(args, argnum):
             flat_fun, vector, treedef = _flat_problem(fun, args, kwargs, argnum)
             value, g = value_and_grad(flat_fun)(vector)
