@@ -371,3 +371,14 @@ def test_check_grads_refuses_unknown_modes_and_orders():
         check_grads(np.sin, modes=["rve"])
     with pytest.raises(ValueError, match="order"):
         check_grads(np.sin, order=0)
+
+
+def test_second_derivatives_through_containers_by_nesting():
+    p = {"a": onp.array([1.0, 2.0]), "b": 0.5}
+    f = lambda p: np.sum(p["a"] ** 3) * p["b"]  # noqa: E731
+    g2 = grad(lambda p: np.sum(grad(f)(p)["a"]))(p)     # d/dp sum(3 a^2 b)
+    onp.testing.assert_array_equal(g2["a"], 6 * p["a"] * p["b"])
+    assert g2["b"] == onp.sum(3 * p["a"] ** 2)
+    j = jacobian(grad(f))(p)                             # a dict output of a dict input
+    onp.testing.assert_array_equal(j["a"]["b"], 3 * p["a"] ** 2)
+    same_tree(j["a"]["a"], hessian(f)(p)["a"]["a"])

@@ -72,8 +72,13 @@ def resolve_argnum(argnum: Argnum, argnums: Argnum | None, where: str) -> Argnum
 
 def _needs_tree(args: Sequence, argnum: Argnum) -> bool:
     """Is a chosen argument a container? (an argnum out of range is reported later)"""
+    if type(argnum) is int:     # the common case, kept cheap (it runs on every call)
+        if not -len(args) <= argnum < len(args):
+            return False
+        a = args[argnum]
+        return isinstance(a, (dict, list, tuple)) and is_container(a)
     n = len(args)
-    return any(is_container(args[i]) for i in _argnums(argnum) if -n <= i < n)
+    return any(is_container(args[i]) for i in argnum if -n <= i < n)
 
 
 def with_args(args: Sequence, argnum: Argnum, x) -> list:
