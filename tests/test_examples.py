@@ -34,6 +34,8 @@ RUNS = {
     "censored.py": [],
     "replicate_mle_autograd.py": ["--quick", "--ks", "10"],
     "optimisers.py": ["--plot", os.path.join(tempfile.mkdtemp(), "optimisers.png")],
+    "neural_net_adam.py": [],
+    "gaussian_process.py": [],
 }
 TIMEOUT = 120
 
@@ -194,3 +196,35 @@ def test_censored_tobit_affairs(outputs):
     assert "rating: extensive" in out and "TruncatedRegression" in out
     assert re.search(r"sigma\s+7\.9432\s+0\.8769", out)     # AER::tobit(right = 4): 7.94
     assert re.search(r"rating\s+-3\.1231\s+0\.5742", out)    # intreg; scipy brute force -3.12314
+
+
+# autograd 1.9.1 running the same two programs with only the import lines changed (scratch
+# run, 2026-11-30): the numbers each prints.
+AUTOGRAD_NEURAL_NET = {"final_loss": 0.010517, "start_loss": 0.837812, "accuracy": 1.0}
+AUTOGRAD_GP = {"start": 14.363858, "fitted": 0.618339, "log_amplitude": 0.176960,
+               "log_length": 0.316889, "log_noise": -1.776530, "mean": 0.509021,
+               "prediction_at_0": (0.4900, 0.0728)}
+
+
+def test_neural_net_with_adam_as_written_for_autograd(outputs):
+    out = _run(outputs, "neural_net_adam.py")
+    assert "check_grads: the gradient agrees" in out
+    (final, start, acc), = _floats(
+        rf"final loss {NUM} \(from {NUM}\), train accuracy {NUM}", out)
+    ref_nn = AUTOGRAD_NEURAL_NET
+    assert final == pytest.approx(ref_nn["final_loss"], abs=2e-6)
+    assert start == pytest.approx(ref_nn["start_loss"], abs=2e-6)
+    assert acc == ref_nn["accuracy"]
+
+
+def test_gaussian_process_as_written_for_autograd(outputs):
+    out = _run(outputs, "gaussian_process.py")
+    assert "BFGS converged: True" in out
+    ref_gp = AUTOGRAD_GP
+    (fitted,), = _floats(rf"fitted: -log marginal likelihood {NUM}", out)
+    assert fitted == pytest.approx(ref_gp["fitted"], abs=2e-6)
+    for name in ("log_amplitude", "log_length", "log_noise", "mean"):
+        (value,), = _floats(rf"^  {name}\s+{NUM}$", out)
+        assert value == pytest.approx(ref_gp[name], abs=2e-5), name
+    (m, s), = _floats(rf"prediction at x = 0.0: {NUM} \+- {NUM}", out)
+    assert (m, s) == pytest.approx(ref_gp["prediction_at_0"], abs=2e-4)

@@ -14,9 +14,10 @@ import numpy as np
 
 from .core import (Dual, Tensor, Traced, TraceError, backward_pass, complex_error,
                    forward_sweep, fresh, new_level)
-from .primitives import concatenate_args, reshape, transpose
+from .primitives import concatenate_args, getitem, reshape, transpose
 from .rules import IDENTITY_SEEDS, shape_of
-from . import structure
+from . import pytree, structure
+from .pytree import TreeDef, is_container
 
 Argnum = int | Sequence[int]
 
@@ -45,6 +46,118 @@ def _plain_scalar(result, original):
 
 def _argnums(argnum: Argnum) -> tuple[int, ...]:
     return (argnum,) if isinstance(argnum, int) else tuple(argnum)
+
+
+def resolve_argnum(argnum: Argnum, argnums: Argnum | None, where: str) -> Argnum:
+    """autograd's ``argnum`` or JAX's ``argnums`` (not both): an int, or a tuple of ints
+    (then the derivative is a tuple, one entry per argument)."""
+    if argnums is not None:
+        if argnum != 0:
+            raise TypeError(f"{where}: give argnum (autograd's name) or argnums (JAX's), "
+                            "not both.")
+        argnum = argnums
+    if isinstance(argnum, (bool, np.bool_)) or not isinstance(argnum, (int, np.integer, tuple, list)):
+        raise TypeError(f"{where}: argnum must be an int or a tuple of ints, not {argnum!r}.")
+    if isinstance(argnum, (list, tuple)):
+        if not argnum or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                                 for i in argnum):
+            raise TypeError(f"{where}: argnums must be a non-empty tuple of ints, not {argnum!r}.")
+        return tuple(int(i) for i in argnum)
+    return int(argnum)
+
+
+# =======================================================================================
+# containers: one flat vector in, one flat vector out (mleopt.ad.pytree)
+# =======================================================================================
+
+def _needs_tree(args: Sequence, argnum: Argnum) -> bool:
+    """Is a chosen argument a container? (an argnum out of range is reported later)"""
+    if type(argnum) is int:     # the common case, kept cheap (it runs on every call)
+        if not -len(args) <= argnum < len(args):
+            return False
+        a = args[argnum]
+        return isinstance(a, (dict, list, tuple)) and is_container(a)
+    n = len(args)
+    return any(is_container(args[i]) for i in argnum if -n <= i < n)
+
+
+def with_args(args: Sequence, argnum: Argnum, x) -> list:
+    """``args`` with the chosen argument replaced by ``x`` (a tuple argnum: the entries of
+    the tuple ``x`` in their places)."""
+    new = list(args)
+    if isinstance(argnum, int):
+        new[argnum] = x
+    else:
+        for i, part in zip(argnum, x):
+            new[i] = part
+    return new
+
+
+def _flat_problem(fun: Callable, args: Sequence, kwargs: dict, argnum: Argnum):
+    """``fun`` as a function of one vector holding the chosen argument(s): returns
+    ``(flat_fun, vector, treedef)`` with ``flat_fun(vector) == fun(*args, **kwargs)``; a
+    tuple argnum makes the chosen arguments one tuple (the derivative is a tuple)."""
+    _check_argnums(fun, args, _argnums(argnum))
+    if isinstance(argnum, int):
+        treedef, chosen = pytree.tree_structure(args[argnum]), [args[argnum]]
+    else:
+        treedef, chosen = pytree.args_structure(tuple(args[i] for i in argnum)), \
+            [args[i] for i in argnum]
+    vector = pytree.ravel_leaves([leaf for c in chosen for leaf in pytree.leaves_of(c)])
+
+    def flat_fun(v):
+        return fun(*with_args(args, argnum, treedef.unflatten(v)), **kwargs)
+
+    flat_fun.__name__ = getattr(fun, "__name__", "f")
+    return flat_fun, vector, treedef
+
+
+class _FlatOutput:
+    """``fun`` with a tuple or dict output flattened to one vector; ``treedef`` remembers
+    its structure (None while outputs are arrays)."""
+
+    def __init__(self, fun: Callable):
+        self.fun, self.treedef = fun, None
+        self.__name__ = getattr(fun, "__name__", "f")
+
+    def __call__(self, *args, **kwargs):
+        out = self.fun(*args, **kwargs)
+        if isinstance(out, (tuple, dict)):
+            self.treedef = pytree.tree_structure(out)
+            return pytree.ravel_leaves(pytree.leaves_of(out))
+        return out
+
+    def unflatten(self, value, lead: tuple = ()):
+        return value if self.treedef is None else self.treedef.unflatten(value, lead)
+
+
+def _take_rows(m, start: int, stop: int):
+    if isinstance(m, Traced):
+        return getitem(m, slice(start, stop))
+    return m[start:stop]
+
+
+def _unflatten_matrix(m, out_def: TreeDef | None, out_shape: tuple,
+                      in_def: TreeDef | None, in_shape: tuple):
+    """A derivative of shape ``out + in`` (each side a flat vector when it has a TreeDef) in
+    the nested structure of JAX: the output's structure of the input's structure."""
+    n_in = int(np.prod(in_shape)) if in_def is None else in_def.size
+
+    def block(rows, lead: tuple):
+        if in_def is None:
+            return reshape(rows, lead + tuple(in_shape)) if isinstance(rows, Traced) else \
+                rows.reshape(lead + tuple(in_shape))
+        rows = reshape(rows, lead + (n_in,)) if isinstance(rows, Traced) else \
+            rows.reshape(lead + (n_in,))
+        return in_def.unflatten(rows, lead)
+
+    if out_def is None:
+        return block(m, tuple(out_shape))
+    parts, start = [], 0
+    for shape, size in zip(out_def.shapes, out_def.sizes):
+        parts.append(block(_take_rows(m, start, start + size), shape))
+        start += size
+    return out_def.build(parts)
 
 
 def _output_parts(out, level):
@@ -131,11 +244,20 @@ def _leaf_cotangents(leaves, node, seed):
             for leaf in leaves]
 
 
-def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
-    """``(f(x), df/dx)`` for a function returning a single number (reverse mode)."""
+def value_and_grad(fun: Callable, argnum: Argnum = 0, *,
+                   argnums: Argnum | None = None) -> Callable:
+    """``(f(x), df/dx)`` for a function returning a single number (reverse mode).
+
+    ``x`` may be an array, a number or a container (dict / list / tuple, nested) of them:
+    the gradient has the same structure."""
+    argnum = resolve_argnum(argnum, argnums, "value_and_grad")
     argnums = _argnums(argnum)
 
     def value_and_grad_fun(*args, **kwargs):
+        if _needs_tree(args, argnum):
+            flat_fun, vector, treedef = _flat_problem(fun, args, kwargs, argnum)
+            value, g = value_and_grad(flat_fun)(vector)
+            return value, treedef.unflatten(g)
         leaves, value, node = _reverse(fun, args, kwargs, argnums)
         if value is None or isinstance(value, (str, bytes, tuple, list, dict)):
             # (None: a forgotten return; its "gradient" would silently be zero)
@@ -158,13 +280,15 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
     return value_and_grad_fun
 
 
-def grad(fun: Callable, argnum: Argnum = 0) -> Callable:
+def grad(fun: Callable, argnum: Argnum = 0, *, argnums: Argnum | None = None) -> Callable:
     """The gradient of a function returning a single number, by reverse mode.
 
-    ``grad(lambda x: x**2 + 3*x)(2.0) == 7.0``. ``argnum`` may be an int or a tuple (then a
-    tuple of gradients is returned); other arguments pass through untouched.
+    ``grad(lambda x: x**2 + 3*x)(2.0) == 7.0``. ``argnum`` (or JAX's ``argnums``) may be an
+    int or a tuple (then a tuple of gradients is returned); other arguments pass through
+    untouched. With respect to a container (dict / list / tuple of arrays and numbers) the
+    gradient is a container of the same structure.
     """
-    vg = value_and_grad(fun, argnum)
+    vg = value_and_grad(fun, argnum, argnums=argnums)
 
     def grad_fun(*args, **kwargs):
         return vg(*args, **kwargs)[1]
@@ -192,11 +316,37 @@ def _forward(f: Callable, args: list, kwargs: dict, argnums: tuple[int, ...], se
     return out, np.zeros((batch,) + shape_of(out))
 
 
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
-    """Forward mode: ``(f(*primals), J @ tangents)`` in one pass, without forming J."""
+def jvp(fun: Callable, primals, tangents) -> tuple[Any, Any]:
+    """Forward mode: ``(f(*primals), J @ tangents)`` in one pass, without forming J.
+
+    ``primals`` and ``tangents`` are tuples of the arguments (JAX's convention); a single
+    array, number or dict is taken as the only argument. Arguments and output may be
+    containers; each tangent has its primal's structure, the output tangent the output's.
+    """
+    if not isinstance(primals, (tuple, list)):
+        primals, tangents = (primals,), (tangents,)
+    elif not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"jvp: primals is a {type(primals).__name__} of {len(primals)} "
+                        f"argument(s), so tangents must be one too (one tangent per argument), "
+                        f"not a {type(tangents).__name__}.")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents.")
+    f = _FlatOutput(fun)
+    if any(is_container(x) for x in primals):
+        flat_fun, vector, treedef = _flat_problem(f, primals, {}, tuple(range(len(primals))))
+        tdef = pytree.args_structure(tangents)
+        if tdef != treedef:
+            raise ValueError(f"jvp: the tangents have the structure {tdef!r} but the primals "
+                             f"{treedef!r}; they must match.")
+        value, tangent = _jvp_arrays(flat_fun, (vector,), (pytree.ravel_leaves(
+            [leaf for t in tangents for leaf in pytree.leaves_of(t)]),))
+    else:
+        value, tangent = _jvp_arrays(f, primals, tangents)
+    return f.unflatten(value), f.unflatten(tangent)
+
+
+def _jvp_arrays(fun: Callable, primals: tuple, tangents: tuple) -> tuple[Any, Any]:
     seeds = []
     for x, t in zip(primals, tangents):
         t = as_float(t)
@@ -213,7 +363,34 @@ def _batch1(t):
 
 
 def vjp(fun: Callable, *primals) -> tuple[Any, Callable]:
-    """Reverse mode: ``(f(*primals), vjp_fun)`` with ``vjp_fun(g)`` the tuple g @ J_i."""
+    """Reverse mode: ``(f(*primals), vjp_fun)`` with ``vjp_fun(g)`` the tuple g @ J_i.
+
+    Arguments and output may be containers: ``g`` has the output's structure and each
+    cotangent its argument's."""
+    f = _FlatOutput(fun)
+    if _needs_tree(primals, tuple(range(len(primals)))):
+        flat_fun, vector, treedef = _flat_problem(f, primals, {}, tuple(range(len(primals))))
+        value, flat_vjp = _vjp_arrays(flat_fun, vector)
+        unflatten = treedef.unflatten
+        pick = lambda cts: unflatten(cts[0])  # noqa: E731  (the tuple of arguments)
+    else:
+        value, flat_vjp = _vjp_arrays(f, *primals)
+        pick = tuple
+    out_def = f.treedef
+
+    def vjp_fun(g):
+        if out_def is not None:
+            gdef = pytree.tree_structure(g)
+            if gdef != out_def:
+                raise ValueError(f"the cotangent has the structure {gdef!r} but the output "
+                                 f"{out_def!r}; they must match.")
+            g = pytree.ravel_leaves(pytree.leaves_of(g))
+        return pick(flat_vjp(g))
+
+    return f.unflatten(value), vjp_fun
+
+
+def _vjp_arrays(fun: Callable, *primals) -> tuple[Any, Callable]:
     leaves, value, node = _reverse(fun, primals, {}, tuple(range(len(primals))))
     out_shape = shape_of(value)
 
@@ -283,7 +460,8 @@ def _jacobian_reverse(leaves, value, node):
     return reshape(_stack(rows), out_shape + in_shape)
 
 
-def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
+def jacobian(fun: Callable, argnum: Argnum = 0, mode: str = "auto", *,
+             argnums: Argnum | None = None) -> Callable:
     """The Jacobian ``d f(x) / d x`` with shape ``out.shape + x.shape``.
 
     ``mode="auto"`` records f once, then uses reverse mode (one backward pass per output)
@@ -293,13 +471,31 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
     found in the graph and differentiated per row, then chained through A (one tangent per
     index instead of one per entry of x; mleopt.ad.structure). ``"fwd"`` (a forward pass
     from the start) and ``"rev"`` force a mode.
+
+    Containers (dict / list / tuple) as input or a tuple / dict as output, or a tuple
+    ``argnum``: the Jacobian is nested as JAX nests it, the output's structure holding the
+    input's, each block of shape ``out_leaf.shape + in_leaf.shape``.
     """
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}.")
-    if not isinstance(argnum, int):
-        raise TypeError("jacobian takes a single argnum (an int).")
+    argnum = resolve_argnum(argnum, argnums, "jacobian")
 
     def jacobian_fun(*args, **kwargs):
+        _check_argnums(fun, args, _argnums(argnum))
+        f = _FlatOutput(fun)
+        if not isinstance(argnum, int) or _needs_tree(args, argnum):
+            flat_fun, vector, in_def = _flat_problem(f, args, kwargs, argnum)
+            m = _jacobian_arrays(flat_fun, (vector,), {}, 0)
+        else:
+            in_def = None
+            m = _jacobian_arrays(f, args, kwargs, argnum)
+        if f.treedef is None and in_def is None:
+            return m
+        in_shape = shape_of(args[argnum]) if in_def is None else (in_def.size,)
+        out_shape = shape_of(m)[:len(shape_of(m)) - len(in_shape)]
+        return _unflatten_matrix(m, f.treedef, out_shape, in_def, in_shape)
+
+    def _jacobian_arrays(fun, args, kwargs, argnum):
         if mode == "fwd":
             return _jacobian_forward(fun, args, kwargs, argnum)
         leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
@@ -327,7 +523,7 @@ def jacobian(fun: Callable, argnum: int = 0, mode: str = "auto") -> Callable:
     return jacobian_fun
 
 
-def hessian(fun: Callable, argnum: int = 0) -> Callable:
+def hessian(fun: Callable, argnum: Argnum = 0, *, argnums: Argnum | None = None) -> Callable:
     """The Hessian of a scalar function, shape ``x.shape + x.shape``.
 
     Forward-over-reverse: the gradient's computation is traced once and all ``K`` input
@@ -338,11 +534,19 @@ def hessian(fun: Callable, argnum: int = 0) -> Callable:
     ``A @ v(x)`` and scalars (a log-likelihood), the structure is found in the recorded
     graph (mleopt.ad.structure) and the Hessian is assembled from per-row second
     derivatives with matrix products ``A' diag(w) A``: the same numbers, at BLAS speed.
+
+    With respect to a container (or a tuple ``argnum``) the Hessian is nested as JAX nests
+    it: ``H[a][b]`` has shape ``a.shape + b.shape``.
     """
+    argnum = resolve_argnum(argnum, argnums, "hessian")
     g = grad(fun, argnum)
 
     def hessian_fun(*args, **kwargs):
-        _check_argnums(fun, args, (argnum,))
+        _check_argnums(fun, args, _argnums(argnum))
+        if not isinstance(argnum, int) or _needs_tree(args, argnum):
+            flat_fun, vector, treedef = _flat_problem(fun, args, kwargs, argnum)
+            h = hessian(flat_fun)(vector)
+            return _unflatten_matrix(h, treedef, (), treedef, (treedef.size,))
         if not isinstance(args[argnum], Traced):
             leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
             found = None if node is None else structure.hessian(node, leaves[0])
@@ -399,13 +603,36 @@ def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True) ->
     return value_grad_and_hessian_fun
 
 
-def hvp(fun: Callable, argnum: int = 0) -> Callable:
-    """``hvp(f)(x, v)``: the Hessian-vector product H(x) @ v without forming H."""
+def hvp(fun: Callable, *args, argnum: Argnum = 0, argnums: Argnum | None = None):
+    """The Hessian-vector product H(x) @ v without forming H (forward over reverse).
+
+    ``hvp(f)(x, v)`` (also ``hvp(f, argnum)(..., v)``: the vector comes last), or directly
+    ``hvp(f, x, v)``. ``x`` may be a container; ``v`` then has its structure, as the result.
+    """
+    if len(args) == 1 and isinstance(args[0], (int, np.integer)) and \
+            not isinstance(args[0], bool):
+        argnum, args = int(args[0]), ()
+    argnum = resolve_argnum(argnum, argnums, "hvp")
+    if args:
+        if len(args) < 2:
+            raise TypeError("hvp(f, x, v) needs the point and the vector (got one argument); "
+                            "or build the function first: hvp(f)(x, v).")
+        return hvp(fun, argnum=argnum)(*args)
     g = grad(fun, argnum)
 
     def hvp_fun(*args, **kwargs):
         *fargs, v = args
-        _check_argnums(fun, fargs, (argnum,))
+        _check_argnums(fun, fargs, _argnums(argnum))
+        if not isinstance(argnum, int) or _needs_tree(fargs, argnum):
+            flat_fun, vector, treedef = _flat_problem(fun, fargs, kwargs, argnum)
+            vdef = pytree.tree_structure(v) if isinstance(argnum, int) else \
+                pytree.args_structure(tuple(v))
+            if vdef != treedef:
+                raise ValueError(f"hvp: the vector has the structure {vdef!r} but x "
+                                 f"{treedef!r}; they must match.")
+            parts = [v] if isinstance(argnum, int) else list(v)
+            vflat = pytree.ravel_leaves([leaf for part in parts for leaf in pytree.leaves_of(part)])
+            return treedef.unflatten(hvp(flat_fun)(vector, vflat))
         v = as_float(v)
         x = fargs[argnum]
         if shape_of(v) != shape_of(x):

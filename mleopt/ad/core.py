@@ -148,7 +148,17 @@ class Traced:
             "np.where instead of assigning into them. To detach on purpose, use "
             "mleopt.ad.stop_gradient(x).")
 
+    def _eager(self) -> bool:
+        """A PyTorch-style tensor (tensor(...)), outside every functional trace: converting
+        it to plain numbers is the user's choice, as in PyTorch (its graph stays usable)."""
+        return self._level == EAGER_LEVEL and not isinstance(self._value, Traced)
+
     def __float__(self) -> float:
+        if self._eager():
+            if self.size != 1:
+                raise TypeError(f"float() of a tensor of shape {self.shape}: only a tensor "
+                                "holding one number converts to float.")
+            return float(np.asarray(self._value).reshape(()))
         if self.size != 1:
             raise TraceError(
                 f"float() of a traced value of shape {self.shape}: only a single number "
@@ -162,6 +172,8 @@ class Traced:
             "x.item() / stop_gradient(x) to detach on purpose.")
 
     def __int__(self) -> int:
+        if self._eager() and self.size == 1:
+            return int(np.asarray(self._value).reshape(()))
         raise TraceError("int() of a traced value would drop its derivative; use "
                          "stop_gradient(x) to detach on purpose.")
 
@@ -177,6 +189,26 @@ class Traced:
     def item(self) -> Any:
         """The value as a Python number, detached from the trace (explicit)."""
         return stop_gradient(self).item()
+
+    def __format__(self, spec: str) -> str:
+        """Formatting prints the value (``f"{loss:.3f}"``); nothing is computed from it."""
+        value = _value_of(self)
+        if spec and np.size(value) == 1:
+            return format(np.asarray(value).item(), spec)
+        return format(value, spec) if spec else repr(self)
+
+    def tolist(self):
+        """The value as (nested lists of) Python numbers: for PyTorch-style tensors; inside
+        a functional trace it would drop the derivative and is refused."""
+        if not self._eager():
+            raise TraceError("tolist() of a traced value would drop its derivative; keep "
+                             "computing with mleopt.numpy, or call stop_gradient(x).tolist() "
+                             "to detach on purpose.")
+        return np.asarray(self._value).tolist()
+
+    def copy(self):
+        """A copy that stays in the trace (its derivative flows through, as np.copy's)."""
+        return _p().reshape(self, self.shape)
 
     # --- numpy interoperability: dispatch to the differentiable version, or refuse ------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -650,8 +682,12 @@ class Tensor(Traced):
         return out
 
     # --- the PyTorch-like interface -------------------------------------------------------
-    def backward(self, gradient=None) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    def backward(self, gradient=None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``create_graph=True`` records the backward pass itself: ``leaf.grad`` is then a
+        tensor of the leaves, to be differentiated again (``x.grad.backward()``: set
+        ``x.grad = None`` first to get the second derivative alone, as in PyTorch)."""
         if not self.requires_grad:
             raise TraceError("backward() on a tensor that does not require grad: create its "
                              "inputs with tensor(..., requires_grad=True).")
@@ -661,7 +697,11 @@ class Tensor(Traced):
                     f"backward() without a gradient needs a single-number output, got shape "
                     f"{self.shape}; pass gradient= of that shape, or reduce with .sum().")
             gradient = np.ones(self.shape)
-        cotangents = backward_pass(self, gradient)
+        if self._level != EAGER_LEVEL:
+            raise TraceError("backward() inside grad/jacobian/...: a functional trace is "
+                             "differentiated by the transform itself; call backward() on "
+                             "tensors made with tensor(..., requires_grad=True).")
+        cotangents = backward_pass(self, gradient, _recorded(self) if create_graph else None)
         for node, g in cotangents.items():
             if node._prim is None and node.requires_grad:
                 g = fresh(g)  # .grad is the user's to modify, like PyTorch's
@@ -671,11 +711,20 @@ class Tensor(Traced):
         self.grad = None
 
     def detach(self):
-        """The plain value, without derivative tracking."""
+        """The same values without derivative tracking: a tensor that does not require grad
+        (PyTorch); inside a functional trace, the plain value (stop_gradient)."""
+        if self._eager():
+            return Tensor(self._value, EAGER_LEVEL, requires_grad=False)
         return _value_of(self)
 
     def numpy(self):
-        return _value_of(self)
+        """The value as a numpy array (a copy). Refused inside a functional trace, where it
+        would drop the derivative (use stop_gradient to detach on purpose)."""
+        if not self._eager():
+            raise TraceError("numpy() of a traced value would drop its derivative; keep "
+                             "computing with mleopt.numpy, or call stop_gradient(x) to detach "
+                             "on purpose.")
+        return np.array(self._value, dtype=np.float64, copy=True)
 
     @property
     def data(self):
@@ -688,6 +737,20 @@ class Tensor(Traced):
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self.requires_grad and self._prim is None else ""
         return f"tensor({self._value!r}{extra})"
+
+
+def _recorded(end: Tensor) -> dict:
+    """``lifted`` for backward_pass that applies every rule to the recorded tensors
+    themselves (the node as its answer, its parents as its arguments): the cotangents are
+    then tensors, recorded in turn (backward(create_graph=True))."""
+    lifted = {}
+    for node in ancestors(end):
+        if node._prim is not None:
+            args = list(node._args)
+            for i, parent in zip(node._argnums, node._parents):
+                args[i] = parent
+            lifted[node._seq] = (node, args)
+    return lifted
 
 
 def backward_pass(end: Tensor, g, lifted: dict | None = None) -> dict:

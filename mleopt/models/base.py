@@ -39,6 +39,7 @@ from .. import blocks as blocks_mod
 from .. import optimize as _opt
 from ..ad import api as ad_api
 from ..ad.api import value_grad_and_hessian
+from ..ad.pytree import is_container, leaves_of, ravel_leaves, tree_structure
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
 from ..design import design_frame, formula_context, formula_inputs
@@ -223,13 +224,22 @@ class LikelihoodModel:
             f"{type(self).__name__} must define loglikeobs(self, params) returning the vector "
             "of per-observation log-likelihoods, written with mleopt.numpy.")
 
+    _param_tree = None  # the structure of dict / list start values (mleopt.ad.pytree)
+
+    def _loglikeobs_flat(self, params):
+        """``loglikeobs`` at the flat parameter vector: rebuilt first into the structure of
+        the start values when they were a dict / list / tuple of arrays (the one place
+        where structured parameters meet the flat vector the optimiser works on)."""
+        tree = self._param_tree
+        return self.loglikeobs(params if tree is None else tree.unflatten(params))
+
     def loglike(self, params):
         """The log-likelihood: the sum of ``loglikeobs`` (block by block on large data)."""
         if self.__dict__.get("_is_block") or _is_traced(params):
-            return mnp.sum(self.loglikeobs(params))
+            return mnp.sum(self._loglikeobs_flat(params))
         blocks = self._blocks()[0]
         if len(blocks) == 1 and blocks[0] is self:
-            return mnp.sum(self.loglikeobs(params))
+            return mnp.sum(self._loglikeobs_flat(params))
         return self._block_sum(_as_params(params), 0, NATURAL)[0]
 
     def score(self, params) -> np.ndarray:
@@ -293,7 +303,7 @@ class LikelihoodModel:
     def _block_score_obs(self, params: np.ndarray) -> np.ndarray:
         """This block's rows of the score matrix (through the linear indices, or one batched
         forward pass)."""
-        return np.asarray(ad.jacobian(self.loglikeobs)(params), dtype=float)
+        return np.asarray(ad.jacobian(self._loglikeobs_flat)(params), dtype=float)
 
     def _block_meat(self, params: np.ndarray, row_scale: np.ndarray | None = None,
                     codes: np.ndarray | None = None, hc: str | None = None,
@@ -502,7 +512,7 @@ class LikelihoodModel:
     def _check_row_separable_at(self, params: np.ndarray, n_blocks: int) -> None:
         with np.errstate(all="ignore"):
             try:
-                whole = float(np.sum(np.asarray(self.loglikeobs(params), dtype=float)))
+                whole = float(np.sum(np.asarray(self._loglikeobs_flat(params), dtype=float)))
             except NotImplementedError:     # the data are not in memory (Dask)
                 return
             except Exception:               # reported by fit's start-value checks
@@ -1104,7 +1114,16 @@ class LikelihoodModel:
         return out
 
     def _start_values(self, start_params) -> np.ndarray:
-        if start_params is None:
+        if start_params is None and type(self).start_params is not LikelihoodModel.start_params:
+            own = self.start_params()       # (a subclass's own start values may be named)
+            start_params = own if is_container(own) else None
+        if is_container(start_params):      # named arrays: loglikeobs gets the structure
+            tree = tree_structure(start_params)
+            if self._param_names is None or len(self._param_names) != tree.size:
+                self._set_param_names(tree.names())
+            self._param_tree = tree
+            start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
+        elif start_params is None:
             start = np.asarray(self.start_params(), dtype=float).ravel()
             reparam = self._reparam if self._param_names is not None else None
             if reparam is not None and start.size == self.k_params:
@@ -1161,7 +1180,7 @@ class LikelihoodModel:
                     f"start values outside the parameter space ({named}): {', '.join(bad)} "
                     f"cannot be mapped to the optimiser's scale (e.g. a scale parameter <= 0). "
                     f"{advice}")
-            obs = np.asarray(self.loglikeobs(np.asarray(self._from_theta(theta), float)),
+            obs = np.asarray(self._loglikeobs_flat(np.asarray(self._from_theta(theta), float)),
                              dtype=float)
         if obs.ndim != 1 or obs.shape[0] != self.nobs:
             raise ValueError(f"loglikeobs must return one value per observation (shape "
@@ -1337,7 +1356,11 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
     evaluated in blocks (bounded memory, threads; see mleopt.blocks); a function that
     holds its data itself is always evaluated whole.
 
-    ``start_params`` are natural parameters; ``param_names`` default to ``par0, par1, ...``;
+    ``start_params`` are natural parameters: a vector, or named arrays (a dict, list or
+    tuple of arrays and numbers, e.g. ``{"beta": np.zeros(3), "log_sigma": 0.0}``), which
+    ``loglikeobs`` then receives in that structure while the results report them flat,
+    named ``beta[0], ..., log_sigma`` (dict entries in sorted key order, as mleopt.ad.flatten
+    lays them out); ``param_names`` default to ``par0, par1, ...`` (or those names);
     ``nobs`` defaults to the length of ``loglikeobs(start_params)``. Optional ``transform``
     / ``untransform`` (mleopt.numpy) map the optimiser's theta to params and back. Keyword
     arguments go to ``LikelihoodModel.fit``; returns the same results object.
@@ -1346,7 +1369,12 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
         if param_names is None:
             param_names = [str(i) for i in start_params.index]
         start_params = start_params.to_numpy()
-    start = np.array(start_params, dtype=float, copy=True).ravel()
+    tree = tree_structure(start_params) if is_container(start_params) else None
+    if tree is not None:
+        start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
+        param_names = tree.names() if param_names is None else param_names
+    else:
+        start = np.array(start_params, dtype=float, copy=True).ravel()
     rows = _function_data(data, nobs)
     if rows:
         fn, loglikeobs = loglikeobs, functools.partial(loglikeobs, **rows)
@@ -1357,7 +1385,7 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
         raise ValueError(f"{len(param_names)} param_names for {start.size} start values.")
     try:
         with np.errstate(all="ignore"):
-            shape = np.shape(loglikeobs(start))
+            shape = np.shape(loglikeobs(start if tree is None else tree.unflatten(start)))
     except Exception:
         if nobs is None:
             raise
@@ -1373,6 +1401,7 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
     if rows:
         loglikeobs = loglikeobs.func
     model = _FunctionModel(loglikeobs, nobs, param_names, transform, untransform, rows)
+    model._param_tree = tree
     return model.fit(start_params=start, **fit_kwargs)
 
 

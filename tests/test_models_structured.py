@@ -1,0 +1,78 @@
+"""Structured parameters in the model layer: fit_mle and LikelihoodModel take a dict of named
+arrays as start values, loglikeobs receives that structure, results are flat and named.
+Reference: statecrime, OLS by statsmodels 0.15.0 (tests/references.py STATECRIME_OLS): the
+normal ML estimates are the OLS coefficients with sigma = sigma_ml, and the same llf."""
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+
+import mleopt.numpy as np
+import references as ref
+from mleopt import datasets, fit_mle
+from mleopt.models.base import LikelihoodModel
+
+R = ref.STATECRIME_OLS
+DATA = datasets.load("statecrime")
+Y = DATA[R["endog"]].to_numpy(dtype=float)
+X = onp.column_stack([onp.ones(len(Y))] + [DATA[c].to_numpy(dtype=float)
+                                           for c in R["exog_names"][1:]])
+K = len(R["exog_names"])
+NAMES = [f"beta[{i}]" for i in range(K)] + ["log_sigma"]
+
+
+def normal_loglikeobs(p, y=Y, x=X):
+    sigma = np.exp(p["log_sigma"])
+    r = (y - x @ p["beta"]) / sigma
+    return -0.5 * r ** 2 - np.log(sigma) - 0.5 * onp.log(2 * onp.pi)
+
+
+def start():
+    return {"log_sigma": 0.0, "beta": onp.zeros(K)}
+
+
+def check(res):
+    assert list(res.params.index) == NAMES
+    onp.testing.assert_allclose(res.params.iloc[:K], R["params"], rtol=1e-7)
+    onp.testing.assert_allclose(onp.exp(res.params["log_sigma"]), R["sigma_ml"], rtol=1e-7)
+    onp.testing.assert_allclose(res.llf, R["llf"], rtol=1e-10)
+
+
+def test_fit_mle_with_a_dict_of_named_arrays():
+    seen = []
+
+    def ll(p):
+        seen.append(type(p))
+        return normal_loglikeobs(p)
+
+    given = start()
+    kept = given["beta"].copy()
+    res = fit_mle(ll, given)
+    check(res)
+    assert seen and all(t is dict for t in seen)
+    onp.testing.assert_array_equal(given["beta"], kept)      # the start values untouched
+
+
+def test_fit_mle_structured_with_row_data_and_given_names():
+    res = fit_mle(lambda p, y, x: normal_loglikeobs(p, y, x), start(), data={"y": Y, "x": X})
+    check(res)
+    names = [f"b{i}" for i in range(K)] + ["ls"]
+    res = fit_mle(normal_loglikeobs, start(), param_names=names)
+    assert list(res.params.index) == names
+    with pytest.raises(ValueError, match=f"{K + 1} start values"):
+        fit_mle(normal_loglikeobs, start(), param_names=names[:3])
+
+
+class NormalRegression(LikelihoodModel):
+    def loglikeobs(self, p):
+        return normal_loglikeobs(p, self.endog, self.exog)
+
+    def start_params(self):
+        return start()
+
+
+def test_likelihood_model_subclass_with_structured_start_values():
+    check(NormalRegression(Y, X, param_names=NAMES).fit())
+    res = NormalRegression(Y, X, param_names=NAMES).fit(start_params=start())
+    check(res)
+    assert res.bse.index.tolist() == NAMES
