@@ -50,7 +50,7 @@ class LikelihoodResults:
 
     _is_ols = False
 
-    def __init__(self, model, params, opt=None, cov_type: str = "nonrobust",
+    def __init__(self, model, params, opt=None, cov_type: str | None = None,
                  cov_kwds: dict | None = None, use_t: bool | None = None):
         self.model = model
         self._params = np.array(params, dtype=float).ravel()
@@ -58,6 +58,9 @@ class LikelihoodResults:
             raise ValueError(f"got {self._params.size} parameter values for "
                              f"{len(self.param_names)} names {self.param_names}.")
         self.opt = opt
+        if cov_type is None:        # pweights: the robust sandwich (mleopt.weights)
+            weighting = getattr(model, "weighting", None)
+            cov_type = "nonrobust" if weighting is None else weighting.default_cov_type
         self._set_cov(cov_type, cov_kwds, use_t)
 
     # --- covariance -------------------------------------------------------------------
@@ -66,9 +69,9 @@ class LikelihoodResults:
         if cov_kwds and "groups" in cov_kwds and hasattr(data, "align"):
             cov_kwds = {**cov_kwds, "groups": data.align(cov_kwds["groups"], "cluster groups")}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
-                                    nobs=int(self.nobs), use_t=use_t,
+                                    nobs=int(self.model.nobs), use_t=use_t,
                                     k_params=len(self._params))
-        if self._blocked:
+        if self._blocked or self._freq_weighted:   # fweights: the meat counts rows w times
             scores = {"meat": self._meat}
         else:
             scores = {"scores": lambda: self._scores}
@@ -85,6 +88,11 @@ class LikelihoodResults:
             return False
         models = blocks()[0]
         return not (len(models) == 1 and models[0] is self.model)
+
+    @property
+    def _freq_weighted(self) -> bool:
+        weighting = getattr(self.model, "weighting", None)
+        return weighting is not None and weighting.kind == "fweight"
 
     def _meat(self, row_scale=None, groups=None, hc=None):
         """Score products for the robust covariances, summed over the model's row blocks
@@ -224,8 +232,9 @@ class LikelihoodResults:
         return -2.0 * self.llf + np.log(self.nobs) * self.k_params
 
     @property
-    def nobs(self) -> int:
-        return self.model.nobs
+    def nobs(self) -> float:
+        """Observations: rows, or ``sum w`` with frequency weights (statsmodels GLM)."""
+        return getattr(self.model, "wnobs", self.model.nobs)
 
     @property
     def df_model(self) -> float:
@@ -459,6 +468,8 @@ class OLSResults(LikelihoodResults):
     @cached_property
     def _design(self) -> GramFactor:
         """The orthogonal factorisation of the design, shared by every covariance type."""
+        if self.model._row_weights() is not None:     # weighted least squares
+            return GramFactor(self.model._weighted_exog())
         return GramFactor(np.asarray(self.model.exog, dtype=float),
                           gram=self.model.__dict__.get("_gram"))
 
@@ -483,7 +494,7 @@ class OLSResults(LikelihoodResults):
         if _inf._blocked(self.model):       # summed block by block, residuals never whole
             beta = self._params[self._coef_index]
             return float(sum(self.model._block_map("_block_apply", _block_ssr, beta)))
-        return float(np.sum(np.asarray(self.resid, dtype=float) ** 2))
+        return _block_ssr(self.model, self._params[self._coef_index])
 
     @property
     def scale(self) -> float:
@@ -493,19 +504,18 @@ class OLSResults(LikelihoodResults):
     def centered_tss(self) -> float:
         if _inf._blocked(self.model):
             parts = self.model._block_map("_block_apply", _block_y_sums, 0.0)
-            mean = sum(p[0] for p in parts) / self.nobs
+            mean = sum(p[0] for p in parts) / sum(p[2] for p in parts)
             return float(sum(p[1] for p in
                              self.model._block_map("_block_apply", _block_y_sums, mean)))
-        y = np.asarray(self.model.endog, dtype=float)
-        return float(np.sum((y - y.mean()) ** 2))
+        sums = _block_y_sums(self.model, 0.0)
+        return _block_y_sums(self.model, sums[0] / sums[2])[1]
 
     @property
     def uncentered_tss(self) -> float:
         if _inf._blocked(self.model):
             return float(sum(p[1] for p in
                              self.model._block_map("_block_apply", _block_y_sums, 0.0)))
-        y = np.asarray(self.model.endog, dtype=float)
-        return float(np.sum(y**2))
+        return _block_y_sums(self.model, 0.0)[1]
 
     @property
     def _tss(self) -> float:
@@ -565,13 +575,19 @@ class OLSResults(LikelihoodResults):
 
 
 def _block_ssr(block, beta) -> float:
+    """``sum_i w_i r_i^2`` (w = 1 unweighted)."""
     r = block.endog - block.exog @ beta
-    return float(r @ r)
+    w = block._row_weights()
+    return float(r @ r) if w is None else float(r @ (w * r))
 
 
-def _block_y_sums(block, center: float) -> tuple[float, float]:
-    d = block.endog - center
-    return float(block.endog.sum()), float(d @ d)
+def _block_y_sums(block, center: float) -> tuple[float, float, float]:
+    """``(sum w y, sum w (y - center)^2, sum w)`` (w = 1 unweighted)."""
+    y, w = block.endog, block._row_weights()
+    d = y - center
+    if w is None:
+        return float(y.sum()), float(d @ d), float(y.shape[0])
+    return float(w @ y), float(d @ (w * d)), float(w.sum())
 
 
 class _MarginsMixin:

@@ -42,6 +42,7 @@ from ..ad.api import value_grad_and_hessian
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
+from ..weights import Weighting, checked_weights, weight_arguments
 
 __all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
 
@@ -63,10 +64,14 @@ class LikelihoodModel:
     Subclass it and define ``loglikeobs``; optionally ``extra_param_names`` (parameters after
     the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
     ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
-    Per-row arrays passed as keyword arguments (weights, groups, ...) are kept aligned with
-    the data (a pandas Series by its index; dropped with it under ``missing="drop"``) and
-    set as attributes. The built-in models (``_strict_kwargs``) refuse every keyword they
-    do not use; a user's subclass of one keeps this passthrough.
+    Observation weights, for every model: ``freq_weights=``, ``var_weights=``,
+    ``pweights=``, or ``weights=`` with ``weight_type="fweight" | "aweight" | "pweight"``
+    (Stata's kinds; see mleopt.weights): the log-likelihood becomes ``sum_i w_i l_i``.
+    Other per-row arrays passed as keyword arguments (groups, ...; ``weights=`` without
+    ``weight_type``) are kept aligned with the data (a pandas Series by its index; dropped
+    with it under ``missing="drop"``) and set as attributes. The built-in models
+    (``_strict_kwargs``) refuse every keyword they do not use; a user's subclass of one
+    keeps this passthrough.
     """
 
     extra_param_names: Sequence[str] = ()
@@ -84,10 +89,20 @@ class LikelihoodModel:
         return super().__new__(cls)
 
     def __init__(self, endog: Any, exog: Any = None, missing: str = "raise",
-                 param_names: Sequence[str] | None = None, **kwargs: Any) -> None:
+                 param_names: Sequence[str] | None = None, freq_weights: Any = None,
+                 var_weights: Any = None, pweights: Any = None, weights: Any = None,
+                 weight_type: str | None = None, **kwargs: Any) -> None:
+        if weights is not None and weight_type is None and \
+                not type(self).__dict__.get("_strict_kwargs", False):
+            kwargs["weights"], weights = weights, None    # a user's own per-row array
+        weighting = weight_arguments(freq_weights, var_weights, pweights, weights,
+                                     weight_type, f"{type(self).__name__}()")
         extras, passthrough = self._split_kwargs(endog, kwargs)
+        if weighting is not None:
+            extras[weighting[0].name] = weighting[1]
         self.data: ModelData = prepare_data(endog, exog, missing, extras=extras,
                                             passthrough=passthrough)
+        self._set_weights(None if weighting is None else weighting[0])
         self._init_from_data(param_names)
         for name in passthrough:
             if passthrough[name] is not None:
@@ -117,6 +132,33 @@ class LikelihoodModel:
                     cls, {name: value}, f"extra keyword arguments must be per-observation "
                     f"arrays of length {n}", strict=False))
         return extras, passthrough
+
+    # --- observation weights (mleopt.weights) ---------------------------------------------
+    weighting: Weighting | None = None
+    """The kind of observation weights (fweight / aweight / pweight), or None."""
+
+    def _set_weights(self, weighting: Weighting | None) -> None:
+        """Keep the checked weights as a per-row array (blocks and row subsets slice it)."""
+        self.weighting = weighting
+        if weighting is not None:
+            self._obs_weights = checked_weights(self.data.extras[weighting.name], weighting)
+
+    def _row_weights(self) -> np.ndarray | None:
+        """This model's (or block's) observation weights, None when unweighted."""
+        return self.__dict__.get("_obs_weights")
+
+    def _sum_rows(self, obs):
+        """``sum_i w_i l_i``: the one place per-row log-likelihoods are added up."""
+        w = self._row_weights()
+        return mnp.sum(obs) if w is None else mnp.sum(w * obs)
+
+    @property
+    def wnobs(self) -> float:
+        """Observations counted by frequency weights (``sum w``); else the rows."""
+        w = self._row_weights()
+        if w is not None and self.weighting.kind == "fweight":
+            return float(w.sum())
+        return self.nobs
 
     def _init_from_data(self, param_names: Sequence[str] | None) -> None:
         d = self.data
@@ -184,8 +226,9 @@ class LikelihoodModel:
     @property
     def df_resid(self) -> float:
         """``nobs - k_exog`` (extra parameters such as sigma or alpha are not counted, as in
-        statsmodels); ``nobs - k_params`` for a model without exog."""
-        return float(self.nobs - (self.k_exog if self.k_exog else self.k_params))
+        statsmodels); ``nobs - k_params`` for a model without exog. With frequency
+        weights nobs is ``sum w`` (``wnobs``)."""
+        return float(self.wnobs - (self.k_exog if self.k_exog else self.k_params))
 
     # --- the likelihood and its exact derivatives ---------------------------------------------
     def loglikeobs(self, params):
@@ -195,12 +238,13 @@ class LikelihoodModel:
             "of per-observation log-likelihoods, written with mleopt.numpy.")
 
     def loglike(self, params):
-        """The log-likelihood: the sum of ``loglikeobs`` (block by block on large data)."""
+        """The log-likelihood: the (weighted) sum of ``loglikeobs`` (block by block on large
+        data)."""
         if self.__dict__.get("_is_block") or _is_traced(params):
-            return mnp.sum(self.loglikeobs(params))
+            return self._sum_rows(self.loglikeobs(params))
         blocks = self._blocks()[0]
         if len(blocks) == 1 and blocks[0] is self:
-            return mnp.sum(self.loglikeobs(params))
+            return self._sum_rows(self.loglikeobs(params))
         return self._block_sum(_as_params(params), 0, NATURAL)[0]
 
     def score(self, params) -> np.ndarray:
@@ -254,8 +298,10 @@ class LikelihoodModel:
 
     def _block_score_obs(self, params: np.ndarray) -> np.ndarray:
         """This block's rows of the score matrix (through the linear indices, or one batched
-        forward pass)."""
-        return np.asarray(ad.jacobian(self.loglikeobs)(params), dtype=float)
+        forward pass): the gradients of ``w_i l_i`` when weighted."""
+        s = np.asarray(ad.jacobian(self.loglikeobs)(params), dtype=float)
+        w = self._row_weights()
+        return s if w is None else s * w[:, None]
 
     def _block_meat(self, params: np.ndarray, row_scale: np.ndarray | None = None,
                     codes: np.ndarray | None = None, hc: str | None = None,
@@ -267,6 +313,12 @@ class LikelihoodModel:
         ``(1 - h_i)^-1/2`` / ``(1 - h_i)^-1`` with this block's leverages (from ``norms, q``:
         see :meth:`_exog_tsqr`)."""
         s = self._block_score_obs(params)
+        w = self._row_weights()
+        if w is not None and self.weighting.kind == "fweight" and codes is None \
+                and labels is None:
+            # row i stands for w_i rows: sum_i w_i s_i s_i' (not (w_i s_i)(w_i s_i)'); in
+            # cluster sums its w_i copies add up to w_i s_i, as they are
+            s = s / np.sqrt(np.where(w > 0, w, np.inf))[:, None]
         if hc is not None:
             h = self._block_leverage(norms, q)
             if np.any(h >= 1 - 1e-10):
@@ -334,11 +386,16 @@ class LikelihoodModel:
     # --- the design's orthogonal factorisation, block by block (OLS covariances) -------------
     def _block_exog_r(self, norms: np.ndarray) -> np.ndarray:
         """R of a QR factorisation of this block's exog with columns divided by ``norms``."""
-        return np.linalg.qr(self.exog / norms, mode="r")
+        return np.linalg.qr(self._weighted_exog() / norms, mode="r")
+
+    def _weighted_exog(self) -> np.ndarray:
+        """``diag(sqrt(w)) X`` (X unweighted): the design of weighted least squares."""
+        w = self._row_weights()
+        return self.exog if w is None else self.exog * np.sqrt(w)[:, None]
 
     def _block_leverage(self, norms: np.ndarray, q: np.ndarray) -> np.ndarray:
         """This block's leverages: squared row norms of its rows of Q (``Q_b q``)."""
-        qb = np.linalg.qr(self.exog / norms, mode="reduced")[0] @ q
+        qb = np.linalg.qr(self._weighted_exog() / norms, mode="reduced")[0] @ q
         return np.einsum("ij,ij->i", qb, qb)
 
     def _exog_tsqr(self):
@@ -356,7 +413,8 @@ class LikelihoodModel:
         return out
 
     def _block_col_ss(self) -> np.ndarray:
-        return np.einsum("ij,ij->j", self.exog, self.exog)
+        x = self._weighted_exog()
+        return np.einsum("ij,ij->j", x, x)
 
     def _xtx_inverse(self) -> np.ndarray:
         """``(X'X)^-1`` from the SVD of R of the column-scaled design (never from X'X)."""
@@ -464,7 +522,7 @@ class LikelihoodModel:
     def _check_row_separable_at(self, params: np.ndarray, n_blocks: int) -> None:
         with np.errstate(all="ignore"):
             try:
-                whole = float(np.sum(np.asarray(self.loglikeobs(params), dtype=float)))
+                whole = float(self._sum_rows(np.asarray(self.loglikeobs(params), float)))
             except NotImplementedError:     # the data are not in memory (Dask)
                 return
             except Exception:               # reported by fit's start-value checks
@@ -590,7 +648,7 @@ class LikelihoodModel:
         return np.concatenate([np.zeros(self.k_exog), np.ones(self.k_extra)])
 
     def fit(self, method: str = "newton", start_params: Any = None, maxiter: int | None = None,
-            gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
+            gtol: float = 1e-8, cov_type: str | None = None, cov_kwds: dict | None = None,
             disp: bool = False, callback: Callable | None = None, bounds: Any = None,
             constraints: Any = None, block_memory: Any = None, n_threads: int | None = None,
             batch_size: int | None = None, epochs: int | None = None, lr: Any = None,
@@ -609,7 +667,7 @@ class LikelihoodModel:
         it takes a second argument, also gets an mleopt.optimize.IterationInfo: iteration,
         loglike, gradient norms, elapsed time); ``disp=True`` prints one line per iteration
         (value, max |gradient|, step, time). ``cov_type`` / ``cov_kwds`` choose the
-        covariance (see mleopt.results).
+        covariance (see mleopt.results; default "nonrobust", "HC0" with pweights).
 
         Every scipy.optimize.minimize option of the chosen method passes through: ``tol``,
         ``options={...}`` and method options as keywords (``maxcor=``, ``ftol=``, ...; one
@@ -1194,11 +1252,11 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
 _NOT_SUPPORTED = {
     "groups": "cluster groups are given to fit: fit(cov_type='cluster', "
               "cov_kwds={'groups': groups})",
-    "weights": "the built-in models take no observation weights (README, Known limits); to "
-               "weight observations, write a LikelihoodModel whose loglikeobs multiplies "
-               "each observation's log-likelihood by self.weights",
-    "freq_weights": "the built-in models take no frequency weights (see weights)",
-    "var_weights": "the built-in models take no variance weights (see weights)",
+    "fweights": "frequency weights are freq_weights=... (or weights=..., "
+                "weight_type='fweight')",
+    "aweights": "analytic weights are var_weights=... (or weights=..., weight_type='aweight')",
+    "sample_weight": "sampling weights are pweights=... (or weights=..., "
+                     "weight_type='pweight')",
     "hasconst": "the constant is found in exog by itself (add_constant adds one)",
     "offset": "only the count models (Poisson, NegativeBinomial) take an offset",
     "exposure": "only the count models (Poisson, NegativeBinomial) take an exposure",
