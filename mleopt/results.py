@@ -366,6 +366,19 @@ class LikelihoodResults:
         Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
         to exog's rows (to the model's rows when ``exog=None``).
         """
+        x, kwds = self._predict_inputs(exog, kwds)
+        out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
+        if isinstance(exog, pd.DataFrame):     # (2-D: probabilities, one column per count)
+            if out.ndim == 2:
+                return pd.DataFrame(out, index=exog.index, columns=kwds.get("y_values"))
+            return pd.Series(out, index=exog.index, name=which)
+        return out
+
+    def _predict_inputs(self, exog, kwds: dict) -> tuple:
+        """``(exog, kwds)`` for ``model.predict``: a DataFrame's columns matched by name (a
+        dict of columns is one), per-row options matched to its rows, then as arrays."""
+        if isinstance(exog, dict):
+            exog = pd.DataFrame({k: np.atleast_1d(v) for k, v in exog.items()})
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
             kwds = {k: align_labels(v, x.index, k, what="exog's row index",
@@ -373,12 +386,16 @@ class LikelihoodResults:
             # aligned now: handed on by position (exog goes on as an array)
             kwds = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in kwds.items()}
             x = x.to_numpy(dtype=float)
-        out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
-        if isinstance(exog, pd.DataFrame):     # (2-D: probabilities, one column per count)
-            if out.ndim == 2:
-                return pd.DataFrame(out, index=exog.index, columns=kwds.get("y_values"))
-            return pd.Series(out, index=exog.index, name=which)
-        return out
+        return x, kwds
+
+    def get_prediction(self, exog=None, which: str = "mean", **kwds):
+        """Predictions with standard errors and intervals by the exact delta method
+        (mleopt.prediction): ``.predicted``, ``.se``, ``.conf_int(alpha)``,
+        ``.summary_frame(alpha)``. ``exog`` as for :meth:`predict` (a DataFrame or dict of
+        columns by name); ``which`` and the options (``offset=``, ``exposure=``) those of
+        the model's predict."""
+        from .prediction import get_prediction
+        return get_prediction(self, exog, which, **kwds)
 
     def _by_row(self, values: np.ndarray, name: str):
         """A Series on the data's row labels when the input was pandas, else the array."""
@@ -396,6 +413,38 @@ class LikelihoodResults:
         """Response residuals ``endog - fittedvalues``."""
         y = np.asarray(self.model.endog, dtype=float)
         return self._by_row(y - np.asarray(self.fittedvalues, dtype=float), "resid")
+
+    # residuals (mleopt.residuals: statsmodels GLM conventions, and the generalized one)
+    @property
+    def resid_response(self):
+        """``y - mu`` (as ``resid``)."""
+        return self._residual("response")
+
+    @property
+    def resid_pearson(self):
+        """``(y - mu) / sqrt(V(mu))`` (OLS, Logit, Probit, Poisson, NB2)."""
+        return self._residual("pearson")
+
+    @property
+    def resid_deviance(self):
+        """``sign(y - mu) sqrt(d_i)``, d_i the unit deviance (OLS, Logit, Probit, Poisson,
+        NB2)."""
+        return self._residual("deviance")
+
+    @property
+    def resid_anscombe(self):
+        """Anscombe residuals (OLS, Logit, Probit, Poisson, NB2)."""
+        return self._residual("anscombe")
+
+    @property
+    def resid_generalized(self):
+        """``d l_i / d eta_i``: the score with respect to the linear index (index models)."""
+        from .residuals import generalized
+        return self._by_row(generalized(self), "resid_generalized")
+
+    def _residual(self, kind: str):
+        from .residuals import residuals
+        return self._by_row(residuals(self, kind), f"resid_{kind}")
 
     # --- inference ----------------------------------------------------------------------
     def wald_test(self, r_matrix, q=None) -> "_inf.WaldTestResults":

@@ -251,7 +251,8 @@ def test_weights_without_a_kind_are_refused_by_a_builtin_model(randhie):
                                         r"'extra'") as err:
         Poisson(df["mdvis"], x, extra=w)
     assert ("accepted keyword arguments: endog, exog, offset, exposure, missing, separation, "
-            "param_names, freq_weights, var_weights, pweights, weights, weight_type."
+            "allow_noninteger, param_names, freq_weights, var_weights, pweights, weights, "
+            "weight_type."
             in str(err.value))
 
 

@@ -1067,14 +1067,31 @@ class LikelihoodModel:
     # --- predictions --------------------------------------------------------------------------
     def predict(self, params, exog=None, which: str = "mean", **kwargs):
         """``which="linear"``: exog @ coefficients; ``"mean"``: E[y | x] (the inverse link of
-        the linear predictor). Differentiable in params and exog (mleopt.numpy)."""
+        the linear predictor); a model may add others from the mean (``_moment``: "var",
+        "prob"). Differentiable in params and exog (mleopt.numpy)."""
         if self.k_exog == 0:
             raise NotImplementedError(f"{type(self).__name__} has no exog, so predict() is "
                                       "not defined; evaluate your own function of params.")
-        if which not in ("mean", "linear"):
-            raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
-        linear = self._linear_predictor(self._params_by_name(params), exog, **kwargs)
-        return linear if which == "linear" else self._inverse_link(linear)
+        self._check_which(which)
+        params = self._params_by_name(params)
+        linear = self._linear_predictor(params, exog, **kwargs)
+        if which == "linear":
+            return linear
+        mean = self._inverse_link(linear)
+        return mean if which == "mean" else self._moment(which, mean, params)
+
+    _MOMENTS: tuple[str, ...] = ()      # predictions besides mean and linear (_moment)
+
+    def _check_which(self, which: str) -> None:
+        choices = ("mean", "linear") + tuple(self._MOMENTS)
+        if which not in choices:
+            raise ValueError(f"which must be one of {', '.join(map(repr, choices))} for "
+                             f"{type(self).__name__}, not {which!r}.")
+
+    def _moment(self, which: str, mean, params):
+        """A prediction computed from the mean: ``"var"`` = Var[y | x], ``"prob"`` = P(y = 1)
+        (binary models), as listed in ``_MOMENTS``; differentiable in params."""
+        raise ValueError(f"which={which!r} is not defined for {type(self).__name__}.")
 
     def _linear_predictor(self, params, exog=None, **kwargs):
         if kwargs:
