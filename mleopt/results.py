@@ -377,8 +377,9 @@ class LikelihoodResults:
     def _predict_inputs(self, exog, kwds: dict) -> tuple:
         """``(exog, kwds)`` for ``model.predict``: a DataFrame's columns matched by name (a
         dict of columns is one), per-row options matched to its rows, then as arrays."""
-        if isinstance(exog, dict):
-            exog = pd.DataFrame({k: np.atleast_1d(v) for k, v in exog.items()})
+        if isinstance(exog, dict):          # numbers broadcast; all numbers: one row
+            one_row = all(np.ndim(v) == 0 for v in exog.values())
+            exog = pd.DataFrame(exog, index=[0] if one_row else None)
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
             kwds = {k: align_labels(v, x.index, k, what="exog's row index",

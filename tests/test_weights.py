@@ -182,7 +182,7 @@ def test_other_families_take_weights():
     (np.where(np.arange(N) == 3, np.nan, VW), "NaN or inf values in 'var_weights'"),
     (VW[:-1], f"var_weights has {N - 1} rows but endog has {N}"),
     (0 * VW, "var_weights is 0 in every row"),
-    (pd.Series(VW, index=ANES.index + 5), "var_weights"),
+    (pd.Series(VW, index=ANES.index + 5), "var_weights is a pandas Series whose index differs"),
 ])
 def test_bad_weights_are_named(w, match):
     with pytest.raises(DataError, match=match):
