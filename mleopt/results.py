@@ -232,7 +232,7 @@ class LikelihoodResults:
         return -2.0 * self.llf + np.log(self.nobs) * self.k_params
 
     @property
-    def nobs(self) -> float:
+    def nobs(self) -> int:
         """Observations: rows, or ``sum w`` with frequency weights (statsmodels GLM)."""
         return getattr(self.model, "wnobs", self.model.nobs)
 
@@ -342,6 +342,19 @@ class LikelihoodResults:
 
     def _fit_notes(self) -> list[str]:
         """Notes on how the estimates were found, for the summary."""
+        return self._weights_note() + self._optimizer_notes()
+
+    def _weights_note(self) -> list[str]:
+        weighting = getattr(self.model, "weighting", None)
+        if weighting is None:
+            return []
+        rows = "" if weighting.kind != "fweight" else \
+            f" ({self.model.nobs} rows stand for {self.nobs:g} observations)"
+        pseudo = "" if weighting.kind != "pweight" else \
+            " The log-likelihood is a pseudo log-likelihood (no LR tests)."
+        return [f"Observation weights: {weighting.describe()}{rows}.{pseudo}"]
+
+    def _optimizer_notes(self) -> list[str]:
         info = self._stochastic_info()
         if info is None:
             return self._bound_note()

@@ -214,3 +214,15 @@ def test_missing_drop_drops_rows_with_missing_weights():
     ref = Logit(ANES["vote"][keep], X[keep], var_weights=VW[keep]).fit()
     close(res.params, ref.params, 1e-10)
     assert res.nobs == keep.sum()
+
+
+def test_the_summary_says_which_weights_and_pweights_refuse_lr_tests():
+    res = Logit(ANES["vote"], X, freq_weights=FW).fit()
+    assert (f"Observation weights: frequency weights (fweight) ({N} rows stand for "
+            f"{FW.sum():g} observations)." in " ".join(res.summary().as_text().split()))
+    pw = Logit(ANES["vote"], X, pweights=VW).fit()
+    assert "pseudo log-likelihood" in " ".join(pw.summary().as_text().split())
+    small = Logit(ANES["vote"], X[["const", "PID"]], pweights=VW).fit()
+    with pytest.raises(ValueError, match="with sampling weights \\(pweights\\) llf is a "
+                                         "pseudo log-likelihood"):
+        pw.lr_test(small)

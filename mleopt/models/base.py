@@ -153,11 +153,11 @@ class LikelihoodModel:
         return mnp.sum(obs) if w is None else mnp.sum(w * obs)
 
     @property
-    def wnobs(self) -> float:
-        """Observations counted by frequency weights (``sum w``); else the rows."""
+    def wnobs(self) -> int:
+        """Observations counted by frequency weights (``sum w``, integers); else the rows."""
         w = self._row_weights()
         if w is not None and self.weighting.kind == "fweight":
-            return float(w.sum())
+            return int(round(float(w.sum())))
         return self.nobs
 
     def _init_from_data(self, param_names: Sequence[str] | None) -> None:
