@@ -32,25 +32,20 @@ import numpy as np
 import scipy.special as sps
 
 from . import ad
-from .models.count import NegativeBinomial, Poisson
-from .models.discrete import BinaryModel
-from .models.index import IndexModel
-from .models.linear import OLS
 
 __all__ = ["residuals", "generalized"]
 
 KINDS = ("response", "pearson", "deviance", "anscombe")
 
 
-def _family(model, params: np.ndarray) -> str:
-    if isinstance(model, NegativeBinomial):
-        if model.loglike_method != "nb2":
-            raise ValueError("Pearson, deviance and Anscombe residuals are defined for NB2 "
-                             "(a GLM family); NB1 has response and generalized residuals only.")
-        return "nb2"
-    for cls, name in ((OLS, "gaussian"), (BinaryModel, "bernoulli"), (Poisson, "poisson")):
-        if isinstance(model, cls):
-            return name
+def _family(model) -> str:
+    """The model's ``glm_family`` (a class attribute of the built-in models)."""
+    family = getattr(model, "glm_family", None)
+    if family == "nb1":
+        raise ValueError("Pearson, deviance and Anscombe residuals are defined for NB2 "
+                         "(a GLM family); NB1 has response and generalized residuals only.")
+    if family in ("gaussian", "bernoulli", "poisson", "nb2"):
+        return family
     raise ValueError(f"Pearson, deviance and Anscombe residuals are defined for OLS, Logit, "
                      f"Probit, Poisson and NegativeBinomial (NB2), not "
                      f"{type(model).__name__}; resid (response) and resid_generalized work "
@@ -68,7 +63,7 @@ def residuals(results, kind: str) -> np.ndarray:
     mu = np.asarray(model.predict(params, which="mean"), dtype=float)
     if kind == "response":
         return y - mu
-    family = _family(model, params)
+    family = _family(model)
     alpha = float(params[model.k_exog]) if family == "nb2" else 0.0
     w = model._row_weights()
     root_w = 1.0 if w is None or model.weighting.kind != "aweight" else np.sqrt(w)
@@ -114,7 +109,7 @@ def _anscombe(family: str, y, mu, alpha: float):
 def generalized(results) -> np.ndarray:
     """``d l_i / d eta_i`` at the estimate (see the module docstring), unweighted."""
     model = results.model
-    if not isinstance(model, IndexModel):
+    if not hasattr(model, "loglike_index"):
         raise ValueError(f"resid_generalized is the score with respect to the linear index "
                          f"of an index model (IndexModel, with loglike_index); "
                          f"{type(model).__name__} is not one.")

@@ -184,6 +184,8 @@ class Poisson(CountModel):
     """
 
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+    _MOMENTS = ("var",)
+    glm_family = "poisson"      # its residuals' conventions (mleopt.residuals)
 
     def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
                  separation: str = "raise", allow_noninteger: bool = False, **kwargs) -> None:
@@ -193,7 +195,6 @@ class Poisson(CountModel):
         self.allow_noninteger = bool(allow_noninteger)
         super().__init__(endog, exog, offset=offset, exposure=exposure, missing=missing,
                          separation=separation, **kwargs)
-    _MOMENTS = ("var",)
 
     def _moment(self, which, mean, params):
         """``"var"``: Var[y | x] = mu."""
@@ -216,6 +217,11 @@ class NegativeBinomial(CountModel):
     extra_param_names = ("alpha",)
     _METHODS = ("nb2", "nb1")
     _MOMENTS = ("var",)
+
+    @property
+    def glm_family(self) -> str:
+        """``"nb2"`` or ``"nb1"`` (residuals' conventions, mleopt.residuals)."""
+        return self.loglike_method
 
     def _moment(self, which, mean, params):
         """``"var"``: mu + alpha mu^2 (NB2) or mu (1 + alpha) (NB1)."""

@@ -33,6 +33,7 @@ class BinaryModel(IndexModel):
     """A 0/1 response with ``P(y = 1) = F(x'beta)``; subclasses give F."""
 
     _results_name = "DiscreteResults"
+    glm_family = "bernoulli"    # its residuals' conventions (mleopt.residuals)
     _MOMENTS = ("prob", "var")
 
     def _moment(self, which, mean, params):

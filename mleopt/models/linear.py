@@ -41,6 +41,7 @@ class OLS(IndexModel):
     """Parameters > 0 by definition: a test of = 0 means nothing, so the summary shows their
     standard error and interval but no z / p (``results.pvalues`` still has the numbers)."""
     _results_name = "OLSResults"
+    glm_family = "gaussian"     # its residuals' conventions (mleopt.residuals)
     _MOMENTS = ("var",)
 
     def _moment(self, which, mean, params):
