@@ -93,6 +93,17 @@ def test_freq_weights_equal_the_replicated_rows(cls, y):
           rep.get_robustcov_results("cluster", groups=groups[REP]).bse, 1e-7)
 
 
+def test_ols_with_freq_weights_equals_the_replicated_rows():
+    """Classical and HC0-HC3 standard errors (a copy's leverage is h_i / w_i), R-squared."""
+    xo = add_constant(ANES[["PID", "TVnews"]])
+    res = OLS(ANES["age"], xo, freq_weights=FW).fit(cov_type="classical")
+    rep = OLS(*replicated(ANES["age"], xo)).fit(cov_type="classical")
+    close(res.bse, rep.bse, 1e-9)
+    assert res.rsquared == pytest.approx(rep.rsquared, rel=1e-12)
+    for ct in ("HC0", "HC1", "HC2", "HC3"):
+        close(res.get_robustcov_results(ct).bse, rep.get_robustcov_results(ct).bse, 1e-9)
+
+
 def test_freq_weights_in_row_blocks_and_a_user_model():
     """The weights are applied where the rows are summed: blocks and user subclasses too."""
     whole = Logit(ANES["vote"], X, freq_weights=FW).fit()
@@ -226,3 +237,12 @@ def test_the_summary_says_which_weights_and_pweights_refuse_lr_tests():
     with pytest.raises(ValueError, match="with sampling weights \\(pweights\\) llf is a "
                                          "pseudo log-likelihood"):
         pw.lr_test(small)
+
+
+def test_dask_data_refuse_weights_by_name():
+    da = pytest.importorskip("dask.array")
+    y = da.from_array(ANES["vote"].to_numpy(), chunks=500)
+    x = da.from_array(X.to_numpy(), chunks=(500, 3))
+    with pytest.raises(DataError, match=r"observation weights \(freq_weights\) are not "
+                                        "supported on Dask data yet"):
+        Logit(y, x, freq_weights=da.from_array(FW, chunks=500))

@@ -314,13 +314,16 @@ class LikelihoodModel:
         see :meth:`_exog_tsqr`)."""
         s = self._block_score_obs(params)
         w = self._row_weights()
-        if w is not None and self.weighting.kind == "fweight" and codes is None \
-                and labels is None:
+        copies = None if w is None or self.weighting.kind != "fweight" else \
+            np.where(w > 0, w, np.inf)
+        if copies is not None and codes is None and labels is None:
             # row i stands for w_i rows: sum_i w_i s_i s_i' (not (w_i s_i)(w_i s_i)'); in
             # cluster sums its w_i copies add up to w_i s_i, as they are
-            s = s / np.sqrt(np.where(w > 0, w, np.inf))[:, None]
+            s = s / np.sqrt(copies)[:, None]
         if hc is not None:
             h = self._block_leverage(norms, q)
+            if copies is not None:      # the leverage of one of the w_i copies
+                h = h / copies
             if np.any(h >= 1 - 1e-10):
                 raise ValueError(f"{hc} is undefined: {int(np.sum(h >= 1 - 1e-10))} "
                                  "observation(s) have leverage 1; use cov_type='HC0' or "
