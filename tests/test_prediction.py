@@ -102,6 +102,9 @@ def test_ols_prediction_frame_matches_statsmodels_with_t():
     close(frame.to_numpy().T, OLS_FRAME, 1e-9)
     by_dict = res.get_prediction({"PID": ANES["PID"].iloc[ROWS], "const": 1.0})
     close(by_dict.predicted, OLS_FRAME[0], 1e-12)
+    close(res.predict({"const": 1.0, "PID": ANES["PID"].iloc[ROWS].to_numpy()}),
+          OLS_FRAME[0], 1e-12)
+    close(res.predict({"PID": 1, "const": 1}), OLS_FRAME[0][1:2], 1e-12)   # PID of row 5
 
 
 def test_prediction_options_and_the_sample():
@@ -168,3 +171,21 @@ def test_poisson_pseudo_ml_for_a_noninteger_outcome():
         Poisson(y - 1, x, allow_noninteger=True)
     with pytest.raises(TypeError, match="allow_noninteger must be True or False"):
         Poisson(y, x, allow_noninteger="yes")
+
+
+def test_a_user_model_with_its_own_predict_and_binary_prob():
+    class MyPoisson(LikelihoodModel):
+        def loglikeobs(self, params):
+            eta = self.exog @ params
+            return self.endog * eta - mnp.exp(eta)
+
+        def predict(self, params, exog=None, which="mean"):
+            x = self.exog if exog is None else exog
+            return mnp.exp(mnp.matmul(x, params))
+
+    pred = MyPoisson(ANES["TVnews"], X).fit().get_prediction(NEW)
+    close(pred.predicted, POIS_MEAN[0], 1e-7)
+    close(pred.se, POIS_MEAN[1], 1e-6)
+    prob = Logit(ANES["vote"], X).fit().get_prediction(NEW, which="prob")
+    close(prob.predicted, LOGIT_MEAN[0], 1e-7)
+    close(prob.se, LOGIT_MEAN[1], 1e-7)

@@ -246,3 +246,10 @@ def test_dask_data_refuse_weights_by_name():
     with pytest.raises(DataError, match=r"observation weights \(freq_weights\) are not "
                                         "supported on Dask data yet"):
         Logit(y, x, freq_weights=da.from_array(FW, chunks=500))
+
+
+def test_stata_and_sklearn_spellings_point_to_the_keywords():
+    with pytest.raises(TypeError, match="'fweights': frequency weights are freq_weights="):
+        Logit(ANES["vote"], X, fweights=FW)
+    with pytest.raises(TypeError, match="'sample_weight': sampling weights are pweights="):
+        Poisson(ANES["TVnews"], X, sample_weight=VW)
