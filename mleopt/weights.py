@@ -16,14 +16,16 @@ the rows once, block by block); they differ in what ``w`` and the covariance mea
     For the other models it is statsmodels GLM's var_weights likelihood ``sum w_i l_i``:
     the same estimates as GLM(var_weights=w) and, because of the rescaling, the standard
     errors of GLM(var_weights=w N / sum w) (statsmodels does not rescale; its standard
-    errors for Logit/Poisson then scale with sqrt(N / sum w)). ``nobs = N``.
+    errors for Logit/Poisson then scale with sqrt(N / sum w)). ``nobs = N``. ``llf`` is
+    ``sum w_i l_i``; for OLS it is not statsmodels WLS's llf (the density of
+    N(x'b, sigma^2 / w_i)), which differs by terms in log w_i.
 ``weights=w, weight_type="pweight"``
     Sampling (probability) weights: ``w_i`` is the inverse of row i's probability of
     selection. The weighted log-likelihood is a pseudo-likelihood, so the default covariance
     is the robust sandwich ``H^-1 (sum_i w_i^2 s_i s_i') H^-1`` (``cov_type="HC0"``, the
-    same for any rescaling of w); Stata's ``[pw=w]`` multiplies it by N / (N - 1)
-    (``fit(cov_type="HC1")`` multiplies by N / (N - k), statsmodels' convention).
-    ``nobs = N``.
+    same for any rescaling of w, and statsmodels' GLM(var_weights=w, cov_type="HC0"));
+    Stata's ``[pw=w]`` multiplies it by N / (N - 1), mleopt's ``fit(cov_type="HC1")`` by
+    N / (N - k). ``llf`` is a pseudo log-likelihood: ``lr_test`` refuses it. ``nobs = N``.
 
 Weights are checked here (finite, non-negative, not all zero; frequency weights integer);
 NaN is a missing value like any other per-row input (``missing="drop"`` drops the row).
