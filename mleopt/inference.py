@@ -500,6 +500,12 @@ def lr_test(unrestricted, restricted) -> LRTestResults:
     likelihood) is an error, as the fits are then not nested or the full fit did not converge.
     A fit that did not converge gives a ConvergenceWarning.
     """
+    for fit in (unrestricted, restricted):
+        weighting = getattr(fit.model, "weighting", None)
+        if weighting is not None and weighting.kind == "pweight":
+            raise ValueError("an LR test needs a likelihood; with sampling weights (pweights) "
+                             "llf is a pseudo log-likelihood. Test the restrictions with "
+                             "wald_test on the robust covariance instead.")
     if len(restricted._params) > len(unrestricted._params):
         unrestricted, restricted = restricted, unrestricted
     _check_nested(unrestricted, restricted)

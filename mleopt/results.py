@@ -53,7 +53,7 @@ class LikelihoodResults:
 
     _is_ols = False
 
-    def __init__(self, model, params, opt=None, cov_type: str = "nonrobust",
+    def __init__(self, model, params, opt=None, cov_type: str | None = None,
                  cov_kwds: dict | None = None, use_t: bool | None = None):
         self.model = model
         self._params = np.array(params, dtype=float).ravel()
@@ -61,6 +61,9 @@ class LikelihoodResults:
             raise ValueError(f"got {self._params.size} parameter values for "
                              f"{len(self.param_names)} names {self.param_names}.")
         self.opt = opt
+        if cov_type is None:        # pweights: the robust sandwich (mleopt.weights)
+            weighting = getattr(model, "weighting", None)
+            cov_type = "nonrobust" if weighting is None else weighting.default_cov_type
         self._set_cov(cov_type, cov_kwds, use_t)
 
     # --- covariance -------------------------------------------------------------------
@@ -75,9 +78,9 @@ class LikelihoodResults:
                 groups = data.align(groups, "cluster groups")
             cov_kwds = {**cov_kwds, "groups": groups}
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
-                                    nobs=int(self.nobs), use_t=use_t,
+                                    nobs=int(self.model.nobs), use_t=use_t,
                                     k_params=len(self._params))
-        if self._blocked:
+        if self._blocked or self._freq_weighted:   # fweights: the meat counts rows w times
             scores = {"meat": self._meat}
         else:
             scores = {"scores": lambda: self._scores}
@@ -140,6 +143,11 @@ class LikelihoodResults:
             return False
         models = blocks()[0]
         return not (len(models) == 1 and models[0] is self.model)
+
+    @property
+    def _freq_weighted(self) -> bool:
+        weighting = getattr(self.model, "weighting", None)
+        return weighting is not None and weighting.kind == "fweight"
 
     def _meat(self, row_scale=None, groups=None, hc=None):
         """Score products for the robust covariances, summed over the model's row blocks
@@ -280,7 +288,8 @@ class LikelihoodResults:
 
     @property
     def nobs(self) -> int:
-        return self.model.nobs
+        """Observations: rows, or ``sum w`` with frequency weights (statsmodels GLM)."""
+        return getattr(self.model, "wnobs", self.model.nobs)
 
     @property
     def df_model(self) -> float:
@@ -391,7 +400,7 @@ class LikelihoodResults:
 
     def _fit_notes(self) -> list[str]:
         """Notes on how the estimates were found, for the summary."""
-        return self._run_notes() + self._transform_note()
+        return self._weights_note() + self._run_notes() + self._transform_note()
 
     def _transform_note(self) -> list[str]:
         reparam = getattr(self.model, "_reparam", None)
@@ -399,6 +408,16 @@ class LikelihoodResults:
             return []
         return [f"Transforms ({'; '.join(reparam.describe())}): optimised on the free "
                 "scale, reported on the natural scale (delta method)."]
+
+    def _weights_note(self) -> list[str]:
+        weighting = getattr(self.model, "weighting", None)
+        if weighting is None:
+            return []
+        rows = "" if weighting.kind != "fweight" else \
+            f" ({self.model.nobs} rows stand for {self.nobs:g} observations)"
+        pseudo = "" if weighting.kind != "pweight" else \
+            " The log-likelihood is a pseudo log-likelihood (no LR tests)."
+        return [f"Observation weights: {weighting.describe()}{rows}.{pseudo}"]
 
     def _run_notes(self) -> list[str]:
         info = self._stochastic_info()
@@ -425,20 +444,39 @@ class LikelihoodResults:
         Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
         to exog's rows (to the model's rows when ``exog=None``).
         """
-        kwds = formula_parts(self.model, exog, kwds)
-        x = frame_by_name(design_frame(self.model, exog), getattr(self.model, "exog_names", None))
-        if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
-            kwds = {k: align_labels(v, x.index, k, what="exog's row index",
-                                    fix=f"{k}.loc[exog.index]") for k, v in kwds.items()}
-            # aligned now: handed on by position (exog goes on as an array)
-            kwds = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in kwds.items()}
-            x = x.to_numpy(dtype=float)
+        x, kwds = self._predict_inputs(exog, kwds)
         out = np.asarray(self.model.predict(self._params, exog=x, which=which, **kwds))
         if isinstance(exog, pd.DataFrame):     # (2-D: probabilities, one column per count)
             if out.ndim == 2:
                 return pd.DataFrame(out, index=exog.index, columns=kwds.get("y_values"))
             return pd.Series(out, index=exog.index, name=which)
         return out
+
+    def _predict_inputs(self, exog, kwds: dict) -> tuple:
+        """``(exog, kwds)`` for ``model.predict``: a DataFrame's columns matched by name (a
+        dict of columns is one), per-row options matched to its rows, then as arrays."""
+        if isinstance(exog, dict):          # numbers broadcast; all numbers: one row
+            one_row = all(np.ndim(v) == 0 for v in exog.values())
+            exog = pd.DataFrame(exog, index=[0] if one_row else None)
+        kwds = formula_parts(self.model, exog, kwds)
+        exog = design_frame(self.model, exog)   # raw data of a formula model, encoded
+        x = frame_by_name(exog, getattr(self.model, "exog_names", None))
+        if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows
+            kwds = {k: align_labels(v, x.index, k, what="exog's row index",
+                                    fix=f"{k}.loc[exog.index]") for k, v in kwds.items()}
+            # aligned now: handed on by position (exog goes on as an array)
+            kwds = {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in kwds.items()}
+            x = x.to_numpy(dtype=float)
+        return x, kwds
+
+    def get_prediction(self, exog=None, which: str = "mean", **kwds):
+        """Predictions with standard errors and intervals by the exact delta method
+        (mleopt.prediction): ``.predicted``, ``.se``, ``.conf_int(alpha)``,
+        ``.summary_frame(alpha)``. ``exog`` as for :meth:`predict` (a DataFrame or dict of
+        columns by name); ``which`` and the options (``offset=``, ``exposure=``) those of
+        the model's predict."""
+        from .prediction import get_prediction
+        return get_prediction(self, exog, which, **kwds)
 
     def _by_row(self, values: np.ndarray, name: str):
         """A Series on the data's row labels when the input was pandas, else the array."""
@@ -456,6 +494,38 @@ class LikelihoodResults:
         """Response residuals ``endog - fittedvalues``."""
         y = np.asarray(self.model.endog, dtype=float)
         return self._by_row(y - np.asarray(self.fittedvalues, dtype=float), "resid")
+
+    # residuals (mleopt.residuals: statsmodels GLM conventions, and the generalized one)
+    @property
+    def resid_response(self):
+        """``y - mu`` (as ``resid``)."""
+        return self._residual("response")
+
+    @property
+    def resid_pearson(self):
+        """``(y - mu) / sqrt(V(mu))`` (OLS, Logit, Probit, Poisson, NB2)."""
+        return self._residual("pearson")
+
+    @property
+    def resid_deviance(self):
+        """``sign(y - mu) sqrt(d_i)``, d_i the unit deviance (OLS, Logit, Probit, Poisson,
+        NB2)."""
+        return self._residual("deviance")
+
+    @property
+    def resid_anscombe(self):
+        """Anscombe residuals (OLS, Logit, Probit, Poisson, NB2)."""
+        return self._residual("anscombe")
+
+    @property
+    def resid_generalized(self):
+        """``d l_i / d eta_i``: the score with respect to the linear index (index models)."""
+        from .residuals import generalized
+        return self._by_row(generalized(self), "resid_generalized")
+
+    def _residual(self, kind: str):
+        from .residuals import residuals
+        return self._by_row(residuals(self, kind), f"resid_{kind}")
 
     # --- inference ----------------------------------------------------------------------
     def wald_test(self, r_matrix, q=None) -> "_inf.WaldTestResults":
@@ -549,6 +619,8 @@ class OLSResults(LikelihoodResults):
     @cached_property
     def _design(self) -> GramFactor:
         """The orthogonal factorisation of the design, shared by every covariance type."""
+        if self.model._row_weights() is not None:     # weighted least squares
+            return GramFactor(self.model._weighted_exog())
         return GramFactor(np.asarray(self.model.exog, dtype=float),
                           gram=self.model.__dict__.get("_gram"))
 
@@ -573,7 +645,7 @@ class OLSResults(LikelihoodResults):
         if _inf._blocked(self.model):       # summed block by block, residuals never whole
             beta = self._params[self._coef_index]
             return float(sum(self.model._block_map("_block_apply", _block_ssr, beta)))
-        return float(np.sum(np.asarray(self.resid, dtype=float) ** 2))
+        return _block_ssr(self.model, self._params[self._coef_index])
 
     @property
     def scale(self) -> float:
@@ -583,19 +655,18 @@ class OLSResults(LikelihoodResults):
     def centered_tss(self) -> float:
         if _inf._blocked(self.model):
             parts = self.model._block_map("_block_apply", _block_y_sums, 0.0)
-            mean = sum(p[0] for p in parts) / self.nobs
+            mean = sum(p[0] for p in parts) / sum(p[2] for p in parts)
             return float(sum(p[1] for p in
                              self.model._block_map("_block_apply", _block_y_sums, mean)))
-        y = np.asarray(self.model.endog, dtype=float)
-        return float(np.sum((y - y.mean()) ** 2))
+        sums = _block_y_sums(self.model, 0.0)
+        return _block_y_sums(self.model, sums[0] / sums[2])[1]
 
     @property
     def uncentered_tss(self) -> float:
         if _inf._blocked(self.model):
             return float(sum(p[1] for p in
                              self.model._block_map("_block_apply", _block_y_sums, 0.0)))
-        y = np.asarray(self.model.endog, dtype=float)
-        return float(np.sum(y**2))
+        return _block_y_sums(self.model, 0.0)[1]
 
     @property
     def _tss(self) -> float:
@@ -655,13 +726,19 @@ class OLSResults(LikelihoodResults):
 
 
 def _block_ssr(block, beta) -> float:
+    """``sum_i w_i r_i^2`` (w = 1 unweighted)."""
     r = block.endog - block.exog @ beta
-    return float(r @ r)
+    w = block._row_weights()
+    return float(r @ r) if w is None else float(r @ (w * r))
 
 
-def _block_y_sums(block, center: float) -> tuple[float, float]:
-    d = block.endog - center
-    return float(block.endog.sum()), float(d @ d)
+def _block_y_sums(block, center: float) -> tuple[float, float, float]:
+    """``(sum w y, sum w (y - center)^2, sum w)`` (w = 1 unweighted)."""
+    y, w = block.endog, block._row_weights()
+    d = y - center
+    if w is None:
+        return float(y.sum()), float(d @ d), float(y.shape[0])
+    return float(w @ y), float(d @ (w * d)), float(w.sum())
 
 
 class DiscreteResults(LikelihoodResults):

@@ -239,22 +239,27 @@ def test_restriction_matrix_dataframe_is_matched_by_column_name():
 # 2. built-in models refuse keywords they do not use
 # =======================================================================================
 
-def test_weights_to_a_builtin_model_are_refused(randhie):
+def test_weights_without_a_kind_are_refused_by_a_builtin_model(randhie):
+    """Built-in models take observation weights (mleopt.weights); ``weights=`` alone does not
+    say which kind, so it is refused naming the choices."""
     df, x = randhie
     w = np.ones(len(df))
-    with pytest.raises(TypeError, match=r"Poisson\(\) got an unexpected keyword argument "
-                                        r"'weights'\. 'weights': the built-in models take no "
-                                        "observation weights") as err:
+    with pytest.raises(TypeError, match=r"Poisson\(\): weights=\.\.\. needs "
+                                        r"weight_type='fweight'"):
         Poisson(df["mdvis"], x, weights=w)
+    with pytest.raises(TypeError, match=r"Poisson\(\) got an unexpected keyword argument "
+                                        r"'extra'") as err:
+        Poisson(df["mdvis"], x, extra=w)
     assert ("accepted keyword arguments: endog, exog, offset, exposure, missing, separation, "
-            "param_names." in str(err.value))
+            "allow_noninteger, param_names, freq_weights, var_weights, pweights, weights, "
+            "weight_type."
+            in str(err.value))
 
 
 def test_a_typo_gets_a_did_you_mean():
     df = pd.read_csv(DATA / "anes96.csv")
     y, x = df["vote"], add_constant(df[["PID", "age"]])
-    with pytest.raises(TypeError, match=r"'wieghts'\. Did you mean 'weights'\? 'weights': "
-                                        "the built-in models take no observation weights"):
+    with pytest.raises(TypeError, match=r"'wieghts'\. Did you mean 'weights'\?"):
         Logit(y, x, wieghts=np.ones(len(df)))
     with pytest.raises(TypeError, match=r"Did you mean 'missing'\?"):
         Probit(y, x, misssing="drop")

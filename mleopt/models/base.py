@@ -45,6 +45,7 @@ from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_na
 from ..design import design_frame, formula_context, formula_inputs
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 from ..reparam import Reparam
+from ..weights import Weighting, checked_weights, weight_arguments
 
 __all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
 
@@ -66,10 +67,14 @@ class LikelihoodModel:
     Subclass it and define ``loglikeobs``; optionally ``extra_param_names`` (parameters after
     the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
     ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
-    Per-row arrays passed as keyword arguments (weights, groups, ...) are kept aligned with
-    the data (a pandas Series by its index; dropped with it under ``missing="drop"``) and
-    set as attributes. The built-in models (``_strict_kwargs``) refuse every keyword they
-    do not use; a user's subclass of one keeps this passthrough.
+    Observation weights, for every model: ``freq_weights=``, ``var_weights=``,
+    ``pweights=``, or ``weights=`` with ``weight_type="fweight" | "aweight" | "pweight"``
+    (Stata's kinds; see mleopt.weights): the log-likelihood becomes ``sum_i w_i l_i``.
+    Other per-row arrays passed as keyword arguments (groups, ...; ``weights=`` without
+    ``weight_type``) are kept aligned with the data (a pandas Series by its index; dropped
+    with it under ``missing="drop"``) and set as attributes. The built-in models
+    (``_strict_kwargs``) refuse every keyword they do not use; a user's subclass of one
+    keeps this passthrough.
     """
 
     extra_param_names: Sequence[str] = ()
@@ -87,10 +92,20 @@ class LikelihoodModel:
         return super().__new__(cls)
 
     def __init__(self, endog: Any, exog: Any = None, missing: str = "raise",
-                 param_names: Sequence[str] | None = None, **kwargs: Any) -> None:
+                 param_names: Sequence[str] | None = None, freq_weights: Any = None,
+                 var_weights: Any = None, pweights: Any = None, weights: Any = None,
+                 weight_type: str | None = None, **kwargs: Any) -> None:
+        if weights is not None and weight_type is None and \
+                not type(self).__dict__.get("_strict_kwargs", False):
+            kwargs["weights"], weights = weights, None    # a user's own per-row array
+        weighting = weight_arguments(freq_weights, var_weights, pweights, weights,
+                                     weight_type, f"{type(self).__name__}()")
         extras, passthrough = self._split_kwargs(endog, kwargs)
+        if weighting is not None:
+            extras[weighting[0].name] = weighting[1]
         self.data: ModelData = prepare_data(endog, exog, missing, extras=extras,
                                             passthrough=passthrough)
+        self._set_weights(None if weighting is None else weighting[0])
         self._init_from_data(param_names)
         for name in passthrough:
             if passthrough[name] is not None:
@@ -147,6 +162,33 @@ class LikelihoodModel:
                     cls, {name: value}, f"extra keyword arguments must be per-observation "
                     f"arrays of length {n}", strict=False))
         return extras, passthrough
+
+    # --- observation weights (mleopt.weights) ---------------------------------------------
+    weighting: Weighting | None = None
+    """The kind of observation weights (fweight / aweight / pweight), or None."""
+
+    def _set_weights(self, weighting: Weighting | None) -> None:
+        """Keep the checked weights as a per-row array (blocks and row subsets slice it)."""
+        self.weighting = weighting
+        if weighting is not None:
+            self._obs_weights = checked_weights(self.data.extras[weighting.name], weighting)
+
+    def _row_weights(self) -> np.ndarray | None:
+        """This model's (or block's) observation weights, None when unweighted."""
+        return self.__dict__.get("_obs_weights")
+
+    def _sum_rows(self, obs):
+        """``sum_i w_i l_i``: the one place per-row log-likelihoods are added up."""
+        w = self._row_weights()
+        return mnp.sum(obs) if w is None else mnp.sum(w * obs)
+
+    @property
+    def wnobs(self) -> int:
+        """Observations counted by frequency weights (``sum w``, integers); else the rows."""
+        w = self._row_weights()
+        if w is not None and self.weighting.kind == "fweight":
+            return int(round(float(w.sum())))
+        return self.nobs
 
     def _init_from_data(self, param_names: Sequence[str] | None) -> None:
         d = self.data
@@ -214,8 +256,9 @@ class LikelihoodModel:
     @property
     def df_resid(self) -> float:
         """``nobs - k_exog`` (extra parameters such as sigma or alpha are not counted, as in
-        statsmodels); ``nobs - k_params`` for a model without exog."""
-        return float(self.nobs - (self.k_exog if self.k_exog else self.k_params))
+        statsmodels); ``nobs - k_params`` for a model without exog. With frequency
+        weights nobs is ``sum w`` (``wnobs``)."""
+        return float(self.wnobs - (self.k_exog if self.k_exog else self.k_params))
 
     # --- the likelihood and its exact derivatives ---------------------------------------------
     def loglikeobs(self, params):
@@ -234,12 +277,13 @@ class LikelihoodModel:
         return self.loglikeobs(params if tree is None else tree.unflatten(params))
 
     def loglike(self, params):
-        """The log-likelihood: the sum of ``loglikeobs`` (block by block on large data)."""
+        """The log-likelihood: the (weighted) sum of ``loglikeobs`` (block by block on large
+        data)."""
         if self.__dict__.get("_is_block") or _is_traced(params):
-            return mnp.sum(self._loglikeobs_flat(params))
+            return self._sum_rows(self._loglikeobs_flat(params))
         blocks = self._blocks()[0]
         if len(blocks) == 1 and blocks[0] is self:
-            return mnp.sum(self._loglikeobs_flat(params))
+            return self._sum_rows(self._loglikeobs_flat(params))
         return self._block_sum(_as_params(params), 0, NATURAL)[0]
 
     def score(self, params) -> np.ndarray:
@@ -302,8 +346,10 @@ class LikelihoodModel:
 
     def _block_score_obs(self, params: np.ndarray) -> np.ndarray:
         """This block's rows of the score matrix (through the linear indices, or one batched
-        forward pass)."""
-        return np.asarray(ad.jacobian(self._loglikeobs_flat)(params), dtype=float)
+        forward pass): the gradients of ``w_i l_i`` when weighted."""
+        s = np.asarray(ad.jacobian(self._loglikeobs_flat)(params), dtype=float)
+        w = self._row_weights()
+        return s if w is None else s * w[:, None]
 
     def _block_meat(self, params: np.ndarray, row_scale: np.ndarray | None = None,
                     codes: np.ndarray | None = None, hc: str | None = None,
@@ -315,8 +361,17 @@ class LikelihoodModel:
         ``(1 - h_i)^-1/2`` / ``(1 - h_i)^-1`` with this block's leverages (from ``norms, q``:
         see :meth:`_exog_tsqr`)."""
         s = self._block_score_obs(params)
+        w = self._row_weights()
+        copies = None if w is None or self.weighting.kind != "fweight" else \
+            np.where(w > 0, w, np.inf)
+        if copies is not None and codes is None and labels is None:
+            # row i stands for w_i rows: sum_i w_i s_i s_i' (not (w_i s_i)(w_i s_i)'); in
+            # cluster sums its w_i copies add up to w_i s_i, as they are
+            s = s / np.sqrt(copies)[:, None]
         if hc is not None:
             h = self._block_leverage(norms, q)
+            if copies is not None:      # the leverage of one of the w_i copies
+                h = h / copies
             if np.any(h >= 1 - 1e-10):
                 raise ValueError(f"{hc} is undefined: {int(np.sum(h >= 1 - 1e-10))} "
                                  "observation(s) have leverage 1; use cov_type='HC0' or "
@@ -382,11 +437,16 @@ class LikelihoodModel:
     # --- the design's orthogonal factorisation, block by block (OLS covariances) -------------
     def _block_exog_r(self, norms: np.ndarray) -> np.ndarray:
         """R of a QR factorisation of this block's exog with columns divided by ``norms``."""
-        return np.linalg.qr(self.exog / norms, mode="r")
+        return np.linalg.qr(self._weighted_exog() / norms, mode="r")
+
+    def _weighted_exog(self) -> np.ndarray:
+        """``diag(sqrt(w)) X`` (X unweighted): the design of weighted least squares."""
+        w = self._row_weights()
+        return self.exog if w is None else self.exog * np.sqrt(w)[:, None]
 
     def _block_leverage(self, norms: np.ndarray, q: np.ndarray) -> np.ndarray:
         """This block's leverages: squared row norms of its rows of Q (``Q_b q``)."""
-        qb = np.linalg.qr(self.exog / norms, mode="reduced")[0] @ q
+        qb = np.linalg.qr(self._weighted_exog() / norms, mode="reduced")[0] @ q
         return np.einsum("ij,ij->i", qb, qb)
 
     def _exog_tsqr(self):
@@ -404,7 +464,8 @@ class LikelihoodModel:
         return out
 
     def _block_col_ss(self) -> np.ndarray:
-        return np.einsum("ij,ij->j", self.exog, self.exog)
+        x = self._weighted_exog()
+        return np.einsum("ij,ij->j", x, x)
 
     def _xtx_inverse(self) -> np.ndarray:
         """``(X'X)^-1`` from the SVD of R of the column-scaled design (never from X'X)."""
@@ -512,7 +573,7 @@ class LikelihoodModel:
     def _check_row_separable_at(self, params: np.ndarray, n_blocks: int) -> None:
         with np.errstate(all="ignore"):
             try:
-                whole = float(np.sum(np.asarray(self._loglikeobs_flat(params), dtype=float)))
+                whole = float(self._sum_rows(np.asarray(self._loglikeobs_flat(params), float)))
             except NotImplementedError:     # the data are not in memory (Dask)
                 return
             except Exception:               # reported by fit's start-value checks
@@ -690,7 +751,7 @@ class LikelihoodModel:
         return np.concatenate([np.zeros(self.k_exog), np.ones(self.k_extra)])
 
     def fit(self, method: str = "newton", start_params: Any = None, maxiter: int | None = None,
-            gtol: float = 1e-8, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
+            gtol: float = 1e-8, cov_type: str | None = None, cov_kwds: dict | None = None,
             disp: bool = False, callback: Callable | None = None, bounds: Any = None,
             constraints: Any = None, block_memory: Any = None, n_threads: int | None = None,
             batch_size: int | None = None, epochs: int | None = None, lr: Any = None,
@@ -710,7 +771,7 @@ class LikelihoodModel:
         it takes a second argument, also gets an mleopt.optimize.IterationInfo: iteration,
         loglike, gradient norms, elapsed time); ``disp=True`` prints one line per iteration
         (value, max |gradient|, step, time). ``cov_type`` / ``cov_kwds`` choose the
-        covariance (see mleopt.results).
+        covariance (see mleopt.results; default "nonrobust", "HC0" with pweights).
 
         Every scipy.optimize.minimize option of the chosen method passes through: ``tol``,
         ``options={...}`` and method options as keywords (``maxcor=``, ``ftol=``, ...; one
@@ -1215,14 +1276,31 @@ class LikelihoodModel:
     # --- predictions --------------------------------------------------------------------------
     def predict(self, params, exog=None, which: str = "mean", **kwargs):
         """``which="linear"``: exog @ coefficients; ``"mean"``: E[y | x] (the inverse link of
-        the linear predictor). Differentiable in params and exog (mleopt.numpy)."""
+        the linear predictor); a model may add others from the mean (``_moment``: "var",
+        "prob"). Differentiable in params and exog (mleopt.numpy)."""
         if self.k_exog == 0:
             raise NotImplementedError(f"{type(self).__name__} has no exog, so predict() is "
                                       "not defined; evaluate your own function of params.")
-        if which not in ("mean", "linear"):
-            raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
-        linear = self._linear_predictor(self._params_by_name(params), exog, **kwargs)
-        return linear if which == "linear" else self._inverse_link(linear)
+        self._check_which(which)
+        params = self._params_by_name(params)
+        linear = self._linear_predictor(params, exog, **kwargs)
+        if which == "linear":
+            return linear
+        mean = self._inverse_link(linear)
+        return mean if which == "mean" else self._moment(which, mean, params)
+
+    _MOMENTS: tuple[str, ...] = ()      # predictions besides mean and linear (_moment)
+
+    def _check_which(self, which: str) -> None:
+        choices = ("mean", "linear") + tuple(self._MOMENTS)
+        if which not in choices:
+            raise ValueError(f"which must be one of {', '.join(map(repr, choices))} for "
+                             f"{type(self).__name__}, not {which!r}.")
+
+    def _moment(self, which: str, mean, params):
+        """A prediction computed from the mean: ``"var"`` = Var[y | x], ``"prob"`` = P(y = 1)
+        (binary models), as listed in ``_MOMENTS``; differentiable in params."""
+        raise ValueError(f"which={which!r} is not defined for {type(self).__name__}.")
 
     def _linear_predictor(self, params, exog=None, **kwargs):
         if kwargs:
@@ -1413,11 +1491,11 @@ def fit_mle(loglikeobs: Callable, start_params: Any, param_names: Sequence[str] 
 _NOT_SUPPORTED = {
     "groups": "cluster groups are given to fit: fit(cov_type='cluster', "
               "cov_kwds={'groups': groups})",
-    "weights": "the built-in models take no observation weights (README, Known limits); to "
-               "weight observations, write a LikelihoodModel whose loglikeobs multiplies "
-               "each observation's log-likelihood by self.weights",
-    "freq_weights": "the built-in models take no frequency weights (see weights)",
-    "var_weights": "the built-in models take no variance weights (see weights)",
+    "fweights": "frequency weights are freq_weights=... (or weights=..., "
+                "weight_type='fweight')",
+    "aweights": "analytic weights are var_weights=... (or weights=..., weight_type='aweight')",
+    "sample_weight": "sampling weights are pweights=... (or weights=..., "
+                     "weight_type='pweight')",
     "hasconst": "the constant is found in exog by itself (add_constant adds one)",
     "offset": "only the count models (Poisson, NegativeBinomial) take an offset",
     "exposure": "only the count models (Poisson, NegativeBinomial) take an exposure",

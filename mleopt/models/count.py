@@ -26,18 +26,21 @@ from .index import IndexModel, _separation_mode, diverging_columns
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
 
 
-def check_counts(y: np.ndarray, name: str, yname: str, need_zeros: str | None = None) -> None:
-    """Counts: non-negative integers; with ``need_zeros`` (what the zeros are for), some 0
-    and some positive count."""
+def check_counts(y: np.ndarray, name: str, yname: str, need_zeros: str | None = None,
+                 integer: bool = True) -> None:
+    """Counts: non-negative integers (``integer=False``: non-negative numbers); with
+    ``need_zeros`` (what the zeros are for), some 0 and some positive count."""
     neg = y < 0
     if neg.any():
         raise DataError(f"{name} needs counts: endog {yname!r} has {int(neg.sum())} negative "
                         f"values (e.g. {y[neg][0]:g} in row {int(np.flatnonzero(neg)[0])}).")
     frac = y != np.floor(y)
-    if frac.any():
+    if integer and frac.any():
+        hint = (" For a non-negative non-integer outcome (PPML), pass "
+                "allow_noninteger=True." if name == "Poisson" else "")
         raise DataError(f"{name} needs counts: endog {yname!r} has {int(frac.sum())} "
                         f"non-integer values (e.g. {y[frac][0]:g} in row "
-                        f"{int(np.flatnonzero(frac)[0])}).")
+                        f"{int(np.flatnonzero(frac)[0])}).{hint}")
     if need_zeros is None:
         return
     if not (y == 0).any():
@@ -54,6 +57,7 @@ class CountModel(IndexModel):
 
     _results_name = "CountResults"
     _extra_arrays = ("offset", "exposure")
+    allow_noninteger = False    # Poisson(..., allow_noninteger=True): PPML
 
     def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
                  separation: str = "raise", **kwargs) -> None:
@@ -82,7 +86,7 @@ class CountModel(IndexModel):
     def _validate(self) -> None:
         y = self.endog
         name, yname = type(self).__name__, self.endog_name
-        check_counts(y, name, yname)
+        check_counts(y, name, yname, integer=not self.allow_noninteger)
         if self.k_constant and not y.any() and not self.__dict__.get("_partition"):
             raise DataError(f"{name}: endog {yname!r} is 0 in every row, so the intercept's "
                             "MLE is minus infinity (a fit would stop at an arbitrary large "
@@ -119,9 +123,9 @@ class CountModel(IndexModel):
         ``exog`` they default to none (0 and 1), as in statsmodels. A pandas Series offset or
         exposure is matched by its index to exog's (a DataFrame) or, with ``exog=None``, to
         the model's rows; ``params`` given as a Series are matched by name."""
-        if which not in ("mean", "linear"):
-            raise ValueError(f"which must be 'mean' or 'linear', not {which!r}.")
-        linear = self._linear_predictor(self._params_by_name(params), exog)
+        self._check_which(which)
+        params = self._params_by_name(params)
+        linear = self._linear_predictor(params, exog)
         if exog is None and offset is None and exposure is None:
             extra = self._total_offset
         else:
@@ -137,7 +141,10 @@ class CountModel(IndexModel):
                 extra = np.log(exposure) if extra is None else extra + np.log(exposure)
         if extra is not None:
             linear = linear + extra
-        return linear if which == "linear" else self._inverse_link(linear)
+        if which == "linear":
+            return linear
+        mean = self._inverse_link(linear)
+        return mean if which == "mean" else self._moment(which, mean, params)
 
     def _predict_rows(self, values, name: str, exog):
         """A Series ``values`` for predict matched by index to the rows predicted: exog's
@@ -166,9 +173,32 @@ class CountModel(IndexModel):
 
 
 class Poisson(CountModel):
-    """Poisson regression: ``y_i ~ Poisson(exp(x_i'beta + offset_i))``."""
+    """Poisson regression: ``y_i ~ Poisson(exp(x_i'beta + offset_i))``.
+
+    ``allow_noninteger=True`` accepts any non-negative outcome (Poisson pseudo-maximum
+    likelihood, PPML, as in gravity models of trade: Santos Silva and Tenreyro 2006). The
+    estimates are consistent whenever ``E[y | x] = exp(x'beta)``, whatever the distribution
+    of y, but the Poisson variance is then not the model's: use a robust covariance,
+    ``fit(cov_type="HC1")`` (or HC0 / cluster). ``llf`` (with ``-lgamma(y + 1)``) is a
+    pseudo log-likelihood: LR tests and AIC do not apply.
+    """
 
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
+    _MOMENTS = ("var",)
+    glm_family = "poisson"      # its residuals' conventions (mleopt.residuals)
+
+    def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
+                 separation: str = "raise", allow_noninteger: bool = False, **kwargs) -> None:
+        if not isinstance(allow_noninteger, (bool, np.bool_)):
+            raise TypeError(f"allow_noninteger must be True or False, not "
+                            f"{allow_noninteger!r}.")
+        self.allow_noninteger = bool(allow_noninteger)
+        super().__init__(endog, exog, offset=offset, exposure=exposure, missing=missing,
+                         separation=separation, **kwargs)
+
+    def _moment(self, which, mean, params):
+        """``"var"``: Var[y | x] = mu."""
+        return mean
 
     def loglike_index(self, eta, extra):
         """``y eta - exp(eta) - log y!``."""
@@ -190,6 +220,17 @@ class NegativeBinomial(CountModel):
 
     extra_param_names = ("alpha",)
     _METHODS = ("nb2", "nb1")
+    _MOMENTS = ("var",)
+
+    @property
+    def glm_family(self) -> str:
+        """``"nb2"`` or ``"nb1"`` (residuals' conventions, mleopt.residuals)."""
+        return self.loglike_method
+
+    def _moment(self, which, mean, params):
+        """``"var"``: mu + alpha mu^2 (NB2) or mu (1 + alpha) (NB1)."""
+        alpha = params[self.k_exog]
+        return mean * (1 + alpha) if self.loglike_method == "nb1" else mean + alpha * mean * mean
     # LR tests against a Poisson fit are allowed (mleopt.inference.lr_test), with this note
     nested_models = {Poisson: (
         "Poisson is the negative binomial with alpha = 0, on the boundary of alpha >= 0: the "

@@ -273,6 +273,12 @@ class DaskModel:
 
     def __init__(self, endog, exog=None, missing: str = "raise", param_names=None,
                  **kwargs):
+        given = [k for k in ("freq_weights", "var_weights", "pweights", "weight_type")
+                 if kwargs.get(k) is not None]
+        if given:       # the rescaling, nobs and default covariance need all rows at once
+            raise DataError(f"observation weights ({', '.join(given)}) are not supported on "
+                            "Dask data yet; fit in-memory data (.compute()), or write the "
+                            "weights into your own loglikeobs.")
         dask = _import_dask()
         from ..data import _MISSING
         if missing not in _MISSING:

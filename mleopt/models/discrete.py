@@ -33,6 +33,12 @@ class BinaryModel(IndexModel):
     """A 0/1 response with ``P(y = 1) = F(x'beta)``; subclasses give F."""
 
     _results_name = "DiscreteResults"
+    glm_family = "bernoulli"    # its residuals' conventions (mleopt.residuals)
+    _MOMENTS = ("prob", "var")
+
+    def _moment(self, which, mean, params):
+        """``"prob"``: P(y = 1) (the mean); ``"var"``: p (1 - p)."""
+        return mean if which == "prob" else mean * (1 - mean)
 
     def __init__(self, endog, exog=None, missing: str = "raise", separation: str = "raise",
                  **kwargs) -> None:

@@ -41,6 +41,12 @@ class OLS(IndexModel):
     """Parameters > 0 by definition: a test of = 0 means nothing, so the summary shows their
     standard error and interval but no z / p (``results.pvalues`` still has the numbers)."""
     _results_name = "OLSResults"
+    glm_family = "gaussian"     # its residuals' conventions (mleopt.residuals)
+    _MOMENTS = ("var",)
+
+    def _moment(self, which, mean, params):
+        """``"var"``: Var[y | x] = sigma^2."""
+        return mean * 0 + params[self.k_exog] ** 2
 
     def loglike_index(self, eta, extra):
         """``log N(y; eta, sigma^2) = -log sqrt(2 pi) - log sigma - (y - eta)^2 / (2 sigma^2)``."""
