@@ -422,13 +422,15 @@ class chi2_gen(Continuous):
         return _p.subtract(_p.subtract(_p.xlogy(_p.subtract(half, 1.0), z), _p.multiply(0.5, z)),
                            _p.add(_p.multiply(half, _np.log(2.0)), _p.gammaln(half)))
 
-    def _logcdf(self, z, df):
+    def _pair(self, z, df):
         half, x = _p.multiply(0.5, df), _p.multiply(0.5, z)
-        return _log_from_pair(_sp.gammainc(half, x), _sp.gammaincc(half, x))
+        return _sp.gammainc(half, x), _sp.gammaincc(half, x)
+
+    def _logcdf(self, z, df):
+        return _log_from_pair(*self._pair(z, df))
 
     def _logsf(self, z, df):
-        half, x = _p.multiply(0.5, df), _p.multiply(0.5, z)
-        return _log_from_pair(_sp.gammaincc(half, x), _sp.gammainc(half, x))
+        return _log_from_pair(*self._pair(z, df)[::-1])
 
 
 class invgamma_gen(Continuous):
@@ -447,13 +449,15 @@ class invgamma_gen(Continuous):
         return _p.subtract(_p.negative(_p.add(_p.multiply(_p.add(a, 1.0), _p.log(z)),
                                               _p.reciprocal(z))), _p.gammaln(a))
 
-    def _logcdf(self, z, a):
+    def _pair(self, z, a):
         y = _p.reciprocal(z)
-        return _log_from_pair(_sp.gammaincc(a, y), _sp.gammainc(a, y))
+        return _sp.gammaincc(a, y), _sp.gammainc(a, y)
+
+    def _logcdf(self, z, a):
+        return _log_from_pair(*self._pair(z, a))
 
     def _logsf(self, z, a):
-        y = _p.reciprocal(z)
-        return _log_from_pair(_sp.gammainc(a, y), _sp.gammaincc(a, y))
+        return _log_from_pair(*self._pair(z, a)[::-1])
 
 
 class beta_gen(Continuous):

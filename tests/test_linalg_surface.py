@@ -220,6 +220,15 @@ def test_multi_dot():
 
 # --- norm ------------------------------------------------------------------------------------------
 
+def _check_norm(x, ord, axis):
+    """Values (with and without keepdims) against numpy's, derivatives to second order."""
+    for keepdims in (False, True):
+        got = value_of(lambda x: np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims), x)
+        onp.testing.assert_allclose(got, onp.linalg.norm(x, ord=ord, axis=axis,
+                                                         keepdims=keepdims), rtol=1e-13)
+    check_grads(lambda x: np.linalg.norm(x, ord=ord, axis=axis), x)
+
+
 VECTOR_ORDS = [None, 2, 1, onp.inf, -onp.inf, 3, 0.5]
 MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, onp.inf, -onp.inf]
 
@@ -231,13 +240,7 @@ def test_vector_norms(ord, shape, axis):
         + onp.arange(onp.prod(shape)).reshape(shape) * 0.01  # no ties for max / min
     if axis is None and len(shape) != 1:
         pytest.skip("axis None with ord is only for 1-D and 2-D")
-    want = onp.linalg.norm(x, ord=ord, axis=axis)
-    got = value_of(lambda x: np.linalg.norm(x, ord=ord, axis=axis), x)
-    onp.testing.assert_allclose(got, want, rtol=1e-13)
-    check_grads(lambda x: np.linalg.norm(x, ord=ord, axis=axis), x)
-    kd = value_of(lambda x: np.linalg.norm(x, ord=ord, axis=axis, keepdims=True), x)
-    onp.testing.assert_allclose(kd, onp.linalg.norm(x, ord=ord, axis=axis, keepdims=True),
-                                rtol=1e-13)
+    _check_norm(x, ord, axis)
 
 
 @pytest.mark.parametrize("ord", MATRIX_ORDS)
@@ -245,13 +248,7 @@ def test_vector_norms(ord, shape, axis):
                                          ((3, 2, 4), (2, 0))])
 def test_matrix_norms(ord, shape, axis):
     x = rand(shape, "normal", 14) + onp.arange(onp.prod(shape)).reshape(shape) * 0.013
-    want = onp.linalg.norm(x, ord=ord, axis=axis)
-    got = value_of(lambda x: np.linalg.norm(x, ord=ord, axis=axis), x)
-    onp.testing.assert_allclose(got, want, rtol=1e-13)
-    check_grads(lambda x: np.linalg.norm(x, ord=ord, axis=axis), x)
-    kd = value_of(lambda x: np.linalg.norm(x, ord=ord, axis=axis, keepdims=True), x)
-    onp.testing.assert_allclose(kd, onp.linalg.norm(x, ord=ord, axis=axis, keepdims=True),
-                                rtol=1e-13)
+    _check_norm(x, ord, axis)
 
 
 def test_norm_errors():
