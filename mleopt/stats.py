@@ -192,9 +192,9 @@ class Continuous(_Family):
     def _support(self, z: _np.ndarray, *shapes) -> _np.ndarray:
         return _np.ones(_np.shape(z), dtype=bool)
 
-    def _above(self, z: _np.ndarray, *shapes) -> _np.ndarray:
-        """Points above the support (where the cdf is 1); none for an unbounded support."""
-        return _np.zeros(_np.shape(z), dtype=bool)
+    def _above(self, z: _np.ndarray, *shapes):
+        """Points above the support (where the cdf is 1); none (False) if it is unbounded."""
+        return False
 
     def _edge(self, z: _np.ndarray, *shapes) -> _np.ndarray:
         """Points of the support where the density jumps: z == 0 when the support starts
@@ -220,9 +220,10 @@ class Continuous(_Family):
             z = _p.true_divide(z, scale)
         zv = _val(z)
         inside = self._support(zv, *shape_values) | _np.isnan(zv)
+        fill = 0.0 if method == "logsf" else -_np.inf   # below the support
         above = self._above(zv, *shape_values)
-        fill = {"logpdf": -_np.inf, "logcdf": _np.where(above, 0.0, -_np.inf),
-                "logsf": _np.where(above, -_np.inf, 0.0)}[method]
+        if method != "logpdf" and _np.any(above):
+            fill = _np.where(above, -_np.inf if method == "logsf" else 0.0, fill)
         formula = getattr(self, "_" + method)
         edge = inside & self._edge(zv, *shape_values)
         z_fill = self._safe_z(*shape_values)
