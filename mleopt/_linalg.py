@@ -19,14 +19,21 @@ import numpy as np
 
 from .ad import primitives as p
 from .ad import rules_linalg as rl
-from .ad.core import Traced, TraceError, _value_of
+from .ad.core import Traced, TraceError, _is_complex, _value_of, complex_error
 from .ad.rules import swap_last
 
 ArrayLike = Any
 
 
-def _any_traced(*xs) -> bool:
-    return any(isinstance(x, Traced) for x in xs)
+def _any_traced(name: str, *xs) -> bool:
+    """Is any argument traced? Plain arguments are checked for complex numbers (refused
+    like everywhere in mleopt.numpy, by the function's name)."""
+    if any(isinstance(x, Traced) for x in xs):
+        return True
+    for i, x in enumerate(xs):
+        if _is_complex(x):
+            raise complex_error(f"linalg.{name}", i)
+    return False
 
 
 def _shape(x) -> tuple:
@@ -47,7 +54,7 @@ def slogdet(a: ArrayLike):
 def cholesky(a: ArrayLike, upper: bool = False):
     """Lower factor L (A = L L^T, from the lower triangle of a) or, with upper=True, the upper
     factor U (A = U^T U, from the upper triangle), as numpy.linalg.cholesky."""
-    if not _any_traced(a):
+    if not _any_traced("cholesky", a):
         return np.linalg.cholesky(a, upper=upper)
     if upper:
         return swap_last(p.cholesky(swap_last(a)))
@@ -58,7 +65,7 @@ def eigh(a: ArrayLike, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrix read from the
     lower (UPLO='L') or upper triangle of a. Derivatives need distinct eigenvalues."""
     _check_uplo(UPLO)
-    if not _any_traced(a):
+    if not _any_traced("eigh", a):
         return np.linalg.eigh(a, UPLO=UPLO)
     packed = rl.eigh_packed(a, UPLO=UPLO)
     return p.getitem(packed, (Ellipsis, 0, slice(None))), rl.packed_rows(packed, 1)
@@ -77,7 +84,7 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,
     On traced values the reduced SVD is differentiated (distinct, non-zero singular values);
     full_matrices=True is the same thing for a square matrix and refused otherwise.
     """
-    if not _any_traced(a):
+    if not _any_traced("svd", a):
         return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv,
                              hermitian=hermitian)
     if hermitian:
@@ -99,7 +106,7 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,
 def pinv(a: ArrayLike, rcond: float | None = None):
     """The Moore-Penrose pseudo-inverse; differentiable where the rank is locally constant
     (full rank: always)."""
-    if not _any_traced(a):
+    if not _any_traced("pinv", a):
         return np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond)
     return rl.pinv(a, rcond=rcond)
 
@@ -111,7 +118,7 @@ def qr(a: ArrayLike, mode: str = "reduced"):
     modes = ("reduced", "complete", "r", "raw")
     if mode not in modes:
         raise ValueError(f"qr mode must be one of {modes}, not {mode!r}.")
-    if not _any_traced(a):
+    if not _any_traced("qr", a):
         return np.linalg.qr(a, mode=mode)
     m, n = _shape(a)[-2:]
     if m < n:
@@ -131,7 +138,7 @@ def matrix_power(a: ArrayLike, n: int):
     """a @ a @ ... (n times, by repeated squaring); inv(a) for negative n; identity for 0."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power needs an integer exponent n, got {n!r}.")
-    if not _any_traced(a):
+    if not _any_traced("matrix_power", a):
         return np.linalg.matrix_power(a, n)
     shape = _shape(a)
     if n == 0:
@@ -170,7 +177,7 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None):
     """(x, residuals, rank, s) as numpy.linalg.lstsq: x = pinv(a) b minimises |a x - b|^2;
     residuals are the squared residual norms (only when rank == n < m), s the singular values.
     Differentiable in a (constant rank) and b."""
-    if not _any_traced(a, b):
+    if not _any_traced("lstsq", a, b):
         return np.linalg.lstsq(a, b, rcond=rcond)
     m, n = _shape(a)[-2:]
     if rcond is None:
@@ -242,7 +249,7 @@ def norm(x: ArrayLike, ord=None, axis=None, keepdims: bool = False):
     the 2-norm, -2-norm and nuclear norm need distinct non-zero singular values for second
     derivatives (non-zero for the first).
     """
-    if not _any_traced(x):
+    if not _any_traced("norm", x):
         return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
     shape = _shape(x)
     nd = len(shape)

@@ -265,3 +265,11 @@ def value_of(f, x):
     """f on a traced argument (the differentiable path), as a plain array."""
     value, _ = jvp(f, (x,), (onp.zeros_like(x),))
     return onp.asarray(value)
+
+
+def test_complex_input_is_refused_by_the_function_called():
+    from mleopt.ad import ComplexNumberError
+    for name, call in [("eigh", lambda a: np.linalg.eigh(a)), ("svd", lambda a: np.linalg.svd(a)),
+                       ("qr", lambda a: np.linalg.qr(a)), ("pinv", lambda a: np.linalg.pinv(a))]:
+        with pytest.raises(ComplexNumberError, match=f"^linalg.{name} received a complex"):
+            call(onp.eye(2) * 1j)
