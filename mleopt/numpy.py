@@ -1262,24 +1262,8 @@ def vecmat(x1, x2):
     return _p.matmul(expand_dims(x1, -2), x2)[..., 0, :]
 
 
-# --- linear algebra -----------------------------------------------------------------------------
-def _slogdet(a):
-    return _np.linalg.slogdet(_value_of(a))[0], _p.logabsdet(a)
-
-
-def _norm(x, ord=None):
-    """Euclidean norm of a vector, Frobenius norm of a matrix (the default norms).
-
-    Its derivative x / norm(x) is taken as 0 at x = 0 (the subgradient, as for abs)."""
-    nd = _np.ndim(_value_of(x))
-    if (nd == 1 and ord in (None, 2)) or (nd == 2 and ord in (None, "fro")):
-        return _p.sqrt_of_sum_of_squares(_p.sum(_p.square(x)))
-    raise NotImplementedError(f"mleopt.numpy.linalg.norm supports the vector 2-norm and the "
-                              f"Frobenius norm, not ord={ord!r} on a {nd}-D array.")
-
-
-linalg = _SimpleNamespace(inv=_p.inv, solve=_p.solve, det=_p.det, slogdet=_slogdet,
-                         cholesky=_p.cholesky, norm=_norm)
+# --- linear algebra: the namespace lives in mleopt/_linalg.py ------------------------------
+from ._linalg import linalg  # noqa: E402
 
 # --- names whose results carry no derivative ---------------------------------------------------
 # (booleans, indices, counts, piecewise-constant values: traced arguments are read by value)

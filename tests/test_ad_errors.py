@@ -92,7 +92,7 @@ UNSUPPORTED = {
     "convolve": lambda x: onp.convolve(x, [1.0, 2.0]),
     "correlate": lambda x: onp.correlate(x, [1.0, 2.0]),
     "unique": lambda x: onp.unique(x),
-    "pinv": lambda x: onp.linalg.pinv(onp.outer(x, x)),
+    "eigvals": lambda x: onp.linalg.eigvals(onp.outer(x, x)),  # (complex in general)
 }
 
 

@@ -201,7 +201,8 @@ def test_the_complex_error_names_the_function_and_argument():
     with pytest.raises(ComplexNumberError, match=r"^multiply received a complex number "
                        r"\(argument 1\)"):
         grad(lambda x: x * (1 + 0.2j))(1.0)
-    with pytest.raises(ComplexNumberError, match=r"^square received a complex number "
+    # the function the user called, not an inner primitive
+    with pytest.raises(ComplexNumberError, match=r"^linalg.norm received a complex number "
                        r"\(argument 0\)"):
         np.linalg.norm([1 + 2j, 3 - 1j])
 

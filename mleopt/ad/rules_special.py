@@ -5,6 +5,16 @@ Also defines a few extra primitives that the public special/stats functions need
 * ``inv_mills(x) = phi(x) / Phi(x) = sqrt(2/pi) / erfcx(-x/sqrt(2))``, the derivative of
   ``log_ndtr``, accurate on the whole real line; ``inv_mills'(x) = -r (x + r)``;
 * ``betaln(a, b)`` (scipy's accurate value; d/da = digamma(a) - digamma(a + b));
+* the Bessel functions iv, ive, i0, i1, i0e, i1e, jv, yv, j0, j1, y0, y1 (differentiable in
+  x, not in the order v): iv' = (iv(v-1) + iv(v+1))/2, jv' = (jv(v-1) - jv(v+1))/2 (yv alike),
+  ive = iv e^-|x| so ive' = (ive(v-1) + ive(v+1))/2 - sign(x) ive; i0' = i1, j0' = -j1,
+  y0' = -y1;
+* erfinv' = sqrt(pi)/2 exp(erfinv^2), erfcinv' = -sqrt(pi)/2 exp(erfcinv^2);
+* gamma' = gamma digamma; beta(a, b): d/da = beta (digamma(a) - digamma(a + b));
+  rgamma = 1/gamma: d/dx = -digamma(x) rgamma(x) for x >= 1/2 and, from the reflection
+  rgamma(x) = sin(pi x) gamma(1 - x) / pi, gamma(1 - x) (cos(pi x) - sin(pi x) digamma(1 - x)
+  / pi) below (finite at the zeros x = 0, -1, -2, ...);
+* entr(x) = -x log x: entr' = -(log x + 1);
 * the regularized incomplete functions ``gammainc(a, x)``, ``gammaincc(a, x)``,
   ``betainc(a, b, x)`` and Student's t cdf ``stdtr(df, t)``, differentiable in their last
   argument only (there is no closed form in the shape parameters; differentiating with
@@ -36,6 +46,24 @@ gammainc = Primitive(sps.gammainc, "gammainc")
 gammaincc = Primitive(sps.gammaincc, "gammaincc")
 betainc = Primitive(sps.betainc, "betainc")
 stdtr = Primitive(sps.stdtr, "stdtr")
+erfinv = Primitive(sps.erfinv, "erfinv")
+erfcinv = Primitive(sps.erfcinv, "erfcinv")
+gamma = Primitive(sps.gamma, "gamma")
+beta = Primitive(sps.beta, "beta")
+rgamma = Primitive(sps.rgamma, "rgamma")
+entr = Primitive(sps.entr, "entr")
+iv = Primitive(sps.iv, "iv")
+ive = Primitive(sps.ive, "ive")
+jv = Primitive(sps.jv, "jv")
+yv = Primitive(sps.yv, "yv")
+i0 = Primitive(sps.i0, "i0")
+i1 = Primitive(sps.i1, "i1")
+i0e = Primitive(sps.i0e, "i0e")
+i1e = Primitive(sps.i1e, "i1e")
+j0 = Primitive(sps.j0, "j0")
+j1 = Primitive(sps.j1, "j1")
+y0 = Primitive(sps.y0, "y0")
+y1 = Primitive(sps.y1, "y1")
 
 
 def _safe_nonzero(x, y):
@@ -66,6 +94,29 @@ defjvp(p.polygamma, None, lambda t, ans, n, x: p.multiply(
 binary(betaln,
        lambda ans, a, b: p.subtract(p.digamma(a), p.digamma(p.add(a, b))),
        lambda ans, a, b: p.subtract(p.digamma(b), p.digamma(p.add(a, b))))
+binary(beta,
+       lambda ans, a, b: p.multiply(ans, p.subtract(p.digamma(a), p.digamma(p.add(a, b)))),
+       lambda ans, a, b: p.multiply(ans, p.subtract(p.digamma(b), p.digamma(p.add(a, b)))))
+elementwise(gamma, lambda ans, x: p.multiply(ans, p.digamma(x)))
+
+
+def _rgamma_derivative(ans, x):
+    """-digamma(x) rgamma(x) for x >= 1/2; below, the derivative of the reflection formula
+    sin(pi x) gamma(1 - x) / pi (each branch evaluated at a safe point where not chosen)."""
+    low = np.asarray(p.stop(x)) < 0.5
+    xl = p.where(low, x, 0.0)
+    pix = p.multiply(np.pi, xl)
+    reflected = p.multiply(p.exp(p.gammaln(p.subtract(1.0, xl))),
+                           p.subtract(p.cos(pix), p.multiply(p.sin(pix), p.true_divide(
+                               p.digamma(p.subtract(1.0, xl)), np.pi))))
+    if np.all(low):
+        return reflected
+    direct = p.negative(p.multiply(p.digamma(p.where(low, 1.0, x)), ans))
+    return direct if not np.any(low) else p.where(low, reflected, direct)
+
+
+elementwise(rgamma, _rgamma_derivative)
+elementwise(entr, lambda ans, x: p.negative(p.add(p.log(x), 1.0)))
 
 # =======================================================================================
 # error function and the normal distribution
@@ -86,6 +137,9 @@ elementwise(p.ndtr, lambda ans, x: p.exp(_log_phi(x)))
 elementwise(p.log_ndtr, lambda ans, x: inv_mills(x))
 # r'(x) = -r (x + r)
 elementwise(inv_mills, lambda ans, x: p.negative(p.multiply(ans, p.add(x, ans))))
+
+elementwise(erfinv, lambda ans, x: p.multiply(0.5 * np.sqrt(np.pi), p.exp(p.square(ans))))
+elementwise(erfcinv, lambda ans, x: p.multiply(-0.5 * np.sqrt(np.pi), p.exp(p.square(ans))))
 
 # =======================================================================================
 # logistic
@@ -152,3 +206,38 @@ _last_arg_rules(gammainc, 1, _gamma_density)
 _last_arg_rules(gammaincc, 1, _gamma_density, sign=-1.0)
 _last_arg_rules(betainc, 2, _beta_density)
 _last_arg_rules(stdtr, 1, _t_density)
+
+
+# =======================================================================================
+# Bessel functions: derivative in x (the order v is not differentiable)
+# =======================================================================================
+
+def _recurrence(fun, sign):
+    """x -> (fun(v - 1, x) + sign * fun(v + 1, x)) / 2."""
+    def density(v, x):
+        lower, upper = fun(p.subtract(v, 1.0), x), fun(p.add(v, 1.0), x)
+        both = p.add(lower, upper) if sign > 0 else p.subtract(lower, upper)
+        return p.multiply(0.5, both)
+    return density
+
+
+def _scaled(fun, scaled_value):
+    """The derivative of f(x) e^-|x|: f'(x) e^-|x| - sign(x) f(x) e^-|x|."""
+    def derivative(*args):
+        return p.subtract(fun(*args), p.multiply(p.sign(args[-1]), scaled_value(*args)))
+    return derivative
+
+
+_last_arg_rules(iv, 1, _recurrence(iv, 1))
+_last_arg_rules(ive, 1, _scaled(_recurrence(ive, 1), ive))
+_last_arg_rules(jv, 1, _recurrence(jv, -1))
+_last_arg_rules(yv, 1, _recurrence(yv, -1))
+elementwise(i0, lambda ans, x: i1(x))
+elementwise(i1, lambda ans, x: p.multiply(0.5, p.add(i0(x), iv(2.0, x))))
+elementwise(i0e, lambda ans, x: p.subtract(i1e(x), p.multiply(p.sign(x), ans)))
+elementwise(i1e, lambda ans, x: p.subtract(p.multiply(0.5, p.add(i0e(x), ive(2.0, x))),
+                                           p.multiply(p.sign(x), ans)))
+elementwise(j0, lambda ans, x: p.negative(j1(x)))
+elementwise(j1, lambda ans, x: p.multiply(0.5, p.subtract(j0(x), jv(2.0, x))))
+elementwise(y0, lambda ans, x: p.negative(y1(x)))
+elementwise(y1, lambda ans, x: p.multiply(0.5, p.subtract(y0(x), yv(2.0, x))))
