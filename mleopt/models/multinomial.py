@@ -66,22 +66,19 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
 
     # --- the likelihood --------------------------------------------------------------------
     def _indices(self, params, x):
-        """The N x (J-1) ``eta_ij = x_i'beta_j``, one linear index per outcome."""
-        k = self.k_exog
-        return mnp.stack([mnp.matmul(x, params[j * k:(j + 1) * k])
-                          for j in range(self.n_categories - 1)], axis=1)
+        """The N x (J-1) ``eta_ij = x_i'beta_j``: one matrix index ``X B``, B the K x (J-1)
+        coefficients (params outcome by outcome)."""
+        b = mnp.transpose(mnp.reshape(params, (self.n_categories - 1, self.k_exog)))
+        return mnp.matmul(x, b)
 
     def loglikeobs(self, params):
-        """``eta_{i,y_i} - log(1 + sum_j exp(eta_ij))``, outcome by outcome (the log-sum
-        by ``logaddexp``, stable; every step row by row, so mleopt.ad finds the J-1 linear
-        indices and chains the Hessian through X)."""
-        k = self.k_exog
-        chosen, lse = 0.0, 0.0
-        for j in range(self.n_categories - 1):
-            eta = mnp.matmul(self.exog, params[j * k:(j + 1) * k])
-            chosen = chosen + self._chosen[:, j] * eta
-            lse = mnp.logaddexp(lse, eta)
-        return chosen - lse
+        """``eta_{i,y_i} - logsumexp(0, eta_i1, ..., eta_i,J-1)``: one matrix index X B and
+        a log-sum-exp along each row, so mleopt.ad finds the J-1 linear indices (one per
+        column) and forms the Hessian as blocks X' diag(w_jm) X."""
+        eta = self._indices(params, self.exog)
+        chosen = mnp.sum(self._chosen * eta, axis=1)
+        full = mnp.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
+        return chosen - special.logsumexp(full, axis=1)
 
     def _improving_rows(self) -> np.ndarray:
         """For each row i and each other outcome m: ``(beta_{y_i} - beta_m)'x_i`` must not
