@@ -72,13 +72,20 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         return mnp.matmul(x, b)
 
     def loglikeobs(self, params):
-        """``eta_{i,y_i} - logsumexp(0, eta_i1, ..., eta_i,J-1)``: one matrix index X B and
-        a log-sum-exp along each row, so mleopt.ad finds the J-1 linear indices (one per
-        column) and forms the Hessian as blocks X' diag(w_jm) X."""
-        eta = self._indices(params, self.exog)
-        chosen = mnp.sum(self._chosen * eta, axis=1)
-        full = mnp.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
-        return chosen - special.logsumexp(full, axis=1)
+        """``eta_{i,y_i} - log(1 + sum_j exp(eta_ij))``, outcome by outcome (the log-sum
+        by ``logaddexp``, stable; every step row by row, so mleopt.ad finds the J-1 linear
+        indices and chains the Hessian through X).
+
+        (The same log-likelihood written with one matrix index ``X B`` and a row-wise
+        ``logsumexp`` is found as well, but its per-row pass works on N x J arrays with a
+        short last axis and measured slower here: benchmarks/family_ordinal.py.)"""
+        k = self.k_exog
+        chosen, lse = 0.0, 0.0
+        for j in range(self.n_categories - 1):
+            eta = mnp.matmul(self.exog, params[j * k:(j + 1) * k])
+            chosen = chosen + self._chosen[:, j] * eta
+            lse = mnp.logaddexp(lse, eta)
+        return chosen - lse
 
     def _improving_rows(self) -> np.ndarray:
         """For each row i and each other outcome m: ``(beta_{y_i} - beta_m)'x_i`` must not
