@@ -441,7 +441,7 @@ class IntervalRegression(_NormalLimits):
     ``predict(which=...)``: ``"latent"`` (default; = ``"linear"`` = ``"mean"``) ``x'beta =
     E[y*]``, the mean of the outcome the intervals record. ``missing="drop"`` drops rows
     with NaN in exog; a NaN in lower / upper is an absent bound, not a missing value. Dask
-    data are not accepted (NotImplementedError).
+    data (lower, upper, exog partitioned alike) are evaluated partition by partition.
     """
 
     _results_name = "IntervalResults"
@@ -450,14 +450,8 @@ class IntervalRegression(_NormalLimits):
     predictions = ("latent", "linear", "mean")
     """The values ``predict(which=...)`` takes."""
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        from .dask import any_dask
-        if any_dask(args, kwargs):
-            raise NotImplementedError(
-                "IntervalRegression does not take Dask data (lower / upper / exog): its "
-                "bounds are checked and mapped on the whole sample. compute() them into "
-                "numpy / pandas first.")
-        return super().__new__(cls, *args, **kwargs)
+    _dask_roles = ("lower", "exog")     # Dask data: lower stands in for endog, upper per row
+    _dask_added = {"_any": "sum"}       # which kinds of rows occur, over all partitions
 
     def __init__(self, lower: Any, upper: Any, exog: Any = None, missing: str = "raise",
                  **kwargs: Any) -> None:

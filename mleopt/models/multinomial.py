@@ -20,7 +20,7 @@ from .. import numpy as mnp
 from .. import special
 from ..exceptions import DataError
 from .base import LikelihoodModel, _as_exog
-from .categories import CategoricalOutcome, category_label, encode_categories
+from .categories import CategoricalOutcome, category_label
 
 __all__ = ["MNLogit"]
 
@@ -37,12 +37,12 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         if exog is None:
             raise DataError("MNLogit needs exog (the regressors; add_constant for an "
                             "intercept).")
-        codes, labels = encode_categories(endog, "MNLogit", need_order=False)
+        codes, labels = self._encode(endog, need_order=False)
         self.labels = labels
         super().__init__(codes, exog, missing=missing)
         y = self.endog.astype(int)
         counts = np.bincount(y, minlength=len(labels))
-        if np.any(counts == 0):     # after missing="drop"
+        if np.any(counts == 0) and not self.__dict__.get("_partition"):  # missing="drop"
             empty = [category_label(labels[j]) for j in np.flatnonzero(counts == 0)]
             raise DataError(f"MNLogit: endog {self.endog_name!r} has no observation in "
                             f"categor{'y' if len(empty) == 1 else 'ies'} {', '.join(empty)} "
