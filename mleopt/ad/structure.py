@@ -173,8 +173,12 @@ def _keeps_rows(node: Tensor, n: int) -> bool:
     """Does row i of ``node`` (shape (n, ...)) depend on row i of its traced arguments only,
     with every array argument either sliced by rows alike or the same for every row?"""
     shape, prim, args = node.shape, node._prim, node._args
-    if not shape or shape[0] != n or any(np.size(v) > 1 for v in node._kwargs.values()):
+    if node._kwargs and any(np.size(v) > 1 for v in node._kwargs.values()):
         return False                # (options are not sliced by rows)
+    if prim in ROWWISE and shape == (n,):
+        return True                 # the common case: entry by entry on per-row vectors
+    if not shape or shape[0] != n:
+        return False
     if any(not q.shape or q.shape[0] != n for q in node._parents if q.size != 1):
         return False                # a traced argument broadcast across the rows
     if prim in ROWWISE or prim is p.concatenate_args:
