@@ -248,10 +248,3 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     with pytest.warns(PerfectSeparationWarning):
         res = MNLogit(y, add_constant(x), separation="warn").fit()
     assert "perfect separation" in str(res.summary())
-
-
-def test_dask_inputs_are_refused(anes):
-    import dask.dataframe as dd      # a test dependency (mleopt[dask])
-    parts = dd.from_pandas(add_constant(anes[EXOG]).assign(PID=anes["PID"]), npartitions=2)
-    with pytest.raises(TypeError, match="MNLogit does not take Dask"):
-        MNLogit(parts["PID"], parts[["const"] + EXOG])
