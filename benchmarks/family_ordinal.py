@@ -86,8 +86,8 @@ def fits(sm, kind, distr="logit"):
             out["statsmodels"] = statsmodels_fit
 
         def mleopt_fit(y, x):
-            r = mleopt.MNLogit(y, x).fit()
-            return r.params.to_numpy(), r.bse.to_numpy()
+            r = mleopt.MNLogit(y, x).fit()     # K x (J-1) tables, as statsmodels'
+            return r.params.to_numpy().ravel(order="F"), r.bse.to_numpy().ravel(order="F")
         out["mleopt"] = mleopt_fit
     if kind == "softmax":
         out = {k: v for k, v in fits(sm, "multinomial").items() if k == "statsmodels"}

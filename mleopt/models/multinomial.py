@@ -8,13 +8,14 @@ outcome j > 0 has its own coefficients ``beta_j`` and ``eta_ij = x_i'beta_j`` (`
 
 The K (J-1) parameters are one flat vector, outcome by outcome (statsmodels'
 ``params.ravel(order="F")``), named ``"y=label:x"`` (e.g. ``"PID=1:const"``); the results'
-``params_table`` shows them as statsmodels' K x (J-1) table.
+``params`` show them as statsmodels' K x (J-1) table (``params_flat``: the flat Series).
 """
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .. import numpy as mnp
 from .. import special
@@ -121,6 +122,21 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         """The intercept-only model: ``sum_j n_j log(n_j / N)``."""
         n = self._counts[self._counts > 0].astype(float)
         return float(np.sum(n * np.log(n / n.sum())))
+
+    def _params_by_name(self, params: Any, name: str = "params") -> Any:
+        """As LikelihoodModel's, and a K x (J-1) DataFrame (``res.params``, statsmodels'
+        layout) matched by regressor and outcome labels, read outcome by outcome."""
+        if isinstance(params, pd.DataFrame):
+            rows, cols = list(self.exog_names), self.outcome_names[1:]
+            if sorted(map(str, params.index)) != sorted(rows) or \
+                    sorted(map(str, params.columns)) != sorted(cols):
+                raise DataError(f"MNLogit: {name} as a table needs rows {rows} and columns "
+                                f"{cols}; got rows {list(params.index)} and columns "
+                                f"{list(params.columns)}.")
+            table = params.set_axis(list(map(str, params.index)), axis=0)
+            table = table.set_axis(list(map(str, table.columns)), axis=1).loc[rows, cols]
+            return table.to_numpy(dtype=float).T.ravel()
+        return super()._params_by_name(params, name)
 
     # --- predictions ---------------------------------------------------------------------------
     def predict(self, params, exog=None, which: str = "prob"):
