@@ -138,3 +138,15 @@ def test_whole_sample_category_checks_on_dask():
     with pytest.raises(DataError, match="is constant"):
         ddf2 = dd.from_pandas(anes.assign(one=1.0), npartitions=2)
         OrderedModel(ddf2["PID"], ddf2[exog + ["one"]])
+
+
+def test_whole_sample_checks_of_heckman_and_interval_regression_on_dask():
+    frame, mx, mz = _mroz()
+    everyone = dd.from_pandas(frame[frame["inlf"] == 1], npartitions=3)     # the workers
+    with pytest.raises(DataError, match="every row is selected"):
+        Heckman(everyone["lwage"], everyone[mx], everyone[mz], everyone["inlf"])
+    affairs, ax = _affairs()
+    one_sided = affairs.assign(hi=np.nan, lo=affairs["lo"].fillna(0.0))
+    parts = dd.from_pandas(one_sided, npartitions=3)
+    with pytest.raises(DataError, match="unbounded on one side"):
+        IntervalRegression(parts["lo"], parts["hi"], parts[ax])

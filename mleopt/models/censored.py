@@ -451,7 +451,7 @@ class IntervalRegression(_NormalLimits):
     """The values ``predict(which=...)`` takes."""
 
     _dask_roles = ("lower", "exog")     # Dask data: lower stands in for endog, upper per row
-    _dask_added = {"_any": "sum"}       # which kinds of rows occur, over all partitions
+    _dask_added = {"_any": "sum"}       # rows of each kind, over all partitions
 
     def __init__(self, lower: Any, upper: Any, exog: Any = None, missing: str = "raise",
                  **kwargs: Any) -> None:
@@ -524,10 +524,19 @@ class IntervalRegression(_NormalLimits):
                 f"{int(self._right.sum())} right-censored: {self.bound_names[1]} missing), "
                 "with no exact value or finite interval; sigma and the coefficients are not "
                 "identified. Check the bounds.")
-        self._any = {k: bool(getattr(self, "_" + k).any())
+        self._any = {k: int(getattr(self, "_" + k).sum())      # rows of each kind
                      for k in ("left", "right", "interval")}
         self._lower_at = np.where(finite_lo, lo, 0.0)     # finite stand-ins, never chosen
         self._upper_at = np.where(finite_hi, hi, 0.0)
+
+    def _dask_validate(self) -> None:
+        """On Dask data: some exact or two-sided row, from the partitions' counts of one-sided
+        rows (every row is exact, two-sided, left- or right-censored)."""
+        if self._any["left"] + self._any["right"] == self.nobs:
+            raise DataError(
+                f"IntervalRegression: every one of the {self.nobs} rows is unbounded on one "
+                "side, with no exact value or finite interval; sigma and the coefficients are "
+                "not identified. Check the bounds.")
 
     def _exact_rows(self) -> np.ndarray:
         return self._exact

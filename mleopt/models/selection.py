@@ -93,6 +93,13 @@ class Heckman(LikelihoodModel):
         return {"x2": np.sum(x ** 2, axis=0), "z2": np.sum(self.selection_exog ** 2, axis=0),
                 "n1": float(sel.sum()), "xx": x.T @ x, "xy": x.T @ y, "yy": float(y @ y)}
 
+    def _dask_validate(self) -> None:
+        """On Dask data: both values of the selection indicator, from the summed counts."""
+        n1 = self._sums["n1"]
+        if n1 == 0 or n1 == self.nobs:
+            _check_selected(np.full(self.nobs if n1 else 1, 1.0 if n1 else 0.0),
+                            self.selected_name, self.endog_name)
+
     def _null_model(self) -> "Heckman":
         null = super()._null_model()
         null._sums = null._row_sums()
