@@ -28,7 +28,7 @@ def synchronous():
 
 
 def _randhie():
-    df = datasets.load("randhie").iloc[:3000]
+    df = datasets.load("randhie").iloc[:1500]
     x = add_constant(df[["lncoins", "idp", "lpi", "fmde"]])
     z = add_constant(df[["physlm", "disea"]]).add_prefix("z_")
     return pd.concat([df["mdvis"], x, z], axis=1), list(x.columns), list(z.columns)
