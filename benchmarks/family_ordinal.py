@@ -9,7 +9,8 @@ statsmodels measured in the same run (target: no slower, ratio <= 1):
 - anes96 (N=944): PID on logpopul, selfLR, age, educ, income: OrderedModel logit and probit
   (statsmodels' OrderedModel with ``method="bfgs"``, as in its documentation; its default
   Nelder-Mead is slower and stops short), and MNLogit with a constant (statsmodels' default
-  Newton);
+  Newton), and the same model written by a user as a softmax with one matrix index X B
+  (``fit_mle``; mleopt.ad finds the J-1 columns as linear indices);
 - simulated (seeded): OrderedModel logit, N=100,000, K=10, J=5; MNLogit, N=100,000, K=10,
   J=4.
 
@@ -85,10 +86,32 @@ def fits(sm, kind, distr="logit"):
             out["statsmodels"] = statsmodels_fit
 
         def mleopt_fit(y, x):
-            r = mleopt.MNLogit(y, x).fit()
-            return r.params.to_numpy(), r.bse.to_numpy()
+            r = mleopt.MNLogit(y, x).fit()     # K x (J-1) tables, as statsmodels'
+            return r.params.to_numpy().ravel(order="F"), r.bse.to_numpy().ravel(order="F")
         out["mleopt"] = mleopt_fit
+    if kind == "softmax":
+        out = {k: v for k, v in fits(sm, "multinomial").items() if k == "statsmodels"}
+        out["mleopt"] = softmax_fit
     return out
+
+
+def softmax_obs(params, chosen, x):
+    """A user's multinomial logit: one matrix index X B and a row-wise logsumexp."""
+    import mleopt.numpy as mnp
+    from mleopt.special import logsumexp
+    eta = x @ mnp.transpose(mnp.reshape(params, (chosen.shape[1], x.shape[1])))
+    full = mnp.concatenate([np.zeros((x.shape[0], 1)), eta], axis=1)
+    return mnp.sum(chosen * eta, axis=1) - logsumexp(full, axis=1)
+
+
+def softmax_fit(y, x):
+    """``fit_mle`` on softmax_obs: mleopt.ad finds the J-1 columns of X B as indices."""
+    import mleopt
+    levels = np.unique(y)
+    chosen = (np.asarray(y)[:, None] == levels[1:]).astype(float)
+    start = np.zeros(x.shape[1] * (levels.size - 1))
+    r = mleopt.fit_mle(softmax_obs, start, data={"chosen": chosen, "x": np.asarray(x, float)})
+    return r.params.to_numpy(), r.bse.to_numpy()
 
 
 def compare(table, label, y, x, fns, repeats, rtol):
@@ -99,6 +122,9 @@ def compare(table, label, y, x, fns, repeats, rtol):
         check_close(f"{label} bse", got[1], ref[1], rtol)
     t = median_times({k: (lambda fn=fn: fn(y, x)) for k, fn in fns.items()},
                      repeats=repeats, number=None if len(y) < 10_000 else 1, min_sample=0.1)
+    for k, v in t.items():
+        note(f"{label}, {k}: median {v.ms:.2f} ms, samples {min(v.samples) * 1e3:.2f}-"
+             f"{max(v.samples) * 1e3:.2f} ms (spread {v.spread:.0%})")
     base = t["statsmodels"].ms if "statsmodels" in t else None
     if base is not None:
         table.add(Row(f"{label}: statsmodels", base, None))
@@ -109,7 +135,7 @@ def compare(table, label, y, x, fns, repeats, rtol):
 def main(argv=None) -> int:
     args = base_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     apply_blas_threads(args)
-    repeats = args.repeats or (3 if args.quick else 5)
+    repeats = args.repeats or (3 if args.quick else 7)
     n = 20_000 if args.quick else 100_000
     sm = optional_import("statsmodels.api", False)
     import mleopt
@@ -125,6 +151,8 @@ def main(argv=None) -> int:
     xc = x.assign(const=1.0)[["const"] + EXOG]
     compare(table, f"anes96 MNLogit N={len(y)} J=7", y, xc, fits(sm, "multinomial"), repeats,
             1e-5)
+    compare(table, f"anes96 user softmax (fit_mle, matrix index) N={len(y)} J=7", y, xc,
+            fits(sm, "softmax"), repeats, 1e-5)
     y, x = sim_ordered(n, 10, 5)
     compare(table, f"OrderedModel logit N={n:,} K=10 J=5", y, x, fits(sm, "ordered"),
             repeats, 1e-3)

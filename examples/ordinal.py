@@ -9,7 +9,8 @@ same regressors in an ordered logit.
   "5/6" as in statsmodels), optimised as the first cut and log increments so that they stay
   ordered, reported as cut-points with their standard errors. No constant in exog.
 * ``MNLogit``: one coefficient vector per outcome against the base category PID = 0; the
-  flat parameters are named "PID=j:x", ``params_table`` is statsmodels' K x (J-1) table.
+  ``params`` is statsmodels' K x (J-1) table; the flat parameters (tests, the summary) are
+  named "PID=j:x".
   Marginal effects: dP(PID = j)/dx for every outcome, delta-method standard errors.
 
 Run: python examples/ordinal.py
@@ -33,7 +34,7 @@ print("\n")
 print(mnl.summary())
 print("\nThe coefficients as a K x (J-1) table (statsmodels' MNLogit params):\n")
 with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 120):
-    print(mnl.params_table.to_string())
+    print(mnl.params.to_string())
     margeff = mnl.get_margeff()
     print("\nAverage marginal effects of selfLR on P(PID = j), delta-method SEs:\n")
     frame = margeff.summary_frame()

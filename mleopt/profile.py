@@ -194,7 +194,7 @@ def profile_conf_int(results, alpha: float = 0.05, cols: Sequence | None = None
     q = float(-sps.ndtri(alpha / 2))
     idx = [_index(results, c) for c in (range(len(results.param_names)) if cols is None
                                         else cols)]
-    se = results.bse.to_numpy()
+    se = results._bse
     rows = []
     for j in idx:
         p = Profiler(results, j)
@@ -246,7 +246,7 @@ def profile(results, name, values: Sequence[float] | None = None, num: int = 21,
     _check_results(results)
     j = _index(results, name)
     p = Profiler(results, j)
-    se = float(results.bse.iloc[j])
+    se = float(results._bse[j])
     if values is None:
         if not (np.isfinite(se) and se > 0):
             raise ValueError(f"the standard error of {p.name} is not positive and finite, so "

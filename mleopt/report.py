@@ -79,6 +79,18 @@ class Report:
                  untested=()):
         self.title, self.left, self.right, self.frame, self.notes = title, left, right, frame, notes
         self.untested = frozenset(untested)     # rows shown without z (t) and p
+        self.groups: list[tuple[str, int]] | None = None    # (label, rows): blocks of rows
+
+    def _blocks(self, rows: list) -> list[tuple[str, list]]:
+        """The table's rows in blocks, each under its label (one unlabelled block unless
+        ``groups`` is set: MNLogit's one block per outcome, as statsmodels shows it)."""
+        if not self.groups:
+            return [("", rows)]
+        out, start = [], 0
+        for label, n in self.groups:
+            out.append((label, rows[start:start + n]))
+            start += n
+        return out
 
     def as_text(self) -> str:
         cols, rows = _table_cells(self.frame, self.untested)
@@ -98,11 +110,15 @@ class Report:
         if n:
             lines.append("=" * width)
         pad = width - name_w - sum(col_w)
-        lines.append(" " * (name_w + pad) + "".join(c.rjust(w) for c, w in zip(cols, col_w)))
-        lines.append("-" * width)
-        for r in rows:
-            lines.append(r[0].ljust(name_w + pad)
-                         + "".join(c.rjust(w) for c, w in zip(r[1:], col_w)))
+        for i, (label, block) in enumerate(self._blocks(rows)):
+            if i:
+                lines.append("-" * width)
+            lines.append(label.rjust(min(12, name_w + pad)).ljust(name_w + pad)
+                         + "".join(c.rjust(w) for c, w in zip(cols, col_w)))
+            lines.append("-" * width)
+            for r in block:
+                lines.append(r[0].ljust(name_w + pad)
+                             + "".join(c.rjust(w) for c, w in zip(r[1:], col_w)))
         lines.append("=" * width)
         for note in self.notes:
             lines += textwrap.wrap(note, width, subsequent_indent="    ")
@@ -116,9 +132,13 @@ class Report:
         head = "".join(f"<tr><th>{e(a)}</th><td>{e(b)}</td><th>{e(c)}</th><td>{e(d)}</td></tr>"
                        for (a, b), (c, d) in zip(left, right))
         cols, rows = _table_cells(self.frame, self.untested)
-        body = "<tr><th></th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>"
-        body += "".join("<tr><th>" + e(r[0]) + "</th>"
-                        + "".join(f"<td>{e(c)}</td>" for c in r[1:]) + "</tr>" for r in rows)
+        body = ""
+        for label, block in self._blocks(rows):
+            body += f"<tr><th>{e(label)}</th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + \
+                "</tr>"
+            body += "".join("<tr><th>" + e(r[0]) + "</th>"
+                            + "".join(f"<td>{e(c)}</td>" for c in r[1:]) + "</tr>"
+                            for r in block)
         notes = "".join(f"<p>{e(t)}</p>" for t in self.notes)
         return (f'<div class="mleopt-summary"><table class="simpletable"><caption>{e(self.title)}'
                 f'</caption>{head}</table><table class="simpletable">{body}</table>{notes}</div>')

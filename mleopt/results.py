@@ -204,23 +204,36 @@ class LikelihoodResults:
     def _series(self, values, name=None) -> pd.Series:
         return pd.Series(np.asarray(values, dtype=float), index=self.param_names, name=name)
 
+    def _as_reported(self, values: pd.Series):
+        """How ``params``, ``bse``, ``tvalues`` and ``pvalues`` are shown: one Series by
+        parameter name (MNLogit: statsmodels' K x (J-1) table)."""
+        return values
+
     @property
     def params(self) -> pd.Series:
-        return self._series(self._params)
+        return self._as_reported(self._series(self._params))
+
+    @property
+    def _bse(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.diag(self._cov))
+
+    @property
+    def _tvalues(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._params / self._bse
 
     @property
     def bse(self) -> pd.Series:
-        with np.errstate(invalid="ignore"):
-            return self._series(np.sqrt(np.diag(self._cov)))
+        return self._as_reported(self._series(self._bse))
 
     @property
     def tvalues(self) -> pd.Series:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self._series(self._params / self.bse.to_numpy())
+        return self._as_reported(self._series(self._tvalues))
 
     @property
     def pvalues(self) -> pd.Series:
-        return self._series(_inf.two_sided_p(self.tvalues.to_numpy(), self.df_t))
+        return self._as_reported(self._series(_inf.two_sided_p(self._tvalues, self.df_t)))
 
     def conf_int(self, alpha: float = 0.05, cols: Sequence | None = None,
                  method: str = "wald") -> pd.DataFrame:
@@ -235,7 +248,7 @@ class LikelihoodResults:
             from .profile import profile_conf_int
             return profile_conf_int(self, alpha, cols)
         q = _inf.critical_value(alpha, self.df_t)
-        se = self.bse.to_numpy()
+        se = self._bse
         out = pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
                            index=self.param_names)
         if cols is None:
@@ -389,7 +402,8 @@ class LikelihoodResults:
         if not side.any():
             return []
         named = ", ".join(f"{n} (at its {'lower' if s < 0 else 'upper'} bound, "
-                          f"{self.params[n]:.6g})" for n, s in side.items() if s)
+                          f"{self._params[j]:.6g})" for j, (n, s) in enumerate(side.items())
+                          if s)
         return [f"WARNING: {named}: the maximum is on the boundary of the parameter space "
                 "set by bounds=. Standard errors, z tests and Wald intervals assume an "
                 "interior maximum (zero score, an asymptotically normal estimate); at a bound "

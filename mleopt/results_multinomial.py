@@ -1,16 +1,20 @@
 """Results of MNLogit: statsmodels' K x (J-1) tables (probabilities and marginal effects
 per outcome: mleopt.results_ordinal.CategoricalResultsMixin).
 
-``params`` stays one flat Series (names ``"y=label:x"``), so that every generic tool of the
-results layer (covariance, Wald tests by name, delta method, summary) works unchanged;
-``params_table``, ``bse_table``, ``tvalues_table`` and ``pvalues_table`` reshape it to
-statsmodels' K x (J-1) DataFrame (rows the regressors, columns the outcomes ``"y=label"``).
+As in statsmodels' MNLogitResults, ``params``, ``bse``, ``tvalues`` and ``pvalues`` are
+K x (J-1) DataFrames: rows the regressors, columns the outcomes ``"y=label"`` (the base
+category has none). The parameters themselves are one flat vector, outcome by outcome, named
+``"y=label:x"`` (e.g. ``"PID=1:age"``): ``param_names``, ``cov_params()``, ``conf_int()``,
+the summary, Wald and t tests by name (``res.t_test("PID=1:age = PID=2:age")``) and the delta
+method use these names; ``params_flat``, ``bse_flat``, ``tvalues_flat`` and
+``pvalues_flat`` give the flat Series. ``model.predict`` takes either form.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from . import inference as _inf
 from .results import LikelihoodResults
 from .results_ordinal import CategoricalResultsMixin
 
@@ -20,25 +24,55 @@ __all__ = ["MNLogitResults"]
 class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
     """Results of MNLogit (see the module docstring for the layout of the parameters)."""
 
-    def _table(self, values: pd.Series) -> pd.DataFrame:
+    def _as_reported(self, values: pd.Series) -> pd.DataFrame:
+        """The flat values (outcome by outcome) as statsmodels' K x (J-1) table."""
         model = self.model
         k, j = model.k_exog, model.n_categories - 1
         return pd.DataFrame(np.asarray(values, dtype=float).reshape(j, k).T,
                             index=list(model.exog_names), columns=model.outcome_names[1:])
 
     @property
+    def params_flat(self) -> pd.Series:
+        """The coefficients as one Series by parameter name (``"PID=1:age"``)."""
+        return self._series(self._params)
+
+    @property
+    def bse_flat(self) -> pd.Series:
+        return self._series(self._bse)
+
+    @property
+    def tvalues_flat(self) -> pd.Series:
+        return self._series(self._tvalues)
+
+    @property
+    def pvalues_flat(self) -> pd.Series:
+        return self._series(_inf.two_sided_p(self._tvalues, self.df_t))
+
+    # the names of earlier versions, where params was flat and these were the tables
+    @property
     def params_table(self) -> pd.DataFrame:
-        """The coefficients as statsmodels' K x (J-1) table (``res.params`` there)."""
-        return self._table(self.params)
+        """= ``params`` (statsmodels' K x (J-1) table)."""
+        return self.params
 
     @property
     def bse_table(self) -> pd.DataFrame:
-        return self._table(self.bse)
+        return self.bse
 
     @property
     def tvalues_table(self) -> pd.DataFrame:
-        return self._table(self.tvalues)
+        return self.tvalues
 
     @property
     def pvalues_table(self) -> pd.DataFrame:
-        return self._table(self.pvalues)
+        return self.pvalues
+
+    def summary(self, alpha: float = 0.05, title: str | None = None):
+        """statsmodels' layout: one block of coefficients per outcome, under ``"y=label"``,
+        rows the regressors."""
+        report = super().summary(alpha=alpha, title=title)
+        model = self.model
+        k = model.k_exog
+        report.frame = report.frame.set_axis(list(model.exog_names) * (model.n_categories - 1),
+                                             axis=0)
+        report.groups = [(name, k) for name in model.outcome_names[1:]]
+        return report

@@ -59,7 +59,7 @@ class HeckmanResults(LikelihoodResults):
 
     @property
     def nobs_selected(self) -> int:
-        return int(np.sum(self.model.selected == 1))
+        return int(self.model._sums["n1"])
 
     def predict(self, exog=None, which: str = "mean", selection_exog=None):
         """``which``: ``"mean"`` (E[y | x] = x'b), ``"conditional"`` (E[y | x, z, selected]),

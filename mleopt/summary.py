@@ -22,8 +22,8 @@ __all__ = ["Summary", "MarginsSummary", "Report", "coef_frame", "fmt_stat"]
 
 def coef_frame(results, alpha: float = 0.05) -> pd.DataFrame:
     """coef, std err, z (t), P>|z| (P>|t|), [alpha/2, 1 - alpha/2] for each parameter."""
-    return estimate_table(results.params.to_numpy(), results.bse.to_numpy(),
-                          results.param_names, results.df_t, alpha)
+    return estimate_table(results._params, results._bse, results.param_names, results.df_t,
+                          alpha)
 
 
 def _notes(results) -> list[str]:
@@ -43,7 +43,7 @@ def _notes(results) -> list[str]:
     separation = getattr(results.model, "separation_note", None)
     if separation:          # fitted with separation="warn" although the MLE does not exist
         notes.append(f"WARNING: {separation}")
-    nan = [n for n, v in results.bse.items() if np.isnan(v)]
+    nan = [n for n, v in zip(results.param_names, results._bse) if np.isnan(v)]
     if nan:
         notes.append(f"WARNING: standard errors of {', '.join(map(str, nan))} are NaN: the "
                      "Hessian (or the covariance) is not positive definite for them.")

@@ -14,7 +14,7 @@ import mleopt.numpy as np
 from mleopt import ad
 from mleopt.ad import api, structure
 from mleopt.ad.core import stop_gradient
-from mleopt.special import gammaln, log_ndtr
+from mleopt.special import gammaln, log_ndtr, logsumexp
 from mleopt.stats import norm
 
 N = 240
@@ -51,6 +51,22 @@ def nb2_obs(p):                          # offset in the index, alpha used direc
 def hetprobit_obs(p):                     # two indices, two data matrices
     b, g = p[:4], p[4:]
     return log_ndtr((2 * Y_BIN - 1) * (X @ b) / np.exp(Z @ g))
+
+
+Y_CAT = rng.integers(0, 4, size=N)
+CHOSEN = (Y_CAT[:, None] == onp.arange(1, 4)).astype(float)
+
+
+def softmax_obs(p):                       # a matrix index X B (4 x 3) and a row-wise logsumexp
+    eta = X @ np.transpose(np.reshape(p, (3, 4)))
+    full = np.concatenate([onp.zeros((N, 1)), eta], axis=1)
+    return np.sum(CHOSEN * eta, axis=1) - logsumexp(full, axis=1)
+
+
+def softmax_columns_obs(p):               # columns picked out, a scale, a direct scalar
+    eta = X[:, :3] @ np.reshape(p[:6], (3, 2)) * np.exp(p[6])
+    return (Y_TOBIT * eta[:, 0] - np.log1p(np.exp(eta[:, 1]) + np.exp(eta[:, 0]))
+            - 0.5 * np.sum(np.square(eta), axis=-1) / N)
 
 
 def transformed(f, k):
@@ -101,6 +117,9 @@ STRUCTURED = {
     "negative mean (scipy-style objective)": (
         lambda p: -np.mean(tobit_obs(p)) + 2.0, [0.3, -0.2, 0.1, 0.05, 0.2]),
     "scaled sum": (lambda b: 0.5 * np.sum(probit_obs(b)) / 3.0 - 1.0, [0.3, -0.2, 0.1, 0.05]),
+    "softmax, a matrix index": (total(softmax_obs), 0.1 * onp.arange(-6, 6)),
+    "matrix index: columns, a scalar": (
+        total(softmax_columns_obs), [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
 }
 
 BROKEN = {
@@ -117,6 +136,12 @@ BROKEN = {
     "not a sum at the end": lambda b: np.sum(probit_obs(b)) ** 2 / N,
     "two sums": lambda b: np.sum(probit_obs(b)) + np.sum(np.square(X @ b)),
     "a sum plus a penalty in x": lambda b: np.sum(probit_obs(b)) - np.sum(b * b),
+    "matrix index summed over rows": lambda b: np.sum(
+        np.exp(np.sum(X @ np.reshape(b, (4, 1)) * onp.ones((1, 3)), axis=0))),
+    "matrix index flattened across rows": lambda b: np.sum(
+        log_ndtr(np.reshape(X @ np.stack([b, -b], axis=1), (-1,)))),
+    "rows broadcast along columns": lambda b: np.sum(log_ndtr(
+        np.transpose(np.reshape(X @ b, (1, N)) * onp.ones((N, 1))))[:, 0]),
 }
 
 
@@ -145,7 +170,9 @@ def test_structure_is_found_and_hessian_matches_general_path(name):
 
 
 @pytest.mark.parametrize("name", ["tobit", "two indices", "transform of z", "probit",
-                                  "data used twice, shifted rows", "linear in the index"])
+                                  "data used twice, shifted rows", "linear in the index",
+                                  "softmax, a matrix index",
+                                  "matrix index: columns, a scalar"])
 def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
     """Per-row derivatives are computed block by block of rows (cache-sized): uneven
     blocks, per-row and summed quantities, must not change the result."""
@@ -155,7 +182,9 @@ def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
     f, x = STRUCTURED[name]
     x = onp.array(x)
     assert_same(ad.hessian(f)(x), general_hessian(f, x))
-    obs = {"tobit": tobit_obs, "probit": probit_obs, "two indices": hetprobit_obs}.get(name)
+    obs = {"tobit": tobit_obs, "probit": probit_obs, "two indices": hetprobit_obs,
+           "softmax, a matrix index": softmax_obs,
+           "matrix index: columns, a scalar": softmax_columns_obs}.get(name)
     if obs is not None:
         assert_same(ad.jacobian(obs)(x), ad.jacobian(obs, mode="fwd")(x))
 
@@ -177,6 +206,8 @@ def test_broken_structure_falls_back_with_the_same_numbers(name):
      [0.3, -0.2, 0.1, 0.05, 1.2]),
     (lambda b: log_ndtr((2 * Y_BIN - 1) * (X[:, :3] @ b[:3] + X[:, 1:] @ b[3:] + b[0])),
      [0.3, -0.2, 0.1, 0.05, -0.1, 0.2]),
+    (softmax_obs, 0.1 * onp.arange(-6, 6)),
+    (softmax_columns_obs, [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
 ])
 def test_per_row_jacobian_matches_forward_mode(obs, x):
     x = onp.array(x)
@@ -289,3 +320,11 @@ def test_linear_parameter_maps_are_recognised():
     assert found(lambda z: STRUCTURED["probit"][0](z * 2.0), onp.array([0.3, -0.2, 0.1, 0.05])).linear
     assert not found(*STRUCTURED["tobit"]).linear
     assert not found(*STRUCTURED["index of a nonlinear v"]).linear
+
+
+def test_a_matrix_index_gives_one_per_row_input_per_column():
+    """X B with B 4 x 3: three per-row inputs sharing X (a softmax's J-1 outcomes)."""
+    s = found(total(softmax_obs), 0.1 * onp.arange(-6, 6))
+    assert s.m == 1 and len(s.columns) == 3
+    assert all(a_mat is X for _, _, a_mat in s.columns)
+    assert "3 indices, 0 direct scalars" in repr(s)

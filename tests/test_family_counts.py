@@ -365,11 +365,10 @@ def test_row_blocks_give_the_same_fit():
     np.testing.assert_allclose(blocked.bse, whole.bse, rtol=1e-10)
 
 
-def test_dask_inputs_are_refused_by_the_two_part_models():
+def test_generalized_poisson_on_dask():
+    """(The two-part models on Dask data: tests/test_dask_families.py.)"""
     import dask.dataframe as dd     # a test dependency
     ddf = dd.from_pandas(pd.concat([Y, X], axis=1), npartitions=3)
-    with pytest.raises(TypeError, match="HurdlePoisson does not take Dask collections"):
-        HurdlePoisson(ddf["mdvis"], ddf[list(X.columns)])
     res = GeneralizedPoisson(ddf["mdvis"], ddf[list(X.columns)]).fit()   # an index model
     np.testing.assert_allclose(res.params, GP1["params"], rtol=0, atol=1e-6)
 

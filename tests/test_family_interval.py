@@ -173,11 +173,3 @@ def test_bad_bounds_are_named_by_row_and_column():
         IntervalRegression(["a", "b", "c"], [1.0, 2.0, 3.0], np.ones(3))
     with pytest.raises(TypeError, match="IntervalRegression"):
         IntervalRegression([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], np.ones(3), left=0)
-
-
-def test_dask_data_are_refused_by_name():
-    da = pytest.importorskip("dask.array")
-    lo = da.from_array(np.array([0.0, 1.0, 2.0, np.nan]), chunks=2)
-    hi = da.from_array(np.array([0.0, 2.0, 2.0, 1.0]), chunks=2)
-    with pytest.raises(NotImplementedError, match="IntervalRegression does not take Dask"):
-        IntervalRegression(lo, hi, da.ones((4, 1), chunks=2))

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mleopt import Logit, MNLogit, add_constant
@@ -133,32 +134,49 @@ def res(anes):
 
 def test_matches_statsmodels(res):
     assert res.converged
-    np.testing.assert_allclose(res.params, SM["params"], rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(res.bse, SM["bse"], rtol=1e-6)
+    np.testing.assert_allclose(res.params_flat, SM["params"], rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(res.bse_flat, SM["bse"], rtol=1e-6)
     assert res.llf == pytest.approx(SM["llf"], rel=1e-11)
     assert res.llnull == pytest.approx(SM["llnull"], rel=1e-12)
     assert (res.df_model, res.df_resid, res.k_params) == (30, 908, 36)
 
 
 def test_parameter_names_and_tables(res):
+    """statsmodels' MNLogitResults: params, bse, tvalues, pvalues are K x (J-1) tables;
+    the flat names serve the generic tools (tests by name, cov_params, the summary)."""
     names = res.param_names
     assert names[:2] == ["PID=1:const", "PID=1:logpopul"] and names[-1] == "PID=6:income"
-    table = res.params_table
-    assert list(table.index) == ["const"] + EXOG
-    assert list(table.columns) == [f"PID={j}" for j in range(1, 7)]
-    np.testing.assert_allclose(table.to_numpy(),
+    for table in (res.params, res.bse, res.tvalues, res.pvalues, res.params_table):
+        assert isinstance(table, pd.DataFrame)
+        assert list(table.index) == ["const"] + EXOG
+        assert list(table.columns) == [f"PID={j}" for j in range(1, 7)]
+    np.testing.assert_allclose(res.params.to_numpy(),
                                np.reshape(SM["params"], (6, 6)).T, rtol=1e-7, atol=1e-10)
-    assert res.bse_table.loc["selfLR", "PID=6"] == pytest.approx(res.bse["PID=6:selfLR"])
-    assert res.pvalues_table.shape == (6, 6)
+    np.testing.assert_allclose(res.bse.to_numpy(),
+                               np.reshape(SM["bse"], (6, 6)).T, rtol=1e-6)
+    assert res.bse.loc["selfLR", "PID=6"] == pytest.approx(res.bse_flat["PID=6:selfLR"])
+    assert res.tvalues.loc["age", "PID=2"] == pytest.approx(
+        res.params_flat["PID=2:age"] / res.bse_flat["PID=2:age"], rel=1e-14)
+    assert res.pvalues.loc["educ", "PID=3"] == pytest.approx(res.pvalues_flat["PID=3:educ"])
+    assert list(res.conf_int().index) == names and list(res.cov_params().index) == names
     # the flat names reach the generic tools: a Wald test by name (the '=' inside the
     # names is not the restriction's)
     wald = res.wald_test("PID=5:selfLR = PID=6:selfLR")
     a, b = "PID=5:selfLR", "PID=6:selfLR"
     cov = res.cov_params()
-    diff = res.params[a] - res.params[b]
+    diff = res.params_flat[a] - res.params_flat[b]
     chi2 = diff**2 / (cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b])
     assert float(np.squeeze(wald.statistic)) == pytest.approx(chi2, rel=1e-10)
-    assert "PID=3:educ" in str(res.summary())
+    # the summary in statsmodels' layout: a block per outcome, rows the regressors
+    text = res.summary().as_text().splitlines()
+    heads = [i for i, line in enumerate(text) if line.split()[:2] in
+             (["PID=%d" % j, "coef"] for j in range(1, 7))]
+    assert len(heads) == 6
+    block = text[heads[2] + 2:heads[2] + 8]
+    assert [line.split()[0] for line in block] == ["const"] + EXOG
+    assert float(block[4].split()[1]) == pytest.approx(res.params.loc["educ", "PID=3"],
+                                                       abs=5e-5)
+    assert "<th>PID=3</th>" in res.summary().as_html()
 
 
 def test_predicted_probabilities(res, anes):
@@ -169,7 +187,13 @@ def test_predicted_probabilities(res, anes):
     np.testing.assert_allclose(prob.sum(axis=1), 1.0, rtol=1e-14)
     new = res.predict(add_constant(anes[EXOG]).iloc[:2])
     np.testing.assert_allclose(new.to_numpy(), prob.iloc[:2].to_numpy(), rtol=1e-13)
-    assert res.model.predict(res.params, which="linear").shape == (944, 6)
+    linear = res.model.predict(res.params, which="linear")       # the table, by labels
+    assert linear.shape == (944, 6)
+    np.testing.assert_array_equal(linear, res.model.predict(res.params_flat, which="linear"))
+    shuffled = res.params.iloc[::-1, ::-1]
+    np.testing.assert_array_equal(res.model.predict(shuffled, which="linear"), linear)
+    with pytest.raises(DataError, match="needs rows"):
+        res.model.predict(res.params.iloc[:, 1:], which="linear")
     with pytest.raises(ValueError, match="no mean"):
         res.model.predict(res.params, which="mean")
 
@@ -194,8 +218,8 @@ def test_two_text_categories_give_the_logit(anes):
     text = anes["vote"].map({0: "Clinton", 1: "Dole"})
     res = MNLogit(text, x).fit()
     assert res.param_names[0] == "vote=Dole:const"
-    np.testing.assert_allclose(res.params, SM["vote_params"], rtol=1e-7)
-    np.testing.assert_allclose(res.bse, SM["vote_bse"], rtol=1e-6)
+    np.testing.assert_allclose(res.params_flat, SM["vote_params"], rtol=1e-7)
+    np.testing.assert_allclose(res.bse_flat, SM["vote_bse"], rtol=1e-6)
     logit = Logit(anes["vote"], x).fit()
     assert res.llf == pytest.approx(logit.llf, rel=1e-12)
 
@@ -248,10 +272,3 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     with pytest.warns(PerfectSeparationWarning):
         res = MNLogit(y, add_constant(x), separation="warn").fit()
     assert "perfect separation" in str(res.summary())
-
-
-def test_dask_inputs_are_refused(anes):
-    import dask.dataframe as dd      # a test dependency (mleopt[dask])
-    parts = dd.from_pandas(add_constant(anes[EXOG]).assign(PID=anes["PID"]), npartitions=2)
-    with pytest.raises(TypeError, match="MNLogit does not take Dask"):
-        MNLogit(parts["PID"], parts[["const"] + EXOG])

@@ -264,10 +264,3 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     assert "perfect separation" in str(res.summary())
     with pytest.raises(ValueError, match="separation must be"):
         OrderedModel(y, x, separation="ignore")
-
-
-def test_dask_inputs_are_refused(anes):
-    import dask.dataframe as dd      # a test dependency (mleopt[dask])
-    parts = dd.from_pandas(anes, npartitions=2)
-    with pytest.raises(TypeError, match="OrderedModel does not take Dask"):
-        OrderedModel(parts["PID"], parts[EXOG])

@@ -299,12 +299,14 @@ def test_example_runs():
     assert "Heckman Regression Results" in out.stdout and "lambda" in out.stdout
 
 
-def test_dask_inputs_refused_clearly():
+def test_dask_mixed_with_in_memory_inputs_refused_clearly():
+    """Dask data work (tests/test_dask_families.py) when every per-row input is a dask
+    collection partitioned alike; an in-memory selection_exog beside them is named."""
     import dask.array as da          # a test dependency (mleopt[dask])
     n = 100
-    with pytest.raises(NotImplementedError, match="Heckman does not take Dask inputs"):
-        Heckman(da.from_array(np.ones(n)), np.ones((n, 1)), np.ones((n, 1)),
-                (np.arange(n) % 2).astype(float))
+    with pytest.raises(DataError, match="selection_exog is an in-memory array"):
+        Heckman(da.from_array(np.ones(n)), da.ones((n, 1)), np.ones((n, 1)),
+                da.from_array((np.arange(n) % 2).astype(float)))
 
 
 def test_lr_test_of_independent_equations(mroz_fit):

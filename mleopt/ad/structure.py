@@ -17,10 +17,14 @@ forward-over-reverse pass over the recorded rows with one tangent per input, see
 ones on every row (Jacobian compression), and the chain rule through the data is a matrix
 product at BLAS speed instead of K tangents of length N through every operation.
 
-``find`` checks the conditions on the recorded graph (between the indices and the output only
-operations that act row by row, ``ROWWISE``; no other reduction over rows; no indexing,
-reshaping or product that mixes rows; constants only as data) and returns None wherever they
-do not hold: the caller then uses the general forward-over-reverse path. The fast path runs
+An index may be a matrix, ``E = A @ V`` with V of shape (k, c) (c indices sharing A, e.g. the
+J-1 outcomes of a multinomial logit): each of its c columns is one per-row input. Between
+the indices and the output only operations that keep the rows apart are allowed: those that
+act entry by entry (``ROWWISE``), and on (N, ...) arrays sums over other axes than the rows,
+concatenation along another axis, column selection ``E[:, j]`` and reshapes that keep the
+first axis (so a softmax row by row qualifies). ``find`` checks these conditions on the
+recorded graph (no other reduction over rows; no indexing, reshaping or product that mixes
+rows; constants only as data) and returns None wherever they do not hold: the caller then uses the general forward-over-reverse path. The fast path runs
 only at the outermost level (plain inputs, no enclosing trace in the graph), so derivatives
 of derivatives go through the general path and stay exact.
 """
@@ -84,7 +88,8 @@ class Structure:
     leaf: Tensor                # x
     n: int                      # rows
     inputs: list                # per-row inputs: the index nodes, then the direct scalars
-    m: int                      # number of indices (the first m inputs)
+    m: int                      # number of index nodes (the first m inputs)
+    columns: list               # (input number, column or None, A or None) per per-row input
     rows: list                  # row nodes (not inputs), creation order
     top: Tensor                 # the per-row vector (summed by the output, or the output)
     small: list                 # nodes computed from x alone, creation order (x excluded)
@@ -92,8 +97,9 @@ class Structure:
     linear: bool = False        # the small nodes are linear in x (no curvature term)
 
     def __repr__(self) -> str:
-        return (f"<Structure: {self.n} rows, {self.m} indices, "
-                f"{len(self.inputs) - self.m} direct scalars, {len(self.rows)} row nodes>")
+        return (f"<Structure: {self.n} rows, {len(self.columns) - len(self.inputs) + self.m} "
+                f"indices, {len(self.inputs) - self.m} direct scalars, "
+                f"{len(self.rows)} row nodes>")
 
 
 def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
@@ -135,10 +141,8 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
         parent_kinds = [kind[q._seq] for q in node._parents]
         if _ROW in parent_kinds or (node._prim in ROWWISE and node.shape == (n,) and
                                     all(q.size == 1 for q in node._parents)):
-            if node._prim not in ROWWISE or node.shape != (n,):
+            if not _keeps_rows(node, n):
                 return None         # rows reduced, reshaped, indexed or multiplied
-            if any(np.size(v) > 1 for v in node._kwargs.values()):
-                return None         # (options are not sliced by rows)
             for q, k in zip(node._parents, parent_kinds):
                 if k == _SMALL:
                     if q.size != 1:
@@ -155,11 +159,48 @@ def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     if kind.get(top._seq) != _ROW:
         return None
     inputs = indices + [directs[s] for s in sorted(directs)]
+    columns = [(a, c, u._args[0]) for a, u in enumerate(indices)
+               for c in ([None] if len(u.shape) == 1 else range(u.shape[1]))]
+    columns += [(a, None, None) for a in range(len(indices), len(inputs))]
     k = leaf._value.size
-    if len(inputs) >= k or n <= k:
+    if len(columns) >= k or n <= k:
         return None                 # nothing to gain over the general path
     linear = all(_is_linear(node) for node in small)
-    return Structure(leaf, n, inputs, len(indices), rows, top, small, scale, linear)
+    return Structure(leaf, n, inputs, len(indices), columns, rows, top, small, scale, linear)
+
+
+def _keeps_rows(node: Tensor, n: int) -> bool:
+    """Does row i of ``node`` (shape (n, ...)) depend on row i of its traced arguments only,
+    with every array argument either sliced by rows alike or the same for every row?"""
+    shape, prim, args = node.shape, node._prim, node._args
+    if node._kwargs and any(np.size(v) > 1 for v in node._kwargs.values()):
+        return False                # (options are not sliced by rows)
+    if prim in ROWWISE and shape == (n,):
+        return True                 # the common case: entry by entry on per-row vectors
+    if not shape or shape[0] != n:
+        return False
+    if any(not q.shape or q.shape[0] != n for q in node._parents if q.size != 1):
+        return False                # a traced argument broadcast across the rows
+    if prim in ROWWISE or prim is p.concatenate_args:
+        if any(len(q.shape) != len(shape) for q in node._parents if q.size != 1):
+            return False            # (its rows would be broadcast along another axis)
+        if prim in ROWWISE:
+            return True
+    if prim is p.sum:
+        axis = node._kwargs.get("axis")
+        ndim = len(node._parents[0].shape)
+        return axis is not None and 0 not in {a % ndim for a in np.atleast_1d(axis)}
+    if prim is p.reshape:
+        return node._kwargs.get("order", "C") == "C" and len(args) == 2
+    if prim is p.concatenate_args:
+        others = [a for i, a in enumerate(args[1:], 1) if i not in node._argnums]
+        return (args[0] is not None and args[0] % len(shape) != 0 and
+                all(np.ndim(a) == len(shape) and np.shape(a)[0] == n for a in others))
+    if prim is p.getitem:
+        index = args[1]
+        return (isinstance(index, tuple) and len(index) >= 2 and index[0] == slice(None)
+                and all(isinstance(i, (int, np.integer, slice)) for i in index[1:]))
+    return False
 
 
 def _affine_factor(node: Tensor) -> float | None:
@@ -210,7 +251,7 @@ def _is_index(node: Tensor, n: int) -> bool:
         return False
     a, v = node._args
     return (isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] == n
-            and np.ndim(v) == 1 and a.dtype.kind in "biuf")
+            and np.ndim(v) in (1, 2) and a.dtype.kind in "biuf")
 
 
 # =======================================================================================
@@ -241,14 +282,13 @@ def jacobian(end: Tensor, leaf: Tensor) -> np.ndarray | None:
     jac, _ = _inner_derivatives(s, None)
     result = np.zeros((s.n, leaf._value.size))
     offset = 0
-    for a, u in enumerate(s.inputs):
-        if a < s.m:
-            a_mat = u._args[0]
+    for j, (_, _, a_mat) in enumerate(s.columns):
+        if a_mat is not None:
             k = a_mat.shape[1]
-            _add_product(result, a_mat * per_row[a][:, None], jac[offset:offset + k])
+            _add_product(result, a_mat * per_row[j][:, None], jac[offset:offset + k])
         else:
             k = 1
-            _add_product(result, per_row[a][:, None], jac[offset:offset + 1])
+            _add_product(result, per_row[j][:, None], jac[offset:offset + 1])
         offset += k
     return result
 
@@ -261,15 +301,16 @@ def _per_row(s: Structure, second: bool):
     """Derivatives of l_i in its per-row inputs, block by block of rows (rows are
     independent, and the tangents of a few thousand rows stay in the CPU cache).
 
-    ``second``: (grads, slopes) with grads[a] = d l_i / du_a (per row for an index, summed
-    over rows for a direct scalar) and slopes[a][b] = d2 l_i / du_a du_b (the same), by
-    forward-over-reverse; otherwise the (P, N) first derivatives, by forward mode.
+    ``second``: (grads, slopes) with grads[a] = d l_i / du_a (per row for an index column,
+    summed over rows for a direct scalar) and slopes[a][b] = d2 l_i / du_a du_b (the same),
+    by forward-over-reverse; otherwise the (P, N) first derivatives, by forward mode.
     """
-    p, n, m = len(s.inputs), s.n, s.m
+    p, n = len(s.columns), s.n
     block = max(_MIN_BLOCK, _BLOCK_ELEMENTS // p)
     if second:
-        grads = [np.empty(n) if a < m else 0.0 for a in range(p)]
-        slopes = [np.empty((p, n)) if a < m else np.zeros(p) for a in range(p)]
+        grads = [np.empty(n) if a_mat is not None else 0.0 for _, _, a_mat in s.columns]
+        slopes = [np.empty((p, n)) if a_mat is not None else np.zeros(p)
+                  for _, _, a_mat in s.columns]
     else:
         per_row = np.empty((p, n))
     for begin in range(0, n, block):
@@ -285,34 +326,50 @@ def _per_row(s: Structure, second: bool):
         # (a broadcast 1, as the cotangent of a sum is: the rules skip multiplying by it)
         cot = backward_pass(s.top, _broadcast_number(1.0, (rows.stop - rows.start,)),
                             lifted=lifted)
-        for a, u in enumerate(s.inputs):
+        for j, (a, col, a_mat) in enumerate(s.columns):
+            u = s.inputs[a]
             c = cot[u]
-            if a < m:
-                grads[a][rows] = _value(c)
-                slopes[a][:, rows] = _tangent(c, p)
+            value, tangent = _value(c), _tangent(c, p)
+            if col is not None:         # one column of a matrix index
+                full = (rows.stop - rows.start,) + u.shape[1:]
+                value = np.broadcast_to(value, full)[:, col]
+                tangent = np.broadcast_to(tangent, (p,) + full)[:, :, col]
+            if a_mat is not None:
+                grads[j][rows] = value
+                slopes[j][:, rows] = tangent
             else:
-                grads[a] += np.sum(_value(c))
-                slopes[a] += np.reshape(_tangent(c, p), (p, -1)).sum(axis=1)
+                grads[j] += np.sum(value)
+                slopes[j] += np.reshape(tangent, (p, -1)).sum(axis=1)
     return (grads, slopes) if second else per_row
 
 
-def _rows_of(x, rows: slice | None, n: int):
-    """A per-row array restricted to a block of rows (None: all); anything else unchanged."""
+def _rows_of(x, rows: slice | None, n: int, ndim: int = 1):
+    """A per-row array (``ndim`` dimensions, n rows) restricted to a block of rows (None:
+    all); anything else unchanged."""
     if rows is None:
         return x
-    return x[rows] if isinstance(x, np.ndarray) and x.shape == (n,) else x
+    if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
+        return x[rows]
+    return x
 
 
 def _seeds(s: Structure, rows: slice, level: int) -> dict:
-    """One tangent per input: ones on every row of that input, zeros elsewhere."""
-    seeds = {}
-    p = len(s.inputs)
-    for a, u in enumerate(s.inputs):
-        value = _rows_of(u._value, rows, s.n)
-        t = np.zeros((p,) + np.shape(value))
-        t[a] = 1.0
-        seeds[u._seq] = Dual(value, t, level)
-    return seeds
+    """One tangent per per-row input: ones on every row of that input (its column of a
+    matrix index), zeros elsewhere."""
+    seeds, shapes = {}, {}
+    p = len(s.columns)
+    for j, (a, col, _) in enumerate(s.columns):
+        u = s.inputs[a]
+        if u._seq not in seeds:
+            value = _rows_of(u._value, rows, s.n, len(u.shape))
+            seeds[u._seq] = np.zeros((p,) + np.shape(value))
+            shapes[u._seq] = value
+        t = seeds[u._seq]
+        if col is None:
+            t[j] = 1.0
+        else:
+            t[j, :, col] = 1.0
+    return {seq: Dual(shapes[seq], t, level) for seq, t in seeds.items()}
 
 
 def _lift(s: Structure | None, rows: slice | None, seeds: dict, level: int,
@@ -329,8 +386,11 @@ def _lift(s: Structure | None, rows: slice | None, seeds: dict, level: int,
         if rows is None:
             vals, ans = node._args, node._value
         else:
-            vals = [_rows_of(x, rows, n) for x in node._args]
+            ndim = len(node.shape)
+            vals = [_rows_of(x, rows, n, ndim) for x in node._args]
             ans = node._value[rows]
+            if node._prim is p.reshape:             # the new shape, with the block's rows
+                vals[1] = ans.shape
         args = list(vals)
         for i, parent in zip(node._argnums, node._parents):
             args[i] = lifted[parent._seq][0]
@@ -354,23 +414,24 @@ def _tangent(c, batch: int):
 
 
 def _outer_derivatives(s: Structure, grads: list, slopes: list):
-    """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d)."""
-    p, m = len(s.inputs), s.m
-    mats = [u._args[0] for u in s.inputs[:m]]
+    """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d) (a matrix v_a
+    column by column)."""
+    mats = [a_mat for _, _, a_mat in s.columns]
+    p = len(mats)
     starts = [0]
-    for a in range(p):
-        starts.append(starts[-1] + (mats[a].shape[1] if a < m else 1))
+    for a_mat in mats:
+        starts.append(starts[-1] + (a_mat.shape[1] if a_mat is not None else 1))
     d_phi = np.empty(starts[-1])
     h_phi = np.empty((starts[-1], starts[-1]))
     for a in range(p):
         sa = slice(starts[a], starts[a + 1])
-        d_phi[sa] = mats[a].T @ grads[a] if a < m else np.sum(grads[a])
+        d_phi[sa] = mats[a].T @ grads[a] if mats[a] is not None else np.sum(grads[a])
         for b in range(a, p):
             sb = slice(starts[b], starts[b + 1])
             w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
-            if b < m:
+            if mats[b] is not None:
                 block = _weighted_cross(mats[a], w, mats[b])
-            elif a < m:
+            elif mats[a] is not None:
                 block = (mats[a].T @ w)[:, None]
             else:
                 block = np.sum(w)
@@ -417,7 +478,10 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
     rows = []
     for v in ends:
         dual = seed if v is leaf else lifted[v._seq][0]
-        rows.append(np.reshape(dual.tangent, (k, -1)).T)
+        t = np.reshape(dual.tangent, (k,) + v.shape)
+        if len(v.shape) == 2:       # a matrix index's V (k_a, c): column by column
+            t = np.transpose(t, (0, 2, 1))
+        rows.append(np.reshape(t, (k, -1)).T)
     jac = np.concatenate(rows, axis=0)
     curvature = np.zeros((k, k))
     if d_phi is None or s.linear:
@@ -428,7 +492,8 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
         offset += rows_v.shape[0]
         if v is leaf:
             continue            # linear in x
-        cot = backward_pass(v, np.reshape(c, v.shape), lifted=lifted).get(leaf)
+        c = np.reshape(c, v.shape[::-1]).T if len(v.shape) == 2 else np.reshape(c, v.shape)
+        cot = backward_pass(v, c, lifted=lifted).get(leaf)
         if cot is not None:
             curvature += _tangent(cot, k)
     return jac, curvature

@@ -25,13 +25,49 @@ class CategoricalOutcome:
 
     labels: list
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        # the per-row arrays (which cut-points, which outcome) are built in memory
-        from .dask import any_dask
-        if any_dask(args, kwargs):
-            raise TypeError(f"{cls.__name__} does not take Dask collections yet; pass "
-                            "in-memory data (e.g. df.compute()).")
-        return super().__new__(cls, *args, **kwargs)
+    # --- Dask data: the whole sample's categories are found first (mleopt.models.dask) ------
+    _dask_added = {"_counts": "sum"}
+
+    @classmethod
+    def _dask_presets(cls, inputs: dict, compute) -> dict:
+        """``{"_dask_labels": the categories of the whole sample}``: a Categorical's own
+        (its categories must be known), else the sorted labels found in any partition."""
+        endog = inputs["endog"]
+        dtype = getattr(endog, "dtype", None)
+        if isinstance(dtype, pd.CategoricalDtype):
+            if not endog.cat.known:
+                raise DataError(f"{cls.__name__}: endog is a dask Categorical with unknown "
+                                "categories; call endog.cat.as_known() first.")
+            return {"_dask_labels": list(dtype.categories)}
+        import dask
+        found = compute([dask.delayed(_labels_found)(part, cls.__name__)
+                         for part in endog.to_delayed()])
+        try:
+            labels = sorted(set().union(*found))
+        except TypeError:
+            raise DataError(f"{cls.__name__}: endog mixes labels of types that cannot be "
+                            "sorted; recode it to one type (e.g. y.astype(str)).") from None
+        return {"_dask_labels": labels}
+
+    def _dask_validate(self) -> None:
+        """The checks of the whole sample, from the partitions' category counts."""
+        used = np.flatnonzero(self._counts > 0)
+        text = [category_label(v) for v in self.labels]
+        if used.size < 2:
+            raise DataError(f"{type(self).__name__}: endog {self.endog_name!r} has a single "
+                            f"category ({', '.join(text[i] for i in used) or 'none'}); at "
+                            "least two are needed.")
+        if used.size < len(self.labels):
+            empty = [t for t, c in zip(text, self._counts) if c == 0]
+            raise DataError(f"{type(self).__name__}: endog {self.endog_name!r} has no "
+                            f"observation in categor{'y' if len(empty) == 1 else 'ies'} "
+                            f"{', '.join(empty)} (after dropping missing rows); their "
+                            "parameters' MLE does not exist.")
+
+    def _encode(self, endog: Any, need_order: bool) -> tuple[Any, list]:
+        """encode_categories, with the whole sample's labels on a Dask partition."""
+        return encode_categories(endog, type(self).__name__, need_order=need_order,
+                                 labels=self.__dict__.get("_dask_labels"))
 
     # --- non-existence of the MLE: IndexModel's one mechanism (raise, or warn with a note) --
     separation_note: str | None = None
@@ -69,6 +105,18 @@ class CategoricalOutcome:
         return [f"{self.endog_name}={category_label(v)}" for v in self.labels]
 
 
+def _labels_found(part: Any, model: str) -> set:
+    """The labels present in one partition of endog (a task on a Dask worker)."""
+    values = np.asarray(part, dtype=object).ravel()
+    present = values[~pd.isna(values)]
+    if all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present):
+        floats = present.astype(float)
+        if all(v.is_integer() for v in floats):
+            return {int(v) for v in floats}
+        return set(floats.tolist())
+    return set(present.tolist())
+
+
 def category_label(value: Any) -> str:
     """A category as text: ``2.0`` -> ``"2"``, other values by ``str``."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -76,12 +124,16 @@ def category_label(value: Any) -> str:
     return str(value)
 
 
-def encode_categories(endog: Any, model: str, need_order: bool) -> tuple[Any, list]:
+def encode_categories(endog: Any, model: str, need_order: bool,
+                      labels: list | None = None) -> tuple[Any, list]:
     """``(codes, labels)``: ``codes`` float 0..J-1 (NaN where endog is missing), a Series
     with endog's index and name when endog is pandas; ``labels`` the J categories in order.
 
     ``need_order``: labels without a trustworthy order (strings, an unordered Categorical,
-    labels of mixed types) are a DataError naming what to do."""
+    labels of mixed types) are a DataError naming what to do. ``labels``: the categories of
+    the whole sample when endog is one Dask partition of it (codes are taken from them, and
+    a partition need not hold two categories, nor all of them)."""
+    whole = labels is None
     if isinstance(endog, pd.DataFrame):
         if endog.shape[1] != 1:
             raise DataError(f"{model}: endog must be a single column; the DataFrame has "
@@ -105,6 +157,9 @@ def encode_categories(endog: Any, model: str, need_order: bool) -> tuple[Any, li
                 f"highest], ordered=True).")
         codes = cat.codes.astype(float)
         codes[cat.codes < 0] = np.nan
+        if not whole and list(cat.categories) != list(labels):
+            raise DataError(f"{model}: endog {name!r} has other categories in this partition "
+                            f"({list(cat.categories)}) than the whole sample ({labels}).")
         labels = list(cat.categories)
     else:
         raw = np.asarray(values, dtype=object)
@@ -120,20 +175,28 @@ def encode_categories(endog: Any, model: str, need_order: bool) -> tuple[Any, li
                     f"numbers, or an ordered pd.Categorical(y, categories=[lowest, ..., "
                     f"highest], ordered=True).")
             try:
-                labels = sorted(set(present))
+                found = sorted(set(present))
             except TypeError:
                 raise DataError(f"{model}: endog {name!r} mixes labels of types "
                                 f"{', '.join(kinds)} that cannot be sorted; recode it to "
                                 "one type (e.g. y.astype(str)).") from None
         else:
             present = np.asarray(present, dtype=float)
-            labels = sorted(set(present.tolist()))
-            whole = all(float(v).is_integer() for v in labels)
-            present = present.astype(int) if whole else present
-            labels = [int(v) for v in labels] if whole else labels
+            found = sorted(set(present.tolist()))
+            integers = all(float(v).is_integer() for v in found)
+            present = present.astype(int) if integers else present
+            found = [int(v) for v in found] if integers else found
+        labels = found if whole else labels
         lookup = {v: i for i, v in enumerate(labels)}
+        unknown = [v for v in found if v not in lookup]
+        if unknown:
+            raise DataError(f"{model}: endog {name!r} has labels {unknown[:5]} in this "
+                            f"partition that the whole sample's categories {labels} lack.")
         codes = np.full(raw.shape[0], np.nan)
         codes[~missing] = [lookup[v] for v in present.tolist()]
+    if not whole:
+        return (pd.Series(codes, index=series.index, name=name) if series is not None
+                else codes), labels
     used = np.unique(codes[~np.isnan(codes)]).astype(int)
     if used.size < 2:
         seen = ", ".join(category_label(labels[i]) for i in used) or "none"

@@ -441,7 +441,7 @@ class IntervalRegression(_NormalLimits):
     ``predict(which=...)``: ``"latent"`` (default; = ``"linear"`` = ``"mean"``) ``x'beta =
     E[y*]``, the mean of the outcome the intervals record. ``missing="drop"`` drops rows
     with NaN in exog; a NaN in lower / upper is an absent bound, not a missing value. Dask
-    data are not accepted (NotImplementedError).
+    data (lower, upper, exog partitioned alike) are evaluated partition by partition.
     """
 
     _results_name = "IntervalResults"
@@ -450,14 +450,8 @@ class IntervalRegression(_NormalLimits):
     predictions = ("latent", "linear", "mean")
     """The values ``predict(which=...)`` takes."""
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        from .dask import any_dask
-        if any_dask(args, kwargs):
-            raise NotImplementedError(
-                "IntervalRegression does not take Dask data (lower / upper / exog): its "
-                "bounds are checked and mapped on the whole sample. compute() them into "
-                "numpy / pandas first.")
-        return super().__new__(cls, *args, **kwargs)
+    _dask_roles = ("lower", "exog")     # Dask data: lower stands in for endog, upper per row
+    _dask_added = {"_any": "sum"}       # rows of each kind, over all partitions
 
     @classmethod
     def from_formula(cls, formula: str, data: Any, *args: Any, **kwargs: Any):
@@ -539,10 +533,19 @@ class IntervalRegression(_NormalLimits):
                 f"{int(self._right.sum())} right-censored: {self.bound_names[1]} missing), "
                 "with no exact value or finite interval; sigma and the coefficients are not "
                 "identified. Check the bounds.")
-        self._any = {k: bool(getattr(self, "_" + k).any())
+        self._any = {k: int(getattr(self, "_" + k).sum())      # rows of each kind
                      for k in ("left", "right", "interval")}
         self._lower_at = np.where(finite_lo, lo, 0.0)     # finite stand-ins, never chosen
         self._upper_at = np.where(finite_hi, hi, 0.0)
+
+    def _dask_validate(self) -> None:
+        """On Dask data: some exact or two-sided row, from the partitions' counts of one-sided
+        rows (every row is exact, two-sided, left- or right-censored)."""
+        if self._any["left"] + self._any["right"] == self.nobs:
+            raise DataError(
+                f"IntervalRegression: every one of the {self.nobs} rows is unbounded on one "
+                "side, with no exact value or finite interval; sigma and the coefficients are "
+                "not identified. Check the bounds.")
 
     def _exact_rows(self) -> np.ndarray:
         return self._exact

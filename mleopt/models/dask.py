@@ -140,6 +140,7 @@ def build(template: dict, parts: dict, index: int):
     base = template["base"]
     model = object.__new__(base)
     model._partition = True
+    model.__dict__.update(template.get("presets") or {})
     kwargs = dict(template["static"])
     kwargs.update({k: v for k, v in parts.items() if k not in ("endog", "exog")})
     lengths = {k: len(v) for k, v in parts.items()}
@@ -147,21 +148,21 @@ def build(template: dict, parts: dict, index: int):
         raise DataError(f"misaligned partitions: partition {index} has "
                         f"{', '.join(f'{v} rows in {k}' for k, v in lengths.items())}; the "
                         "per-row inputs must be partitioned alike.")
+    kwargs.update({role: parts.get(key) for role, key in zip(template["roles"],
+                                                             ("endog", "exog"))})
     try:
-        base.__init__(model, parts["endog"], parts.get("exog"), **kwargs)
+        base.__init__(model, **kwargs)
     except (DataError, ValueError) as exc:
         raise type(exc)(f"partition {index}: {exc}") from exc
-    model.endog_name = template["endog_name"]
+    if template["endog_name"] is not None:
+        model.endog_name = template["endog_name"]
     if model.exog is not None and template["exog_names"] is not None:
         model.exog_names = list(template["exog_names"])
         model.const_idx, model.k_constant = template["const_idx"], template["k_constant"]
     if template["param_names"] is not None:
         model._param_names = template["param_names"]
-    if template.get("null"):
-        model.exog = np.ones((model.nobs, 1))
-        model.exog_names, model.k_exog = ["const"], 1
-        model.const_idx, model.k_constant = 0, 1
-        model.data.exog, model.data.exog_names = model.exog, model.exog_names
+    if template.get("null"):        # the intercept-only model, as the class makes it
+        model = model._null_model()
     model._is_block = True
     if template.get("transforms") is not None:      # fit(transforms=...) on the client
         model._transforms = template["transforms"]
@@ -243,11 +244,68 @@ def _stats(template, parts, index):
         return {"n": 0, "n_raw": 0}
     model = build(template, parts, index)
     out = {"n": model.nobs, "n_raw": n_raw, "dropped": model.data.dropped_by,
-           "row_bytes": model._bytes_per_row()}
+           "row_bytes": model._bytes_per_row(), "attrs": _model_attributes(model),
+           "param_names": model._param_names, "own_names": _own_names(model),
+           "endog_name": model.endog_name}
     x = model.exog
     if x is not None and model.nobs:
         out.update(gram=x.T @ x, lo=x.min(axis=0), hi=x.max(axis=0), first=x[0].copy())
     return out
+
+
+_NOT_SHARED = {"data", "endog", "exog", "_partition", "_is_block", "_block_options",
+               "_param_names", "exog_names", "const_idx", "k_constant", "endog_name",
+               "_col_norms", "_gram"}
+
+
+def _model_attributes(model) -> dict:
+    """What a partition's constructor derived beyond its rows (the names of a second
+    design's columns, a link, k_zero, ...): its attributes that are not per-row arrays,
+    for the client's model (whose own constructor never sees the data)."""
+    n = model.nobs
+    out = {}
+    for name, value in vars(model).items():
+        if name in _NOT_SHARED or name.endswith("_memo"):
+            continue
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
+            continue                    # a per-row array
+        if hasattr(value, "__len__") and hasattr(value, "index") and \
+                not isinstance(value, (list, tuple, str)) and len(value) == n:
+            continue                    # a per-row pandas object
+        out[name] = value
+    return out
+
+
+def _own_names(model) -> list | None:
+    """The names a model without a constructor of its own would have (exog's columns and
+    the extra parameters): when a partition's names differ, its class named them."""
+    if model.exog is None:
+        return None
+    return [str(n) for n in list(model.exog_names) + list(model.extra_param_names)]
+
+
+def _added(values: list, how: str):
+    """Per-partition values combined: ``"sum"`` adds them (dicts entry by entry),
+    ``"norm"`` adds column norms (the square root of the summed squares)."""
+    if isinstance(values[0], dict):
+        return {k: _added([v[k] for v in values], how) for k in values[0]}
+    if how == "norm":
+        return np.sqrt(sum(np.square(v) for v in values))
+    return sum(values)
+
+
+def _adopt_attributes(model, stats: list, replace: bool = False) -> None:
+    """The client's model takes the partitions' derived attributes it does not have (from
+    the first partition: names, options); those named in the class's ``_dask_added``
+    ({name: "sum" | "norm"}) are sums over rows, combined over all the partitions."""
+    first = stats[0]["attrs"]
+    added = getattr(model, "_dask_added", {})
+    for name, value in first.items():
+        if name in added:
+            value = _added([s["attrs"][name] for s in stats], added[name])
+        elif name in model.__dict__ and not replace:
+            continue
+        model.__dict__[name] = value
 
 
 def _compute(dask, tasks: list):
@@ -266,13 +324,45 @@ def _compute(dask, tasks: list):
 # the client side
 # =======================================================================================
 
+def _bind(base: type, args: tuple, kwargs: dict):
+    """``((outcome name, design name), (endog, exog, missing, param_names, other arguments
+    by name))`` of a call of ``base(*args, **kwargs)``: the outcome and the design are the
+    first two parameters of its constructor (or those its ``_dask_roles`` names, e.g.
+    IntervalRegression's lower and exog); the others go to every partition by name."""
+    import inspect
+    sig = inspect.signature(base.__init__)
+    try:
+        bound = sig.bind(None, *args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{base.__name__}: {exc}") from None
+    named = dict(bound.arguments)
+    params = list(sig.parameters.values())
+    named.pop(params[0].name)                       # self
+    for p in params[1:]:
+        if p.kind is p.VAR_KEYWORD:
+            named.update(named.pop(p.name, {}))
+        elif p.kind is p.VAR_POSITIONAL and named.pop(p.name, ()):
+            raise TypeError(f"{base.__name__}: Dask inputs are passed to the partitions by "
+                            "name; give the extra positional arguments by name.")
+    roles = getattr(base, "_dask_roles", None) or tuple(p.name for p in params[1:3])
+    endog = named.pop(roles[0], None)
+    exog = named.pop(roles[1], None)
+    missing = named.pop("missing", "raise")
+    param_names = named.pop("param_names", None)
+    return roles, (endog, exog, missing, param_names, named)
+
+
 class DaskModel:
     """Mixed in before a model class: its row blocks are the Dask partitions."""
 
     _dask_base: type = None
 
-    def __init__(self, endog, exog=None, missing: str = "raise", param_names=None,
-                 **kwargs):
+    def __init__(self, *args, **kwargs):
+        """The base class's own arguments (positional or by name): its first two are the
+        outcome and the design (endog, exog); every other per-row argument may be a dask
+        collection partitioned like them (a second design, per-row limits, an indicator)."""
+        roles, (endog, exog, missing, param_names, kwargs) = _bind(self._dask_base, args,
+                                                                   kwargs)
         given = [k for k in ("freq_weights", "var_weights", "pweights", "weight_type")
                  if kwargs.get(k) is not None]
         if given:       # the rescaling, nobs and default covariance need all rows at once
@@ -304,6 +394,12 @@ class DaskModel:
                                 "collections; give every per-row input as a dask collection "
                                 "with the same partitions.")
         self._rows_in = _Partitioned(inputs)
+        # what the class derives from all rows before any partition's model is built
+        # (the whole sample's categories), set on the client's and every partition's model
+        presets = getattr(self._dask_base, "_dask_presets", None)
+        presets = {} if presets is None else presets(inputs,
+                                                     lambda tasks: _compute(dask, tasks))
+        self.__dict__.update(presets)
         if exog is not None and getattr(exog, "ndim", 2) == 2 and \
                 self._rows_in.columns.get("exog") is None and \
                 len(getattr(exog, "chunks", [[], []])[1]) > 1:
@@ -316,9 +412,9 @@ class DaskModel:
             cols = [sname or "x1"] if ncols == 1 and getattr(exog, "ndim", 2) == 1 and \
                 not hasattr(exog, "chunks") else None
         self._template = {"base": self._dask_base, "static": static,
-                          "endog_name": self._rows_in.names.get("endog") or "y",
+                          "endog_name": None, "roles": roles,
                           "exog_names": cols, "const_idx": None, "k_constant": 0,
-                          "param_names": None}
+                          "param_names": None, "presets": presets}
         stats = _compute(dask, [dask.delayed(_stats)(self._template,
                                                      self._rows_in.partition(i), i)
                                 for i in range(self._rows_in.n)])
@@ -327,6 +423,7 @@ class DaskModel:
             raise DataError("the dask data are empty (or every row was dropped as missing).")
         self._rows_in.keep(keep)
         stats = [stats[i] for i in keep]
+        self._template["endog_name"] = stats[0]["endog_name"]      # as the class names it
         self._nobs = int(sum(s["n"] for s in stats))
         self._part_rows = [int(s["n"]) for s in stats]      # rows of each partition
         self._row_bytes = max(s["row_bytes"] for s in stats)
@@ -336,7 +433,15 @@ class DaskModel:
             for col, count in (s.get("dropped") or {}).items():
                 self.dropped_by[col] = self.dropped_by.get(col, 0) + int(count)
         self._init_dask_exog(stats, ncols, cols)
+        _adopt_attributes(self, stats)
+        check = getattr(self, "_dask_validate", None)
+        if check is not None:
+            check()             # the class's checks of the whole sample, from K-sized sums
         names = param_names
+        first = stats[0]
+        if names is None and first["param_names"] is not None and \
+                [str(n) for n in first["param_names"]] != first["own_names"]:
+            names = first["param_names"]        # named by the class (two designs, ...)
         if names is None and (self._template["exog_names"] or self.extra_param_names):
             names = list(self.exog_names) + list(self.extra_param_names)
         self._set_param_names(None if names is None else [str(p) for p in names])
@@ -432,9 +537,14 @@ class DaskModel:
     # --- what the client does differently ---------------------------------------------------
     def start_params(self) -> np.ndarray:
         """Start values: the model fitted on its first partition (on a worker), or the
-        generic zeros (coefficients) and ones (extra parameters) if that fails."""
+        generic zeros (coefficients) and ones (extra parameters) if that fails; where those
+        are outside the parameter space (rho = 1), the model's map of zeros on the
+        optimiser's scale (rho = tanh 0, sigma = exp 0)."""
         dask = _import_dask()
         default = np.concatenate([np.zeros(self.k_exog), np.ones(self.k_params - self.k_exog)])
+        with np.errstate(all="ignore"):
+            if not np.all(np.isfinite(self.untransform(default))):
+                default = np.asarray(self.transform(np.zeros(self.k_params)), dtype=float)
         task = dask.delayed(_call)(self._task_template(), self._rows_in.partition(0), 0,
                                    "_quick_start", (), {}, {})
         try:
@@ -460,13 +570,21 @@ class DaskModel:
         """Separation / non-existence checks need all rows in memory: not on Dask data."""
 
     def _null_model(self):
+        """The intercept-only model: each partition's model made intercept-only by its own
+        class (``_null_model``: exog, and a second design, replaced by a constant); the
+        client's copy takes their names and derived attributes (one pass)."""
         import copy
+        dask = _import_dask()
         null = copy.copy(self)
-        null._template = {**self._template, "null": True,
-                          "param_names": ["const"] + list(self.param_names[self.k_exog:])}
+        null._template = {**self._template, "null": True}
+        stats = _compute(dask, [dask.delayed(_stats)(null._template,
+                                                     self._rows_in.partition(i), i)
+                                for i in range(self._rows_in.n)])
+        _adopt_attributes(null, stats, replace=True)
         null.exog_names, null.k_exog = ["const"], 1
         null.k_constant, null.const_idx = 1, 0
-        null._param_names = null._template["param_names"]
+        null._param_names = list(stats[0]["param_names"])
+        null._template["param_names"] = None      # the partitions name their null models
         null._transforms = self._transforms_of(null._param_names)
         null.__dict__.pop("_reparam_cache", None)
         null._col_norms = np.array([np.sqrt(self.nobs)])

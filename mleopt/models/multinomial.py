@@ -8,19 +8,20 @@ outcome j > 0 has its own coefficients ``beta_j`` and ``eta_ij = x_i'beta_j`` (`
 
 The K (J-1) parameters are one flat vector, outcome by outcome (statsmodels'
 ``params.ravel(order="F")``), named ``"y=label:x"`` (e.g. ``"PID=1:const"``); the results'
-``params_table`` shows them as statsmodels' K x (J-1) table.
+``params`` show them as statsmodels' K x (J-1) table (``params_flat``: the flat Series).
 """
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .. import numpy as mnp
 from .. import special
 from ..exceptions import DataError
 from .base import LikelihoodModel, _as_exog
-from .categories import CategoricalOutcome, category_label, encode_categories
+from .categories import CategoricalOutcome, category_label
 
 __all__ = ["MNLogit"]
 
@@ -37,12 +38,12 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         if exog is None:
             raise DataError("MNLogit needs exog (the regressors; add_constant for an "
                             "intercept).")
-        codes, labels = encode_categories(endog, "MNLogit", need_order=False)
+        codes, labels = self._encode(endog, need_order=False)
         self.labels = labels
         super().__init__(codes, exog, missing=missing)
         y = self.endog.astype(int)
         counts = np.bincount(y, minlength=len(labels))
-        if np.any(counts == 0):     # after missing="drop"
+        if np.any(counts == 0) and not self.__dict__.get("_partition"):  # missing="drop"
             empty = [category_label(labels[j]) for j in np.flatnonzero(counts == 0)]
             raise DataError(f"MNLogit: endog {self.endog_name!r} has no observation in "
                             f"categor{'y' if len(empty) == 1 else 'ies'} {', '.join(empty)} "
@@ -66,15 +67,19 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
 
     # --- the likelihood --------------------------------------------------------------------
     def _indices(self, params, x):
-        """The N x (J-1) ``eta_ij = x_i'beta_j``, one linear index per outcome."""
-        k = self.k_exog
-        return mnp.stack([mnp.matmul(x, params[j * k:(j + 1) * k])
-                          for j in range(self.n_categories - 1)], axis=1)
+        """The N x (J-1) ``eta_ij = x_i'beta_j``: one matrix index ``X B``, B the K x (J-1)
+        coefficients (params outcome by outcome)."""
+        b = mnp.transpose(mnp.reshape(params, (self.n_categories - 1, self.k_exog)))
+        return mnp.matmul(x, b)
 
     def loglikeobs(self, params):
         """``eta_{i,y_i} - log(1 + sum_j exp(eta_ij))``, outcome by outcome (the log-sum
         by ``logaddexp``, stable; every step row by row, so mleopt.ad finds the J-1 linear
-        indices and chains the Hessian through X)."""
+        indices and chains the Hessian through X).
+
+        (The same log-likelihood written with one matrix index ``X B`` and a row-wise
+        ``logsumexp`` is found as well, but its per-row pass works on N x J arrays with a
+        short last axis and measured slower here: benchmarks/family_ordinal.py.)"""
         k = self.k_exog
         chosen, lse = 0.0, 0.0
         for j in range(self.n_categories - 1):
@@ -117,6 +122,21 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         """The intercept-only model: ``sum_j n_j log(n_j / N)``."""
         n = self._counts[self._counts > 0].astype(float)
         return float(np.sum(n * np.log(n / n.sum())))
+
+    def _params_by_name(self, params: Any, name: str = "params") -> Any:
+        """As LikelihoodModel's, and a K x (J-1) DataFrame (``res.params``, statsmodels'
+        layout) matched by regressor and outcome labels, read outcome by outcome."""
+        if isinstance(params, pd.DataFrame):
+            rows, cols = list(self.exog_names), self.outcome_names[1:]
+            if sorted(map(str, params.index)) != sorted(rows) or \
+                    sorted(map(str, params.columns)) != sorted(cols):
+                raise DataError(f"MNLogit: {name} as a table needs rows {rows} and columns "
+                                f"{cols}; got rows {list(params.index)} and columns "
+                                f"{list(params.columns)}.")
+            table = params.set_axis(list(map(str, params.index)), axis=0)
+            table = table.set_axis(list(map(str, table.columns)), axis=1).loc[rows, cols]
+            return table.to_numpy(dtype=float).T.ravel()
+        return super()._params_by_name(params, name)
 
     # --- predictions ---------------------------------------------------------------------------
     def predict(self, params, exog=None, which: str = "prob"):

@@ -27,7 +27,7 @@ from .. import special
 from ..exceptions import DataError
 from ..reparam import ordered_from_free, ordered_to_free
 from .base import LikelihoodModel, _as_exog
-from .categories import CategoricalOutcome, category_label, encode_categories
+from .categories import CategoricalOutcome, category_label
 
 __all__ = ["OrderedModel"]
 
@@ -53,7 +53,7 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
         if exog is None:
             raise DataError("OrderedModel needs exog (the regressors, without a constant).")
         self.distr = distr
-        codes, labels = encode_categories(endog, "OrderedModel", need_order=True)
+        codes, labels = self._encode(endog, need_order=True)
         self.labels = labels
         text = [category_label(v) for v in labels]
         self.extra_param_names = [f"{a}/{b}" for a, b in zip(text[:-1], text[1:])]
@@ -61,7 +61,7 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
         n_cat = len(labels)
         y = self.endog.astype(int)
         counts = np.bincount(y, minlength=n_cat)
-        if np.any(counts == 0):     # after missing="drop"
+        if np.any(counts == 0) and not self.__dict__.get("_partition"):  # missing="drop"
             empty = [text[j] for j in np.flatnonzero(counts == 0)]
             raise DataError(f"OrderedModel: endog {self.endog_name!r} has no observation in "
                             f"categor{'y' if len(empty) == 1 else 'ies'} {', '.join(empty)} "
@@ -80,13 +80,11 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
         bad = (y != np.round(y)) | (y < 0) | (y >= len(self.labels))
         if bad.any():       # codes come from encode_categories: only a misuse reaches this
             raise DataError(f"OrderedModel: endog {self.endog_name!r} must be category codes.")
-        x = self.exog
-        if self.const_idx is not None:
-            raise DataError(
-                f"OrderedModel: exog column {self.exog_names[self.const_idx]!r} is constant; "
-                "there should not be a constant in the model (the cut-points play the "
-                "intercept's part). Drop it (e.g. do not call add_constant).")
+        if self.__dict__.get("_partition"):
+            return      # one Dask partition: a column may be constant there only
+        self._check_no_constant()
         # an implicit constant: columns that add up to a constant (dummies of every level)
+        x = self.exog
         ones = np.ones(x.shape[0])
         coef = np.linalg.lstsq(x, ones, rcond=None)[0]
         if np.linalg.norm(x @ coef - ones) <= 1e-8 * np.sqrt(x.shape[0]):
@@ -95,6 +93,19 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
                 f"OrderedModel: exog has an implicit constant: the columns "
                 f"{', '.join(map(repr, used))} add up to a constant, which the cut-points "
                 "already represent. Drop one of them (e.g. one dummy of each set).")
+
+    def _dask_validate(self) -> None:
+        """On Dask data: the category counts and an explicit constant (from the whole
+        sample's column ranges); an implicit constant is not looked for."""
+        super()._dask_validate()
+        self._check_no_constant()
+
+    def _check_no_constant(self) -> None:
+        if self.const_idx is not None:
+            raise DataError(
+                f"OrderedModel: exog column {self.exog_names[self.const_idx]!r} is constant; "
+                "there should not be a constant in the model (the cut-points play the "
+                "intercept's part). Drop it (e.g. do not call add_constant).")
 
     def _improving_rows(self) -> np.ndarray:
         """``c_y - x'b`` must not fall (rows below the top), ``c_{y-1} - x'b`` not rise

@@ -54,21 +54,14 @@ class Heckman(LikelihoodModel):
     _check_rank = False             # checked on the rows each equation uses (_validate)
     scale_param_names = ("sigma",)
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        from .dask import any_dask
-        if any_dask(args, kwargs):
-            raise NotImplementedError(
-                "Heckman does not take Dask inputs yet (selection_exog is not split into "
-                "partitions); pass in-memory data (.compute() them).")
-        return super().__new__(cls, *args, **kwargs)
-
     def __init__(self, endog: Any, exog: Any, selection_exog: Any, selected: Any,
                  missing: str = "raise") -> None:
         if exog is None or selection_exog is None or selected is None:
             raise DataError("Heckman needs endog, exog (outcome regressors), selection_exog "
                             "(selection regressors) and selected (0/1 per row).")
         sel, sel_name = _selection_indicator(selected, endog)
-        _check_selected(np.asarray(sel, dtype=float), sel_name, getattr(endog, "name", None))
+        _check_selected(np.asarray(sel, dtype=float), sel_name, getattr(endog, "name", None),
+                        whole=not self.__dict__.get("_partition"))
         endog, exog, exog_unused = _blank_unselected(endog, exog, sel)
         z, z_names, _ = _exog_array(selection_exog)
         zcols = selection_exog if isinstance(selection_exog, pd.DataFrame) else None
@@ -89,6 +82,29 @@ class Heckman(LikelihoodModel):
                  + keys + ["rho", "sigma"])
         self.boundary_note: str | None = None
         self._init_from_data(names)
+        self._sums = self._row_sums()
+
+    _dask_added = {"_sums": "sum"}     # a Dask model adds them over its partitions
+
+    def _row_sums(self) -> dict:
+        """Sums over rows for the optimiser's scale and the summary: squares of exog on the
+        selected rows and of selection_exog, the number of selected rows."""
+        sel = self.selected == 1
+        x, y = self.exog[sel], self.endog[sel]
+        return {"x2": np.sum(x ** 2, axis=0), "z2": np.sum(self.selection_exog ** 2, axis=0),
+                "n1": float(sel.sum()), "xx": x.T @ x, "xy": x.T @ y, "yy": float(y @ y)}
+
+    def _dask_validate(self) -> None:
+        """On Dask data: both values of the selection indicator, from the summed counts."""
+        n1 = self._sums["n1"]
+        if n1 == 0 or n1 == self.nobs:
+            _check_selected(np.full(self.nobs if n1 else 1, 1.0 if n1 else 0.0),
+                            self.selected_name, self.endog_name)
+
+    def _null_model(self) -> "Heckman":
+        null = super()._null_model()
+        null._sums = null._row_sums()
+        return null
 
     # --- checks -------------------------------------------------------------------------------
     def _validate(self) -> None:
@@ -141,9 +157,10 @@ class Heckman(LikelihoodModel):
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
         """Coefficients per unit of their regressor's root mean square (outcome: over the
         selected rows), so that Newton's steps and the gradient test ignore units."""
-        sel = self.selected == 1
-        rx = np.sqrt(np.mean(self.exog[sel] ** 2, axis=0))
-        rz = np.sqrt(np.mean(self.selection_exog ** 2, axis=0))
+        sums = self._sums
+        with np.errstate(all="ignore"):
+            rx = np.sqrt(sums["x2"] / sums["n1"])
+            rz = np.sqrt(sums["z2"] / self.nobs)
         scale = np.concatenate([rx, rz, np.ones(2)])
         scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
         return scale
@@ -180,11 +197,17 @@ class Heckman(LikelihoodModel):
         record = probit._fit_quick(probit.start_params(), gtol=1e-10)
         if not record.converged:
             return float("nan")
-        sel = self.selected == 1
-        n1 = int(sel.sum())
-        coef = np.linalg.lstsq(self.exog[sel], self.endog[sel], rcond=None)[0]
-        e = self.endog[sel] - self.exog[sel] @ coef
-        return float(record.llf) - 0.5 * n1 * (np.log(2 * np.pi * (e @ e) / n1) + 1.0)
+        sums = self._sums
+        n1 = sums["n1"]
+        if isinstance(self.exog, np.ndarray):
+            sel = self.selected == 1
+            coef = np.linalg.lstsq(self.exog[sel], self.endog[sel], rcond=None)[0]
+            e = self.endog[sel] - self.exog[sel] @ coef
+            ssr = e @ e
+        else:       # Dask data: from the partitions' X'X, X'y and y'y over the selected rows
+            coef = np.linalg.solve(sums["xx"], sums["xy"])
+            ssr = sums["yy"] - coef @ sums["xy"]
+        return float(record.llf) - 0.5 * n1 * (np.log(2 * np.pi * ssr / n1) + 1.0)
 
     def start_params(self) -> np.ndarray:
         """The two-step estimates, rho kept within +-0.9."""
@@ -260,8 +283,9 @@ class Heckman(LikelihoodModel):
         return HeckmanResults
 
 
-def _check_selected(s: np.ndarray, name: str, yname) -> None:
-    """The selection indicator is 0 or 1 (NaN: a missing row), with both values present."""
+def _check_selected(s: np.ndarray, name: str, yname, whole: bool = True) -> None:
+    """The selection indicator is 0 or 1 (NaN: a missing row), with both values present
+    (``whole``: the rows are the whole sample, not one Dask partition)."""
     known = s[~np.isnan(s)]
     bad = (known != 0) & (known != 1)
     if bad.any():
@@ -270,6 +294,8 @@ def _check_selected(s: np.ndarray, name: str, yname) -> None:
         raise DataError(f"Heckman needs the selection indicator {name!r} to be 0 or 1; found "
                         f"{vals} in {int(bad.sum())} rows (first: row {first}). Recode it "
                         "(1 = outcome observed).")
+    if not whole:
+        return                  # one Dask partition: both values need not be present there
     outcome = "the outcome" if yname is None else f"the outcome {str(yname)!r}"
     n1 = int(known.sum())
     if n1 == 0:

@@ -111,14 +111,7 @@ class TwoPartCountModel(LikelihoodModel):
     _zero_prefix = "inflate_"
     _zero_arg = "exog_infl"
     dist = "poisson"
-
-    def __new__(cls, *args: Any, **kwargs: Any):
-        from .dask import any_dask
-        if any_dask(args, kwargs):
-            raise TypeError(f"{cls.__name__} does not take Dask collections (its zero part's "
-                            "design is not split into partitions yet); pass pandas or numpy "
-                            "data (e.g. .compute() them).")
-        return super().__new__(cls, *args, **kwargs)
+    _dask_added = {"_zcol_norms": "norm"}   # a Dask model adds them over its partitions
 
     def __init__(self, endog, exog, zexog: Any, link: str, missing: str = "raise",
                  offset=None, exposure=None, **kwargs) -> None:
