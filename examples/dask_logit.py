@@ -15,6 +15,7 @@ and checks every number against the same fit on the data loaded in memory with p
 Needs the extra: pip install "mleopt[dask]" pyarrow.
 Run: python examples/dask_logit.py
 """
+import logging
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,10 @@ import dask.dataframe as dd
 from distributed import Client, LocalCluster
 
 from mleopt import Logit
+
+# distributed logs its routine shutdown at INFO level, a closed in-process comm with a
+# traceback included when the machine is busy; warnings and errors still show.
+logging.getLogger("distributed").setLevel(logging.WARNING)
 
 N_FILES, ROWS = 12, 20_000
 X_COLS = ["const", "age", "income", "educ", "urban", "tv"]
