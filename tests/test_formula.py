@@ -106,8 +106,11 @@ def test_statsmodels_formula_fits(name):
     kw = {"cov_type": "classical"} if name.startswith("ols") else {}
     res = _SHORTCUT[name](ref["formula"], _data(name)).fit(**kw)
     assert res.converged and res.nobs == ref["nobs"]
-    _close(res.params[[p for p in res.params.index if p != "sigma"]], ref["params"], 1e-8)
-    _close(res.bse[[p for p in res.bse.index if p != "sigma"]], ref["bse"], 1e-6)
+    # flat names (MNLogit's params/bse are K x (J-1) tables, as statsmodels', its flat
+    # "PID=1:age" Series are params_flat / bse_flat)
+    params, bse = getattr(res, "params_flat", res.params), getattr(res, "bse_flat", res.bse)
+    _close(params[[p for p in params.index if p != "sigma"]], ref["params"], 1e-8)
+    _close(bse[[p for p in bse.index if p != "sigma"]], ref["bse"], 1e-6)
     if not name.startswith("ols"):      # OLS's llf has sigma at its MLE, as statsmodels'
         assert res.llf == pytest.approx(ref["llf"], rel=1e-10)
 
