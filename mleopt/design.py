@@ -366,8 +366,8 @@ def _missing_rows(frame: pd.DataFrame, checks: list[tuple[str, np.ndarray | None
     counts: dict[str, int] = {}
     for name, where in checks:
         isna = np.asarray(frame[name].isna(), dtype=bool)
-        if where is not None:
-            isna &= where
+        if where is not None:           # (a new array: pandas' may be read-only)
+            isna = isna & where
         if isna.any():
             counts[name] = max(counts.get(name, 0), int(isna.sum()))
             bad |= isna
