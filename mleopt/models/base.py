@@ -756,8 +756,7 @@ class LikelihoodModel:
                                           batch_size, epochs, lr, seed, polish, gtol, maxiter,
                                           disp, callback, options)
             self._after_fit(record)
-            return self._results_class(model=self, params=record.params, opt=record,
-                                       cov_type=cov_type, cov_kwds=cov_kwds)
+            return self._make_results(record, cov_type, cov_kwds)
         if bounds is not None:
             bounds = self._optimizer_bounds(bounds, start)
         if constraints is not None:
@@ -767,8 +766,28 @@ class LikelihoodModel:
                                disp=disp, callback=callback, to_params=to_params,
                                bounds=bounds, constraints=constraints, **options)
         self._after_fit(record)
-        return self._results_class(model=self, params=record.params, opt=record,
-                                   cov_type=cov_type, cov_kwds=cov_kwds)
+        return self._make_results(record, cov_type, cov_kwds)
+
+    def _make_results(self, record: _opt.OptimizeRecord, cov_type: str, cov_kwds):
+        """The results of a fit, with a warning naming the parameters whose declared
+        transform ended at the edge of its set (see LikelihoodResults.at_bound)."""
+        res = self._results_class(model=self, params=record.params, opt=record,
+                                  cov_type=cov_type, cov_kwds=cov_kwds)
+        reparam = self._reparam
+        if reparam is not None:
+            edge = res._transform_edge(reparam)
+            if edge.any():
+                named = ", ".join(f"{n} = {v:.6g} (its {'lower' if e < 0 else 'upper'} "
+                                  "edge)" for n, v, e in zip(res.param_names, record.params,
+                                                            edge) if e)
+                warn_user(f"mleopt: the maximum over the declared transforms' sets is at "
+                          f"their edge: {named}; the likelihood still rises beyond it. The "
+                          "estimate is the edge itself (the free value ran off to infinity) "
+                          "and its standard errors, z tests and Wald intervals are not the "
+                          "usual ones (res.at_bound marks it; the summary says so). Widen "
+                          "the set, or fit without the transform to see the unrestricted "
+                          "maximum.", ConvergenceWarning)
+        return res
 
     def _fit_stochastic(self, method, z0, to_params, objective, start, batch_size, epochs,
                         lr, seed, polish, gtol, maxiter, disp, callback, options):
