@@ -344,8 +344,10 @@ def _advice(meth: str, limit: tuple[str, int, bool], bounded: bool = False) -> s
         tips.append("checking that the model is identified and its data well scaled "
                     "(Newton with the exact Hessian stopped short)")
     elif bounded:
-        tips.append("a gradient-based method that takes bounds and constraints "
-                    "(method='slsqp', or 'l-bfgs-b' for bounds only)")
+        others = [f"method={m!r}" + (" (bounds only)" if m == "l-bfgs-b" else "")
+                  for m in ("slsqp", "l-bfgs-b", "trust-constr") if m != meth]
+        tips.append("another gradient-based method that takes bounds and constraints ("
+                    + ", or ".join(others[:2]) + ")")
     else:
         tips.append("method='newton' (the default: exact Hessian)")
     return "Try " + ", or ".join(tips) + "."

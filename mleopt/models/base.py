@@ -758,7 +758,7 @@ class LikelihoodModel:
             self._after_fit(record)
             return self._make_results(record, cov_type, cov_kwds)
         if bounds is not None:
-            bounds = self._optimizer_bounds(bounds, start)
+            bounds = self._optimizer_bounds(bounds, start, given=start_params is not None)
         if constraints is not None:
             constraints = self._optimizer_constraints(constraints, start,
                                                       _opt._method_name(method))
@@ -863,9 +863,12 @@ class LikelihoodModel:
         return z0, to_params, self._objective(scale)
 
     # --- bounds and constraints on the natural parameters, mapped to the optimiser's z ----------
-    def _optimizer_bounds(self, bounds: Any, start: np.ndarray) -> list[tuple[float, float]]:
+    def _optimizer_bounds(self, bounds: Any, start: np.ndarray,
+                          given: bool = False) -> list[tuple[float, float]]:
         """``(low, high)`` pairs on z from bounds on the natural parameters (by position, by
-        name in a dict, or a scipy Bounds): through ``_theta_bounds``, then times the scale."""
+        name in a dict, or a scipy Bounds): through ``_theta_bounds``, then times the scale.
+        Start values the user ``given`` outside them are refused (StartValueError naming
+        them); default ones are left to the optimiser, which moves them inside."""
         import scipy.optimize  # here, not at import: a cold start need not load it
         names, k = self.param_names, self.k_params
         lower, upper = np.full(k, -np.inf), np.full(k, np.inf)
@@ -891,6 +894,12 @@ class LikelihoodModel:
         bad = [names[j] for j in range(k) if not lower[j] <= upper[j]]
         if bad:
             raise ValueError(f"bounds with low > high (or NaN) for {', '.join(bad)}.")
+        outside = [f"{names[j]} = {start[j]:.6g} not in [{lower[j]:g}, {upper[j]:g}]"
+                   for j in range(k) if given and not lower[j] <= start[j] <= upper[j]]
+        if outside:
+            raise StartValueError(f"start_params outside the bounds: {'; '.join(outside)}. "
+                                  "Give start values inside the bounds (or leave "
+                                  "start_params out).")
         reparam = self._reparam
         if reparam is not None:
             both = [names[j] for j in range(k) if reparam.declared[j]
@@ -1054,6 +1063,11 @@ class LikelihoodModel:
                 out.append(new)
             elif isinstance(c, scipy.optimize.LinearConstraint):
                 a = np.atleast_2d(np.asarray(c.A, dtype=float))
+                if a.ndim != 2 or a.shape[1] != self.k_params:
+                    raise ValueError(f"constraint {i}: LinearConstraint's A has shape "
+                                     f"{a.shape}, but the model has {self.k_params} "
+                                     f"parameters ({', '.join(self.param_names)}): A needs "
+                                     f"one column per parameter.")
                 if self._reparam is None and not np.any(a[:, ~self._natural_scale()]):
                     # on parameters the optimiser sees linearly: still linear in z
                     out.append(scipy.optimize.LinearConstraint(
@@ -1071,11 +1085,11 @@ class LikelihoodModel:
                                      "supported (it would need mapping to the optimiser's "
                                      "scale); leave hess at its default.")
                 jac = chain(c.jac) if callable(c.jac) else c.jac
+                if c.jac == "2-point":      # scipy's default: the exact AD Jacobian instead
+                    jac = self._nonlinear_jac(c.fun, i, ad_jac(c.fun), z0)
                 hess = c.hess
                 if lagrangian and type(hess) is scipy.optimize.BFGS:  # scipy's default
                     hess = ad_hess(c.fun, i)
-                    if c.jac == "2-point" and not isinstance(hess, scipy.optimize.BFGS):
-                        jac = ad_jac(c.fun)     # its default too: exact like the Hessian
                 out.append(scipy.optimize.NonlinearConstraint(
                     lambda z, fun=c.fun: fun(natural(z)), c.lb, c.ub, jac=jac, hess=hess,
                     keep_feasible=c.keep_feasible))
@@ -1084,6 +1098,24 @@ class LikelihoodModel:
                                 f"LinearConstraint or NonlinearConstraint objects, not "
                                 f"{type(c).__name__}.")
         return out
+
+    @staticmethod
+    def _nonlinear_jac(fun: Callable, i: int, jac: Callable, z0: np.ndarray):
+        """``jac`` (the exact AD Jacobian of a NonlinearConstraint left at scipy's default
+        ``jac="2-point"``) when mleopt.ad can follow ``fun`` at the start; else "2-point"
+        (finite differences), with a warning naming the constraint."""
+        try:
+            first = jac(z0)
+        except Exception as exc:      # noqa: BLE001  (named for the user)
+            warn_user(f"constraint {i}: mleopt.ad cannot differentiate the NonlinearConstraint's "
+                      f"fun ({type(exc).__name__}: {exc}), so its Jacobian is scipy's finite "
+                      "differences (jac='2-point'); write fun with mleopt.numpy for the exact "
+                      "one, or give jac=.", UserWarning)
+            return "2-point"
+        if not np.all(np.isfinite(first)):
+            raise ValueError(f"constraint {i}: its Jacobian is not finite at the start "
+                             "values; give start_params inside its domain.")
+        return jac
 
     def _start_values(self, start_params) -> np.ndarray:
         if start_params is None:

@@ -1,0 +1,85 @@
+"""Review of issue 10 on held-out cases: a Poisson model on simulated data (not the anes96 or
+engel data of the authors' tests) with bounds and constraints.
+
+Reference: the constrained MLE of ``exp(a) + c^2 = 1.5`` below was computed once with
+scipy 1.x ``minimize(method="SLSQP", ftol=1e-15)`` (and confirmed by trust-constr, gtol=1e-12)
+on a hand-written Poisson negative log-likelihood with its analytic gradient and constraint
+Jacobian, in a scratch script (numpy default_rng(2026) data as in ``_data``).
+"""
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.optimize
+
+import mleopt.numpy as mnp
+from mleopt import Poisson, StartValueError
+from mleopt.exceptions import ConvergenceWarning
+
+SLSQP_REFERENCE = [0.34975385, 0.40498044, -0.25285619, 0.02695959]
+SLSQP_LLF = -456.0217615410205      # -154.89265865661986 - sum(log y!)
+
+
+def _data():
+    rng = np.random.default_rng(2026)
+    n = 300
+    x = pd.DataFrame({"const": 1.0, "a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.uniform(size=n)})
+    y = pd.Series(rng.poisson(np.exp(x.to_numpy() @ [0.3, 0.5, -0.2, 0.1])), name="y")
+    return y, x
+
+
+def _curved(p):
+    return mnp.exp(p[1]) + p[3] ** 2 - 1.5
+
+
+def test_start_params_outside_the_bounds_are_refused_by_name():
+    model = Poisson(*_data())
+    with pytest.raises(StartValueError, match=r"b = -1 not in \[0, 1\]"):
+        model.fit(method="l-bfgs-b", bounds={"b": (0, 1)}, start_params=[0, 0, -1, 0])
+    # default start values outside the bounds are the optimiser's to move inside
+    res = model.fit(method="l-bfgs-b", bounds={"b": (0.1, 1)})
+    assert res.converged and res.params["b"] == pytest.approx(0.1) and res.at_bound["b"] == -1
+
+
+def test_linear_constraint_of_the_wrong_width_is_named():
+    model = Poisson(*_data())
+    bad = scipy.optimize.LinearConstraint([[0.0, 1.0, 1.0]], 0.5, 0.5)
+    with pytest.raises(ValueError, match=r"constraint 0: LinearConstraint's A has shape "
+                                         r"\(1, 3\), but the model has 4 parameters"):
+        model.fit(method="slsqp", constraints=bad)
+
+
+@pytest.mark.parametrize("method", ["slsqp", "trust-constr"])
+def test_nonlinear_constraint_at_default_jac_gets_the_exact_ad_jacobian(method):
+    model = Poisson(*_data())
+    start = np.zeros(4)
+    nlc = scipy.optimize.NonlinearConstraint(_curved, 0.0, 0.0)    # jac left at '2-point'
+    mapped = model._optimizer_constraints(nlc, start, method)[0]
+    assert callable(mapped.jac)           # not scipy's finite differences
+    z = np.array([0.2, -0.3, 0.4, 0.7])
+    step = 1e-6
+    numeric = [(mapped.fun(z + step * e) - mapped.fun(z - step * e)) / (2 * step)
+               for e in np.eye(4)]
+    np.testing.assert_allclose(np.ravel(mapped.jac(z)), np.ravel(numeric), atol=1e-8)
+    res = model.fit(method=method, constraints=nlc)
+    assert res.converged
+    np.testing.assert_allclose(res.params, SLSQP_REFERENCE, atol=2e-7)
+    assert res.llf == pytest.approx(SLSQP_LLF, abs=1e-9)
+
+
+def test_nonlinear_constraint_in_plain_python_warns_that_it_is_finite_differences():
+    model = Poisson(*_data())
+    nlc = scipy.optimize.NonlinearConstraint(lambda p: float(p[1]) - 0.5, 0.0, 0.0)
+    with pytest.warns(UserWarning, match="constraint 0: mleopt.ad cannot differentiate the "
+                                         "NonlinearConstraint's fun"):
+        res = model.fit(method="slsqp", constraints=nlc)
+    assert res.params["a"] == pytest.approx(0.5, abs=1e-8)
+
+
+def test_advice_after_a_bounded_fit_does_not_name_the_method_that_ran():
+    model = Poisson(*_data())
+    with pytest.warns(ConvergenceWarning) as caught:
+        res = model.fit(method="slsqp", bounds={"b": (0, None)}, maxiter=2)
+    assert not res.converged
+    text = " ".join(str(w.message) for w in caught)
+    assert "method='slsqp'" not in text and "method='l-bfgs-b' (bounds only)" in text
