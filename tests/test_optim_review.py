@@ -83,3 +83,36 @@ def test_advice_after_a_bounded_fit_does_not_name_the_method_that_ran():
     assert not res.converged
     text = " ".join(str(w.message) for w in caught)
     assert "method='slsqp'" not in text and "method='l-bfgs-b' (bounds only)" in text
+
+
+# --- profile likelihood up to the edge of a parameter's domain ------------------------------
+# Reference (scratch script, scipy 1.x): the NB2 MLE by BFGS on a hand-written
+# scipy.stats.nbinom log-likelihood, alpha-hat 0.0880515; the LR statistic of alpha -> 0 (the
+# Poisson limit) is 2.3478 < 3.8415, so the 95% profile interval of alpha has no lower root:
+# it reaches the edge alpha = 0; its upper end by brentq on a brute-force profile: 0.2470711071.
+def _near_poisson():
+    from mleopt import NegativeBinomial
+    rng = np.random.default_rng(4)
+    n = 150
+    x = pd.DataFrame({"const": 1.0, "a": rng.normal(size=n)})
+    y = rng.poisson(np.exp(0.5 + 0.3 * x["a"].to_numpy())) + (rng.uniform(size=n) < 0.08) * 2
+    return NegativeBinomial(pd.Series(y, name="y"), x).fit()
+
+
+def test_profile_interval_that_reaches_the_domain_edge_says_so():
+    res = _near_poisson()
+    assert res.params["alpha"] == pytest.approx(0.0880515, abs=1e-6)
+    with pytest.warns(ConvergenceWarning, match="alpha does not fall by the chi2 quantile on "
+                                                "the lower side before the edge of its domain"):
+        ci = res.conf_int(method="profile", cols=["alpha"])
+    assert 0 < ci.loc["alpha", 0] < 1e-9
+    assert ci.loc["alpha", 1] == pytest.approx(0.2470711071, abs=1e-8)
+
+
+def test_profile_grid_stays_inside_the_domain():
+    res = _near_poisson()
+    frame = res.profile("alpha")           # estimate - 3 se < 0: those points are left out
+    assert (frame["value"] > 0).all() and np.isfinite(frame["llf"]).all()
+    assert len(frame) < 21
+    with pytest.raises(ValueError, match="values outside the domain of alpha: -0.1"):
+        res.profile("alpha", values=[-0.1, 0.05])
