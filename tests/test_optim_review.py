@@ -116,3 +116,24 @@ def test_profile_grid_stays_inside_the_domain():
     assert len(frame) < 21
     with pytest.raises(ValueError, match="values outside the domain of alpha: -0.1"):
         res.profile("alpha", values=[-0.1, 0.05])
+
+
+# --- constraints on named parameters (issue 10, 3: "functions of named params") -------------
+@pytest.mark.parametrize("method", ["slsqp", "trust-constr"])
+def test_constraint_written_on_named_parameters(method):
+    model = Poisson(*_data())
+    named = {"type": "eq", "fun": lambda a, c, level: mnp.exp(a) + c ** 2 - level,
+             "args": (1.5,)}
+    res = model.fit(method=method, constraints=named)
+    assert res.converged
+    np.testing.assert_allclose(res.params, SLSQP_REFERENCE, atol=2e-7)
+
+
+def test_constraint_with_unknown_parameter_names_is_refused():
+    model = Poisson(*_data())
+    with pytest.raises(ValueError, match=r"constraint 0: its fun's arguments name unknown "
+                                         r"parameter\(s\) 'cc' \(did you mean 'c'\?\)"):
+        model.fit(method="slsqp", constraints={"type": "eq", "fun": lambda a, cc: a + cc})
+    with pytest.raises(ValueError, match="takes no 'jac'"):
+        model.fit(method="slsqp", constraints={"type": "eq", "fun": lambda a, c: a + c,
+                                               "jac": lambda a, c: [1.0, 1.0]})

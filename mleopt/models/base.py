@@ -673,7 +673,9 @@ class LikelihoodModel:
         coefficients; through ``untransform`` for parameters the model optimises on another
         scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
-        convergence verdict is scipy's ``success``; a constraint dict without ``jac`` gets
+        convergence verdict is scipy's ``success``; a dict's ``fun`` takes the parameter
+        vector, or names its arguments after parameters (``lambda TVnews, PID: TVnews +
+        PID``: unknown names are refused, with a did-you-mean); a constraint dict without ``jac`` gets
         its exact Jacobian from mleopt.ad (write ``fun`` with mleopt.numpy: a function the AD
         cannot follow is refused with a TypeError naming the constraint). Use a method
         that takes them (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
@@ -1030,6 +1032,7 @@ class LikelihoodModel:
                     raise ValueError(f"a constraint dict needs 'type' and 'fun' (optional "
                                      f"'jac', 'args'); got keys {sorted(c)}.")
                 fun, args = c["fun"], tuple(c.get("args", ()))
+                fun = self._constraint_by_name(fun, len(args), i, c.get("jac"))
                 new = {"type": c["type"], "args": args,
                        "fun": lambda z, *a, fun=fun: fun(natural(z), *a)}
                 if c.get("jac") is not None:
@@ -1098,6 +1101,39 @@ class LikelihoodModel:
                                 f"LinearConstraint or NonlinearConstraint objects, not "
                                 f"{type(c).__name__}.")
         return out
+
+    def _constraint_by_name(self, fun: Callable, n_args: int, i: int, jac: Any) -> Callable:
+        """A constraint dict's ``fun`` as a function of the parameter vector. ``fun`` may be
+        written on named parameters instead, its arguments (before ``args``) named after
+        them: ``lambda TVnews, PID: TVnews + PID`` is called as ``fun(p[1], p[2])``. A
+        function of one argument that is not a parameter's name takes the vector; argument
+        names that are partly parameters' are refused, naming the unknown ones."""
+        try:
+            sig = inspect.signature(fun)
+        except (TypeError, ValueError):       # builtins without a signature: the vector
+            return fun
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        required = [a for a in sig.parameters.values() if a.default is inspect.Parameter.empty]
+        if any(a.kind not in kinds for a in required):
+            return fun
+        names = [a.name for a in required][:max(len(required) - n_args, 0)]
+        known = self.param_names
+        if len(names) == 1 and names[0] not in known:
+            return fun
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            hints = [f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                     for n in unknown
+                     for close in [difflib.get_close_matches(n, known, n=1)]]
+            raise ValueError(f"constraint {i}: its fun's arguments name unknown parameter(s) "
+                             f"{', '.join(hints)}; the parameters are {', '.join(known)}. "
+                             "Name its arguments after parameters, or take the whole vector "
+                             "in one argument (lambda p: ...).")
+        if jac is not None:
+            raise ValueError(f"constraint {i}: a fun of named parameters takes no 'jac' "
+                             "(mleopt.ad differentiates it exactly); leave 'jac' out.")
+        index = [known.index(n) for n in names]
+        return lambda p, *a: fun(*[p[j] for j in index], *a)
 
     @staticmethod
     def _nonlinear_jac(fun: Callable, i: int, jac: Callable, z0: np.ndarray):
