@@ -137,3 +137,12 @@ def test_constraint_with_unknown_parameter_names_is_refused():
     with pytest.raises(ValueError, match="takes no 'jac'"):
         model.fit(method="slsqp", constraints={"type": "eq", "fun": lambda a, c: a + c,
                                                "jac": lambda a, c: [1.0, 1.0]})
+
+
+def test_scipy_bounds_of_the_wrong_length_are_named():
+    model = Poisson(*_data())
+    with pytest.raises(ValueError, match=r"bounds \(scipy Bounds\) has 2 entries but the "
+                                         r"model has 4 parameters \(const, a, b, c\)"):
+        model.fit(method="l-bfgs-b", bounds=scipy.optimize.Bounds([0, 0], [1, 1]))
+    res = model.fit(method="l-bfgs-b", bounds=scipy.optimize.Bounds(-5.0, 5.0))  # scalars
+    assert res.converged

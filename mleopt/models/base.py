@@ -875,6 +875,11 @@ class LikelihoodModel:
         names, k = self.param_names, self.k_params
         lower, upper = np.full(k, -np.inf), np.full(k, np.inf)
         if isinstance(bounds, scipy.optimize.Bounds):
+            sizes = {np.size(bounds.lb), np.size(bounds.ub)} - {1}
+            if sizes - {k}:
+                raise ValueError(f"bounds (scipy Bounds) has {max(sizes)} entries but the model "
+                                 f"has {k} parameters ({', '.join(names)}): give one low "
+                                 "and one high per parameter, or a dict by name.")
             lower = np.broadcast_to(np.asarray(bounds.lb, dtype=float), (k,)).copy()
             upper = np.broadcast_to(np.asarray(bounds.ub, dtype=float), (k,)).copy()
         elif isinstance(bounds, dict):
