@@ -276,7 +276,8 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     elif not message:
         message = "converged: gradient tolerance met"
     params = np.asarray(to_params(x), dtype=float)
-    extra = {"gradient_floor": floor_max, "restricted": lower is not None or bool(constraints)}
+    extra = {"gradient_floor": floor_max, "restricted": lower is not None or bool(constraints),
+             "constrained": bool(constraints)}
     if lower is not None:
         extra["at_bound"] = _at_bound(x, lower, upper)
     return OptimizeRecord(params=params, theta=x, converged=converged, iterations=int(nit),

@@ -364,12 +364,15 @@ class LikelihoodResults:
         towards infinity, where the map flattens and the free-scale gradient vanishes
         although the natural-scale score ``g_j`` does not; an edge is a standardised score
         ``|g_j| / sqrt(|H_jj|) > 1e-3`` (at an interior optimum it is below ~1e-6), its side
-        the sign of ``g_j`` (the direction the likelihood still rises)."""
+        the sign of ``g_j`` (the direction the likelihood still rises). Not looked for
+        under general constraints, whose multipliers make the score non-zero anyway."""
+        out = np.zeros(len(self.param_names), dtype=int)
+        if (self._opt("extra") or {}).get("constrained"):
+            return out
         one_to_one = np.zeros(len(self.param_names), dtype=bool)
         for group in reparam.groups:
             if group.kind != "simplex":
                 one_to_one[group.index] = True
-        out = np.zeros(len(self.param_names), dtype=int)
         if not one_to_one.any():
             return out
         g, h = self._score, np.abs(np.diag(self._hessian))

@@ -146,3 +146,26 @@ def test_scipy_bounds_of_the_wrong_length_are_named():
         model.fit(method="l-bfgs-b", bounds=scipy.optimize.Bounds([0, 0], [1, 1]))
     res = model.fit(method="l-bfgs-b", bounds=scipy.optimize.Bounds(-5.0, 5.0))  # scalars
     assert res.converged
+
+
+def test_transform_edge_is_not_confused_with_an_active_constraint():
+    """At a constrained optimum the score is the constraints' multiplier times their
+    gradient, not zero: that is no transform edge (no warning, nothing marked)."""
+    import warnings
+    model = Poisson(*_data())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = model.fit(method="slsqp", transforms={"a": "positive"},
+                        constraints={"type": "eq", "fun": lambda a, c: a + c - 0.5})
+    assert res.converged and not res.at_bound.any()
+    assert res.params["a"] + res.params["c"] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_interval_with_an_infinite_end_is_the_half_line():
+    model = Poisson(*_data())
+    free = model.fit()
+    for spec in [("interval", 0, np.inf), ("interval", 0, None)]:
+        res = model.fit(transforms={"a": spec})
+        np.testing.assert_allclose(res.params, free.params, atol=1e-8)
+    with pytest.raises(ValueError, match="lo cannot be \\+inf"):
+        model.fit(transforms={"a": ("interval", np.inf, None)})
