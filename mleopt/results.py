@@ -364,10 +364,11 @@ class LikelihoodResults:
         towards infinity, where the map flattens and the free-scale gradient vanishes
         although the natural-scale score ``g_j`` does not; an edge is a standardised score
         ``|g_j| / sqrt(|H_jj|) > 1e-3`` (at an interior optimum it is below ~1e-6), its side
-        the sign of ``g_j`` (the direction the likelihood still rises). Not looked for
-        under general constraints, whose multipliers make the score non-zero anyway."""
+        the sign of ``g_j`` (the direction the likelihood still rises). Looked for only in
+        converged fits without general constraints (elsewhere the score is not zero anyway:
+        a stochastic estimate, or the constraints' multipliers)."""
         out = np.zeros(len(self.param_names), dtype=int)
-        if (self._opt("extra") or {}).get("constrained"):
+        if (self._opt("extra") or {}).get("constrained") or not self.converged:
             return out
         one_to_one = np.zeros(len(self.param_names), dtype=bool)
         for group in reparam.groups:

@@ -169,3 +169,12 @@ def test_interval_with_an_infinite_end_is_the_half_line():
         np.testing.assert_allclose(res.params, free.params, atol=1e-8)
     with pytest.raises(ValueError, match="lo cannot be \\+inf"):
         model.fit(transforms={"a": ("interval", np.inf, None)})
+
+
+def test_unpolished_stochastic_estimate_is_not_called_a_transform_edge():
+    model = Poisson(*_data())
+    with pytest.warns(ConvergenceWarning) as caught:
+        res = model.fit(method="adam", lr=0.05, epochs=2, polish=False, seed=0,
+                        transforms={"a": "positive"})
+    assert not res.converged and not res.at_bound.any()
+    assert not any("edge" in str(w.message) for w in caught)
