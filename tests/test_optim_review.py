@@ -178,3 +178,13 @@ def test_unpolished_stochastic_estimate_is_not_called_a_transform_edge():
                         transforms={"a": "positive"})
     assert not res.converged and not res.at_bound.any()
     assert not any("edge" in str(w.message) for w in caught)
+
+
+def test_constraints_with_no_common_point_are_reported_as_such():
+    model = Poisson(*_data())
+    both = [{"type": "ineq", "fun": lambda a: a - 2.0}, {"type": "ineq", "fun": lambda a: 1.0 - a}]
+    with pytest.warns(ConvergenceWarning, match=r"the constraints are violated by up to "
+                                                r"[0-9.]+ where it stopped \(they may have no "
+                                                r"common feasible point\)"):
+        res = model.fit(method="slsqp", constraints=both)
+    assert not res.converged and "violated" in res.mle_retvals["message"]
