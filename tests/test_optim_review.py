@@ -188,3 +188,16 @@ def test_constraints_with_no_common_point_are_reported_as_such():
                                                 r"common feasible point\)"):
         res = model.fit(method="slsqp", constraints=both)
     assert not res.converged and "violated" in res.mle_retvals["message"]
+
+
+def test_torch_style_step_refuses_a_gradient_of_another_shape():
+    from mleopt import optim
+    from mleopt.ad import tensor
+    w = tensor(np.zeros(3), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    for bad in (np.ones(1), np.ones((2, 3))):
+        w.grad = bad
+        with pytest.raises(ValueError, match=r"parameter 0 of group 0 has shape \(3,\) but "
+                                             r"its .grad has shape"):
+            opt.step()
+        np.testing.assert_array_equal(w._value, np.zeros(3))     # left as it was
