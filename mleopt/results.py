@@ -418,7 +418,7 @@ class LikelihoodResults:
         if info["polished"]:
             state = "converged" if info["polish_converged"] else "did NOT converge"
             return [f"{run}, then a Newton polish ({info['polish_iterations']} iterations) that "
-                    f"{state}."]
+                    f"{state}."] + self._bound_note()
         return [f"{run}, without a Newton polish: the estimates are the stochastic ones and "
                 "the standard errors assume they are an optimum of the likelihood (max "
                 f"|gradient| = {self._opt('grad_max'):.3g}); refit with polish=True for the "

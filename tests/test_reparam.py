@@ -347,3 +347,16 @@ def test_maximum_beyond_the_declared_set_is_marked_at_its_edge():
     res = fit_mle(ll_norm, [1.0, 1.0], ["mu", "sigma"], data={"z": z + 2.0},
                   transforms={"mu": "positive", "sigma": "positive"})
     assert not res.at_bound.any()
+
+
+def test_stochastic_fit_at_a_transform_edge_says_so_in_the_summary():
+    y = (np.random.default_rng(0).uniform(size=300) < 0.03).astype(float)   # mean 0.03
+
+    def ll(p, y):
+        return y * mnp.log(p[0]) + (1 - y) * mnp.log(1 - p[0])
+
+    with pytest.warns(ConvergenceWarning, match=r"p = 0.02 \(its upper edge\)"):
+        res = fit_mle(ll, [0.01], ["p"], data={"y": y}, method="adam", lr=0.1, epochs=3,
+                      batch_size=100, seed=0, transforms={"p": ("interval", 0, 0.02)})
+    text = str(res.summary())
+    assert "Optimiser: adam" in text and "declared transform" in text
