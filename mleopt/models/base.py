@@ -714,6 +714,8 @@ class LikelihoodModel:
         the summary lists the transforms). Without ``start_params`` the declared parameters
         start at the transform of 0 (1, the interval's midpoint, equal weights, ...).
         The fit runs on a copy of the model that carries the declaration (``res.model``).
+        A maximum beyond a declared set stops at its edge (the free value runs off to
+        infinity): a ConvergenceWarning names it and ``res.at_bound`` marks it.
         """
         if transforms is not None:
             model = copy.copy(self)
