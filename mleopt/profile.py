@@ -205,6 +205,11 @@ def profile_conf_int(results, alpha: float = 0.05, cols: Sequence | None = None
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), not {alpha!r}.")
     _check_results(results)
+    cov_type = getattr(results, "cov_type", "nonrobust")
+    if cov_type in ("HC0", "HC1", "HC2", "HC3", "cluster"):
+        warn_user(f"profile intervals are likelihood-ratio intervals: they assume the model "
+                  f"is correctly specified and do not follow cov_type={cov_type!r} (its "
+                  "robust standard errors give the Wald intervals, conf_int()).", UserWarning)
     q = float(-sps.ndtri(alpha / 2))
     idx = [_index(results, c) for c in (range(len(results.param_names)) if cols is None
                                         else cols)]

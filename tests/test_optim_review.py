@@ -201,3 +201,12 @@ def test_torch_style_step_refuses_a_gradient_of_another_shape():
                                              r"its .grad has shape"):
             opt.step()
         np.testing.assert_array_equal(w._value, np.zeros(3))     # left as it was
+
+
+def test_profile_interval_of_a_robust_fit_warns_that_it_is_not_robust():
+    y, x = _data()
+    plain = Poisson(y, x).fit()
+    robust = Poisson(y, x).fit(cov_type="HC1")
+    with pytest.warns(UserWarning, match="do not follow cov_type='HC1'"):
+        ci = robust.conf_int(method="profile", cols=["a"])
+    pd.testing.assert_frame_equal(ci, plain.conf_int(method="profile", cols=["a"]))
