@@ -210,3 +210,22 @@ def test_profile_interval_of_a_robust_fit_warns_that_it_is_not_robust():
     with pytest.warns(UserWarning, match="do not follow cov_type='HC1'"):
         ci = robust.conf_int(method="profile", cols=["a"])
     pd.testing.assert_frame_equal(ci, plain.conf_int(method="profile", cols=["a"]))
+
+
+def test_stochastic_fit_of_a_function_holding_its_data_is_refused():
+    """Its rows cannot be drawn: each 'minibatch' was the whole sample, its gradient scaled
+    by N / batch_size, reported as batches of batch_size rows."""
+    from mleopt import fit_mle
+    y, x = _data()
+    xa, yv = x["a"].to_numpy(), y.to_numpy()
+
+    def closure(p):
+        eta = p[0] + p[1] * xa
+        return yv * eta - mnp.exp(eta)
+
+    with pytest.raises(ValueError, match=r"holds its data itself \(no data=\), so its rows "
+                                         "cannot be taken in minibatches"):
+        fit_mle(closure, [0.0, 0.0], ["a0", "a1"], method="sgd", lr=0.05, epochs=2,
+                batch_size=40, seed=0, polish=False)
+    res = fit_mle(closure, [0.0, 0.0], ["a0", "a1"])           # Newton: fine
+    assert res.converged
