@@ -229,3 +229,25 @@ def test_stochastic_fit_of_a_function_holding_its_data_is_refused():
                 batch_size=40, seed=0, polish=False)
     res = fit_mle(closure, [0.0, 0.0], ["a0", "a1"])           # Newton: fine
     assert res.converged
+
+
+def test_stochastic_fit_of_a_model_with_unsliceable_row_data_is_refused():
+    """Per-row data in a dict: _take cannot slice them, so each minibatch would be the
+    whole sample (its gradient scaled by N / batch_size)."""
+    from mleopt import LikelihoodModel
+    y, x = _data()
+
+    class Stored(LikelihoodModel):
+        def __init__(self, endog, exog, store):
+            super().__init__(endog, exog)
+            self.store = store
+
+        def loglikeobs(self, p):
+            eta = p[0] + p[1] * self.store["a"]
+            return self.store["y"] * eta - mnp.exp(eta)
+
+    model = Stored(y.to_numpy(), x[["const", "a"]].to_numpy(),
+                   {"a": x["a"].to_numpy(), "y": y.to_numpy()})
+    with pytest.raises(ValueError, match="Stored.loglikeobs gives 300 values on a minibatch "
+                                         "of 40 rows"):
+        model.fit(method="adam", epochs=1, batch_size=40)

@@ -829,7 +829,7 @@ class LikelihoodModel:
                                  "itself, not to fit().")
             optimizer, name = method, type(method).__name__.lower()
         scale = self._theta_scale(start)
-
+        self._check_minibatch(start, int(batch_size))
         run_epoch = self._stochastic_epochs(scale, int(batch_size), optimizer, name)
         run = _opt.stochastic(objective, run_epoch, z0, optimizer, n, int(batch_size),
                               int(epochs), seed=seed, disp=disp, method=name)
@@ -838,6 +838,35 @@ class LikelihoodModel:
             done = _opt.minimize(objective, run.theta, method="newton", maxiter=maxiter,
                                  gtol=gtol, disp=disp, callback=callback, to_params=to_params)
         return _opt.stochastic_record(objective, run, gtol, to_params, done)
+
+    def _check_minibatch(self, start: np.ndarray, batch_size: int) -> None:
+        """Refuse a model whose ``loglikeobs`` on a subset of rows (``_take``) does not give
+        one value per row of the subset: per-row data held where mleopt cannot slice them
+        (a dict, a list, a closure) would make every minibatch the whole sample."""
+        if self.nobs < 2:
+            return
+        rows = np.arange(min(batch_size, self.nobs - 1))
+        try:
+            sub = self._take(rows)          # (a fit_mle closure is refused here, by name)
+        except NotImplementedError:         # Dask: partitions are handled by their workers
+            return
+        try:
+            with np.errstate(all="ignore"):
+                shape = np.shape(sub.loglikeobs(start))
+        except NotImplementedError:
+            return
+        except (ValueError, IndexError) as exc:
+            raise ValueError(
+                f"{type(self).__name__}.loglikeobs fails on a minibatch of {rows.size} rows "
+                f"({type(exc).__name__}: {exc}): its per-row data must be numpy arrays or "
+                "pandas objects of length nobs stored as attributes, which minibatches "
+                "slice.") from exc
+        if shape[:1] != (rows.size,):
+            raise ValueError(
+                f"{type(self).__name__}.loglikeobs gives {shape[0] if shape else 1} values on "
+                f"a minibatch of {rows.size} rows: some per-row data are not where "
+                "minibatches can slice them (numpy arrays or pandas objects of length nobs "
+                "stored as attributes; not in a dict, a list or a closure).")
 
     def _stochastic_epochs(self, scale, batch_size: int, optimizer, method: str) -> Callable:
         """``run_epoch`` of mleopt.optimize.stochastic: minibatches of this model's rows, each
