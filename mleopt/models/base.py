@@ -692,8 +692,9 @@ class LikelihoodModel:
         ``chain(...)``) take steps on the gradient of the mean log-likelihood of minibatches
         of ``batch_size`` rows (default min(N, 1024)), shuffled each epoch
         (``numpy.random.default_rng(seed)``: a seed reproduces the fit), for ``epochs``
-        epochs (default 10), with learning rate ``lr`` (a number or an mleopt.optim schedule;
-        default the optimiser's own) and other optimiser options as keywords
+        epochs (default 10), with learning rate ``lr`` (a number or an mleopt.optim schedule,
+        which counts optimiser steps, i.e. minibatches, not epochs; default the optimiser's
+        own) and other optimiser options as keywords
         (``momentum=0.9``, ``betas=...``). The optimiser works on the same scale z as Newton.
         ``polish=True`` (the default) then runs Newton from where it stopped, so params and
         standard errors are the exact MLE's; ``polish=False`` reports the stochastic
