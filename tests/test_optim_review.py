@@ -251,3 +251,10 @@ def test_stochastic_fit_of_a_model_with_unsliceable_row_data_is_refused():
     with pytest.raises(ValueError, match="Stored.loglikeobs gives 300 values on a minibatch "
                                          "of 40 rows"):
         model.fit(method="adam", epochs=1, batch_size=40)
+
+
+def test_bounds_with_a_misspelt_name_suggest_the_parameter():
+    model = Poisson(*_data())
+    with pytest.raises(ValueError, match=r"bounds for unknown parameter\(s\) bb \(did you "
+                                         r"mean 'b'\?\); the parameters are const, a, b, c"):
+        model.fit(method="l-bfgs-b", bounds={"bb": (0, 1)})

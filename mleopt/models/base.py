@@ -917,7 +917,10 @@ class LikelihoodModel:
         elif isinstance(bounds, dict):
             unknown = [str(n) for n in bounds if n not in names]
             if unknown:
-                raise ValueError(f"bounds for unknown parameter(s) {', '.join(unknown)}; the "
+                hints = [n + (f" (did you mean {close[0]!r}?)" if close else "")
+                         for n in unknown
+                         for close in [difflib.get_close_matches(n, names, n=1)]]
+                raise ValueError(f"bounds for unknown parameter(s) {', '.join(hints)}; the "
                                  f"parameters are {', '.join(names)}.")
             for name, pair in bounds.items():
                 j = names.index(name)
