@@ -387,16 +387,19 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__} was made without parameters (the "
                             "functional style): use init/update, or pass the tensors.")
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for p in group["params"]:
+        for k, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
+                g = np.asarray(p.grad._value if isinstance(p.grad, Tensor) else p.grad,
+                               dtype=float)
+                if g.shape != np.shape(p._value):
+                    raise ValueError(f"parameter {i} of group {k} has shape "
+                                     f"{np.shape(p._value)} but its .grad has shape {g.shape}.")
                 state = self.state.setdefault(id(p), {"step": 0,
                                                       "leaf": self._init_leaf(p._value)})
                 h = self._hyper(group, state["step"])
                 state["step"] += 1
-                g = np.asarray(p.grad._value if isinstance(p.grad, Tensor) else p.grad,
-                               dtype=float)
                 u, state["leaf"] = self._step(g, p._value, state["leaf"], h, state["step"])
                 p._value = p._value + u        # a new array: nothing the user holds changes
         return loss

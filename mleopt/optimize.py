@@ -266,6 +266,11 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
                                                    result if constraints else None, meth)
     if converged and why:
         message = f"{message}; {why}"
+    if not converged and constraints:
+        worst = _violation(constraints, x)
+        if worst > 1e-6:
+            why = (f"{why}; the constraints are violated by up to {worst:.3g} where it "
+                   "stopped (they may have no common feasible point)")
     if not converged:
         message = f"{message}; not converged: {why}"
         if warn:
@@ -276,7 +281,8 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     elif not message:
         message = "converged: gradient tolerance met"
     params = np.asarray(to_params(x), dtype=float)
-    extra = {"gradient_floor": floor_max, "restricted": lower is not None or bool(constraints)}
+    extra = {"gradient_floor": floor_max, "restricted": lower is not None or bool(constraints),
+             "constrained": bool(constraints)}
     if lower is not None:
         extra["at_bound"] = _at_bound(x, lower, upper)
     return OptimizeRecord(params=params, theta=x, converged=converged, iterations=int(nit),
@@ -344,8 +350,10 @@ def _advice(meth: str, limit: tuple[str, int, bool], bounded: bool = False) -> s
         tips.append("checking that the model is identified and its data well scaled "
                     "(Newton with the exact Hessian stopped short)")
     elif bounded:
-        tips.append("a gradient-based method that takes bounds and constraints "
-                    "(method='slsqp', or 'l-bfgs-b' for bounds only)")
+        others = [f"method={m!r}" + (" (bounds only)" if m == "l-bfgs-b" else "")
+                  for m in ("slsqp", "l-bfgs-b", "trust-constr") if m != meth]
+        tips.append("another gradient-based method that takes bounds and constraints ("
+                    + ", or ".join(others[:2]) + ")")
     else:
         tips.append("method='newton' (the default: exact Hessian)")
     return "Try " + ", or ".join(tips) + "."
@@ -439,6 +447,28 @@ def _projected(g: np.ndarray, x: np.ndarray, lower, upper) -> np.ndarray:
     slack = 1e-10 * np.maximum(1.0, np.abs(x))
     held = ((x <= lower + slack) & (g > 0)) | ((x >= upper - slack) & (g < 0))
     return np.where(held, 0.0, g)
+
+
+def _violation(constraints: list, x: np.ndarray) -> float:
+    """The largest violation at x of scipy constraints (dicts: ``eq`` |c|, ``ineq``
+    max(0, -c); Linear/NonlinearConstraint: outside [lb, ub]); NaN if one cannot be
+    evaluated."""
+    import scipy.optimize  # here, not at import: a cold start need not load it
+    worst = 0.0
+    try:
+        for c in _constraint_list(constraints):
+            if isinstance(c, dict):
+                v = np.atleast_1d(np.asarray(c["fun"](x, *c.get("args", ())), dtype=float))
+                bad = np.abs(v) if c["type"] == "eq" else np.maximum(-v, 0.0)
+            else:
+                v = np.atleast_1d(np.asarray(
+                    c.A @ x if isinstance(c, scipy.optimize.LinearConstraint) else c.fun(x),
+                    dtype=float))
+                bad = np.maximum(np.maximum(c.lb - v, v - c.ub), 0.0)
+            worst = max(worst, float(np.max(bad, initial=0.0)))
+    except Exception:       # noqa: BLE001  (a report, not a check: say nothing)
+        return float("nan")
+    return worst
 
 
 def _at_bound(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -63,6 +63,11 @@ class Profiler:
             theta = np.asarray(self._model.untransform(params), dtype=float)
         return float(theta[self.j] * self._scale[self.j])
 
+    def inside(self, value: float) -> bool:
+        """False where ``b_j = value`` is outside the parameter's domain (e.g. alpha <= 0,
+        optimised as log alpha); re-fits on the natural scale cannot tell, and say True."""
+        return self.natural or bool(np.isfinite(self.z_of(value)))
+
     def _full(self, zj: float, zf: np.ndarray) -> np.ndarray:
         z = self.z_hat.copy()
         z[self.j] = zj
@@ -120,9 +125,18 @@ class Profiler:
             r = self.signed_root(outer)
             if abs(r) >= q:
                 lo, hi = sorted((inner, outer))
-                return scipy.optimize.brentq(lambda v: self.signed_root(v) - side * q, lo, hi,
+                root = scipy.optimize.brentq(lambda v: self.signed_root(v) - side * q, lo, hi,
                                              xtol=1e-12 * max(1.0, abs(self.hat)),
                                              rtol=4 * np.finfo(float).eps, maxiter=200)
+                if self.inside(outer) or abs(abs(self.signed_root(root)) - q) < 1e-6:
+                    return root
+                # the root-finder met the edge of the domain, not the cut-off
+                warn_user(f"the profile likelihood of {self.name} does not fall by the chi2 "
+                          f"quantile on the {'lower' if side < 0 else 'upper'} side before "
+                          f"the edge of its domain (about {root:.6g}): that end of the "
+                          "interval is reported as the edge (the data do not exclude "
+                          "values up to it).", ConvergenceWarning)
+                return root
             inner, outer = outer, outer + side * step
             step *= 2
         warn_user(f"the profile likelihood of {self.name} does not fall by the chi2 quantile "
@@ -191,6 +205,11 @@ def profile_conf_int(results, alpha: float = 0.05, cols: Sequence | None = None
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), not {alpha!r}.")
     _check_results(results)
+    cov_type = getattr(results, "cov_type", "nonrobust")
+    if cov_type in ("HC0", "HC1", "HC2", "HC3", "cluster"):
+        warn_user(f"profile intervals are likelihood-ratio intervals: they assume the model "
+                  f"is correctly specified and do not follow cov_type={cov_type!r} (its "
+                  "robust standard errors give the Wald intervals, conf_int()).", UserWarning)
     q = float(-sps.ndtri(alpha / 2))
     idx = [_index(results, c) for c in (range(len(results.param_names)) if cols is None
                                         else cols)]
@@ -254,9 +273,13 @@ def profile(results, name, values: Sequence[float] | None = None, num: int = 21,
         if not (isinstance(num, (int, np.integer)) and num >= 2):
             raise ValueError(f"num must be an integer >= 2, not {num!r}.")
         values = np.linspace(p.hat - width * se, p.hat + width * se, num)
+        values = values[[p.inside(v) for v in values]]     # e.g. no alpha <= 0
     values = np.asarray(values, dtype=float).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise ValueError("values must be finite numbers.")
+    outside = [f"{v:.6g}" for v in values if not p.inside(v)]
+    if outside:
+        raise ValueError(f"values outside the domain of {p.name}: {', '.join(outside[:5])}.")
     llp = np.empty(values.size)
     for i in np.argsort(np.abs(values - p.hat)):       # outwards: each fit warm-starts
         llp[i] = p.llp(float(values[i]))

@@ -347,6 +347,11 @@ def _parse_spec(spec: Any, key: Any) -> tuple[str, Any]:
             raise ValueError(f"transforms[{key!r}]: 'interval' takes (lo, hi): "
                              f"('interval', 0, 1); got {spec!r}.")
         lo, hi = (None if v is None else float(v) for v in rest)
+        lo = None if lo == -np.inf else lo       # an infinite end is no end: as None
+        hi = None if hi == np.inf else hi
+        if lo == np.inf or hi == -np.inf:
+            raise ValueError(f"transforms[{key!r}]: the interval's lo cannot be +inf nor its "
+                             f"hi -inf; got {spec!r}.")
         if lo is None and hi is None or (lo is not None and hi is not None and not lo < hi):
             raise ValueError(f"transforms[{key!r}]: the interval needs lo < hi (one of "
                              f"them may be None); got {spec!r}.")

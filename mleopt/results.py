@@ -394,8 +394,36 @@ class LikelihoodResults:
         reparam = getattr(self.model, "_reparam", None)
         if side is not None and reparam is not None:    # flags per free value: map them
             side = reparam.natural_positions(side, 0)
-        return self._series(np.zeros(len(self.param_names), dtype=int) if side is None
-                            else np.asarray(side, dtype=int), "at_bound")
+        side = np.zeros(len(self.param_names), dtype=int) if side is None \
+            else np.asarray(side, dtype=int)
+        if reparam is not None:
+            side = np.where(side == 0, self._transform_edge(reparam), side)
+        return self._series(side, "at_bound")
+
+    def _transform_edge(self, reparam) -> np.ndarray:
+        """Per parameter: -1 / +1 where a declared one-to-one transform (not a simplex) ended
+        at the lower / upper edge of its set, 0 elsewhere. The free value then runs off
+        towards infinity, where the map flattens and the free-scale gradient vanishes
+        although the natural-scale score ``g_j`` does not; an edge is a standardised score
+        ``|g_j| / sqrt(|H_jj|) > 1e-3`` (at an interior optimum it is below ~1e-6), its side
+        the sign of ``g_j`` (the direction the likelihood still rises). Looked for only in
+        converged fits without general constraints (elsewhere the score is not zero anyway:
+        a stochastic estimate, or the constraints' multipliers)."""
+        out = np.zeros(len(self.param_names), dtype=int)
+        if (self._opt("extra") or {}).get("constrained") or not self.converged:
+            return out
+        one_to_one = np.zeros(len(self.param_names), dtype=bool)
+        for group in reparam.groups:
+            if group.kind != "simplex":
+                one_to_one[group.index] = True
+        if not one_to_one.any():
+            return out
+        g, h = self._score, np.abs(np.diag(self._hessian))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(g == 0, 0.0, np.abs(g) / np.sqrt(h))
+        flagged = one_to_one & ~(t <= 1e-3)
+        out[flagged] = np.sign(g[flagged]).astype(int)
+        return out
 
     def _bound_note(self) -> list[str]:
         side = self.at_bound
@@ -405,7 +433,8 @@ class LikelihoodResults:
                           f"{self._params[j]:.6g})" for j, (n, s) in enumerate(side.items())
                           if s)
         return [f"WARNING: {named}: the maximum is on the boundary of the parameter space "
-                "set by bounds=. Standard errors, z tests and Wald intervals assume an "
+                "set by bounds= or by a declared transform (whose free value then runs off "
+                "to infinity). Standard errors, z tests and Wald intervals assume an "
                 "interior maximum (zero score, an asymptotically normal estimate); at a bound "
                 "the score need not be zero and the estimate's distribution is cut off there "
                 "(a point mass at the bound), so they are not the usual ones. Test a "
@@ -442,7 +471,7 @@ class LikelihoodResults:
         if info["polished"]:
             state = "converged" if info["polish_converged"] else "did NOT converge"
             return [f"{run}, then a Newton polish ({info['polish_iterations']} iterations) that "
-                    f"{state}."]
+                    f"{state}."] + self._bound_note()
         return [f"{run}, without a Newton polish: the estimates are the stochastic ones and "
                 "the standard errors assume they are an optimum of the likelihood (max "
                 f"|gradient| = {self._opt('grad_max'):.3g}); refit with polish=True for the "

@@ -16,7 +16,7 @@ import pytest
 from scipy.special import ndtri
 
 import mleopt.numpy as mnp
-from mleopt import StartValueError, fit_mle, special, stats
+from mleopt import ConvergenceWarning, StartValueError, fit_mle, special, stats
 from mleopt.ad import jacobian
 from mleopt.ad.core import Traced
 from mleopt.models import LikelihoodModel, Logit, Tobit
@@ -312,3 +312,51 @@ def test_simplex_with_a_bound_elsewhere_and_at_bound_by_name():
     np.testing.assert_allclose(res.params[:3], y.mean(axis=0), atol=1e-7)
     assert res.params["mu"] == pytest.approx(0.5, abs=1e-12)      # z's mean is above 0.5
     assert list(res.at_bound) == [0, 0, 0, 1]
+
+
+# --- a maximum beyond the declared set (review of issue 10) ---------------------------------
+def test_maximum_beyond_the_declared_set_is_marked_at_its_edge():
+    """The unrestricted MLE (closed form: the sample mean) lies outside the declared set: the
+    free value runs off to infinity and the fit stops at the set's edge with a vanishing
+    free-scale gradient. That is not an interior optimum: at_bound marks the side, the fit
+    warns and the summary says the standard errors are not the usual ones."""
+    y = (np.random.default_rng(0).uniform(size=300) < 0.03).astype(float)   # mean 0.03
+
+    def ll(p, y):
+        return y * mnp.log(p[0]) + (1 - y) * mnp.log(1 - p[0])
+
+    with pytest.warns(ConvergenceWarning, match=r"p = 0.02 \(its upper edge\)"):
+        res = fit_mle(ll, [0.01], ["p"], data={"y": y},
+                      transforms={"p": ("interval", 0, 0.02)})
+    np.testing.assert_allclose(res.params, [0.02], rtol=1e-6)
+    assert res.at_bound["p"] == 1
+    assert "declared transform" in str(res.summary())
+
+    z = np.random.default_rng(1).normal(-0.5, 1.0, size=200)     # mean < 0: mu > 0 at 0
+
+    def ll_norm(p, z):
+        return stats.norm.logpdf(z, p[0], p[1])
+
+    for spec in ("positive", ("positive", "softplus")):
+        with pytest.warns(ConvergenceWarning, match=r"mu = .*\(its lower edge\)"):
+            res = fit_mle(ll_norm, [1.0, 1.0], ["mu", "sigma"], data={"z": z},
+                          transforms={"mu": spec, "sigma": "positive"})
+        assert res.params["mu"] < 1e-6
+        assert list(res.at_bound) == [-1, 0]          # sigma is interior: not marked
+    # the same model with an interior maximum: nothing marked, no warning
+    res = fit_mle(ll_norm, [1.0, 1.0], ["mu", "sigma"], data={"z": z + 2.0},
+                  transforms={"mu": "positive", "sigma": "positive"})
+    assert not res.at_bound.any()
+
+
+def test_stochastic_fit_at_a_transform_edge_says_so_in_the_summary():
+    y = (np.random.default_rng(0).uniform(size=300) < 0.03).astype(float)   # mean 0.03
+
+    def ll(p, y):
+        return y * mnp.log(p[0]) + (1 - y) * mnp.log(1 - p[0])
+
+    with pytest.warns(ConvergenceWarning, match=r"p = 0.02 \(its upper edge\)"):
+        res = fit_mle(ll, [0.01], ["p"], data={"y": y}, method="adam", lr=0.1, epochs=3,
+                      batch_size=100, seed=0, transforms={"p": ("interval", 0, 0.02)})
+    text = str(res.summary())
+    assert "Optimiser: adam" in text and "declared transform" in text

@@ -781,7 +781,9 @@ class LikelihoodModel:
         coefficients; through ``untransform`` for parameters the model optimises on another
         scale, e.g. log sigma). ``constraints`` (scipy's dicts, ``LinearConstraint`` or
         ``NonlinearConstraint``) are functions of the natural parameters too; with them the
-        convergence verdict is scipy's ``success``; a constraint dict without ``jac`` gets
+        convergence verdict is scipy's ``success``; a dict's ``fun`` takes the parameter
+        vector, or names its arguments after parameters (``lambda TVnews, PID: TVnews +
+        PID``: unknown names are refused, with a did-you-mean); a constraint dict without ``jac`` gets
         its exact Jacobian from mleopt.ad (write ``fun`` with mleopt.numpy: a function the AD
         cannot follow is refused with a TypeError naming the constraint). Use a method
         that takes them (``l-bfgs-b``, ``tnc``, ``slsqp``, ``trust-constr``, ...).
@@ -798,8 +800,9 @@ class LikelihoodModel:
         ``chain(...)``) take steps on the gradient of the mean log-likelihood of minibatches
         of ``batch_size`` rows (default min(N, 1024)), shuffled each epoch
         (``numpy.random.default_rng(seed)``: a seed reproduces the fit), for ``epochs``
-        epochs (default 10), with learning rate ``lr`` (a number or an mleopt.optim schedule;
-        default the optimiser's own) and other optimiser options as keywords
+        epochs (default 10), with learning rate ``lr`` (a number or an mleopt.optim schedule,
+        which counts optimiser steps, i.e. minibatches, not epochs; default the optimiser's
+        own) and other optimiser options as keywords
         (``momentum=0.9``, ``betas=...``). The optimiser works on the same scale z as Newton.
         ``polish=True`` (the default) then runs Newton from where it stopped, so params and
         standard errors are the exact MLE's; ``polish=False`` reports the stochastic
@@ -820,6 +823,8 @@ class LikelihoodModel:
         the summary lists the transforms). Without ``start_params`` the declared parameters
         start at the transform of 0 (1, the interval's midpoint, equal weights, ...).
         The fit runs on a copy of the model that carries the declaration (``res.model``).
+        A maximum beyond a declared set stops at its edge (the free value runs off to
+        infinity): a ConvergenceWarning names it and ``res.at_bound`` marks it.
         """
         if transforms is not None:
             model = copy.copy(self)
@@ -864,10 +869,9 @@ class LikelihoodModel:
                                           batch_size, epochs, lr, seed, polish, gtol, maxiter,
                                           disp, callback, options)
             self._after_fit(record)
-            return self._results_class(model=self, params=record.params, opt=record,
-                                       cov_type=cov_type, cov_kwds=cov_kwds)
+            return self._make_results(record, cov_type, cov_kwds)
         if bounds is not None:
-            bounds = self._optimizer_bounds(bounds, start)
+            bounds = self._optimizer_bounds(bounds, start, given=start_params is not None)
         if constraints is not None:
             constraints = self._optimizer_constraints(constraints, start,
                                                       _opt._method_name(method))
@@ -875,8 +879,28 @@ class LikelihoodModel:
                                disp=disp, callback=callback, to_params=to_params,
                                bounds=bounds, constraints=constraints, **options)
         self._after_fit(record)
-        return self._results_class(model=self, params=record.params, opt=record,
-                                   cov_type=cov_type, cov_kwds=cov_kwds)
+        return self._make_results(record, cov_type, cov_kwds)
+
+    def _make_results(self, record: _opt.OptimizeRecord, cov_type: str, cov_kwds):
+        """The results of a fit, with a warning naming the parameters whose declared
+        transform ended at the edge of its set (see LikelihoodResults.at_bound)."""
+        res = self._results_class(model=self, params=record.params, opt=record,
+                                  cov_type=cov_type, cov_kwds=cov_kwds)
+        reparam = self._reparam
+        if reparam is not None:
+            edge = res._transform_edge(reparam)
+            if edge.any():
+                named = ", ".join(f"{n} = {v:.6g} (its {'lower' if e < 0 else 'upper'} "
+                                  "edge)" for n, v, e in zip(res.param_names, record.params,
+                                                            edge) if e)
+                warn_user(f"mleopt: the maximum over the declared transforms' sets is at "
+                          f"their edge: {named}; the likelihood still rises beyond it. The "
+                          "estimate is the edge itself (the free value ran off to infinity) "
+                          "and its standard errors, z tests and Wald intervals are not the "
+                          "usual ones (res.at_bound marks it; the summary says so). Widen "
+                          "the set, or fit without the transform to see the unrestricted "
+                          "maximum.", ConvergenceWarning)
+        return res
 
     def _fit_stochastic(self, method, z0, to_params, objective, start, batch_size, epochs,
                         lr, seed, polish, gtol, maxiter, disp, callback, options):
@@ -914,7 +938,7 @@ class LikelihoodModel:
                                  "itself, not to fit().")
             optimizer, name = method, type(method).__name__.lower()
         scale = self._theta_scale(start)
-
+        self._check_minibatch(start, int(batch_size))
         run_epoch = self._stochastic_epochs(scale, int(batch_size), optimizer, name)
         run = _opt.stochastic(objective, run_epoch, z0, optimizer, n, int(batch_size),
                               int(epochs), seed=seed, disp=disp, method=name)
@@ -923,6 +947,35 @@ class LikelihoodModel:
             done = _opt.minimize(objective, run.theta, method="newton", maxiter=maxiter,
                                  gtol=gtol, disp=disp, callback=callback, to_params=to_params)
         return _opt.stochastic_record(objective, run, gtol, to_params, done)
+
+    def _check_minibatch(self, start: np.ndarray, batch_size: int) -> None:
+        """Refuse a model whose ``loglikeobs`` on a subset of rows (``_take``) does not give
+        one value per row of the subset: per-row data held where mleopt cannot slice them
+        (a dict, a list, a closure) would make every minibatch the whole sample."""
+        if self.nobs < 2:
+            return
+        rows = np.arange(min(batch_size, self.nobs - 1))
+        try:
+            sub = self._take(rows)          # (a fit_mle closure is refused here, by name)
+        except NotImplementedError:         # Dask: partitions are handled by their workers
+            return
+        try:
+            with np.errstate(all="ignore"):
+                shape = np.shape(sub.loglikeobs(start))
+        except NotImplementedError:
+            return
+        except (ValueError, IndexError) as exc:
+            raise ValueError(
+                f"{type(self).__name__}.loglikeobs fails on a minibatch of {rows.size} rows "
+                f"({type(exc).__name__}: {exc}): its per-row data must be numpy arrays or "
+                "pandas objects of length nobs stored as attributes, which minibatches "
+                "slice.") from exc
+        if shape[:1] != (rows.size,):
+            raise ValueError(
+                f"{type(self).__name__}.loglikeobs gives {shape[0] if shape else 1} values on "
+                f"a minibatch of {rows.size} rows: some per-row data are not where "
+                "minibatches can slice them (numpy arrays or pandas objects of length nobs "
+                "stored as attributes; not in a dict, a list or a closure).")
 
     def _stochastic_epochs(self, scale, batch_size: int, optimizer, method: str) -> Callable:
         """``run_epoch`` of mleopt.optimize.stochastic: minibatches of this model's rows, each
@@ -952,19 +1005,30 @@ class LikelihoodModel:
         return z0, to_params, self._objective(scale)
 
     # --- bounds and constraints on the natural parameters, mapped to the optimiser's z ----------
-    def _optimizer_bounds(self, bounds: Any, start: np.ndarray) -> list[tuple[float, float]]:
+    def _optimizer_bounds(self, bounds: Any, start: np.ndarray,
+                          given: bool = False) -> list[tuple[float, float]]:
         """``(low, high)`` pairs on z from bounds on the natural parameters (by position, by
-        name in a dict, or a scipy Bounds): through ``_theta_bounds``, then times the scale."""
+        name in a dict, or a scipy Bounds): through ``_theta_bounds``, then times the scale.
+        Start values the user ``given`` outside them are refused (StartValueError naming
+        them); default ones are left to the optimiser, which moves them inside."""
         import scipy.optimize  # here, not at import: a cold start need not load it
         names, k = self.param_names, self.k_params
         lower, upper = np.full(k, -np.inf), np.full(k, np.inf)
         if isinstance(bounds, scipy.optimize.Bounds):
+            sizes = {np.size(bounds.lb), np.size(bounds.ub)} - {1}
+            if sizes - {k}:
+                raise ValueError(f"bounds (scipy Bounds) has {max(sizes)} entries but the model "
+                                 f"has {k} parameters ({', '.join(names)}): give one low "
+                                 "and one high per parameter, or a dict by name.")
             lower = np.broadcast_to(np.asarray(bounds.lb, dtype=float), (k,)).copy()
             upper = np.broadcast_to(np.asarray(bounds.ub, dtype=float), (k,)).copy()
         elif isinstance(bounds, dict):
             unknown = [str(n) for n in bounds if n not in names]
             if unknown:
-                raise ValueError(f"bounds for unknown parameter(s) {', '.join(unknown)}; the "
+                hints = [n + (f" (did you mean {close[0]!r}?)" if close else "")
+                         for n in unknown
+                         for close in [difflib.get_close_matches(n, names, n=1)]]
+                raise ValueError(f"bounds for unknown parameter(s) {', '.join(hints)}; the "
                                  f"parameters are {', '.join(names)}.")
             for name, pair in bounds.items():
                 j = names.index(name)
@@ -980,6 +1044,12 @@ class LikelihoodModel:
         bad = [names[j] for j in range(k) if not lower[j] <= upper[j]]
         if bad:
             raise ValueError(f"bounds with low > high (or NaN) for {', '.join(bad)}.")
+        outside = [f"{names[j]} = {start[j]:.6g} not in [{lower[j]:g}, {upper[j]:g}]"
+                   for j in range(k) if given and not lower[j] <= start[j] <= upper[j]]
+        if outside:
+            raise StartValueError(f"start_params outside the bounds: {'; '.join(outside)}. "
+                                  "Give start values inside the bounds (or leave "
+                                  "start_params out).")
         reparam = self._reparam
         if reparam is not None:
             both = [names[j] for j in range(k) if reparam.declared[j]
@@ -1110,6 +1180,7 @@ class LikelihoodModel:
                     raise ValueError(f"a constraint dict needs 'type' and 'fun' (optional "
                                      f"'jac', 'args'); got keys {sorted(c)}.")
                 fun, args = c["fun"], tuple(c.get("args", ()))
+                fun = self._constraint_by_name(fun, len(args), i, c.get("jac"))
                 new = {"type": c["type"], "args": args,
                        "fun": lambda z, *a, fun=fun: fun(natural(z), *a)}
                 if c.get("jac") is not None:
@@ -1143,6 +1214,11 @@ class LikelihoodModel:
                 out.append(new)
             elif isinstance(c, scipy.optimize.LinearConstraint):
                 a = np.atleast_2d(np.asarray(c.A, dtype=float))
+                if a.ndim != 2 or a.shape[1] != self.k_params:
+                    raise ValueError(f"constraint {i}: LinearConstraint's A has shape "
+                                     f"{a.shape}, but the model has {self.k_params} "
+                                     f"parameters ({', '.join(self.param_names)}): A needs "
+                                     f"one column per parameter.")
                 if self._reparam is None and not np.any(a[:, ~self._natural_scale()]):
                     # on parameters the optimiser sees linearly: still linear in z
                     out.append(scipy.optimize.LinearConstraint(
@@ -1160,11 +1236,11 @@ class LikelihoodModel:
                                      "supported (it would need mapping to the optimiser's "
                                      "scale); leave hess at its default.")
                 jac = chain(c.jac) if callable(c.jac) else c.jac
+                if c.jac == "2-point":      # scipy's default: the exact AD Jacobian instead
+                    jac = self._nonlinear_jac(c.fun, i, ad_jac(c.fun), z0)
                 hess = c.hess
                 if lagrangian and type(hess) is scipy.optimize.BFGS:  # scipy's default
                     hess = ad_hess(c.fun, i)
-                    if c.jac == "2-point" and not isinstance(hess, scipy.optimize.BFGS):
-                        jac = ad_jac(c.fun)     # its default too: exact like the Hessian
                 out.append(scipy.optimize.NonlinearConstraint(
                     lambda z, fun=c.fun: fun(natural(z)), c.lb, c.ub, jac=jac, hess=hess,
                     keep_feasible=c.keep_feasible))
@@ -1173,6 +1249,57 @@ class LikelihoodModel:
                                 f"LinearConstraint or NonlinearConstraint objects, not "
                                 f"{type(c).__name__}.")
         return out
+
+    def _constraint_by_name(self, fun: Callable, n_args: int, i: int, jac: Any) -> Callable:
+        """A constraint dict's ``fun`` as a function of the parameter vector. ``fun`` may be
+        written on named parameters instead, its arguments (before ``args``) named after
+        them: ``lambda TVnews, PID: TVnews + PID`` is called as ``fun(p[1], p[2])``. A
+        function of one argument that is not a parameter's name takes the vector; argument
+        names that are partly parameters' are refused, naming the unknown ones."""
+        try:
+            sig = inspect.signature(fun)
+        except (TypeError, ValueError):       # builtins without a signature: the vector
+            return fun
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        required = [a for a in sig.parameters.values() if a.default is inspect.Parameter.empty]
+        if any(a.kind not in kinds for a in required):
+            return fun
+        names = [a.name for a in required][:max(len(required) - n_args, 0)]
+        known = self.param_names
+        if len(names) == 1 and names[0] not in known:
+            return fun
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            hints = [f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                     for n in unknown
+                     for close in [difflib.get_close_matches(n, known, n=1)]]
+            raise ValueError(f"constraint {i}: its fun's arguments name unknown parameter(s) "
+                             f"{', '.join(hints)}; the parameters are {', '.join(known)}. "
+                             "Name its arguments after parameters, or take the whole vector "
+                             "in one argument (lambda p: ...).")
+        if jac is not None:
+            raise ValueError(f"constraint {i}: a fun of named parameters takes no 'jac' "
+                             "(mleopt.ad differentiates it exactly); leave 'jac' out.")
+        index = [known.index(n) for n in names]
+        return lambda p, *a: fun(*[p[j] for j in index], *a)
+
+    @staticmethod
+    def _nonlinear_jac(fun: Callable, i: int, jac: Callable, z0: np.ndarray):
+        """``jac`` (the exact AD Jacobian of a NonlinearConstraint left at scipy's default
+        ``jac="2-point"``) when mleopt.ad can follow ``fun`` at the start; else "2-point"
+        (finite differences), with a warning naming the constraint."""
+        try:
+            first = jac(z0)
+        except Exception as exc:      # noqa: BLE001  (named for the user)
+            warn_user(f"constraint {i}: mleopt.ad cannot differentiate the NonlinearConstraint's "
+                      f"fun ({type(exc).__name__}: {exc}), so its Jacobian is scipy's finite "
+                      "differences (jac='2-point'); write fun with mleopt.numpy for the exact "
+                      "one, or give jac=.", UserWarning)
+            return "2-point"
+        if not np.all(np.isfinite(first)):
+            raise ValueError(f"constraint {i}: its Jacobian is not finite at the start "
+                             "values; give start_params inside its domain.")
+        return jac
 
     def _start_values(self, start_params) -> np.ndarray:
         if start_params is None and type(self).start_params is not LikelihoodModel.start_params:
@@ -1416,6 +1543,11 @@ class _FunctionModel(LikelihoodModel):
         return super()._blocks()
 
     def _take(self, rows) -> "_FunctionModel":
+        if not self._rows:      # the function would still see all its rows
+            raise ValueError(
+                "fit_mle: this function holds its data itself (no data=), so its rows "
+                "cannot be taken in minibatches: pass the per-row arrays as data={...} "
+                "(called as loglikeobs(params, **data)) for a stochastic method.")
         sub = copy.copy(self)
         sub._rows = {k: v[rows] for k, v in self._rows.items()}
         sub._nobs = int(np.arange(self.nobs)[rows].size)
