@@ -180,6 +180,31 @@ def test_eim_probit_and_nb(anes):
     assert np.all(nb.cov_params().to_numpy()[-1, :-1] == 0)
 
 
+# randhie rows 0..799, X = [const lncoins idp lpi fmde physlm disea], w = 1 + (row % 3):
+# sm.GLM((mdvis > 2), X, family=Binomial(link=Probit()), freq_weights=w).fit(tol=1e-13).bse
+RANDHIE_PROBIT_FW_EIM_BSE = [0.09180311823284737, 0.026304689399481305, 0.12482246636793792,
+                             0.017612921948428284, 0.016989638218820467, 0.10375007928635294,
+                             0.005346683606133435]
+# sm.GLM(mdvis, X, family=NegativeBinomial(alpha=1.1560254514695205),
+#        var_weights=w * 800 / w.sum()).fit(tol=1e-13).bse  (alpha: the weighted NB2 MLE)
+RANDHIE_NB_VW_EIM_BSE = [0.11866866395323103, 0.03534918728837842, 0.16594478184928893,
+                         0.023183913484085262, 0.022568723593063507, 0.1316996821549951,
+                         0.006747264843630484]
+
+
+def test_eim_with_observation_weights():
+    """E[H] of the weighted log-likelihood sum_i w_i l_i weights each row's term (it used
+    to ignore the weights: fweight standard errors sqrt(mean w) too small)."""
+    d = pd.read_csv(DATA / "randhie.csv").iloc[:800]
+    x = _design(d, ["const", "lncoins", "idp", "lpi", "fmde", "physlm", "disea"])
+    w = 1.0 + np.arange(800) % 3
+    res = Probit((d["mdvis"] > 2).astype(float), x, freq_weights=w).fit(cov_type="eim")
+    np.testing.assert_allclose(res.bse, RANDHIE_PROBIT_FW_EIM_BSE, rtol=1e-7)
+    nb = NegativeBinomial(d["mdvis"], x, var_weights=w).fit(cov_type="eim")
+    assert nb.params["alpha"] == pytest.approx(1.1560254514695205, rel=1e-7)
+    np.testing.assert_allclose(nb.bse.iloc[:-1], RANDHIE_NB_VW_EIM_BSE, rtol=1e-7)
+
+
 def test_eim_equals_oim_for_canonical_links(anes):
     """Logit and Poisson have canonical links: the Hessian does not involve y, so E[H] = H."""
     a, x = anes

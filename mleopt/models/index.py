@@ -125,8 +125,8 @@ class IndexModel(LikelihoodModel):
     def expected_hessian(self, params) -> np.ndarray:
         """``E[H]`` at ``params``, R glm / glm.nb's convention.
 
-        Coefficients: ``-X' diag(mu'(eta)^2 / Var(y)) X`` (Fisher scoring's weights; the
-        derivative ``mu'(eta)`` from mleopt.ad). Extra parameters (NB's alpha, OLS's sigma):
+        Coefficients: ``-X' diag(w_i mu'(eta)^2 / Var(y)) X`` (Fisher scoring's weights; the
+        derivative ``mu'(eta)`` from mleopt.ad; ``w_i`` the observation weights, 1 without). Extra parameters (NB's alpha, OLS's sigma):
         their own block of the observed Hessian, uncorrelated with the coefficients (the
         cross expectations vanish; glm.nb's theta standard error). Refused (ValueError) for a
         model that does not define ``_variance_index``.
@@ -143,6 +143,9 @@ class IndexModel(LikelihoodModel):
                              "cov_type='nonrobust' (observed information).")
         dmu = np.asarray(ad.grad(lambda e: mnp.sum(self._inverse_link(e)))(eta), dtype=float)
         w = dmu * dmu / np.asarray(var, dtype=float)
+        obs_w = self._row_weights()         # E[H] of sum_i w_i l_i: each row's term times w_i
+        if obs_w is not None:
+            w = w * obs_w
         out = np.zeros((self.k_params, self.k_params))
         out[:k, :k] = -(self.exog * w[:, None]).T @ self.exog
         if self.k_extra:
