@@ -249,6 +249,42 @@ def test_jackknife_ols_matches_closed_form(grunfeld):
     assert "jackknife" in str(res.summary())
 
 
+def test_resampling_with_frequency_weights_equals_replicated_rows(grunfeld):
+    """fweights: the units resampled are the sum(w) observations the rows stand for (these
+    raised IndexError: the copies were taken as row indices)."""
+    g, x = grunfeld
+    g, x = g.iloc[:30], x.iloc[:30] / [1.0, 1000.0, 1000.0]
+    y = np.round(g["invest"].to_numpy())
+    w = 1.0 + np.arange(30) % 3
+    rep = np.repeat(np.arange(30), w.astype(int))
+    weighted = Poisson(y, x, freq_weights=w).fit()
+    copies = Poisson(y[rep], x.to_numpy()[rep]).fit()
+    for cov_type, kw in (("jackknife", {}), ("bootstrap", {"reps": 20, "seed": 5})):
+        a = weighted.get_robustcov_results(cov_type, **kw).cov_params().to_numpy()
+        b = copies.get_robustcov_results(cov_type, **kw).cov_params().to_numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# randhie rows 0..199, X = [const lncoins idp lpi physlm disea], w = 1 + (row % 3):
+# sm.GLM(mdvis, X, family=Poisson(), var_weights=w).fit(cov_type="HAC",
+#        cov_kwds={"maxlags": 2, "use_correction": True}).bse
+RANDHIE_POISSON_PW_HAC2C_BSE = [0.25029709565261915, 0.13534768278141102, 0.4043004107532155,
+                                0.09563553560566368, 0.44097368295900485, 0.01975427852506812]
+
+
+def test_hac_with_weights():
+    d = pd.read_csv(DATA / "randhie.csv").iloc[:200]
+    x = _design(d, ["const", "lncoins", "idp", "lpi", "physlm", "disea"])
+    w = 1.0 + np.arange(200) % 3
+    res = Poisson(d["mdvis"], x, pweights=w).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 2, "use_correction": True})
+    np.testing.assert_allclose(res.bse, RANDHIE_POISSON_PW_HAC2C_BSE, rtol=1e-7)
+    # a row standing for w_i observations has no place in a time order: refused by name
+    # (it said the model was "evaluated in row blocks")
+    with pytest.raises(ValueError, match="not defined with frequency weights"):
+        Poisson(d["mdvis"], x, freq_weights=w).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
+
+
 def _simulated_logit(n, seed=0):
     rng = np.random.default_rng(seed)
     x = np.column_stack([np.ones(n), rng.normal(size=n), rng.uniform(-1, 1, size=n)])
