@@ -242,6 +242,24 @@ def test_summary_col_options(two_fits):
         mleopt.summary_col([logit, probit], model_names=["a", "a"])
 
 
+def test_summary_col_takes_mnlogit_flat_names(two_fits):
+    """MNLogit's params is the K x (J-1) table: its rows are its flat names ("PID=1:age")
+    beside the other fits (it raised KeyError)."""
+    import mleopt
+    from mleopt import MNLogit
+    a = pd.read_csv(DATA / "anes96.csv")
+    y3 = pd.cut(a["PID"], [-1, 1, 4, 7], labels=False)
+    mnl = MNLogit(y3, a.assign(const=1.0)[["const", "TVnews", "age"]]).fit()
+    tab = mleopt.summary_col([mnl, two_fits[1]], stars=True, model_names=["MNL", "Probit"])
+    frame = tab.to_frame()
+    flat = mnl.params_flat
+    assert list(frame.index[:12:2]) == list(flat.index)
+    assert frame.loc["PID=2:age", "MNL"] == f"{flat['PID=2:age']:.4f}"
+    assert frame.iloc[11, 0] == f"({mnl.bse_flat['PID=2:age']:.4f})"
+    np.testing.assert_allclose(tab.params_frame()["MNL"].dropna(), flat)
+    np.testing.assert_allclose(tab.bse_frame()["MNL"].dropna(), mnl.bse_flat)
+
+
 def test_reports_sit_above_inference():
     """The report builders (summary, comparison) stand on inference; inference and the
     covariances import only the leaf that formats tables (mleopt.report, numpy/pandas)."""
