@@ -89,7 +89,8 @@ class LikelihoodResults:
             scores = {"meat": self._meat}
         else:
             scores = {"scores": lambda: self._scores}
-        reduced = self._reduced_scale()
+        # resampled covariances are spreads of refitted natural params: no reduction needed
+        reduced = None if self._spec.cov_type in _cov.RESAMPLED else self._reduced_scale()
         if reduced is None:
             self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
                                      nobs=int(self.nobs), k=self._k_correction, **scores,
