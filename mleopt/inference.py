@@ -619,7 +619,9 @@ class ParamView:
 
     ``p["PID"]`` or ``p[2]`` (a scalar), ``p[["age", "educ"]]`` or ``p[1:3]`` (a vector), and
     ``p.values`` for the whole vector (for vectorised mleopt.numpy code). Arithmetic acts on
-    the whole vector: ``p * 2``, ``1 / p``, ``p @ w``.
+    the whole vector: ``p * 2``, ``1 / p``, ``p @ w``, ``abs(p)``; so do the functions of
+    numpy and mleopt.numpy (``mnp.exp(p)``, ``np.sum(p)``), by their mleopt.numpy namesakes
+    on ``p.values`` (derivatives kept).
     """
 
     def __init__(self, values, names):
@@ -645,6 +647,25 @@ class ParamView:
     def __iter__(self):
         return (self.values[i] for i in range(len(self.names)))
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            return NotImplemented
+        return _on_values(ufunc.__name__, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _on_values(func.__name__, args, kwargs)
+
+
+def _on_values(name: str, args, kwargs):
+    """numpy's ``name`` called on a ParamView: mleopt.numpy's ``name`` on its values."""
+    fn = getattr(mnp, name, None)
+    if fn is None:
+        return NotImplemented
+
+    def unwrap(a):
+        return a.values if isinstance(a, ParamView) else a
+    return fn(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()})
+
 
 def _arithmetic(name: str):
     """``view <op> other``: the operation on the whole parameter vector (``b * 2``)."""
@@ -657,7 +678,7 @@ def _arithmetic(name: str):
 
 for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
               "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__",
-              "__matmul__", "__rmatmul__"):
+              "__matmul__", "__rmatmul__", "__abs__"):
     setattr(ParamView, _name, _arithmetic(_name))
 
 

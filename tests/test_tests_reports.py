@@ -146,6 +146,23 @@ def test_delta_method_arithmetic(logit):
     assert dot.effect[0] == pytest.approx(b @ w + np.exp(b[3]), rel=1e-14)
 
 
+def test_delta_method_numpy_functions_of_the_view(logit):
+    """mnp.exp(p) (odds ratios), np.sum(p), abs(p) on the whole view: these raised a
+    TraceError ("use the functions of mleopt.numpy") or TypeError."""
+    b = logit.params.to_numpy()
+    v = logit.cov_params().to_numpy()
+    for func in (lambda p: mnp.exp(p), lambda p: np.exp(p)):
+        odds = logit.delta_method(func)
+        np.testing.assert_allclose(odds.effect, np.exp(b), rtol=1e-14)
+        np.testing.assert_allclose(odds.cov, np.outer(np.exp(b), np.exp(b)) * v, rtol=1e-10)
+    total = logit.delta_method(lambda p: np.sum(abs(p) * 2) + mnp.mean(p))
+    grad = 2 * np.sign(b) + 1 / 6
+    assert total.effect[0] == pytest.approx(np.sum(np.abs(b)) * 2 + b.mean(), rel=1e-14)
+    assert total.sd.iloc[0] == pytest.approx(np.sqrt(grad @ v @ grad), rel=1e-10)
+    dot = logit.delta_method(lambda p: np.ones(6) @ p)
+    assert dot.sd.iloc[0] == pytest.approx(np.sqrt(v.sum()), rel=1e-10)
+
+
 # --- summary(alpha, title, xname), as_latex, tables ---------------------------------------------
 
 def test_summary_options(logit):
