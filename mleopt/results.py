@@ -137,10 +137,11 @@ class LikelihoodResults:
             raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
                              "rows; a model without rows of data (fit_mle with a function "
                              "only) cannot be refitted.")
-        if self._freq_weighted:
-            sub = self._take_copies(rows)
-        else:
-            sub = take(rows)
+        try:
+            sub = self._take_copies(rows) if self._freq_weighted else take(rows)
+        except NotImplementedError as exc:       # a Dask model
+            raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
+                             f"rows, which this model cannot give: {exc}") from None
         record = sub._fit_quick(self._params)
         return record.params, bool(record.converged)
 
