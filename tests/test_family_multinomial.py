@@ -179,6 +179,21 @@ def test_parameter_names_and_tables(res):
     assert "<th>PID=3</th>" in res.summary().as_html()
 
 
+def test_summary_options(res):
+    """summary(alpha=, title=, xname=) as for the other models (xname raised TypeError):
+    xname names the regressors, the same in every outcome's block."""
+    short = ["c", "lp", "slr", "ag", "ed", "inc"]
+    text = res.summary(alpha=0.1, title="Party", xname=short).as_text().splitlines()
+    assert text[0].strip() == "Party"
+    heads = [i for i, line in enumerate(text) if line.split()[:2] == ["PID=4", "coef"]]
+    assert [line.split()[0] for line in text[heads[0] + 2:heads[0] + 8]] == short
+    assert "[0.05" in text[heads[0]] and "0.95]" in text[heads[0]]
+    with pytest.raises(ValueError, match="xname has 36 names for the 6 regressors"):
+        res.summary(xname=res.param_names)
+    with pytest.raises(TypeError, match="title must be a string"):
+        res.summary(title=3)
+
+
 def test_predicted_probabilities(res, anes):
     prob = res.predict()
     assert list(prob.columns) == list(range(7))
