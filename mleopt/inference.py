@@ -849,16 +849,7 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
                              "row blocks (or Dask partitions); use at='overall' or 'mean'.")
         value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count, which)
     else:
-        x = np.asarray(model.exog, dtype=float)
-        if at == "mean":
-            x = x.mean(axis=0, keepdims=True)
-        elif at == "median":
-            x = np.median(x, axis=0, keepdims=True)
-        elif at == "zero":
-            x = np.zeros((1, x.shape[1]))
-            if getattr(model, "const_idx", None) is not None:
-                x[0, model.const_idx] = 1.0
-        x = _set_columns(x, atexog, exog_names)
+        x = at_rows(model, at, atexog)
         # the constant (a model has at most one: a second would be collinear) has no effect
         const = getattr(model, "const_idx", None)
         keep = np.array([j for j in range(x.shape[1]) if j != const], dtype=int)
@@ -873,6 +864,24 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     names = [exog_names[i] for i in keep]
     return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
                            alpha=alpha, method=method, at=at, results=results)
+
+
+def at_rows(model, at: str, atexog: dict | None) -> np.ndarray:
+    """The rows of regressors at which effects are evaluated: the model's own rows
+    (``"overall"``), their mean or median (one row), or zeros with the constant 1
+    (``"zero"``); then the columns in ``atexog`` set to its values."""
+    if at not in _AT:
+        raise ValueError(f"at must be one of {_AT}; got {at!r}.")
+    x = np.asarray(model.exog, dtype=float)
+    if at == "mean":
+        x = x.mean(axis=0, keepdims=True)
+    elif at == "median":
+        x = np.median(x, axis=0, keepdims=True)
+    elif at == "zero":
+        x = np.zeros((1, x.shape[1]))
+        if getattr(model, "const_idx", None) is not None:
+            x[0, model.const_idx] = 1.0
+    return _set_columns(x, atexog, list(model.exog_names))
 
 
 def _set_columns(x: np.ndarray, atexog: dict | None, names: list[str]) -> np.ndarray:
