@@ -36,7 +36,8 @@ MODELS = {
     "poisson": "Poisson",
     "negbin": "NegativeBinomial",
 }
-COV_TYPES = ["nonrobust", "HC0", "HC1", "HC2", "HC3", "classical", "opg", "cluster"]
+COV_TYPES = ["nonrobust", "HC0", "HC1", "HC2", "HC3", "classical", "opg", "cluster", "HAC",
+             "eim", "jackknife", "bootstrap"]
 FORMATS = ["text", "html", "csv"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -79,6 +80,8 @@ examples:
              --cov classical
   mleopt fit --model ols --data grunfeld --y invest --x value capital \\
              --cov cluster --groups firm
+  mleopt fit --model poisson --data randhie --y mdvis --x lncoins idp \
+             --cov HAC --maxlags 4
   mleopt fit --model negbin --data randhie --y mdvis --x lncoins idp lpi fmde physlm \\
              disea hlthg hlthf hlthp --format csv > coefs.csv
 
@@ -88,7 +91,13 @@ covariance types (--cov):
   HC0, HC1   sandwich (heteroskedasticity-robust); HC1 scales by N / (N - K)
   HC2, HC3   leverage-adjusted sandwich (OLS only)
   classical  s^2 (X'X)^-1 with s^2 = SSR / (N - K), as R's lm prints (OLS only)
-  cluster    cluster-robust by the --groups column (may be text, e.g. firm names)
+  cluster    cluster-robust by the --groups column (may be text, e.g. firm names);
+             two columns (--groups firm year): two-way (Cameron-Gelbach-Miller)
+  HAC        Newey-West (Bartlett kernel) with --maxlags L, rows in the file's order
+  eim        inverse expected information (R glm / glm.nb; logit, probit, poisson,
+             negbin, ols)
+  jackknife  delete-one jackknife (N refits)
+  bootstrap  pairs bootstrap: --reps B refits (default 200) on rows drawn with --seed S
 
 output (--format): text is the statsmodels-style summary; html the same as an HTML
 table; csv the coefficient table (coef, std err, z, P>|z|, confidence bounds).
@@ -147,8 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--cov", default="nonrobust", choices=COV_TYPES, metavar="TYPE",
                      help="covariance of the estimates: " + ", ".join(COV_TYPES) +
                           " (default nonrobust; see below)")
-    fit.add_argument("--groups", metavar="COLUMN",
-                     help="the cluster variable for --cov cluster (numbers or text)")
+    fit.add_argument("--groups", nargs="+", metavar="COLUMN",
+                     help="the cluster variable for --cov cluster (numbers or text); two "
+                          "columns for two-way clustering")
+    fit.add_argument("--maxlags", type=int, metavar="L",
+                     help="number of lags of the Newey-West weights for --cov HAC")
+    fit.add_argument("--reps", type=int, metavar="B",
+                     help="replications for --cov bootstrap (default 200)")
+    fit.add_argument("--seed", type=int, metavar="S",
+                     help="random seed for --cov bootstrap (the same seed, the same numbers)")
     fit.add_argument("--method", default="newton", metavar="NAME",
                      help="optimiser: newton (default; exact AD gradient and Hessian) or any "
                           "scipy.optimize.minimize method, e.g. bfgs, l-bfgs-b, newton-cg, "
@@ -296,17 +312,14 @@ def _cmd_fit(args) -> int:
 
     import mleopt
 
-    if args.cov == "cluster" and not args.groups:
-        raise CLIError("--cov cluster needs --groups COLUMN (the cluster variable)")
-    if args.groups and args.cov != "cluster":
-        raise CLIError(f"--groups is only used with --cov cluster (got --cov {args.cov})")
+    cov_options = _cov_options(args)
     if args.separation is not None and args.model == "ols":
         raise CLIError("--separation applies to logit, probit, poisson and negbin, not ols "
                        "(a linear model's MLE always exists)")
     if args.maxiter is not None and args.maxiter < 1:
         raise CLIError(f"--maxiter must be a positive integer, got {args.maxiter}")
     if args.formula is not None:
-        return _fit_formula(args)
+        return _fit_formula(args, cov_options)
     if args.y is None or args.x is None:
         raise CLIError("give the model as --formula \"y ~ x1 + x2\", or as --y COLUMN and "
                        "--x COLUMN [COLUMN ...]")
@@ -321,43 +334,45 @@ def _cmd_fit(args) -> int:
     _check_column(df, args.y, "--y")
     for col in args.x:
         _check_column(df, col, "--x")
-    if args.groups:
-        _check_column(df, args.groups, "--groups", numeric=False)
+    groups = args.groups or []
+    for col in groups:
+        _check_column(df, col, "--groups", numeric=False)
 
     used = [args.y, *args.x]
-    data = df[used + ([args.groups] if args.groups and args.groups not in used else [])].copy()
+    data = df[used + [g for g in dict.fromkeys(groups) if g not in used]].copy()
     if args.missing == "drop":
         numeric = data[used].astype(float)
         bad = ~np.isfinite(numeric.to_numpy()).all(axis=1)
-        if args.groups:
-            bad |= data[args.groups].isna().to_numpy()
+        for col in groups:
+            bad |= data[col].isna().to_numpy()
         if bad.any():
             print(f"mleopt fit: dropped {int(bad.sum())} of {len(data)} rows with missing or "
                   "infinite values", file=sys.stderr)
             data = data.loc[~bad]
         if len(data) == 0:
             raise CLIError("no rows left after dropping missing values")
-    elif args.groups and data[args.groups].isna().any():
-        n = int(data[args.groups].isna().sum())
-        raise CLIError(f"--groups: column {args.groups!r} has {n} missing value(s); "
-                       "use --missing drop to drop those rows")
+    else:
+        for col in groups:
+            if data[col].isna().any():
+                n = int(data[col].isna().sum())
+                raise CLIError(f"--groups: column {col!r} has {n} missing value(s); "
+                               "use --missing drop to drop those rows")
 
     y = data[args.y]
     x = data[list(args.x)]
     if not args.no_constant:
         x = mleopt.add_constant(x)
 
-    cov_kwds = None
-    if args.cov == "cluster":
-        codes, _ = pd.factorize(data[args.groups])
-        cov_kwds = {"groups": codes}
+    if groups:
+        codes = tuple(pd.factorize(data[col])[0] for col in groups)
+        cov_options["groups"] = codes[0] if len(codes) == 1 else codes
 
     model_cls = getattr(mleopt, MODELS[args.model])
     model_kwds = {} if args.separation is None else {"separation": args.separation}
-    return _fit_and_print(args, lambda: model_cls(y, x, **model_kwds), cov_kwds)
+    return _fit_and_print(args, lambda: model_cls(y, x, **model_kwds), cov_options)
 
 
-def _fit_formula(args) -> int:
+def _fit_formula(args, cov_options: dict) -> int:
     """``mleopt fit --formula "y ~ x1 + C(g)"``: Model.from_formula on the data; rows with
     missing values are dropped unless --missing raise (as from_formula does)."""
     import mleopt
@@ -368,10 +383,11 @@ def _fit_formula(args) -> int:
         raise CLIError("--no-constant does not apply to --formula: write '0 + ' or ' - 1' in "
                        "the formula to leave out the intercept")
     df = _read_data(args.data, args.sep)
-    cov_kwds = None
     if args.groups:
-        _check_column(df, args.groups, "--groups", numeric=False)
-        cov_kwds = {"groups": df[args.groups]}     # matched to the rows used by label
+        for col in args.groups:
+            _check_column(df, col, "--groups", numeric=False)
+        found = tuple(df[col] for col in args.groups)    # matched to the rows used by label
+        cov_options["groups"] = found[0] if len(found) == 1 else found
     model_cls = getattr(mleopt, MODELS[args.model])
     model_kwds = {} if args.separation is None else {"separation": args.separation}
 
@@ -382,7 +398,34 @@ def _fit_formula(args) -> int:
             print(f"mleopt fit: dropped {model.data.n_dropped} of {model.data.nobs_original} "
                   "rows with missing values", file=sys.stderr)
         return model
-    return _fit_and_print(args, build, cov_kwds)
+    return _fit_and_print(args, build, cov_options)
+
+
+def _cov_options(args) -> dict:
+    """The cov_kwds given by --maxlags / --reps / --seed, each checked against --cov (an
+    option another covariance type would ignore is refused); --groups is checked here and
+    added by the caller."""
+    if args.cov == "cluster" and not args.groups:
+        raise CLIError("--cov cluster needs --groups COLUMN (the cluster variable; two "
+                       "columns for two-way clustering)")
+    if args.groups and args.cov != "cluster":
+        raise CLIError(f"--groups is only used with --cov cluster (got --cov {args.cov})")
+    if args.groups and len(args.groups) > 2:
+        raise CLIError(f"--groups takes one column, or two for two-way clustering; got "
+                       f"{len(args.groups)}: {' '.join(args.groups)}")
+    if args.cov == "HAC" and args.maxlags is None:
+        raise CLIError("--cov HAC needs --maxlags L (the number of lags; a common choice is "
+                       "floor(4 (N/100)^(2/9)))")
+    out = {}
+    for option, owner, key in (("maxlags", "HAC", "maxlags"), ("reps", "bootstrap", "reps"),
+                               ("seed", "bootstrap", "seed")):
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if args.cov != owner:
+            raise CLIError(f"--{option} is only used with --cov {owner} (got --cov {args.cov})")
+        out[key] = value
+    return out
 
 
 def _fit_and_print(args, build, cov_kwds) -> int:
@@ -390,7 +433,7 @@ def _fit_and_print(args, build, cov_kwds) -> int:
     import numpy as np
 
     fit_kwds = {"method": args.method, "cov_type": args.cov}
-    if cov_kwds is not None:
+    if cov_kwds:
         fit_kwds["cov_kwds"] = cov_kwds
     if args.maxiter is not None:
         fit_kwds["maxiter"] = args.maxiter

@@ -619,7 +619,9 @@ class ParamView:
 
     ``p["PID"]`` or ``p[2]`` (a scalar), ``p[["age", "educ"]]`` or ``p[1:3]`` (a vector), and
     ``p.values`` for the whole vector (for vectorised mleopt.numpy code). Arithmetic acts on
-    the whole vector: ``p * 2``, ``1 / p``, ``p @ w``.
+    the whole vector: ``p * 2``, ``1 / p``, ``p @ w``, ``abs(p)``; so do the functions of
+    numpy and mleopt.numpy (``mnp.exp(p)``, ``np.sum(p)``), by their mleopt.numpy namesakes
+    on ``p.values`` (derivatives kept).
     """
 
     def __init__(self, values, names):
@@ -645,6 +647,25 @@ class ParamView:
     def __iter__(self):
         return (self.values[i] for i in range(len(self.names)))
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            return NotImplemented
+        return _on_values(ufunc.__name__, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _on_values(func.__name__, args, kwargs)
+
+
+def _on_values(name: str, args, kwargs):
+    """numpy's ``name`` called on a ParamView: mleopt.numpy's ``name`` on its values."""
+    fn = getattr(mnp, name, None)
+    if fn is None:
+        return NotImplemented
+
+    def unwrap(a):
+        return a.values if isinstance(a, ParamView) else a
+    return fn(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()})
+
 
 def _arithmetic(name: str):
     """``view <op> other``: the operation on the whole parameter vector (``b * 2``)."""
@@ -657,7 +678,7 @@ def _arithmetic(name: str):
 
 for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
               "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__",
-              "__matmul__", "__rmatmul__"):
+              "__matmul__", "__rmatmul__", "__abs__"):
     setattr(ParamView, _name, _arithmetic(_name))
 
 
@@ -828,16 +849,7 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
                              "row blocks (or Dask partitions); use at='overall' or 'mean'.")
         value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count, which)
     else:
-        x = np.asarray(model.exog, dtype=float)
-        if at == "mean":
-            x = x.mean(axis=0, keepdims=True)
-        elif at == "median":
-            x = np.median(x, axis=0, keepdims=True)
-        elif at == "zero":
-            x = np.zeros((1, x.shape[1]))
-            if getattr(model, "const_idx", None) is not None:
-                x[0, model.const_idx] = 1.0
-        x = _set_columns(x, atexog, exog_names)
+        x = at_rows(model, at, atexog)
         # the constant (a model has at most one: a second would be collinear) has no effect
         const = getattr(model, "const_idx", None)
         keep = np.array([j for j in range(x.shape[1]) if j != const], dtype=int)
@@ -852,6 +864,24 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     names = [exog_names[i] for i in keep]
     return MarginalEffects(value, _jvj(jac, results._cov), names, df_t=None, jacobian_=jac,
                            alpha=alpha, method=method, at=at, results=results)
+
+
+def at_rows(model, at: str, atexog: dict | None) -> np.ndarray:
+    """The rows of regressors at which effects are evaluated: the model's own rows
+    (``"overall"``), their mean or median (one row), or zeros with the constant 1
+    (``"zero"``); then the columns in ``atexog`` set to its values."""
+    if at not in _AT:
+        raise ValueError(f"at must be one of {_AT}; got {at!r}.")
+    x = np.asarray(model.exog, dtype=float)
+    if at == "mean":
+        x = x.mean(axis=0, keepdims=True)
+    elif at == "median":
+        x = np.median(x, axis=0, keepdims=True)
+    elif at == "zero":
+        x = np.zeros((1, x.shape[1]))
+        if getattr(model, "const_idx", None) is not None:
+            x[0, model.const_idx] = 1.0
+    return _set_columns(x, atexog, list(model.exog_names))
 
 
 def _set_columns(x: np.ndarray, atexog: dict | None, names: list[str]) -> np.ndarray:

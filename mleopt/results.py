@@ -80,11 +80,17 @@ class LikelihoodResults:
         self._spec = _cov.normalize(cov_type, cov_kwds, is_ols=self._is_ols,
                                     nobs=int(self.model.nobs), use_t=use_t,
                                     k_params=len(self._params))
+        if self._spec.cov_type == "HAC" and self._freq_weighted:
+            raise ValueError("cov_type='HAC' is not defined with frequency weights: a row "
+                             "standing for w_i observations has no single place in the time "
+                             "order. Give one row per period (expand the rows), or use "
+                             "var_weights / pweights.")
         if self._blocked or self._freq_weighted:   # fweights: the meat counts rows w times
             scores = {"meat": self._meat}
         else:
             scores = {"scores": lambda: self._scores}
-        reduced = self._reduced_scale()
+        # resampled covariances are spreads of refitted natural params: no reduction needed
+        reduced = None if self._spec.cov_type in _cov.RESAMPLED else self._reduced_scale()
         if reduced is None:
             self._cov = _cov.compute(self._spec, hessian=self._hessian, names=self.param_names,
                                      nobs=int(self.nobs), k=self._k_correction, **scores,
@@ -131,8 +137,26 @@ class LikelihoodResults:
             raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
                              "rows; a model without rows of data (fit_mle with a function "
                              "only) cannot be refitted.")
-        record = take(rows)._fit_quick(self._params)
+        try:
+            sub = self._take_copies(rows) if self._freq_weighted else take(rows)
+        except NotImplementedError as exc:       # a Dask model
+            raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
+                             f"rows, which this model cannot give: {exc}") from None
+        record = sub._fit_quick(self._params)
         return record.params, bool(record.converged)
+
+    def _take_copies(self, copies: np.ndarray):
+        """With frequency weights the units resampled are the ``sum w`` observations the rows
+        stand for (copy c is a copy of row ``repeat(arange(N), w)[c]``): the model on the
+        rows drawn, each weighted by the number of its copies drawn, so that jackknife and
+        bootstrap equal those of the replicated rows (as every fweight covariance does)."""
+        w = self.model._row_weights()
+        owner = np.repeat(np.arange(w.size), np.rint(w).astype(int))
+        counts = np.bincount(owner[np.asarray(copies)], minlength=w.size)
+        kept = np.flatnonzero(counts)
+        sub = self.model._take(kept)
+        sub._obs_weights = counts[kept].astype(float)
+        return sub
 
     @property
     def _blocked(self) -> bool:

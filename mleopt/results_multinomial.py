@@ -66,13 +66,19 @@ class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
     def pvalues_table(self) -> pd.DataFrame:
         return self.pvalues
 
-    def summary(self, alpha: float = 0.05, title: str | None = None):
+    def summary(self, alpha: float = 0.05, title: str | None = None, xname=None):
         """statsmodels' layout: one block of coefficients per outcome, under ``"y=label"``,
-        rows the regressors."""
+        rows the regressors (shown as ``xname``, one name per regressor, if given)."""
         report = super().summary(alpha=alpha, title=title)
         model = self.model
         k = model.k_exog
-        report.frame = report.frame.set_axis(list(model.exog_names) * (model.n_categories - 1),
-                                             axis=0)
+        rows = list(model.exog_names)
+        if xname is not None:
+            rows = [str(x) for x in xname]
+            if len(rows) != k:
+                raise ValueError(f"xname has {len(rows)} names for the {k} regressors "
+                                 f"{list(model.exog_names)} (one per regressor; the same "
+                                 "in every outcome's block).")
+        report.frame = report.frame.set_axis(rows * (model.n_categories - 1), axis=0)
         report.groups = [(name, k) for name in model.outcome_names[1:]]
         return report

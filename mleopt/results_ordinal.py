@@ -47,21 +47,20 @@ class CategoricalResultsMixin:
         return out if index is None else pd.Series(out, index=index, name=which)
 
     def get_margeff(self, at: str = "overall", method: str = "dydx",
-                    alpha: float = 0.05) -> "_inf.MarginalEffects":
+                    alpha: float = 0.05, atexog: dict | None = None
+                    ) -> "_inf.MarginalEffects":
         """Marginal effects of each regressor (the constant excluded) on the probability of
         every outcome (MNLogit: the base included): ``dP(y = j)/dx_k``, averaged over the
-        sample (``at="overall"``) or at the regressors' means (``at="mean"``); names
-        ``"y=label:x"``, outcome by outcome (statsmodels' ``margeff.ravel(order="F")``).
-        Standard errors by the delta method with the exact AD Jacobian."""
+        sample (``at="overall"``) or at the regressors' ``"mean"``, ``"median"`` or
+        ``"zero"`` (the constant 1), with ``atexog={column: value}`` set after ``at`` (as
+        ``results.get_margeff``); names ``"y=label:x"``, outcome by outcome (statsmodels'
+        ``margeff.ravel(order="F")``). Standard errors by the delta method with the exact
+        AD Jacobian."""
         if method != "dydx":
             raise ValueError(f"{type(self.model).__name__}.get_margeff offers method='dydx' "
                              f"only, not {method!r}.")
-        if at not in ("overall", "mean"):
-            raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
         model = self.model
-        x = np.asarray(model.exog, dtype=float)
-        if at == "mean":
-            x = x.mean(axis=0, keepdims=True)
+        x = _inf.at_rows(model, at, atexog)
         keep = np.array([j for j in range(model.k_exog) if j != model.const_idx], dtype=int)
 
         def effects(theta):

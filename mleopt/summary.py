@@ -85,6 +85,8 @@ class Summary(Report):
         if untested:
             notes.append(f"{', '.join(untested)}: a scale parameter (> 0 by definition); no z "
                          "test of = 0 is shown.")
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title must be a string; got {type(title).__name__} {title!r}.")
         title = title or (f"{name} Results" if no_data else f"{name} Regression Results")
         super().__init__(title, left, right, coef_frame(results, alpha), notes, untested)
 

@@ -52,7 +52,8 @@ def test_fit_help_is_complete(capsys):
                    "--method", "--format", "--missing", "--maxiter"):
         assert option in out
     for word in ("ols", "logit", "probit", "poisson", "negbin", "nonrobust", "HC0", "HC1",
-                 "HC2", "HC3", "classical", "opg", "cluster", "text", "html", "csv"):
+                 "HC2", "HC3", "classical", "opg", "cluster", "HAC", "eim", "jackknife",
+                 "bootstrap", "--maxlags", "--reps", "--seed", "text", "html", "csv"):
         assert word in out
     assert "examples:" in out
 
@@ -131,6 +132,41 @@ def test_fit_ols_cluster_by_text_column(capsys):
     table = pd.read_csv(io.StringIO(out), index_col=0)
     bse = table.loc[["const", "value", "capital"]].iloc[:, 1].to_numpy()
     assert bse == pytest.approx(ref.GRUNFELD_OLS["bse_cluster"], rel=1e-6)
+
+
+# statsmodels 0.15.0: sm.Poisson(anes96.TVnews, add_constant(anes96[["age", "educ"]])).fit(
+# cov_type="HAC", cov_kwds={"maxlags": 2}).bse, and cov_type="cluster" with the groups
+# column_stack of pd.factorize(educ)[0], pd.factorize(income)[0] (two-way)
+ANES_POISSON_HAC2_BSE = [0.09580559984629085, 0.0011512827937078167, 0.01297846447106977]
+ANES_POISSON_2WAY_BSE = [0.09174289433934053, 0.0011679048536167665, 0.005655609400260713]
+
+
+def _csv_bse(out):
+    return pd.read_csv(io.StringIO(out), index_col=0).iloc[:, 1].to_numpy()
+
+
+def test_fit_new_covariances(capsys):
+    """--cov offers HAC (--maxlags), two-way cluster (two --groups), eim, jackknife and
+    bootstrap (--reps, --seed); options another --cov would ignore are refused."""
+    base = ["fit", "--model", "poisson", "--data", "anes96", "--y", "TVnews", "--x", "age",
+            "educ", "--format", "csv"]
+    code, out, err = run(capsys, *base, "--cov", "HAC", "--maxlags", "2")
+    assert code == 0, err
+    assert _csv_bse(out) == pytest.approx(ANES_POISSON_HAC2_BSE, rel=1e-7)
+    code, out, err = run(capsys, *base, "--cov", "cluster", "--groups", "educ", "income")
+    assert code == 0, err
+    assert _csv_bse(out) == pytest.approx(ANES_POISSON_2WAY_BSE, rel=1e-7)
+    boot = [run(capsys, *base, "--cov", "bootstrap", "--reps", "5", "--seed", "3")
+            for _ in range(2)]
+    assert boot[0][0] == 0 and boot[0][1] == boot[1][1]
+    code, out, err = run(capsys, *base, "--cov", "eim")
+    assert code == 0, err
+    code, _, err = run(capsys, *base, "--cov", "HAC")
+    assert_one_line_error(code, err, "--cov HAC", "--maxlags")
+    code, _, err = run(capsys, *base, "--cov", "jackknife", "--seed", "1")
+    assert_one_line_error(code, err, "--seed", "--cov bootstrap")
+    code, _, err = run(capsys, *base, "--cov", "cluster", "--groups", "educ", "income", "age")
+    assert_one_line_error(code, err, "--groups", "two-way")
 
 
 def test_fit_ols_classical_and_method(capsys):

@@ -180,6 +180,31 @@ def test_eim_probit_and_nb(anes):
     assert np.all(nb.cov_params().to_numpy()[-1, :-1] == 0)
 
 
+# randhie rows 0..799, X = [const lncoins idp lpi fmde physlm disea], w = 1 + (row % 3):
+# sm.GLM((mdvis > 2), X, family=Binomial(link=Probit()), freq_weights=w).fit(tol=1e-13).bse
+RANDHIE_PROBIT_FW_EIM_BSE = [0.09180311823284737, 0.026304689399481305, 0.12482246636793792,
+                             0.017612921948428284, 0.016989638218820467, 0.10375007928635294,
+                             0.005346683606133435]
+# sm.GLM(mdvis, X, family=NegativeBinomial(alpha=1.1560254514695205),
+#        var_weights=w * 800 / w.sum()).fit(tol=1e-13).bse  (alpha: the weighted NB2 MLE)
+RANDHIE_NB_VW_EIM_BSE = [0.11866866395323103, 0.03534918728837842, 0.16594478184928893,
+                         0.023183913484085262, 0.022568723593063507, 0.1316996821549951,
+                         0.006747264843630484]
+
+
+def test_eim_with_observation_weights():
+    """E[H] of the weighted log-likelihood sum_i w_i l_i weights each row's term (it used
+    to ignore the weights: fweight standard errors sqrt(mean w) too small)."""
+    d = pd.read_csv(DATA / "randhie.csv").iloc[:800]
+    x = _design(d, ["const", "lncoins", "idp", "lpi", "fmde", "physlm", "disea"])
+    w = 1.0 + np.arange(800) % 3
+    res = Probit((d["mdvis"] > 2).astype(float), x, freq_weights=w).fit(cov_type="eim")
+    np.testing.assert_allclose(res.bse, RANDHIE_PROBIT_FW_EIM_BSE, rtol=1e-7)
+    nb = NegativeBinomial(d["mdvis"], x, var_weights=w).fit(cov_type="eim")
+    assert nb.params["alpha"] == pytest.approx(1.1560254514695205, rel=1e-7)
+    np.testing.assert_allclose(nb.bse.iloc[:-1], RANDHIE_NB_VW_EIM_BSE, rtol=1e-7)
+
+
 def test_eim_equals_oim_for_canonical_links(anes):
     """Logit and Poisson have canonical links: the Hessian does not involve y, so E[H] = H."""
     a, x = anes
@@ -222,6 +247,42 @@ def test_jackknife_ols_matches_closed_form(grunfeld):
     np.testing.assert_allclose(res.cov_params().to_numpy()[:3, :3], ref, rtol=1e-7)
     assert calls[-1] == (60, 60) and len(calls) == 60
     assert "jackknife" in str(res.summary())
+
+
+def test_resampling_with_frequency_weights_equals_replicated_rows(grunfeld):
+    """fweights: the units resampled are the sum(w) observations the rows stand for (these
+    raised IndexError: the copies were taken as row indices)."""
+    g, x = grunfeld
+    g, x = g.iloc[:30], x.iloc[:30] / [1.0, 1000.0, 1000.0]
+    y = np.round(g["invest"].to_numpy())
+    w = 1.0 + np.arange(30) % 3
+    rep = np.repeat(np.arange(30), w.astype(int))
+    weighted = Poisson(y, x, freq_weights=w).fit()
+    copies = Poisson(y[rep], x.to_numpy()[rep]).fit()
+    for cov_type, kw in (("jackknife", {}), ("bootstrap", {"reps": 20, "seed": 5})):
+        a = weighted.get_robustcov_results(cov_type, **kw).cov_params().to_numpy()
+        b = copies.get_robustcov_results(cov_type, **kw).cov_params().to_numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# randhie rows 0..199, X = [const lncoins idp lpi physlm disea], w = 1 + (row % 3):
+# sm.GLM(mdvis, X, family=Poisson(), var_weights=w).fit(cov_type="HAC",
+#        cov_kwds={"maxlags": 2, "use_correction": True}).bse
+RANDHIE_POISSON_PW_HAC2C_BSE = [0.25029709565261915, 0.13534768278141102, 0.4043004107532155,
+                                0.09563553560566368, 0.44097368295900485, 0.01975427852506812]
+
+
+def test_hac_with_weights():
+    d = pd.read_csv(DATA / "randhie.csv").iloc[:200]
+    x = _design(d, ["const", "lncoins", "idp", "lpi", "physlm", "disea"])
+    w = 1.0 + np.arange(200) % 3
+    res = Poisson(d["mdvis"], x, pweights=w).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 2, "use_correction": True})
+    np.testing.assert_allclose(res.bse, RANDHIE_POISSON_PW_HAC2C_BSE, rtol=1e-7)
+    # a row standing for w_i observations has no place in a time order: refused by name
+    # (it said the model was "evaluated in row blocks")
+    with pytest.raises(ValueError, match="not defined with frequency weights"):
+        Poisson(d["mdvis"], x, freq_weights=w).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
 
 
 def _simulated_logit(n, seed=0):

@@ -179,6 +179,21 @@ def test_parameter_names_and_tables(res):
     assert "<th>PID=3</th>" in res.summary().as_html()
 
 
+def test_summary_options(res):
+    """summary(alpha=, title=, xname=) as for the other models (xname raised TypeError):
+    xname names the regressors, the same in every outcome's block."""
+    short = ["c", "lp", "slr", "ag", "ed", "inc"]
+    text = res.summary(alpha=0.1, title="Party", xname=short).as_text().splitlines()
+    assert text[0].strip() == "Party"
+    heads = [i for i, line in enumerate(text) if line.split()[:2] == ["PID=4", "coef"]]
+    assert [line.split()[0] for line in text[heads[0] + 2:heads[0] + 8]] == short
+    assert "[0.05" in text[heads[0]] and "0.95]" in text[heads[0]]
+    with pytest.raises(ValueError, match="xname has 36 names for the 6 regressors"):
+        res.summary(xname=res.param_names)
+    with pytest.raises(TypeError, match="title must be a string"):
+        res.summary(title=3)
+
+
 def test_predicted_probabilities(res, anes):
     prob = res.predict()
     assert list(prob.columns) == list(range(7))
@@ -210,6 +225,43 @@ def test_marginal_effects_per_outcome(res, at):
                                atol=1e-15)
     with pytest.raises(ValueError, match="dydx"):
         res.get_margeff(method="eyex")
+
+
+# statsmodels 0.15.0: y3 = pd.cut(anes96.PID, [-1, 1, 4, 7], labels=False),
+# r = sm.MNLogit(y3, add_constant(anes96[["TVnews", "age", "educ", "income"]])).fit(tol=1e-12)
+# r.get_margeff(at="median") and r.get_margeff(at="mean", atexog={2: 30.0}) (age = 30):
+# margeff.ravel(order="F"), margeff_se.ravel(order="F")
+SM_MNL3_MEDIAN = (
+    [0.007727271316113175, -0.0011439869561670139, -0.01069404614677825, -0.016520463015251882,
+     0.0005068107439502748, -0.0004461953674298593, 0.001618435072299414, 0.0038852633310738657,
+     -0.008234082060063447, 0.0015901823235968731, 0.009075611074478835, 0.012635199684178014],
+    [0.00664065497677829, 0.0010907776292358444, 0.011101903835538279, 0.0028888177004864238,
+     0.005919904466161897, 0.0009949528676964521, 0.009819053882974672, 0.0027848915044773586,
+     0.006482037139282083, 0.0010774590201674016, 0.010592880315021386, 0.003154701337840981])
+SM_MNL3_MEAN_AGE30 = (
+    [0.007718824191918221, -0.0011262425229100897, -0.010785444867663866, -0.01672320786816262,
+     0.0001797915265827667, -0.00039355852306964913, 0.0020446133243823376,
+     0.0045278760944394815, -0.007898615718500989, 0.0015198010459797388,
+     0.008740831543281527, 0.012195331773723136],
+    [0.006849090003621865, 0.001127071673575523, 0.011291544100004436, 0.0030111494120748693,
+     0.00600289927100191, 0.0010202216880998614, 0.009958083688180032, 0.0027786051288693435,
+     0.006059566323380957, 0.000985880304911255, 0.01016473245503469, 0.002951723448710711])
+
+
+def test_marginal_effects_at_median_and_atexog(anes):
+    """at="median" | "zero" and atexog, as for the other models (they were refused)."""
+    y3 = pd.cut(anes["PID"], [-1, 1, 4, 7], labels=False)
+    res = MNLogit(y3, add_constant(anes[["TVnews", "age", "educ", "income"]])).fit()
+    for kw, (value, se) in ((dict(at="median"), SM_MNL3_MEDIAN),
+                            (dict(at="mean", atexog={"age": 30.0}), SM_MNL3_MEAN_AGE30)):
+        me = res.get_margeff(**kw)
+        np.testing.assert_allclose(me.margeff, value, rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(me.margeff_se, se, rtol=1e-6)
+    # at="zero": regressors 0, the constant 1; the effects on the three probabilities sum to 0
+    zero = res.get_margeff(at="zero").margeff.to_numpy().reshape(3, 4)
+    np.testing.assert_allclose(zero.sum(axis=0), 0.0, atol=1e-15)
+    with pytest.raises(ValueError, match="atexog: no regressor named 'agee'"):
+        res.get_margeff(atexog={"agee": 30})
 
 
 def test_two_text_categories_give_the_logit(anes):

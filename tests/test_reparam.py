@@ -155,6 +155,25 @@ def test_simplex_weights_and_their_covariance():
         np.testing.assert_allclose(np.asarray(d.bse, float), np.sqrt(cov[2, 2]), rtol=1e-9)
 
 
+def test_simplex_jackknife_and_bootstrap():
+    """Resampled covariances refit the natural params (they were refused under a simplex:
+    "these results cannot provide them"). The jackknife of sample proportions is exact:
+    (diag(w) - w w') / (n - 1)."""
+    rng = np.random.default_rng(4)
+    y = np.eye(3)[rng.choice(3, size=60, p=[0.2, 0.3, 0.5])]
+    w = y.mean(axis=0)
+
+    def ll(p, y):
+        return mnp.matmul(y, mnp.log(p))
+
+    res = fit_mle(ll, [0.2, 0.2, 0.6], ["w1", "w2", "w3"], data={"y": y},
+                  transforms={("w1", "w2", "w3"): "simplex"})
+    jk = res.get_robustcov_results("jackknife").cov_params().to_numpy()
+    np.testing.assert_allclose(jk, (np.diag(w) - np.outer(w, w)) / 59, atol=1e-10)
+    boot = res.get_robustcov_results("bootstrap", reps=20, seed=0).cov_params().to_numpy()
+    np.testing.assert_allclose(boot.sum(axis=1), 0.0, atol=1e-12)   # weights sum to 1
+
+
 def _mvn_ll(p, x):
     """A zero-mean trivariate normal; p = (s11, s21, s22, s31, s32, s33)."""
     sigma = mnp.stack([mnp.stack([p[0], p[1], p[3]]), mnp.stack([p[1], p[2], p[4]]),

@@ -146,6 +146,23 @@ def test_delta_method_arithmetic(logit):
     assert dot.effect[0] == pytest.approx(b @ w + np.exp(b[3]), rel=1e-14)
 
 
+def test_delta_method_numpy_functions_of_the_view(logit):
+    """mnp.exp(p) (odds ratios), np.sum(p), abs(p) on the whole view: these raised a
+    TraceError ("use the functions of mleopt.numpy") or TypeError."""
+    b = logit.params.to_numpy()
+    v = logit.cov_params().to_numpy()
+    for func in (lambda p: mnp.exp(p), lambda p: np.exp(p)):
+        odds = logit.delta_method(func)
+        np.testing.assert_allclose(odds.effect, np.exp(b), rtol=1e-14)
+        np.testing.assert_allclose(odds.cov, np.outer(np.exp(b), np.exp(b)) * v, rtol=1e-10)
+    total = logit.delta_method(lambda p: np.sum(abs(p) * 2) + mnp.mean(p))
+    grad = 2 * np.sign(b) + 1 / 6
+    assert total.effect[0] == pytest.approx(np.sum(np.abs(b)) * 2 + b.mean(), rel=1e-14)
+    assert total.sd.iloc[0] == pytest.approx(np.sqrt(grad @ v @ grad), rel=1e-10)
+    dot = logit.delta_method(lambda p: np.ones(6) @ p)
+    assert dot.sd.iloc[0] == pytest.approx(np.sqrt(v.sum()), rel=1e-10)
+
+
 # --- summary(alpha, title, xname), as_latex, tables ---------------------------------------------
 
 def test_summary_options(logit):
@@ -240,6 +257,24 @@ def test_summary_col_options(two_fits):
         mleopt.summary_col([logit], regressor_order=["PIDD"])
     with pytest.raises(ValueError, match="model names must differ"):
         mleopt.summary_col([logit, probit], model_names=["a", "a"])
+
+
+def test_summary_col_takes_mnlogit_flat_names(two_fits):
+    """MNLogit's params is the K x (J-1) table: its rows are its flat names ("PID=1:age")
+    beside the other fits (it raised KeyError)."""
+    import mleopt
+    from mleopt import MNLogit
+    a = pd.read_csv(DATA / "anes96.csv")
+    y3 = pd.cut(a["PID"], [-1, 1, 4, 7], labels=False)
+    mnl = MNLogit(y3, a.assign(const=1.0)[["const", "TVnews", "age"]]).fit()
+    tab = mleopt.summary_col([mnl, two_fits[1]], stars=True, model_names=["MNL", "Probit"])
+    frame = tab.to_frame()
+    flat = mnl.params_flat
+    assert list(frame.index[:12:2]) == list(flat.index)
+    assert frame.loc["PID=2:age", "MNL"] == f"{flat['PID=2:age']:.4f}"
+    assert frame.iloc[11, 0] == f"({mnl.bse_flat['PID=2:age']:.4f})"
+    np.testing.assert_allclose(tab.params_frame()["MNL"].dropna(), flat)
+    np.testing.assert_allclose(tab.bse_frame()["MNL"].dropna(), mnl.bse_flat)
 
 
 def test_reports_sit_above_inference():

@@ -125,13 +125,23 @@ class IndexModel(LikelihoodModel):
     def expected_hessian(self, params) -> np.ndarray:
         """``E[H]`` at ``params``, R glm / glm.nb's convention.
 
-        Coefficients: ``-X' diag(mu'(eta)^2 / Var(y)) X`` (Fisher scoring's weights; the
-        derivative ``mu'(eta)`` from mleopt.ad). Extra parameters (NB's alpha, OLS's sigma):
-        their own block of the observed Hessian, uncorrelated with the coefficients (the
-        cross expectations vanish; glm.nb's theta standard error). Refused (ValueError) for a
-        model that does not define ``_variance_index``.
+        Coefficients: ``-X' diag(w_i mu'(eta)^2 / Var(y)) X`` (Fisher scoring's weights; the
+        derivative ``mu'(eta)`` from mleopt.ad; ``w_i`` the observation weights, 1 without),
+        summed over the row blocks (Dask partitions). Extra parameters (NB's alpha, OLS's
+        sigma): their own block of the observed Hessian, uncorrelated with the coefficients
+        (the cross expectations vanish; glm.nb's theta standard error). Refused (ValueError)
+        for a model that does not define ``_variance_index``.
         """
         p = np.asarray(params, dtype=float)
+        k = self.k_exog
+        out = np.zeros((self.k_params, self.k_params))
+        out[:k, :k] = -sum(self._block_map("_block_expected_information", p))
+        if self.k_extra:
+            out[k:, k:] = self.hessian(p)[k:, k:]
+        return out
+
+    def _block_expected_information(self, p: np.ndarray) -> np.ndarray:
+        """This block's ``X' diag(w_i mu'(eta)^2 / Var(y)) X``."""
         k = self.k_exog
         eta = self._linear(p[:k])
         extra = [p[k + j] for j in range(self.k_extra)]
@@ -143,11 +153,10 @@ class IndexModel(LikelihoodModel):
                              "cov_type='nonrobust' (observed information).")
         dmu = np.asarray(ad.grad(lambda e: mnp.sum(self._inverse_link(e)))(eta), dtype=float)
         w = dmu * dmu / np.asarray(var, dtype=float)
-        out = np.zeros((self.k_params, self.k_params))
-        out[:k, :k] = -(self.exog * w[:, None]).T @ self.exog
-        if self.k_extra:
-            out[k:, k:] = self.hessian(p)[k:, k:]
-        return out
+        obs_w = self._row_weights()         # E[H] of sum_i w_i l_i: each row's term times w_i
+        if obs_w is not None:
+            w = w * obs_w
+        return (self.exog * w[:, None]).T @ self.exog
 
     # --- non-existence of the MLE (separation) --------------------------------------------------
     separation_note: str | None = None
