@@ -160,8 +160,11 @@ def _is_word(ch: str) -> bool:
 
 def _unknown_name(text: str, pos: int, names: list[str], where: str) -> str:
     """The message for a token that is neither a number nor a parameter name."""
-    end = pos
+    end, depth = pos, 0
     while end < len(text) and not text[end].isspace() and text[end] not in "+-*/=,;":
+        depth += (text[end] in "([") - (text[end] in ")]")
+        if depth < 0:                   # a closing bracket of the expression, not the name's
+            break
         end += 1
     token = text[pos:end] or text[pos:]
     close = difflib.get_close_matches(token, names, n=3)

@@ -346,5 +346,7 @@ def test_restriction_typos_are_named(anes):
         res.wald_test("PIDD = 0")
     with pytest.raises(ValueError, match="no parameter named 'incom'.*'income'"):
         res.t_test("incom = 0")
+    with pytest.raises(ValueError, match=r"no parameter named 'incom' in"):   # not 'incom)'
+        res.wald_test("2*(PID - incom) = 0")
     with pytest.raises(ValueError, match=r"unknown cov_kwds \['group'\]"):
         res.get_robustcov_results("cluster", group=np.arange(944))
