@@ -88,6 +88,16 @@ def value_noise(f: float) -> float:
     return 16.0 * _EPS * max(abs(f), 1.0)
 
 
+def _rounding_rise(f: float, f_new: float, g_new: np.ndarray, gmax: float) -> bool:
+    """True when a full Newton step (positive definite Hessian) cut the gradient at least
+    4-fold while the value rose by no more than ``1000 value_noise(f)``: near the optimum the
+    predicted decrease ``g' H^-1 g / 2`` is far below the rounding of a sum of large terms
+    (e.g. Poisson rows y log mu of a few thousand each, whose sum's rounding exceeds
+    ``value_noise``), and the value alone cannot rank the points; the gradient can."""
+    return (float(np.max(np.abs(g_new))) <= gmax / 4.0
+            and f_new - f <= 1000.0 * value_noise(f))
+
+
 def gradient_floor(hessian: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The rounding floor of the gradient at ``z``: ``4 eps sum_k |H_jk| |z_k|`` per component.
 
@@ -574,6 +584,9 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
                 x_new = x + t * step
                 f_new, g_new = obj.fun_and_grad(x_new)
                 if f_new <= f + 1e-4 * t * slope + slack:
+                    accepted = True
+                    break
+                if t == 1.0 and _rounding_rise(f, f_new, g_new, gmax):
                     accepted = True
                     break
                 t *= 0.5

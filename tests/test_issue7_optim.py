@@ -138,6 +138,25 @@ def test_fifty_seeds_of_easy_models_all_converge():
         assert off == 0, name
 
 
+def test_newton_finishes_where_the_value_is_below_its_rounding():
+    """A Poisson sample with large counts (grunfeld invest, rows y log mu of ~2000 each):
+    near the optimum a full Newton step cuts the gradient 1e7-fold while the mean
+    log-likelihood moves by its rounding only (up, here); the step must still be taken (it
+    was refused, then trust-exact gave up: 'not converged' at 2e-6 from 2e-9 away)."""
+    from mleopt import Poisson, add_constant, datasets
+    g = datasets.load("grunfeld").iloc[:30]
+    x = add_constant(g[["value", "capital"]]).to_numpy() / [1.0, 1000.0, 1000.0]
+    y = np.round(g["invest"].to_numpy())
+    rows = np.repeat(np.arange(30), 1 + np.arange(30) % 3)
+    full = Poisson(y[rows], x[rows]).fit()
+    rng = np.random.default_rng(3)              # the bootstrap's 11th draw (seed 3)
+    draw = [rng.integers(0, rows.size, rows.size) for _ in range(11)][-1]
+    model = full.model._take(draw)              # the bootstrap's refit, warm-started
+    record = model._fit_quick(full._params)
+    assert record.converged
+    assert np.max(np.abs(model.score(record.params))) < 1e-8 * rows.size
+
+
 def test_trust_exact_stopping_short_is_finished_by_newton(monkeypatch):
     import scipy.optimize
     bench = _benchmark("convergence")
