@@ -312,6 +312,20 @@ def test_hessian_products_and_tensor_jacobian_products():
     onp.testing.assert_allclose(vector_jacobian_product(lambda x: A @ x)(X, u), u @ A)
 
 
+def test_tensor_jacobian_product_over_the_leading_axes_of_the_output():
+    # autograd contracts v with the output's first ndim(v) axes: the result has the output's
+    # remaining axes, then x's (it used to be refused: "the cotangent has shape ...")
+    W = RNG.normal(size=(2, 3, 4))
+    f = lambda x: np.sin(W * x) * x[0]  # noqa: E731
+    x = onp.array([0.3, -1.2, 0.7, 2.0])
+    J = jacobian(f)(x)                              # (2, 3, 4, 4)
+    for v in (RNG.normal(size=2), RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3, 4))):
+        onp.testing.assert_allclose(tensor_jacobian_product(f)(x, v),
+                                    onp.tensordot(v, J, axes=v.ndim), rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match=r"leading axes"):
+        tensor_jacobian_product(f)(x, onp.ones(3))
+
+
 def test_make_ggnvp_is_jt_hg_j_v():
     A = RNG.normal(size=(4, 3))
     f = lambda x: np.tanh(A @ x)  # noqa: E731
