@@ -258,6 +258,15 @@ def test_argnum_out_of_range_is_named():
         hvp(lambda x: np.sum(x ** 2), argnum=2)(X, X)
 
 
+def test_an_argument_chosen_twice_is_refused():
+    # argnums=(0, 0) gave zeros for the first copy and leaked a traced tensor as the second
+    f = lambda x, y: np.sum(np.sin(x) * y ** 2)  # noqa: E731
+    for transform in (grad, hessian, jacobian, value_and_grad):
+        for argnums in ((0, 0), (1, -1)):
+            with pytest.raises(ValueError, match="twice"):
+                transform(f, argnums=argnums)(X, X)
+
+
 def test_jacobian_of_a_list_is_the_jacobian_of_the_array_and_of_a_tuple_a_tuple():
     f = lambda x: [x[0] * x[1], np.sin(x[0])]  # noqa: E731
     want = onp.array([[X[1], X[0]], [onp.cos(X[0]), 0.0]])

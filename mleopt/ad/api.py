@@ -206,6 +206,9 @@ def _check_argnums(fun: Callable, args: Sequence, argnums: tuple[int, ...]) -> N
                 f"argnum {i} asks to differentiate positional argument {i}, but "
                 f"{getattr(fun, '__name__', 'the function')} was called with {len(args)} "
                 "positional argument(s).")
+    if len(argnums) > 1 and len({i % len(args) for i in argnums}) < len(argnums):
+        raise ValueError(f"argnums {argnums} choose an argument twice; name each argument "
+                         "once (the derivative is one entry per argument).")
 
 
 def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):
