@@ -1179,9 +1179,10 @@ class LikelihoodModel:
             own = self.start_params()       # (a subclass's own start values may be named)
             start_params = own if is_container(own) else None
         if is_container(start_params):      # named arrays: loglikeobs gets the structure
-            tree = tree_structure(start_params)
-            if self._param_names is None or len(self._param_names) != tree.size:
-                self._set_param_names(tree.names())
+            tree, old = tree_structure(start_params), self._param_tree
+            if self._param_names is None or len(self._param_names) != tree.size or (
+                    old is not None and list(self._param_names) == old.names()):
+                self._set_param_names(tree.names())   # (names a user gave are kept)
             self._param_tree = tree
             start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
         elif start_params is None:
