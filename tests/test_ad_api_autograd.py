@@ -94,6 +94,18 @@ def test_flatten_keeps_namedtuples_and_lists_of_numbers_are_arrays():
     onp.testing.assert_array_equal(grad(lambda x: np.sum(x * x))([1, 2]), [2.0, 4.0])
 
 
+def test_a_ragged_nested_list_is_a_container():
+    # [[1.0], 2.0, 1.5] is no array for numpy, so it is a container (as in autograd and JAX);
+    # it was refused as "not an array"
+    x = [[1.0], 2.0, 1.5]
+    g = grad(lambda x: x[1:][0] * x[0][0] + x[2] ** 2)(x)
+    assert isinstance(g, list) and len(g) == 3
+    onp.testing.assert_array_equal(g[0], [2.0])
+    assert (g[1], g[2]) == (1.0, 3.0)
+    check_grads(lambda x: x[1:][0] * np.sin(x[0]))(x)
+    assert flatten(x)[1](onp.arange(3.0))[0].shape == (1,)
+
+
 def test_flatten_refuses_what_is_not_real_numbers():
     with pytest.raises(TypeError, match=r"\['name'\].*str"):
         flatten({"name": "abc", "x": 1.0})
