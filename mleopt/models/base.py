@@ -852,7 +852,13 @@ class LikelihoodModel:
         try:
             with np.errstate(all="ignore"):
                 f0, g0 = objective.fun_and_grad(z0)     # cached: minimize starts from here
-        except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError) as exc:
+        except (TypeError, IndexError, KeyError, ValueError) as exc:
+            if self._param_tree is None:
+                if isinstance(exc, ValueError):
+                    self._start_error(start, exc)
+                raise
+            self._structured_start_error(exc)
+        except (FloatingPointError, ZeroDivisionError, OverflowError) as exc:
             self._start_error(start, exc)
         if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
             self._start_error(start)
@@ -1216,6 +1222,20 @@ class LikelihoodModel:
             return params
         return align_names(params, self._param_names, name,
                            "pd.Series(values, index=model.param_names)").to_numpy(dtype=float)
+
+    def _structured_start_error(self, exc: Exception) -> None:
+        """Raise StartValueError for named arrays loglikeobs could not take (forgetting them:
+        the next fit starts afresh)."""
+        tree, self._param_tree = self._param_tree, None
+        traced = _trace_error_in(exc)
+        if traced is not None:
+            raise traced from None
+        raise StartValueError(
+            f"start_params are named arrays ({tree!r}), so loglikeobs receives them in that "
+            f"structure, and {type(self).__name__}.loglikeobs failed on it: "
+            f"{type(exc).__name__}: {exc}. Built-in models take a flat vector (or a "
+            "pd.Series by parameter name); a model of your own reads the parameters as "
+            "p['name'].") from exc
 
     def _start_error(self, start: np.ndarray, exc: Exception | None = None) -> None:
         """Raise StartValueError naming the start values and where the log-likelihood (or
