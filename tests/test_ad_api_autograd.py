@@ -392,6 +392,15 @@ def test_check_grads_catches_a_wrong_rule_and_names_the_mode():
         check_grads(lambda x: np.sum(bad(x)), modes="rev", order=1)(X)
 
 
+def test_check_grads_takes_a_returned_list_as_an_array_as_jacobian_does():
+    # it raised TraceError (the list was read by plain numpy)
+    f = lambda x: [x[0] * x[1], np.sin(x[0]), 2.0]  # noqa: E731
+    check_grads(f)(X)
+    bad = _wrong_sine()
+    with pytest.raises(AssertionError, match="reverse-mode"):
+        check_grads(lambda x: [x[0] * x[1], bad(x[0])])(X)
+
+
 def test_check_grads_refuses_unknown_modes_and_orders():
     with pytest.raises(ValueError, match="did you mean 'rev'"):
         check_grads(np.sin, modes=["rve"])
