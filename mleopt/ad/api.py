@@ -172,7 +172,12 @@ def _list_as_array(out):
     """A returned list holding traced values means an array, as it does for numpy: made one
     by mleopt.numpy.array, as the lists numpy functions receive are (core._stacked)."""
     if type(out) is list and _holds_traced(out):
-        return _namespace("numpy").array(out)
+        try:
+            return _namespace("numpy").array(out)
+        except ValueError as exc:
+            raise ValueError(f"the function returned a list, which is an array for numpy (and "
+                             f"here), but its entries do not stack into one ({exc}); return a "
+                             "tuple to return parts of different shapes.") from None
     return out
 
 
