@@ -20,6 +20,7 @@ from typing import Any
 
 # (they register themselves with mleopt.ad; see above)
 from . import numpy as _numpy, special as _special, stats as _stats  # noqa: F401
+from . import _import_paths  # noqa: F401,E402  (import mleopt.numpy.random as npr, ...)
 
 __version__ = "0.1.0"    # keep equal to pyproject.toml's version (a test checks)
 

@@ -94,6 +94,18 @@ def test_flatten_keeps_namedtuples_and_lists_of_numbers_are_arrays():
     onp.testing.assert_array_equal(grad(lambda x: np.sum(x * x))([1, 2]), [2.0, 4.0])
 
 
+def test_a_ragged_nested_list_is_a_container():
+    # [[1.0], 2.0, 1.5] is no array for numpy, so it is a container (as in autograd and JAX);
+    # it was refused as "not an array"
+    x = [[1.0], 2.0, 1.5]
+    g = grad(lambda x: x[1:][0] * x[0][0] + x[2] ** 2)(x)
+    assert isinstance(g, list) and len(g) == 3
+    onp.testing.assert_array_equal(g[0], [2.0])
+    assert (g[1], g[2]) == (1.0, 3.0)
+    check_grads(lambda x: x[1:][0] * np.sin(x[0]))(x)
+    assert flatten(x)[1](onp.arange(3.0))[0].shape == (1,)
+
+
 def test_flatten_refuses_what_is_not_real_numbers():
     with pytest.raises(TypeError, match=r"\['name'\].*str"):
         flatten({"name": "abc", "x": 1.0})
@@ -312,6 +324,20 @@ def test_hessian_products_and_tensor_jacobian_products():
     onp.testing.assert_allclose(vector_jacobian_product(lambda x: A @ x)(X, u), u @ A)
 
 
+def test_tensor_jacobian_product_over_the_leading_axes_of_the_output():
+    # autograd contracts v with the output's first ndim(v) axes: the result has the output's
+    # remaining axes, then x's (it used to be refused: "the cotangent has shape ...")
+    W = RNG.normal(size=(2, 3, 4))
+    f = lambda x: np.sin(W * x) * x[0]  # noqa: E731
+    x = onp.array([0.3, -1.2, 0.7, 2.0])
+    J = jacobian(f)(x)                              # (2, 3, 4, 4)
+    for v in (RNG.normal(size=2), RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3, 4))):
+        onp.testing.assert_allclose(tensor_jacobian_product(f)(x, v),
+                                    onp.tensordot(v, J, axes=v.ndim), rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match=r"leading axes"):
+        tensor_jacobian_product(f)(x, onp.ones(3))
+
+
 def test_make_ggnvp_is_jt_hg_j_v():
     A = RNG.normal(size=(4, 3))
     f = lambda x: np.tanh(A @ x)  # noqa: E731
@@ -364,6 +390,15 @@ def test_check_grads_catches_a_wrong_rule_and_names_the_mode():
         check_grads(lambda x: np.sum(bad(x)))(X)
     with pytest.raises(AssertionError, match="exact .* numeric"):
         check_grads(lambda x: np.sum(bad(x)), modes="rev", order=1)(X)
+
+
+def test_check_grads_takes_a_returned_list_as_an_array_as_jacobian_does():
+    # it raised TraceError (the list was read by plain numpy)
+    f = lambda x: [x[0] * x[1], np.sin(x[0]), 2.0]  # noqa: E731
+    check_grads(f)(X)
+    bad = _wrong_sine()
+    with pytest.raises(AssertionError, match="reverse-mode"):
+        check_grads(lambda x: [x[0] * x[1], bad(x[0])])(X)
 
 
 def test_check_grads_refuses_unknown_modes_and_orders():

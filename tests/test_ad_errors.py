@@ -9,7 +9,7 @@ import pytest
 
 import mleopt.numpy as np
 from mleopt.ad import (TraceError, grad, hessian, hvp, jacobian, jvp, stop_gradient, tensor,
-                       value_and_grad)
+                       value_and_grad, vjp)
 
 X = onp.array([1.0, 2.0])
 
@@ -256,6 +256,25 @@ def test_argnum_out_of_range_is_named():
             transform(lambda x: np.sum(x ** 2), argnum=3)(X)
     with pytest.raises(ValueError, match="argnum 2"):
         hvp(lambda x: np.sum(x ** 2), argnum=2)(X, X)
+
+
+def test_a_returned_list_of_parts_of_other_shapes_says_to_return_a_tuple():
+    # it failed inside concatenate: "all the input arrays must have same number of dimensions"
+    f = lambda x: [x, np.sum(x)]  # noqa: E731
+    for transform in (jacobian, lambda f: (lambda x: vjp(f, x))):
+        with pytest.raises(ValueError, match="return a tuple"):
+            transform(f)(X)
+    j1, j2 = jacobian(lambda x: (x, np.sum(x)))(X)
+    onp.testing.assert_array_equal(j2, onp.ones(2))
+
+
+def test_an_argument_chosen_twice_is_refused():
+    # argnums=(0, 0) gave zeros for the first copy and leaked a traced tensor as the second
+    f = lambda x, y: np.sum(np.sin(x) * y ** 2)  # noqa: E731
+    for transform in (grad, hessian, jacobian, value_and_grad):
+        for argnums in ((0, 0), (1, -1)):
+            with pytest.raises(ValueError, match="twice"):
+                transform(f, argnums=argnums)(X, X)
 
 
 def test_jacobian_of_a_list_is_the_jacobian_of_the_array_and_of_a_tuple_a_tuple():

@@ -76,3 +76,37 @@ def test_functional_traces_keep_refusing_conversions():
     seen = []
     grad(lambda z: seen.append(f"{z[0]:.2f}") or np.sum(z))(X)
     assert seen == ["1.00"]
+
+
+def test_backward_refuses_a_gradient_of_another_shape():
+    # PyTorch refuses a grad_output whose shape differs from the output's; broadcasting it
+    # silently gave x.grad of the wrong shape ((1,) for x of shape (3,)) or summed copies.
+    x = tensor(onp.arange(3.0), requires_grad=True)
+    for gradient in (onp.ones(1), onp.ones((2, 3)), onp.ones(3)):
+        y = x * 2.0 if gradient.size != 3 or gradient.ndim != 1 else np.sum(x)
+        with pytest.raises(ValueError, match="gradient has shape"):
+            y.backward(gradient)
+    assert x.grad is None
+    (x * 2.0).backward(onp.array([1.0, 0.0, 3.0]))
+    onp.testing.assert_array_equal(x.grad, [2.0, 0.0, 6.0])
+    x.grad = None
+    np.sum(x).backward(2.0)                  # a number for a single-number output
+    onp.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_data_assignment_updates_a_leaf_in_place_as_in_pytorch():
+    # PyTorch's manual step: w.data -= lr * w.grad. It used to change the value and then
+    # raise AttributeError (a half-applied step).
+    target = onp.array([1.0, -1.0])
+    w = tensor(onp.zeros(2), requires_grad=True)
+    for _ in range(3):
+        w.grad = None
+        np.sum((w - target) ** 2).backward()
+        w.data -= 0.25 * w.grad
+    onp.testing.assert_allclose(w.tolist(), target * (1 - 0.5 ** 3), rtol=1e-15)
+    w.data = [3, 4]                          # replaced (as float64), still a leaf
+    assert w.tolist() == [3.0, 4.0] and w.is_leaf and w.requires_grad
+    with pytest.raises(ValueError, match="shape"):
+        w.data = onp.zeros(3)
+    with pytest.raises(TraceError, match="data"):
+        (w * 2.0).data = onp.zeros(2)        # not a leaf: its value comes from its inputs

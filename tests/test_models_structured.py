@@ -76,3 +76,33 @@ def test_likelihood_model_subclass_with_structured_start_values():
     res = NormalRegression(Y, X, param_names=NAMES).fit(start_params=start())
     check(res)
     assert res.bse.index.tolist() == NAMES
+
+
+def test_a_refit_with_other_named_arrays_takes_their_names():
+    # the names of the first structure were kept for a second one of the same size, so the
+    # results labelled sigma's estimate as a coefficient
+    class Either(LikelihoodModel):
+        def loglikeobs(self, p):
+            if "beta" in p:
+                return normal_loglikeobs(p, self.endog, self.exog)
+            return normal_loglikeobs({"beta": p["coef"][1], "log_sigma": p["coef"][0]},
+                                     self.endog, self.exog)
+    model = Either(Y, X)
+    check(model.fit(start_params=start()))
+    res = model.fit(start_params={"coef": (0.0, onp.zeros(K))})
+    assert list(res.params.index) == ["coef[0]"] + [f"coef[1][{i}]" for i in range(K)]
+    onp.testing.assert_allclose(onp.exp(res.params["coef[0]"]), R["sigma_ml"], rtol=1e-7)
+    named = NormalRegression(Y, X, param_names=NAMES)   # names the user gave are kept
+    assert list(named.fit(start_params=start()).params.index) == NAMES
+
+
+def test_a_built_in_model_given_named_arrays_says_what_it_takes():
+    # Logit's loglikeobs slices a flat vector: a dict start failed with "TypeError:
+    # unhashable type: 'slice'" from inside the row blocks
+    from mleopt import Logit
+    from mleopt.exceptions import StartValueError
+    y = (Y > onp.median(Y)).astype(float)
+    for given in ({"b": onp.zeros(K)}, dict(zip([f"x{i}" for i in range(K)], [0.0] * K))):
+        with pytest.raises(StartValueError, match=r"receives them in that structure.*"
+                                                  r"Logit.*pd.Series"):
+            Logit(y, X).fit(start_params=given)

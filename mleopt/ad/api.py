@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .core import (Dual, Tensor, Traced, TraceError, backward_pass, complex_error,
-                   forward_sweep, fresh, new_level)
+from .core import (Dual, Tensor, Traced, TraceError, _holds_traced, _namespace, backward_pass,
+                   complex_error, forward_sweep, fresh, new_level)
 from .primitives import concatenate_args, getitem, reshape, transpose
 from .rules import IDENTITY_SEEDS, shape_of
 from . import pytree, structure
@@ -169,34 +169,21 @@ def _output_parts(out, level):
 
 
 def _list_as_array(out):
-    """A returned list holding traced values means an array, as it does for numpy."""
-    if isinstance(out, list) and _holds_traced(out):
-        return _as_array(out)
+    """A returned list holding traced values means an array, as it does for numpy: made one
+    by mleopt.numpy.array, as the lists numpy functions receive are (core._stacked)."""
+    if type(out) is list and _holds_traced(out):
+        try:
+            return _namespace("numpy").array(out)
+        except ValueError as exc:
+            raise ValueError(f"the function returned a list, which is an array for numpy (and "
+                             f"here), but its entries do not stack into one ({exc}); return a "
+                             "tuple to return parts of different shapes.") from None
     return out
-
-
-def _as_array(obj):
-    """numpy.array of nested lists / tuples holding traced values: a differentiable stack."""
-    if isinstance(obj, Traced):
-        return obj
-    if isinstance(obj, (list, tuple)) and _contains_traced(obj):
-        return _stack([_as_array(item) for item in obj])
-    return np.array(obj)
-
-
-def _contains_traced(seq) -> bool:
-    return any(isinstance(v, Traced) or (isinstance(v, (list, tuple)) and _contains_traced(v))
-               for v in seq)
 
 
 def _stack(arrays: list):
     """numpy.stack(arrays) along a new first axis, with the primitives."""
     return concatenate_args(0, *[reshape(a, (1,) + shape_of(a)) for a in arrays])
-
-
-def _holds_traced(seq) -> bool:
-    return any(isinstance(v, Traced) or (isinstance(v, list) and _holds_traced(v))
-               for v in seq)
 
 
 def _check_argnums(fun: Callable, args: Sequence, argnums: tuple[int, ...]) -> None:
@@ -206,6 +193,9 @@ def _check_argnums(fun: Callable, args: Sequence, argnums: tuple[int, ...]) -> N
                 f"argnum {i} asks to differentiate positional argument {i}, but "
                 f"{getattr(fun, '__name__', 'the function')} was called with {len(args)} "
                 "positional argument(s).")
+    if len(argnums) > 1 and len({i % len(args) for i in argnums}) < len(argnums):
+        raise ValueError(f"argnums {argnums} choose an argument twice; name each argument "
+                         "once (the derivative is one entry per argument).")
 
 
 def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):

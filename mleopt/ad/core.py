@@ -697,6 +697,8 @@ class Tensor(Traced):
                     f"backward() without a gradient needs a single-number output, got shape "
                     f"{self.shape}; pass gradient= of that shape, or reduce with .sum().")
             gradient = np.ones(self.shape)
+        else:
+            gradient = _checked_gradient(gradient, self.shape)
         if self._level != EAGER_LEVEL:
             raise TraceError("backward() inside grad/jacobian/...: a functional trace is "
                              "differentiated by the transform itself; call backward() on "
@@ -709,6 +711,25 @@ class Tensor(Traced):
 
     def zero_grad(self) -> None:
         self.grad = None
+
+    @property
+    def data(self):
+        """The value itself (not a copy; PyTorch's ``.data``)."""
+        return self._value
+
+    @data.setter
+    def data(self, value) -> None:
+        """Replace a leaf's value outside the graph, as PyTorch's ``w.data -= lr * w.grad``
+        (the shape must stay). As in PyTorch, ``-=`` changes the array in place, which graphs
+        recorded before hold too: backward them before the step."""
+        if self._prim is not None or not self._eager():
+            raise TraceError("only the .data of a leaf tensor (made with tensor(...)) can be "
+                             "assigned; the value of a computed tensor comes from its inputs.")
+        new = np.array(value, dtype=np.float64)
+        if new.shape != self.shape:
+            raise ValueError(f"the new .data has shape {new.shape} but the tensor has shape "
+                             f"{self.shape}.")
+        self._value = new
 
     def detach(self):
         """The same values without derivative tracking: a tensor that does not require grad
@@ -727,16 +748,25 @@ class Tensor(Traced):
         return np.array(self._value, dtype=np.float64, copy=True)
 
     @property
-    def data(self):
-        return self._value
-
-    @property
     def is_leaf(self) -> bool:
         return self._prim is None
 
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self.requires_grad and self._prim is None else ""
         return f"tensor({self._value!r}{extra})"
+
+
+def _checked_gradient(gradient, shape: tuple):
+    """backward()'s ``gradient``: of the output's shape (a number for a one-number output),
+    never broadcast (PyTorch refuses a mismatch too)."""
+    if not isinstance(gradient, Traced):
+        gradient = np.asarray(gradient, dtype=np.float64)
+        if gradient.ndim == 0 and math.prod(shape) == 1:
+            gradient = gradient.reshape(shape)
+    if tuple(gradient.shape) != tuple(shape):
+        raise ValueError(f"backward(gradient): the gradient has shape {tuple(gradient.shape)} "
+                         f"but the tensor has shape {tuple(shape)}; they must match.")
+    return gradient
 
 
 def _recorded(end: Tensor) -> dict:

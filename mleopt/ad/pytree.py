@@ -8,9 +8,9 @@ differentiated as the function of one vector, ``f(unflatten(v))``, and the deriv
 unflattened back into the structure (autograd's and JAX's semantics).
 
 Conventions (those of autograd and JAX): dict entries in sorted key order (insertion order
-if the keys do not sort); a list or tuple holding only numbers (or nested lists of numbers)
-is an array, as numpy reads array_like; one that holds an array, a traced value or a
-container is a container. A leaf that was a Python number comes back as a numpy float.
+if the keys do not sort); a list or tuple holding only numbers (or nested lists of numbers
+of a regular shape) is an array, as numpy reads array_like; one that holds an array, a
+traced value or a container, or ragged lists, is a container. A leaf that was a Python number comes back as a numpy float.
 """
 from __future__ import annotations
 
@@ -31,7 +31,18 @@ def is_container(x) -> bool:
         return True
     if isinstance(x, (list, tuple)):
         return len(x) == 0 or any(isinstance(item, (np.ndarray, Traced, dict)) or is_container(item)
-                                  for item in x)
+                                  for item in x) or _ragged(x)
+    return False
+
+
+def _ragged(x: list | tuple) -> bool:
+    """Nested lists of numbers that numpy cannot read as one array (``[[1.0], 2.0]``)."""
+    if not any(isinstance(item, (list, tuple)) for item in x):
+        return False
+    try:
+        np.asarray(x, dtype=np.float64)
+    except (ValueError, TypeError):
+        return True
     return False
 
 

@@ -11,9 +11,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .api import (Argnum, _argnums, _check_argnums, grad, hvp, jvp, resolve_argnum, vjp,
-                  with_args)
-from .core import ComplexNumberError, stop_gradient
+from . import primitives as p
+from .api import (Argnum, _argnums, _check_argnums, grad, hvp, jacobian, jvp, resolve_argnum,
+                  vjp, with_args)
+from .core import ComplexNumberError, Traced, stop_gradient
 from .pytree import is_container, tree_map
 from .rules import shape_of
 
@@ -143,15 +144,32 @@ hessian_vector_product = hessian_tensor_product
 
 def tensor_jacobian_product(fun: Callable, argnum: Argnum = 0, *,
                             argnums: Argnum | None = None) -> Callable:
-    """``f_tjp(*args, v)``: v contracted with the Jacobian over the output's axes,
-    ``sum_i v[i] J[i, ...]`` (one reverse pass; autograd; v comes last)."""
+    """``f_tjp(*args, v)``: v contracted with the Jacobian over the output's first
+    ``ndim(v)`` axes, ``sum_i v[i] J[i, ...]`` (autograd; v comes last). One reverse pass when
+    v has the output's shape; otherwise the Jacobian of ``sum_i v[i] f[i, ...]``, of shape
+    ``out.shape[ndim(v):] + x.shape``."""
     argnum = resolve_argnum(argnum, argnums, "tensor_jacobian_product")
 
     def tjp(*args, **kwargs):
         if not args:
             raise TypeError("tensor_jacobian_product(f)(*args, v): the tensor v comes last.")
         *fargs, v = args
-        return make_vjp(fun, argnum)(*fargs, **kwargs)[0](v)
+        pullback, value = make_vjp(fun, argnum)(*fargs, **kwargs)
+        if is_container(value) or is_container(v) or shape_of(v) == shape_of(value):
+            return pullback(v)
+        vshape, oshape = shape_of(v), shape_of(value)
+        if oshape[:len(vshape)] != vshape:
+            raise ValueError(f"tensor_jacobian_product: v has shape {vshape}, which is neither "
+                             f"the output's shape {oshape} nor its leading axes.")
+        lead = tuple(range(len(vshape)))
+        expanded = vshape + (1,) * (len(oshape) - len(vshape))
+        v = p.reshape(v, expanded) if isinstance(v, Traced) else \
+            np.asarray(v, dtype=float).reshape(expanded)
+
+        def contracted(*a, **k):    # sum_i v[i] f[i, ...]
+            return p.sum(p.multiply(fun(*a, **k), v), axis=lead)
+
+        return jacobian(contracted, argnum)(*fargs, **kwargs)
 
     return tjp
 

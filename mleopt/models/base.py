@@ -857,7 +857,13 @@ class LikelihoodModel:
         try:
             with np.errstate(all="ignore"):
                 f0, g0 = objective.fun_and_grad(z0)     # cached: minimize starts from here
-        except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError) as exc:
+        except (TypeError, IndexError, KeyError, ValueError) as exc:
+            if self._param_tree is None:
+                if isinstance(exc, ValueError):
+                    self._start_error(start, exc)
+                raise
+            self._structured_start_error(exc)
+        except (FloatingPointError, ZeroDivisionError, OverflowError) as exc:
             self._start_error(start, exc)
         if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
             self._start_error(start)
@@ -1306,9 +1312,10 @@ class LikelihoodModel:
             own = self.start_params()       # (a subclass's own start values may be named)
             start_params = own if is_container(own) else None
         if is_container(start_params):      # named arrays: loglikeobs gets the structure
-            tree = tree_structure(start_params)
-            if self._param_names is None or len(self._param_names) != tree.size:
-                self._set_param_names(tree.names())
+            tree, old = tree_structure(start_params), self._param_tree
+            if self._param_names is None or len(self._param_names) != tree.size or (
+                    old is not None and list(self._param_names) == old.names()):
+                self._set_param_names(tree.names())   # (names a user gave are kept)
             self._param_tree = tree
             start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
         elif start_params is None:
@@ -1342,6 +1349,20 @@ class LikelihoodModel:
             return params
         return align_names(params, self._param_names, name,
                            "pd.Series(values, index=model.param_names)").to_numpy(dtype=float)
+
+    def _structured_start_error(self, exc: Exception) -> None:
+        """Raise StartValueError for named arrays loglikeobs could not take (forgetting them:
+        the next fit starts afresh)."""
+        tree, self._param_tree = self._param_tree, None
+        traced = _trace_error_in(exc)
+        if traced is not None:
+            raise traced from None
+        raise StartValueError(
+            f"start_params are named arrays ({tree!r}), so loglikeobs receives them in that "
+            f"structure, and {type(self).__name__}.loglikeobs failed on it: "
+            f"{type(exc).__name__}: {exc}. Built-in models take a flat vector (or a "
+            "pd.Series by parameter name); a model of your own reads the parameters as "
+            "p['name'].") from exc
 
     def _start_error(self, start: np.ndarray, exc: Exception | None = None) -> None:
         """Raise StartValueError naming the start values and where the log-likelihood (or
