@@ -175,6 +175,10 @@ class ModelData:
         does not match raises DataError. Anything else is matched by position and may have
         one value per row used or per original row.
         """
+        if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+            raise DataError(f"{name} must hold one value per row (an array or a pandas "
+                            f"Series), not the {type(values).__name__} {values!r}; for a "
+                            "column of the data pass the column itself (data['...']).")
         n = len(values) if isinstance(values, (pd.Series, pd.DataFrame)) else None
         if n is not None:
             original = self.original_labels

@@ -209,8 +209,9 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
     lhs_text = formula.split("~", 1)[0].strip()
     if not lhs_text:
         raise ValueError(f"formula {formula!r} has no outcome on the left of '~'.")
-    frame = _as_frame(data, "data")
-    frame = _subset(frame, subset)
+    whole = _as_frame(data, "data")
+    rows = _subset(whole, subset)
+    frame = whole if rows is None else whole.iloc[rows]
     context = dict(context or {})
     parsed = fl.Formula(formula)
     kwargs = dict(kwargs or {})
@@ -270,7 +271,7 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
         elif key in columns:
             out[key] = clean[columns[key]]
         else:
-            out[key] = value
+            out[key] = _rows_kept(value, whole, rows, keep)
     used = {name: context[name] for name in _context_names(formula, second.values())
             if name in context and name not in frame.columns}
     design = FormulaDesign(formula=formula, specs=specs, drop_cols=drops, context=used)
@@ -310,28 +311,51 @@ def _as_frame(data: Any, what: str) -> pd.DataFrame:
                     f"not {type(data).__name__}.")
 
 
-def _subset(frame: pd.DataFrame, subset: Any) -> pd.DataFrame:
-    """Rows chosen by a boolean mask (a Series matched by index) or by row labels."""
+def _subset(frame: pd.DataFrame, subset: Any) -> np.ndarray | None:
+    """The positions of the rows chosen by a boolean mask (a Series matched by index) or by
+    row labels; None for every row."""
     if subset is None:
-        return frame
+        return None
     if isinstance(subset, pd.Series) and subset.dtype == bool:
         if not subset.index.equals(frame.index):
             if set(subset.index) != set(frame.index) or subset.index.has_duplicates:
                 raise DataError("subset is a boolean Series whose index differs from the "
                                 "data's; align it first (subset.loc[data.index]).")
             subset = subset.loc[frame.index]
-        return frame[subset.to_numpy()]
+        return np.flatnonzero(subset.to_numpy())
     arr = np.asarray(subset)
     if arr.dtype == bool:
         if arr.shape != (frame.shape[0],):
             raise DataError(f"subset is a boolean mask of shape {arr.shape}; the data have "
                             f"{frame.shape[0]} rows.")
-        return frame[arr]
+        return np.flatnonzero(arr)
     missing = pd.Index(arr).difference(frame.index)
     if len(missing):
         raise DataError(f"subset holds {len(missing)} labels not in the data's index (e.g. "
                         f"{', '.join(map(repr, missing[:3].tolist()))}).")
-    return frame.loc[arr]
+    return frame.index.get_indexer_for(arr)
+
+
+def _rows_kept(value: Any, whole: pd.DataFrame, rows: np.ndarray | None,
+               keep: np.ndarray) -> Any:
+    """A per-row keyword given with one value per row of the data (``freq_weights=w``,
+    ``exposure=data["t"]``; before or after ``subset``) cut to the rows the formula keeps,
+    as statsmodels' from_formula does; anything else unchanged (the model checks it)."""
+    if isinstance(value, (str, bytes)) or type(value).__module__.startswith("dask") or \
+            np.ndim(value) == 0:
+        return value
+    n_all, n_sub = whole.shape[0], keep.size
+    if isinstance(value, (pd.Series, pd.DataFrame)):
+        if rows is not None and len(value) == n_all and value.index.equals(whole.index):
+            return value.iloc[rows].iloc[keep]
+        if len(value) == n_sub and value.index.equals(whole.index[rows] if rows is not None
+                                                      else whole.index):
+            return value.iloc[keep]
+        return value
+    arr = np.asarray(value)
+    if rows is not None and arr.shape[0] == n_all:
+        return arr[rows][keep]
+    return arr[keep] if arr.shape[0] == n_sub else value
 
 
 def _names_in(expr: str) -> list[str]:

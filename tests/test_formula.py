@@ -397,3 +397,39 @@ def test_backticks_quote_a_column_name_that_is_not_python():
     ref = AFT(o.futime, x, event=o.fustat).fit()
     assert res.param_names == ref.param_names
     np.testing.assert_allclose(res.params, ref.params, rtol=1e-12)
+
+
+def test_full_length_arrays_follow_the_rows_the_formula_drops():
+    """Weights, exposure and a user's per-row arrays given as full-length arrays or Series
+    (one value per row of data, as statsmodels' from_formula takes them) are cut to the
+    rows kept after missing rows and subset are dropped. Reference: the array model on the
+    kept rows (itself checked against statsmodels elsewhere)."""
+    r = load("randhie").iloc[:2000].copy()
+    r["fw"] = 1 + (np.arange(2000) % 3)
+    r["years"] = 1.0 + (r.idp + r.hlthg)
+    r.loc[[3, 40, 41], "lpi"] = np.nan
+    f = "mdvis ~ lncoins + idp + lpi"
+    kept = r.dropna(subset=["lpi"])
+    ref = Poisson(kept.mdvis, add_constant(kept[["lncoins", "idp", "lpi"]]),
+                  freq_weights=kept.fw.to_numpy(), exposure=kept.years.to_numpy()).fit()
+    for w, e in ((r.fw, r.years), (r.fw.to_numpy(), r.years.to_numpy()), ("fw", "years")):
+        res = mf.poisson(f, r, freq_weights=w, exposure=e).fit()
+        assert res.nobs == ref.nobs
+        np.testing.assert_allclose(res.params.to_numpy(),
+                                   ref.params.to_numpy(), rtol=1e-10)
+    sub = r.hlthg == 0
+    kept_sub = kept[kept.hlthg == 0]
+    ref_sub = Poisson(kept_sub.mdvis, add_constant(kept_sub[["lncoins", "idp", "lpi"]]),
+                      freq_weights=kept_sub.fw.to_numpy()).fit()
+    for w in (r.fw, r.fw.to_numpy(), r.fw[sub], r.fw[sub].to_numpy()):
+        res = mf.poisson(f, r, subset=sub, freq_weights=w).fit()
+        np.testing.assert_allclose(res.params.to_numpy(),
+                                   ref_sub.params.to_numpy(), rtol=1e-10)
+    with pytest.raises(DataError, match="freq_weights has 1999 rows"):
+        mf.poisson(f, r, freq_weights=r.fw.to_numpy()[:-1])
+
+
+def test_cluster_groups_by_a_column_name_is_a_clear_error():
+    g = load("grunfeld")
+    with pytest.raises(DataError, match="cluster groups must hold one value per row.*not the str 'firm'"):
+        mf.ols("invest ~ value", g).fit(cov_type="cluster", cov_kwds={"groups": "firm"})
