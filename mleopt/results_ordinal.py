@@ -61,7 +61,8 @@ class CategoricalResultsMixin:
         model = self.model
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
-            x = x.mean(axis=0, keepdims=True)
+            x = _inf.at_row(x, at, model)
+        w = _inf.sample_weights(model) if at == "overall" else None
         keep = np.array([j for j in range(model.k_exog) if j != model.const_idx], dtype=int)
 
         def effects(theta):
@@ -69,7 +70,7 @@ class CategoricalResultsMixin:
             for j in range(model.n_categories):
                 def prob_j(xx, j=j):
                     return mnp.sum(model.predict(theta, exog=xx)[:, j])
-                parts.append(mnp.mean(grad(prob_j)(x), axis=0)[keep])
+                parts.append(_inf.sample_mean(grad(prob_j)(x), w)[keep])
             return mnp.concatenate(parts)
 
         theta = self._params
