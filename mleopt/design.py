@@ -6,8 +6,9 @@ matrix (columns named as patsy / statsmodels name them: ``Intercept``, ``C(educ)
 
 * a keyword given as a formula string (``exog_infl="~ x1 + x2"``) is a second design,
   encoded on the same rows;
-* a keyword given as the name of a column (``exposure="years"``, ``groups="firm"``) is
-  that column;
+* a keyword given as the name of a column (``exposure="years"``, ``freq_weights="n"``)
+  is that column; a full-length array or Series (one value per row of the data) is cut
+  to the rows kept;
 * rows with a missing value (NaN / None) in any variable used are dropped
   (``missing="drop"``, counted per column) or refused (``missing="raise"``).
 

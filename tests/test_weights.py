@@ -329,3 +329,23 @@ def test_marginal_effects_average_with_the_weights():
     with pytest.raises(ValueError, match="median.*weights"):
         Logit((d["affairs"] > 0).astype(float), add_constant(x),
               pweights=w).fit().get_margeff(at="median")
+
+
+def test_aft_takes_weights_and_heckman_refuses_them_by_name():
+    from mleopt import AFT, Heckman
+    d = pd.read_csv(DATA / "ovarian.csv")
+    w = (1 + np.arange(len(d)) % 3).astype(float)
+    rep = np.repeat(np.arange(len(d)), w.astype(int))
+    x = add_constant(d[["age", "ecog.ps"]])
+    res = AFT(d["futime"], x, event=d["fustat"], freq_weights=w).fit()
+    full = AFT(d["futime"].iloc[rep], x.iloc[rep], event=d["fustat"].iloc[rep].to_numpy()).fit()
+    close(res.params, full.params, 1e-7)
+    close(res.bse, full.bse, 1e-6)
+    assert res.nobs == full.nobs and res.llf == pytest.approx(full.llf, rel=1e-10)
+    m = pd.read_csv(DATA / "mroz.csv")
+    with pytest.raises(TypeError, match="Heckman takes no observation weights yet"):
+        Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
+                m["inlf"], pweights=np.ones(len(m)))
+    with pytest.raises(TypeError, match="Did you mean 'missing'"):
+        Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
+                m["inlf"], mising="drop")

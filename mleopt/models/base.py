@@ -134,7 +134,9 @@ class LikelihoodModel:
         out; ``missing="drop"`` (rows with a missing value in any variable used are dropped
         and counted in the summary) or ``"raise"``. Other keywords go to the constructor: a
         formula string (``exog_infl="~ x1"``) is a second design on the same rows, the
-        name of a column (``exposure="years"``, ``groups="firm"``) that column. The
+        name of a column (``exposure="years"``, ``freq_weights="n"``) that column, a
+        full-length array or Series (one value per row of ``data``) is cut to the rows
+        kept. The
         model keeps ``formula`` and ``design`` (the encoding) for predictions on new data.
         Needs formulaic (``pip install mleopt[formula]``).
         """
