@@ -1310,7 +1310,24 @@ class LikelihoodModel:
                             f"{type(self).__name__}.predict.")
         exog = design_frame(self, exog)
         x = self.exog if exog is None else _as_exog(exog, self.k_exog, self.exog_names)
-        return mnp.matmul(x, params[: self.k_exog])
+        start = self._coefficients_start()
+        return mnp.matmul(x, params[start:start + self.k_exog])
+
+    def _coefficients_start(self) -> int:
+        """Where exog's coefficients start in the flat parameters: 0, or with structured
+        parameters (dict / list start values) the offset of their one entry of exog's
+        width; several or none is an error (the default predict cannot tell)."""
+        tree = self._param_tree
+        if tree is None:
+            return 0
+        found = [i for i, shape in enumerate(tree.shapes) if shape == (self.k_exog,)]
+        if len(found) != 1:
+            raise NotImplementedError(
+                f"{type(self).__name__}.predict: the default prediction is exog @ its "
+                f"coefficients, but {'several' if found else 'none'} of the structured "
+                f"parameters ({', '.join(tree.paths)}) have exog's {self.k_exog} columns; "
+                "define predict(self, params, exog=None, which='mean') for this model.")
+        return int(sum(tree.sizes[:found[0]]))
 
     def _inverse_link(self, linear):
         return linear
