@@ -34,7 +34,7 @@ import pandas as pd
 from .exceptions import DataError, MissingDataError
 
 __all__ = ["FormulaDesign", "FormulaInputs", "formula_inputs", "design_frame", "formula_parts",
-           "formula_context"]
+           "formula_context", "options_by_name"]
 
 _MISSING = ("drop", "raise")
 
@@ -136,6 +136,26 @@ def design_frame(model: Any, exog: Any, part: str = "exog") -> Any:
     dict of columns) encoded with its formula; anything else unchanged."""
     design = _raw_design(model, exog, part)
     return exog if design is None else design.encode(exog, part)
+
+
+def options_by_name(exog: Any, kwds: dict[str, Any]) -> dict[str, Any]:
+    """Prediction options given as the name of a column of the new data (``exposure=
+    "years"``, as at the fit) replaced by that column; a name that is not one of its
+    columns is a DataError (with a did-you-mean)."""
+    if not isinstance(exog, pd.DataFrame):
+        return kwds
+    out = dict(kwds)
+    for key, value in kwds.items():
+        if not isinstance(value, str):
+            continue
+        if value not in exog.columns:
+            names = [str(c) for c in exog.columns]
+            close = difflib.get_close_matches(value, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"{key}={value!r} is not a column of the new data.{hint} "
+                            f"Its columns: {_quote(names)}.")
+        out[key] = exog[value]
+    return out
 
 
 def formula_parts(model: Any, exog: Any, kwds: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from . import numpy as mnp
 from .ad import grad, jacobian
 from .ad import hessian as ad_hessian
 from .data import align_labels, frame_by_name
-from .design import design_frame, formula_parts
+from .design import design_frame, formula_parts, options_by_name
 from .gram import GramFactor
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
@@ -472,7 +472,7 @@ class LikelihoodResults:
         if isinstance(exog, dict):          # numbers broadcast; all numbers: one row
             one_row = all(np.ndim(v) == 0 for v in exog.values())
             exog = pd.DataFrame(exog, index=[0] if one_row else None)
-        kwds = formula_parts(self.model, exog, kwds)
+        kwds = formula_parts(self.model, exog, options_by_name(exog, kwds))
         exog = design_frame(self.model, exog)   # raw data of a formula model, encoded
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows

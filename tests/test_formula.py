@@ -433,3 +433,19 @@ def test_cluster_groups_by_a_column_name_is_a_clear_error():
     g = load("grunfeld")
     with pytest.raises(DataError, match="cluster groups must hold one value per row.*not the str 'firm'"):
         mf.ols("invest ~ value", g).fit(cov_type="cluster", cov_kwds={"groups": "firm"})
+
+
+def test_predict_options_by_column_name_of_the_new_data():
+    """As at the fit (exposure="years"), an option of predict / get_prediction given as a
+    string names a column of the new data; a name that is not one is a DataError."""
+    r = load("randhie").iloc[:2000].assign(years=lambda t: 1.0 + (t.idp + t.hlthg))
+    res = mf.poisson("mdvis ~ lncoins + idp", r, exposure="years").fit()
+    new = r.iloc[:5]
+    by_name = res.get_prediction(new, exposure="years")
+    by_values = res.get_prediction(new, exposure=new["years"])
+    np.testing.assert_array_equal(by_name.predicted, by_values.predicted)
+    np.testing.assert_array_equal(by_name.se, by_values.se)
+    np.testing.assert_array_equal(res.predict(new, exposure="years"),
+                                  res.predict(new, exposure=new["years"]))
+    with pytest.raises(DataError, match="exposure='yeras' is not a column.*Did you mean 'years'"):
+        res.predict(new, exposure="yeras")
