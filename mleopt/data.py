@@ -382,6 +382,10 @@ def _numeric_vector(values, name: str) -> np.ndarray:
         values = values.iloc[:, 0]
     if isinstance(values, pd.Series):
         return _column_to_float(values, name)
+    if isinstance(values, str):
+        raise DataError(f"{name} must have one value per observation, got the string "
+                        f"{values!r} (from_formula reads a string as the name of a column "
+                        "of its data; it is not one).")
     arr = np.asarray(values)
     if arr.ndim == 0:
         raise DataError(f"{name} must have one value per observation, got a single number.")

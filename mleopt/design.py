@@ -37,6 +37,9 @@ __all__ = ["FormulaDesign", "FormulaInputs", "formula_inputs", "design_frame", "
            "formula_context", "options_by_name"]
 
 _MISSING = ("drop", "raise")
+# keywords of the built-in models that take one value per row (a string is a column name)
+_PER_ROW = ("freq_weights", "var_weights", "pweights", "weights", "offset", "exposure",
+            "event", "left", "right", "selected")
 
 
 def _formulaic():
@@ -245,6 +248,10 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
             second[key] = value
         elif isinstance(value, str) and value in frame.columns:
             columns[key] = value
+        elif isinstance(value, str) and key in _PER_ROW:
+            close = difflib.get_close_matches(value, [str(c) for c in frame.columns], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"{key}={value!r} is not a column of the data.{hint}")
     main_vars = _variables(parsed, frame)
     other_vars = {key: _variables(fl.Formula(f), frame) for key, f in second.items()}
 

@@ -449,3 +449,19 @@ def test_predict_options_by_column_name_of_the_new_data():
                                   res.predict(new, exposure=new["years"]))
     with pytest.raises(DataError, match="exposure='yeras' is not a column.*Did you mean 'years'"):
         res.predict(new, exposure="yeras")
+
+
+def test_a_misspelt_column_for_a_per_row_keyword_is_named():
+    s = load("statecrime")
+    with pytest.raises(DataError, match="freq_weights='whit' is not a column.*'white'"):
+        mf.ols("murder ~ poverty", s, freq_weights="whit")
+
+    class Own(LikelihoodModel):
+        def loglikeobs(self, params):
+            return -(self.endog - self.exog @ params) ** 2 * self.scale_by
+
+    with pytest.raises(TypeError, match="'scale_by'.*per-observation arrays of length 51"):
+        Own.from_formula("murder ~ poverty", s, scale_by="whit")
+    with pytest.raises(DataError, match="got the string 'whit'.*name of a column"):
+        Poisson(s["murder"], add_constant(s["poverty"]), exposure="whit",
+                allow_noninteger=True)
