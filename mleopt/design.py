@@ -108,7 +108,7 @@ def _unseen_levels(spec, frame: pd.DataFrame, part: str) -> str | None:
         levels = state.get("categories") if isinstance(state, dict) else None
         if levels is None:
             continue
-        names = [v for v in _names_in(str(factor)) if v in frame.columns]
+        names = list(dict.fromkeys(v for v in _names_in(str(factor)) if v in frame.columns))
         if len(names) != 1:
             continue
         col = frame[names[0]]

@@ -465,3 +465,14 @@ def test_a_misspelt_column_for_a_per_row_keyword_is_named():
     with pytest.raises(DataError, match="got the string 'whit'.*name of a column"):
         Poisson(s["murder"], add_constant(s["poverty"]), exposure="whit",
                 allow_noninteger=True)
+
+
+def test_unseen_level_of_a_text_column_without_c_is_named():
+    """A text column used bare (``sex``, not ``C(sex)``) is categorical too: its unseen
+    level is named with the column (it was formulaic's message without the column)."""
+    a = load("affairs").assign(sex=lambda t: np.where(t.male == 1, "m", "f"))
+    res = mf.logit("I(affairs > 0) ~ sex + age", a).fit()
+    new = pd.DataFrame({"sex": ["x", "m"], "age": [30.0, 50.0]})
+    with pytest.raises(DataError, match="column 'sex' \\(in sex\\) has level 'x' not seen in "
+                                        "the fit \\(levels: 'f', 'm'\\)"):
+        res.predict(new)
