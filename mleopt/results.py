@@ -452,7 +452,8 @@ class LikelihoodResults:
     def predict(self, exog=None, which: str = "mean", **kwds):
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.
 
-        A DataFrame ``exog`` gives a Series with its index; when it has a column for each
+        ``exog=None`` gives a Series on the data's row labels when the data were pandas
+        (as ``fittedvalues``). A DataFrame ``exog`` gives a Series with its index; when it has a column for each
         of the model's exog names, its columns are matched by name (any order); one with
         some of them but not all is a DataError; one with none of them is read by position.
         Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
@@ -464,6 +465,8 @@ class LikelihoodResults:
             if out.ndim == 2:
                 return pd.DataFrame(out, index=exog.index, columns=kwds.get("y_values"))
             return pd.Series(out, index=exog.index, name=which)
+        if exog is None and out.ndim == 1:      # the sample: on its row labels, as
+            return self._by_row(out, which)     # fittedvalues and get_prediction()
         return out
 
     def _predict_inputs(self, exog, kwds: dict) -> tuple:
