@@ -285,6 +285,12 @@ def test_categorical_outcome_models_take_weights():
             res.llf * len(d) / w.sum(), rel=1e-9)
     with pytest.raises(TypeError, match="MNLogit.*weight_type"):
         MNLogit(y3, add_constant(x), weights=w)
+    none_in_2 = np.where(y3 == 2, 0.0, w)
+    with pytest.raises(DataError, match="weights \\(freq_weights\\) are 0 in every row of "
+                                        "category 2"):
+        MNLogit(y3, add_constant(x), freq_weights=none_in_2).fit()
+    with pytest.raises(DataError, match="0 in every row of category 2"):
+        OrderedModel(y3, x, pweights=none_in_2).fit()
 
 
 def test_marginal_effects_average_with_the_weights():
