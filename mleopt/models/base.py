@@ -67,7 +67,7 @@ class LikelihoodModel:
     Subclass it and define ``loglikeobs``; optionally ``extra_param_names`` (parameters after
     the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
     ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
-    Observation weights, for every model: ``freq_weights=``, ``var_weights=``,
+    Observation weights, for every model but Heckman: ``freq_weights=``, ``var_weights=``,
     ``pweights=``, or ``weights=`` with ``weight_type="fweight" | "aweight" | "pweight"``
     (Stata's kinds; see mleopt.weights): the log-likelihood becomes ``sum_i w_i l_i``.
     Other per-row arrays passed as keyword arguments (groups, ...; ``weights=`` without
