@@ -453,9 +453,10 @@ class LikelihoodResults:
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.
 
         ``exog=None`` gives a Series on the data's row labels when the data were pandas
-        (as ``fittedvalues``). A DataFrame ``exog`` gives a Series with its index; when it has a column for each
-        of the model's exog names, its columns are matched by name (any order); one with
-        some of them but not all is a DataError; one with none of them is read by position.
+        (as ``fittedvalues``). A DataFrame ``exog`` gives a Series with its index; when it
+        has a column for each of the model's exog names, its columns are matched by name
+        (any order); one with some of them but not all is a DataError; one with none of
+        them is read by position.
         Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
         to exog's rows (to the model's rows when ``exog=None``).
         """
