@@ -175,6 +175,10 @@ class ModelData:
         does not match raises DataError. Anything else is matched by position and may have
         one value per row used or per original row.
         """
+        if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+            raise DataError(f"{name} must hold one value per row (an array or a pandas "
+                            f"Series), not the {type(values).__name__} {values!r}; for a "
+                            "column of the data pass the column itself (data['...']).")
         n = len(values) if isinstance(values, (pd.Series, pd.DataFrame)) else None
         if n is not None:
             original = self.original_labels
@@ -378,6 +382,10 @@ def _numeric_vector(values, name: str) -> np.ndarray:
         values = values.iloc[:, 0]
     if isinstance(values, pd.Series):
         return _column_to_float(values, name)
+    if isinstance(values, str):
+        raise DataError(f"{name} must have one value per observation, got the string "
+                        f"{values!r} (from_formula reads a string as the name of a column "
+                        "of its data; it is not one).")
     arr = np.asarray(values)
     if arr.ndim == 0:
         raise DataError(f"{name} must have one value per observation, got a single number.")

@@ -6,8 +6,9 @@ matrix (columns named as patsy / statsmodels name them: ``Intercept``, ``C(educ)
 
 * a keyword given as a formula string (``exog_infl="~ x1 + x2"``) is a second design,
   encoded on the same rows;
-* a keyword given as the name of a column (``exposure="years"``, ``groups="firm"``) is
-  that column;
+* a keyword given as the name of a column (``exposure="years"``, ``freq_weights="n"``)
+  is that column; a full-length array or Series (one value per row of the data) is cut
+  to the rows kept;
 * rows with a missing value (NaN / None) in any variable used are dropped
   (``missing="drop"``, counted per column) or refused (``missing="raise"``).
 
@@ -33,9 +34,12 @@ import pandas as pd
 from .exceptions import DataError, MissingDataError
 
 __all__ = ["FormulaDesign", "FormulaInputs", "formula_inputs", "design_frame", "formula_parts",
-           "formula_context"]
+           "formula_context", "options_by_name"]
 
 _MISSING = ("drop", "raise")
+# keywords of the built-in models that take one value per row (a string is a column name)
+_PER_ROW = ("freq_weights", "var_weights", "pweights", "weights", "offset", "exposure",
+            "event", "left", "right", "selected")
 
 
 def _formulaic():
@@ -104,7 +108,7 @@ def _unseen_levels(spec, frame: pd.DataFrame, part: str) -> str | None:
         levels = state.get("categories") if isinstance(state, dict) else None
         if levels is None:
             continue
-        names = [v for v in _names_in(str(factor)) if v in frame.columns]
+        names = list(dict.fromkeys(v for v in _names_in(str(factor)) if v in frame.columns))
         if len(names) != 1:
             continue
         col = frame[names[0]]
@@ -135,6 +139,26 @@ def design_frame(model: Any, exog: Any, part: str = "exog") -> Any:
     dict of columns) encoded with its formula; anything else unchanged."""
     design = _raw_design(model, exog, part)
     return exog if design is None else design.encode(exog, part)
+
+
+def options_by_name(exog: Any, kwds: dict[str, Any]) -> dict[str, Any]:
+    """Prediction options given as the name of a column of the new data (``exposure=
+    "years"``, as at the fit) replaced by that column; a name that is not one of its
+    columns is a DataError (with a did-you-mean)."""
+    if not isinstance(exog, pd.DataFrame):
+        return kwds
+    out = dict(kwds)
+    for key, value in kwds.items():
+        if not isinstance(value, str):
+            continue
+        if value not in exog.columns:
+            names = [str(c) for c in exog.columns]
+            close = difflib.get_close_matches(value, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"{key}={value!r} is not a column of the new data.{hint} "
+                            f"Its columns: {_quote(names)}.")
+        out[key] = exog[value]
+    return out
 
 
 def formula_parts(model: Any, exog: Any, kwds: dict[str, Any]) -> dict[str, Any]:
@@ -209,8 +233,9 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
     lhs_text = formula.split("~", 1)[0].strip()
     if not lhs_text:
         raise ValueError(f"formula {formula!r} has no outcome on the left of '~'.")
-    frame = _as_frame(data, "data")
-    frame = _subset(frame, subset)
+    whole = _as_frame(data, "data")
+    rows = _subset(whole, subset)
+    frame = whole if rows is None else whole.iloc[rows]
     context = dict(context or {})
     parsed = fl.Formula(formula)
     kwargs = dict(kwargs or {})
@@ -223,6 +248,10 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
             second[key] = value
         elif isinstance(value, str) and value in frame.columns:
             columns[key] = value
+        elif isinstance(value, str) and key in _PER_ROW:
+            close = difflib.get_close_matches(value, [str(c) for c in frame.columns], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"{key}={value!r} is not a column of the data.{hint}")
     main_vars = _variables(parsed, frame)
     other_vars = {key: _variables(fl.Formula(f), frame) for key, f in second.items()}
 
@@ -270,7 +299,7 @@ def formula_inputs(formula: str, data: Any, subset: Any = None,
         elif key in columns:
             out[key] = clean[columns[key]]
         else:
-            out[key] = value
+            out[key] = _rows_kept(value, whole, rows, keep)
     used = {name: context[name] for name in _context_names(formula, second.values())
             if name in context and name not in frame.columns}
     design = FormulaDesign(formula=formula, specs=specs, drop_cols=drops, context=used)
@@ -310,28 +339,51 @@ def _as_frame(data: Any, what: str) -> pd.DataFrame:
                     f"not {type(data).__name__}.")
 
 
-def _subset(frame: pd.DataFrame, subset: Any) -> pd.DataFrame:
-    """Rows chosen by a boolean mask (a Series matched by index) or by row labels."""
+def _subset(frame: pd.DataFrame, subset: Any) -> np.ndarray | None:
+    """The positions of the rows chosen by a boolean mask (a Series matched by index) or by
+    row labels; None for every row."""
     if subset is None:
-        return frame
+        return None
     if isinstance(subset, pd.Series) and subset.dtype == bool:
         if not subset.index.equals(frame.index):
             if set(subset.index) != set(frame.index) or subset.index.has_duplicates:
                 raise DataError("subset is a boolean Series whose index differs from the "
                                 "data's; align it first (subset.loc[data.index]).")
             subset = subset.loc[frame.index]
-        return frame[subset.to_numpy()]
+        return np.flatnonzero(subset.to_numpy())
     arr = np.asarray(subset)
     if arr.dtype == bool:
         if arr.shape != (frame.shape[0],):
             raise DataError(f"subset is a boolean mask of shape {arr.shape}; the data have "
                             f"{frame.shape[0]} rows.")
-        return frame[arr]
+        return np.flatnonzero(arr)
     missing = pd.Index(arr).difference(frame.index)
     if len(missing):
         raise DataError(f"subset holds {len(missing)} labels not in the data's index (e.g. "
                         f"{', '.join(map(repr, missing[:3].tolist()))}).")
-    return frame.loc[arr]
+    return frame.index.get_indexer_for(arr)
+
+
+def _rows_kept(value: Any, whole: pd.DataFrame, rows: np.ndarray | None,
+               keep: np.ndarray) -> Any:
+    """A per-row keyword given with one value per row of the data (``freq_weights=w``,
+    ``exposure=data["t"]``; before or after ``subset``) cut to the rows the formula keeps,
+    as statsmodels' from_formula does; anything else unchanged (the model checks it)."""
+    if isinstance(value, (str, bytes)) or type(value).__module__.startswith("dask") or \
+            np.ndim(value) == 0:
+        return value
+    n_all, n_sub = whole.shape[0], keep.size
+    if isinstance(value, (pd.Series, pd.DataFrame)):
+        if rows is not None and len(value) == n_all and value.index.equals(whole.index):
+            return value.iloc[rows].iloc[keep]
+        if len(value) == n_sub and value.index.equals(whole.index[rows] if rows is not None
+                                                      else whole.index):
+            return value.iloc[keep]
+        return value
+    arr = np.asarray(value)
+    if rows is not None and arr.shape[0] == n_all:
+        return arr[rows][keep]
+    return arr[keep] if arr.shape[0] == n_sub else value
 
 
 def _names_in(expr: str) -> list[str]:

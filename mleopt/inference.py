@@ -797,7 +797,33 @@ def _discrete_columns(x: np.ndarray, dummy: bool, count: bool) -> dict[int, str]
     return out
 
 
-def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
+def sample_weights(model) -> np.ndarray | None:
+    """The model's observation weights over its rows, divided by their sum (averages over
+    the sample count row i ``w_i`` times, as Stata's margins with weights); None when
+    unweighted."""
+    w = model._row_weights() if hasattr(model, "_row_weights") else None
+    return None if w is None else w / w.sum()
+
+
+def sample_mean(values, w: np.ndarray | None):
+    """The mean over the rows (axis 0) of ``values``, weighted by ``w`` (summing to 1)."""
+    return mnp.mean(values, axis=0) if w is None else mnp.matmul(w, values)
+
+
+def at_row(x: np.ndarray, at: str, model) -> np.ndarray:
+    """The one row of regressors ``at="mean"`` / ``"median"`` stands for (weighted mean;
+    a median with weights is refused: with non-integer weights it is not one number)."""
+    w = sample_weights(model)
+    if at == "mean":
+        return np.average(x, axis=0, weights=w)[None, :]
+    if w is not None:
+        raise ValueError(f"at='median' is not offered with observation weights "
+                         f"({model.weighting.name}); use at='mean' (the weighted mean) "
+                         "or atexog= with the values you want.")
+    return np.median(x, axis=0, keepdims=True)
+
+
+def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str, w=None):
     """Mean of E[y | x_j = 1] - E[y | x_j = 0] (dummy), or of the centred unit change
     (E[y | x_j + 1] - E[y | x_j - 1]) / 2 (count; statsmodels' definition)."""
     hi, lo = x.copy(), x.copy()
@@ -808,7 +834,7 @@ def _discrete_change(mean_fn, theta, x: np.ndarray, j: int, kind: str):
         hi[:, j] += 1.0
         lo[:, j] -= 1.0
         width = 2.0
-    return mnp.mean(mnp.subtract(mean_fn(theta, hi), mean_fn(theta, lo))) / width
+    return sample_mean(mnp.subtract(mean_fn(theta, hi), mean_fn(theta, lo)), w) / width
 
 
 _AT = ("overall", "mean", "median", "zero")
@@ -859,7 +885,7 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
         discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
         offset = getattr(model, "_offset", lambda: None)()  # count models: offset + log(exposure)
         if offset is not None and at != "overall":
-            offset = np.array([offset.mean()])
+            offset = np.array([np.average(offset, weights=sample_weights(model))])
         effects = _effects_function(model, x, offset, method, discrete, keep, which,
                                     own_rows=at == "overall")
         value = np.asarray(effects(theta), dtype=float)
@@ -876,10 +902,8 @@ def at_rows(model, at: str, atexog: dict | None) -> np.ndarray:
     if at not in _AT:
         raise ValueError(f"at must be one of {_AT}; got {at!r}.")
     x = np.asarray(model.exog, dtype=float)
-    if at == "mean":
-        x = x.mean(axis=0, keepdims=True)
-    elif at == "median":
-        x = np.median(x, axis=0, keepdims=True)
+    if at in ("mean", "median"):        # (weighted mean; a weighted median is refused)
+        x = at_row(x, at, model)
     elif at == "zero":
         x = np.zeros((1, x.shape[1]))
         if getattr(model, "const_idx", None) is not None:
@@ -925,6 +949,7 @@ def _effects_function(model, x, offset, method: str, discrete: dict, keep,
     kwds = {} if offset is None else {"offset": offset}
     if own_rows and hasattr(model, "_predict_row_kwds"):
         kwds.update(model._predict_row_kwds())
+    w = sample_weights(model) if own_rows else None
 
     def mean_fn(theta, xx):
         return model.predict(theta, exog=xx, which=which, **kwds)
@@ -937,9 +962,9 @@ def _effects_function(model, x, offset, method: str, discrete: dict, keep,
                 dmu = dmu / mu
             if method in ("eyex", "dyex"):
                 dmu = dmu * x
-        out = mnp.mean(dmu, axis=0)
+        out = sample_mean(dmu, w)
         if discrete:
-            parts = [_discrete_change(mean_fn, theta, x, j, discrete[j]) if j in discrete
+            parts = [_discrete_change(mean_fn, theta, x, j, discrete[j], w) if j in discrete
                      else out[j] for j in range(x.shape[1])]
             out = mnp.stack(parts)
         return out[keep]
@@ -961,20 +986,24 @@ def _exog_summary(block) -> dict:
     that is not 0/1 and one that is not a non-negative integer (NaN: none)."""
     x = block.exog
     off = block._offset()
+    w = block._row_weights()
+    w = np.ones(x.shape[0]) if w is None else w
     def witness(bad):
         rows = np.argmax(bad, axis=0)
         return np.where(bad.any(axis=0), x[rows, np.arange(x.shape[1])], np.nan)
-    return {"n": x.shape[0], "sum": x.sum(axis=0), "lo": x.min(axis=0), "hi": x.max(axis=0),
+    return {"n": w.sum(), "sum": w @ x, "lo": x.min(axis=0), "hi": x.max(axis=0),
             "not01": witness((x != 0) & (x != 1)),
             "notcount": witness((x < 0) | (x != np.round(x))),
-            "offset": None if off is None else float(np.sum(off))}
+            "offset": None if off is None else float(w @ off)}
 
 
 def _block_effects(block, theta, method, discrete, keep, which="mean"):
-    """``(rows, mean effects, their Jacobian)`` over one block's rows."""
+    """``(rows (weighted), mean effects, their Jacobian)`` over one block's rows."""
     effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep,
                                 which, own_rows=True)
-    return (block.exog.shape[0], np.asarray(effects(theta), dtype=float),
+    w = block._row_weights()
+    return (block.exog.shape[0] if w is None else w.sum(),
+            np.asarray(effects(theta), dtype=float),
             np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))
 
 

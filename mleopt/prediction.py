@@ -11,7 +11,8 @@ interval of the mean by transforming the interval of the linear predictor.
 
 Any model works whose ``predict(params, ...)`` is written with mleopt.numpy: the built-in
 models, and a user's LikelihoodModel subclass through its own ``predict`` or, by default,
-the mean of its linear index (``exog @ params[:k]``).
+the mean of its linear index (``exog @ params[:k]``; with structured parameters
+the one entry of exog's width).
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from . import numpy as mnp
 from .ad import grad, jacobian
 from .ad import hessian as ad_hessian
 from .data import align_labels, frame_by_name
-from .design import design_frame, formula_parts
+from .design import design_frame, formula_parts, options_by_name
 from .gram import GramFactor
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
@@ -505,9 +505,11 @@ class LikelihoodResults:
     def predict(self, exog=None, which: str = "mean", **kwds):
         """Predictions at the estimate; ``exog=None`` uses the estimation sample.
 
-        A DataFrame ``exog`` gives a Series with its index; when it has a column for each
-        of the model's exog names, its columns are matched by name (any order); one with
-        some of them but not all is a DataError; one with none of them is read by position.
+        ``exog=None`` gives a Series on the data's row labels when the data were pandas
+        (as ``fittedvalues``). A DataFrame ``exog`` gives a Series with its index; when it
+        has a column for each of the model's exog names, its columns are matched by name
+        (any order); one with some of them but not all is a DataError; one with none of
+        them is read by position.
         Per-row options given as a Series (``offset=``, ``exposure=``) are matched by index
         to exog's rows (to the model's rows when ``exog=None``).
         """
@@ -517,6 +519,8 @@ class LikelihoodResults:
             if out.ndim == 2:
                 return pd.DataFrame(out, index=exog.index, columns=kwds.get("y_values"))
             return pd.Series(out, index=exog.index, name=which)
+        if exog is None and out.ndim == 1:      # the sample: on its row labels, as
+            return self._by_row(out, which)     # fittedvalues and get_prediction()
         return out
 
     def _predict_inputs(self, exog, kwds: dict) -> tuple:
@@ -525,7 +529,7 @@ class LikelihoodResults:
         if isinstance(exog, dict):          # numbers broadcast; all numbers: one row
             one_row = all(np.ndim(v) == 0 for v in exog.values())
             exog = pd.DataFrame(exog, index=[0] if one_row else None)
-        kwds = formula_parts(self.model, exog, kwds)
+        kwds = formula_parts(self.model, exog, options_by_name(exog, kwds))
         exog = design_frame(self.model, exog)   # raw data of a formula model, encoded
         x = frame_by_name(exog, getattr(self.model, "exog_names", None))
         if isinstance(x, pd.DataFrame):     # per-row options (offset, ...) follow its rows

@@ -80,7 +80,8 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
         self._check_mean_row(at)
         x = np.asarray(model.exog, dtype=float)
         if at == "mean":
-            x = x.mean(axis=0, keepdims=True)
+            x = _inf.at_row(x, at, model)
+        w = _inf.sample_weights(model) if at == "overall" else None
         exog = None if at == "overall" else x
         keep = [j for j in range(x.shape[1]) if j != model.const_idx]
         lo, hi = model._limits_for(exog, None, None)
@@ -104,7 +105,7 @@ class TobitResults(_CensoredMargins, LikelihoodResults):
             extensive = cond * slopes(theta, "prob")
             limits = lo_r * slopes(theta, "prob_left") + hi_r * slopes(theta, "prob_right")
             total = slopes(theta, "mean")
-            rows = [mnp.mean(v, axis=0) for v in (total, intensive, extensive, limits)]
+            rows = [_inf.sample_mean(v, w) for v in (total, intensive, extensive, limits)]
             rows = rows if with_limits else rows[:3]
             return mnp.concatenate([mnp.stack([r[j] for r in rows]) for j in keep])
 

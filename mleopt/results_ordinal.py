@@ -61,6 +61,7 @@ class CategoricalResultsMixin:
                              f"only, not {method!r}.")
         model = self.model
         x = _inf.at_rows(model, at, atexog)
+        w = _inf.sample_weights(model) if at == "overall" else None
         keep = np.array([j for j in range(model.k_exog) if j != model.const_idx], dtype=int)
 
         def effects(theta):
@@ -68,7 +69,7 @@ class CategoricalResultsMixin:
             for j in range(model.n_categories):
                 def prob_j(xx, j=j):
                     return mnp.sum(model.predict(theta, exog=xx)[:, j])
-                parts.append(mnp.mean(grad(prob_j)(x), axis=0)[keep])
+                parts.append(_inf.sample_mean(grad(prob_j)(x), w)[keep])
             return mnp.concatenate(parts)
 
         theta = self._params

@@ -397,3 +397,82 @@ def test_backticks_quote_a_column_name_that_is_not_python():
     ref = AFT(o.futime, x, event=o.fustat).fit()
     assert res.param_names == ref.param_names
     np.testing.assert_allclose(res.params, ref.params, rtol=1e-12)
+
+
+def test_full_length_arrays_follow_the_rows_the_formula_drops():
+    """Weights, exposure and a user's per-row arrays given as full-length arrays or Series
+    (one value per row of data, as statsmodels' from_formula takes them) are cut to the
+    rows kept after missing rows and subset are dropped. Reference: the array model on the
+    kept rows (itself checked against statsmodels elsewhere)."""
+    r = load("randhie").iloc[:2000].copy()
+    r["fw"] = 1 + (np.arange(2000) % 3)
+    r["years"] = 1.0 + (r.idp + r.hlthg)
+    r.loc[[3, 40, 41], "lpi"] = np.nan
+    f = "mdvis ~ lncoins + idp + lpi"
+    kept = r.dropna(subset=["lpi"])
+    ref = Poisson(kept.mdvis, add_constant(kept[["lncoins", "idp", "lpi"]]),
+                  freq_weights=kept.fw.to_numpy(), exposure=kept.years.to_numpy()).fit()
+    for w, e in ((r.fw, r.years), (r.fw.to_numpy(), r.years.to_numpy()), ("fw", "years")):
+        res = mf.poisson(f, r, freq_weights=w, exposure=e).fit()
+        assert res.nobs == ref.nobs
+        np.testing.assert_allclose(res.params.to_numpy(),
+                                   ref.params.to_numpy(), rtol=1e-10)
+    sub = r.hlthg == 0
+    kept_sub = kept[kept.hlthg == 0]
+    ref_sub = Poisson(kept_sub.mdvis, add_constant(kept_sub[["lncoins", "idp", "lpi"]]),
+                      freq_weights=kept_sub.fw.to_numpy()).fit()
+    for w in (r.fw, r.fw.to_numpy(), r.fw[sub], r.fw[sub].to_numpy()):
+        res = mf.poisson(f, r, subset=sub, freq_weights=w).fit()
+        np.testing.assert_allclose(res.params.to_numpy(),
+                                   ref_sub.params.to_numpy(), rtol=1e-10)
+    with pytest.raises(DataError, match="freq_weights has 1999 rows"):
+        mf.poisson(f, r, freq_weights=r.fw.to_numpy()[:-1])
+
+
+def test_cluster_groups_by_a_column_name_is_a_clear_error():
+    g = load("grunfeld")
+    with pytest.raises(DataError, match="cluster groups must hold one value per row.*not the str 'firm'"):
+        mf.ols("invest ~ value", g).fit(cov_type="cluster", cov_kwds={"groups": "firm"})
+
+
+def test_predict_options_by_column_name_of_the_new_data():
+    """As at the fit (exposure="years"), an option of predict / get_prediction given as a
+    string names a column of the new data; a name that is not one is a DataError."""
+    r = load("randhie").iloc[:2000].assign(years=lambda t: 1.0 + (t.idp + t.hlthg))
+    res = mf.poisson("mdvis ~ lncoins + idp", r, exposure="years").fit()
+    new = r.iloc[:5]
+    by_name = res.get_prediction(new, exposure="years")
+    by_values = res.get_prediction(new, exposure=new["years"])
+    np.testing.assert_array_equal(by_name.predicted, by_values.predicted)
+    np.testing.assert_array_equal(by_name.se, by_values.se)
+    np.testing.assert_array_equal(res.predict(new, exposure="years"),
+                                  res.predict(new, exposure=new["years"]))
+    with pytest.raises(DataError, match="exposure='yeras' is not a column.*Did you mean 'years'"):
+        res.predict(new, exposure="yeras")
+
+
+def test_a_misspelt_column_for_a_per_row_keyword_is_named():
+    s = load("statecrime")
+    with pytest.raises(DataError, match="freq_weights='whit' is not a column.*'white'"):
+        mf.ols("murder ~ poverty", s, freq_weights="whit")
+
+    class Own(LikelihoodModel):
+        def loglikeobs(self, params):
+            return -(self.endog - self.exog @ params) ** 2 * self.scale_by
+
+    with pytest.raises(TypeError, match="'scale_by'.*per-observation arrays of length 51"):
+        Own.from_formula("murder ~ poverty", s, scale_by="whit")
+    with pytest.raises(DataError, match="got the string 'whit'.*name of a column"):
+        Poisson(s["murder"], add_constant(s["poverty"]), exposure="whit",
+                allow_noninteger=True)
+
+
+def test_unseen_level_of_a_text_column_without_c_is_named():
+    """A text column used bare (``sex``, not ``C(sex)``) is categorical too: its unseen
+    level is named with the column (it was formulaic's message without the column)."""
+    a = load("affairs").assign(sex=lambda t: np.where(t.male == 1, "m", "f"))
+    res = mf.logit("I(affairs > 0) ~ sex + age", a).fit()
+    new = pd.DataFrame({"sex": ["x", "m"], "age": [30.0, 50.0]})
+    with pytest.raises(DataError, match="column 'sex' \\(in sex\\) has level 'x' not seen in "
+                                        "the fit \\(levels: 'f', 'm'\\)"):
+        res.predict(new)

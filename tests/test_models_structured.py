@@ -106,3 +106,39 @@ def test_a_built_in_model_given_named_arrays_says_what_it_takes():
         with pytest.raises(StartValueError, match=r"receives them in that structure.*"
                                                   r"Logit.*pd.Series"):
             Logit(y, X).fit(start_params=given)
+
+
+class NormalRegressionScaleFirst(LikelihoodModel):
+    """Structured start values whose flat order puts the scale before the coefficients
+    (the keys are flattened sorted: "a_log_sigma" < "beta")."""
+
+    def loglikeobs(self, p):
+        return normal_loglikeobs({"beta": p["beta"], "log_sigma": p["a_log_sigma"]},
+                                 self.endog, self.exog)
+
+    def start_params(self):
+        return {"beta": onp.zeros(self.exog.shape[1]), "a_log_sigma": 0.0}
+
+
+def test_default_predict_takes_the_coefficient_entry_of_structured_params():
+    """A user model without its own predict predicts exog @ coefficients: with structured
+    parameters the coefficients are the one entry of exog's width, wherever it sits in the
+    flat vector (before: the first K flat values, here log sigma and three slopes)."""
+    res = NormalRegressionScaleFirst(Y, X).fit()
+    assert res.param_names[0] == "a_log_sigma"
+    beta = res.params.iloc[1:].to_numpy()
+    onp.testing.assert_allclose(beta, R["params"], rtol=1e-7)
+    onp.testing.assert_allclose(onp.asarray(res.predict()), X @ beta, rtol=1e-12)
+    onp.testing.assert_allclose(onp.asarray(res.get_prediction(X[:3]).predicted),
+                                X[:3] @ beta, rtol=1e-12)
+
+    class TwoVectors(NormalRegressionScaleFirst):
+        def start_params(self):
+            return {"beta": onp.zeros(K), "gamma": onp.zeros(K), "a_log_sigma": 0.0}
+
+        def loglikeobs(self, p):
+            return super().loglikeobs(p) - 0.5 * np.sum(p["gamma"] ** 2)
+
+    res = TwoVectors(Y, X).fit()
+    with pytest.raises(NotImplementedError, match="beta, gamma.*define predict"):
+        res.predict()

@@ -189,3 +189,14 @@ def test_a_user_model_with_its_own_predict_and_binary_prob():
     prob = Logit(ANES["vote"], X).fit().get_prediction(NEW, which="prob")
     close(prob.predicted, LOGIT_MEAN[0], 1e-7)
     close(prob.se, LOGIT_MEAN[1], 1e-7)
+
+
+def test_predict_on_the_sample_is_labelled_as_fittedvalues():
+    """results.predict() on pandas data is a Series on the rows used (as statsmodels'
+    and as fittedvalues / get_prediction()); it was a bare array."""
+    d = ANES.iloc[::3]
+    res = Logit(d["vote"], add_constant(d[["PID", "age"]])).fit()
+    pred = res.predict()
+    assert isinstance(pred, pd.Series) and pred.index.equals(d.index)
+    np.testing.assert_array_equal(pred.to_numpy(), res.fittedvalues.to_numpy())
+    assert res.get_prediction().summary_frame().index.equals(d.index)

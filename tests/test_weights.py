@@ -253,3 +253,105 @@ def test_stata_and_sklearn_spellings_point_to_the_keywords():
         Logit(ANES["vote"], X, fweights=FW)
     with pytest.raises(TypeError, match="'sample_weight': sampling weights are pweights="):
         Poisson(ANES["TVnews"], X, sample_weight=VW)
+
+
+def test_categorical_outcome_models_take_weights():
+    """MNLogit and OrderedModel (README: weights for every model): fweights equal the
+    replicated rows (estimates, llf, llnull, standard errors); pweights default to HC0 and
+    aweights give the fweight estimates of the rescaled weights (the identity
+    sum_i w_i l_i), so no outside reference is needed."""
+    from mleopt import MNLogit, OrderedModel
+    d = pd.read_csv(DATA / "affairs.csv")
+    w = (1 + np.arange(len(d)) % 3).astype(float)
+    rep = np.repeat(np.arange(len(d)), w.astype(int))
+    y3 = pd.cut(d["religiousness"], [0, 2, 3, 5], labels=False)
+    x = d[["age", "yearsmarried"]]
+    for cls, y, xx, kw in ((MNLogit, y3, add_constant(x), {}),
+                           (OrderedModel, d["rating"], x, {"distr": "probit"})):
+        res = cls(y, xx, freq_weights=w, **kw).fit()
+        full = cls(y.iloc[rep].reset_index(drop=True), xx.iloc[rep].reset_index(drop=True),
+                   **kw).fit()
+        close(getattr(res, "params_flat", res.params), getattr(full, "params_flat", full.params),
+              1e-7)
+        close(getattr(res, "bse_flat", res.bse), getattr(full, "bse_flat", full.bse), 1e-6)
+        for name in ("llf", "llnull", "nobs", "df_resid", "bic"):
+            assert getattr(res, name) == pytest.approx(getattr(full, name), rel=1e-10), name
+        pw = cls(y, xx, pweights=w, **kw).fit()
+        assert pw.cov_type == "HC0"
+        close(getattr(pw, "params_flat", pw.params), getattr(res, "params_flat", res.params),
+              1e-7)
+        aw = cls(y, xx, weights=w, weight_type="aweight", **kw).fit()
+        assert aw.nobs == len(d) and aw.llf == pytest.approx(
+            res.llf * len(d) / w.sum(), rel=1e-9)
+    with pytest.raises(TypeError, match="MNLogit.*weight_type"):
+        MNLogit(y3, add_constant(x), weights=w)
+    none_in_2 = np.where(y3 == 2, 0.0, w)
+    with pytest.raises(DataError, match="weights \\(freq_weights\\) are 0 in every row of "
+                                        "category 2"):
+        MNLogit(y3, add_constant(x), freq_weights=none_in_2).fit()
+    with pytest.raises(DataError, match="0 in every row of category 2"):
+        OrderedModel(y3, x, pweights=none_in_2).fit()
+
+
+def test_marginal_effects_average_with_the_weights():
+    """Average marginal effects (at='overall') and effects at the mean of the regressors
+    are weighted as the likelihood is (Stata's margins with [fw=] / [pw=]): with fweights
+    they equal the replicated rows', for the index models, the categorical outcome models
+    and Tobit's McDonald-Moffitt parts; at='median' with weights is refused by name."""
+    from mleopt import MNLogit, OrderedModel
+    d = pd.read_csv(DATA / "affairs.csv")
+    w = (1 + 3 * (np.arange(len(d)) % 4 == 0) + (d["age"] > 40)).astype(float).to_numpy()
+    rep = np.repeat(np.arange(len(d)), w.astype(int))
+
+    def r(a):
+        return a.iloc[rep].reset_index(drop=True)
+
+    x = d[["age", "yearsmarried", "children"]]
+    y3 = pd.cut(d["religiousness"], [0, 2, 3, 5], labels=False)
+    cases = [(Logit, (d["affairs"] > 0).astype(float), add_constant(x), {}),
+             (Poisson, d["affairs"], add_constant(x), {"dummy": True}),
+             (MNLogit, y3, add_constant(x), {}), (OrderedModel, d["rating"], x, {}),
+             (Tobit, d["affairs"], add_constant(x), {}),
+             (mleopt.ZeroInflatedPoisson, d["affairs"], add_constant(x), {})]
+    for cls, y, xx, kw in cases:
+        extra = {"left": 0} if cls is Tobit else {}
+        res = cls(y, xx, freq_weights=w, **extra).fit()
+        full = cls(r(y), r(xx), **extra).fit()
+        for at in ("overall", "mean"):
+            a, b = res.get_margeff(at=at, **kw), full.get_margeff(at=at, **kw)
+            close(a.margeff, b.margeff, 1e-6)
+            close(a.margeff_se, b.margeff_se, 1e-5)
+        if cls is Tobit:
+            for at in ("overall", "mean"):
+                close(res.mcdonald_moffitt(at=at).effect, full.mcdonald_moffitt(at=at).effect,
+                      1e-6)
+    whole = Logit((d["affairs"] > 0).astype(float), add_constant(x), freq_weights=w).fit()
+    with mleopt.options(block_memory="16kB"):
+        blocked = Logit((d["affairs"] > 0).astype(float), add_constant(x),
+                        freq_weights=w).fit()
+        assert len(blocked.model._blocks()[0]) > 1
+        for at in ("overall", "mean"):
+            close(blocked.get_margeff(at=at).margeff, whole.get_margeff(at=at).margeff, 1e-7)
+    with pytest.raises(ValueError, match="median.*weights"):
+        Logit((d["affairs"] > 0).astype(float), add_constant(x),
+              pweights=w).fit().get_margeff(at="median")
+
+
+def test_aft_takes_weights_and_heckman_refuses_them_by_name():
+    from mleopt import AFT, Heckman
+    d = pd.read_csv(DATA / "ovarian.csv")
+    w = (1 + np.arange(len(d)) % 3).astype(float)
+    rep = np.repeat(np.arange(len(d)), w.astype(int))
+    x = add_constant(d[["age", "ecog.ps"]])
+    res = AFT(d["futime"], x, event=d["fustat"], freq_weights=w).fit()
+    full = AFT(d["futime"].iloc[rep], x.iloc[rep], event=d["fustat"].iloc[rep].to_numpy()).fit()
+    close(res.params, full.params, 1e-7)
+    close(res.bse, full.bse, 1e-6)
+    assert res.nobs == full.nobs and res.llf == pytest.approx(full.llf, rel=1e-10)
+    m = pd.read_csv(DATA / "mroz.csv")
+    with pytest.raises(TypeError, match="Heckman takes no observation weights yet"):
+        Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
+                m["inlf"], pweights=np.ones(len(m)))
+    with pytest.raises(TypeError, match="Did you mean 'missing'"):
+        Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
+                m["inlf"], mising="drop")

@@ -67,7 +67,7 @@ class LikelihoodModel:
     Subclass it and define ``loglikeobs``; optionally ``extra_param_names`` (parameters after
     the exog coefficients, e.g. ``["sigma"]``), ``start_params()``, and ``transform(theta)`` /
     ``untransform(params)`` (written with mleopt.numpy) to optimise on an unconstrained scale.
-    Observation weights, for every model: ``freq_weights=``, ``var_weights=``,
+    Observation weights, for every model but Heckman: ``freq_weights=``, ``var_weights=``,
     ``pweights=``, or ``weights=`` with ``weight_type="fweight" | "aweight" | "pweight"``
     (Stata's kinds; see mleopt.weights): the log-likelihood becomes ``sum_i w_i l_i``.
     Other per-row arrays passed as keyword arguments (groups, ...; ``weights=`` without
@@ -134,7 +134,9 @@ class LikelihoodModel:
         out; ``missing="drop"`` (rows with a missing value in any variable used are dropped
         and counted in the summary) or ``"raise"``. Other keywords go to the constructor: a
         formula string (``exog_infl="~ x1"``) is a second design on the same rows, the
-        name of a column (``exposure="years"``, ``groups="firm"``) that column. The
+        name of a column (``exposure="years"``, ``freq_weights="n"``) that column, a
+        full-length array or Series (one value per row of ``data``) is cut to the rows
+        kept. The
         model keeps ``formula`` and ``design`` (the encoding) for predictions on new data.
         Needs formulaic (``pip install mleopt[formula]``).
         """
@@ -1456,7 +1458,24 @@ class LikelihoodModel:
                             f"{type(self).__name__}.predict.")
         exog = design_frame(self, exog)
         x = self.exog if exog is None else _as_exog(exog, self.k_exog, self.exog_names)
-        return mnp.matmul(x, params[: self.k_exog])
+        start = self._coefficients_start()
+        return mnp.matmul(x, params[start:start + self.k_exog])
+
+    def _coefficients_start(self) -> int:
+        """Where exog's coefficients start in the flat parameters: 0, or with structured
+        parameters (dict / list start values) the offset of their one entry of exog's
+        width; several or none is an error (the default predict cannot tell)."""
+        tree = self._param_tree
+        if tree is None:
+            return 0
+        found = [i for i, shape in enumerate(tree.shapes) if shape == (self.k_exog,)]
+        if len(found) != 1:
+            raise NotImplementedError(
+                f"{type(self).__name__}.predict: the default prediction is exog @ its "
+                f"coefficients, but {'several' if found else 'none'} of the structured "
+                f"parameters ({', '.join(tree.paths)}) have exog's {self.k_exog} columns; "
+                "define predict(self, params, exog=None, which='mean') for this model.")
+        return int(sum(tree.sizes[:found[0]]))
 
     def _inverse_link(self, linear):
         return linear

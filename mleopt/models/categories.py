@@ -79,6 +79,22 @@ class CategoricalOutcome:
         ``a d >= 0``, some ``> 0``, raises the log-likelihood without bound."""
         raise NotImplementedError
 
+    def _weighted_counts(self) -> np.ndarray:
+        """Observations per category, counted with the observation weights (the null
+        model and the start values use them); the row counts when unweighted."""
+        w = self._row_weights()
+        if w is None:
+            return self._counts.astype(float)
+        counts = np.bincount(self.endog.astype(int), weights=w, minlength=len(self.labels))
+        empty = [category_label(self.labels[j]) for j in np.flatnonzero(counts <= 0)]
+        if empty:
+            raise DataError(f"{type(self).__name__}: the observation weights "
+                            f"({self.weighting.name}) are 0 in every row of categor"
+                            f"{'y' if len(empty) == 1 else 'ies'} {', '.join(empty)} of "
+                            f"endog {self.endog_name!r}; with no weight there, the MLE does "
+                            "not exist. Merge or drop that category.")
+        return counts
+
     def _after_fit(self, record) -> None:
         """When the fit did not converge or a fitted probability is below 1e-8, a linear
         program (mleopt.models.index.diverging_columns) looks for a direction along which

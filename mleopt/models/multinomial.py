@@ -33,14 +33,14 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
     _strict_kwargs = True       # refuse keywords it does not use (weights=...)
 
     def __init__(self, endog: Any, exog: Any, missing: str = "raise",
-                 separation: str = "raise") -> None:
+                 separation: str = "raise", **weights: Any) -> None:
         self.separation = self._set_separation_mode(separation)
         if exog is None:
             raise DataError("MNLogit needs exog (the regressors; add_constant for an "
                             "intercept).")
         codes, labels = self._encode(endog, need_order=False)
         self.labels = labels
-        super().__init__(codes, exog, missing=missing)
+        super().__init__(codes, exog, missing=missing, **weights)
         y = self.endog.astype(int)
         counts = np.bincount(y, minlength=len(labels))
         if np.any(counts == 0) and not self.__dict__.get("_partition"):  # missing="drop"
@@ -63,7 +63,7 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
 
     @property
     def df_resid(self) -> float:
-        return float(self.nobs - self.k_params)
+        return float(self.wnobs - self.k_params)
 
     # --- the likelihood --------------------------------------------------------------------
     def _indices(self, params, x):
@@ -109,8 +109,9 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         """Zeros, with each outcome's constant at ``log(n_j / n_0)`` (the null model)."""
         k, c = self.k_exog, self.const_idx
         start = np.zeros(self.k_params)
+        counts = self._weighted_counts()
         if c is not None:
-            logodds = np.log(self._counts[1:] / self._counts[0]) / self.exog[0, c]
+            logodds = np.log(counts[1:] / counts[0]) / self.exog[0, c]
             start[np.arange(self.n_categories - 1) * k + c] = logodds
         return start
 
@@ -120,7 +121,8 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
 
     def null_model_llf(self) -> float:
         """The intercept-only model: ``sum_j n_j log(n_j / N)``."""
-        n = self._counts[self._counts > 0].astype(float)
+        n = self._weighted_counts()
+        n = n[n > 0]
         return float(np.sum(n * np.log(n / n.sum())))
 
     def _params_by_name(self, params: Any, name: str = "params") -> Any:

@@ -46,7 +46,7 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
     _formula_drop = ("Intercept",)   # from_formula: the cut-points are the intercepts
 
     def __init__(self, endog: Any, exog: Any, distr: str = "logit",
-                 missing: str = "raise", separation: str = "raise") -> None:
+                 missing: str = "raise", separation: str = "raise", **weights: Any) -> None:
         self.separation = self._set_separation_mode(separation)
         if distr not in _DISTRIBUTIONS:
             raise ValueError(f"OrderedModel: distr must be 'logit' or 'probit', not {distr!r}.")
@@ -57,7 +57,7 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
         self.labels = labels
         text = [category_label(v) for v in labels]
         self.extra_param_names = [f"{a}/{b}" for a, b in zip(text[:-1], text[1:])]
-        super().__init__(codes, exog, missing=missing)
+        super().__init__(codes, exog, missing=missing, **weights)
         n_cat = len(labels)
         y = self.endog.astype(int)
         counts = np.bincount(y, minlength=n_cat)
@@ -160,13 +160,15 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
 
     def start_params(self) -> np.ndarray:
         """Slopes 0; cut-points ``F^-1`` of the cumulative shares (the null model's MLE)."""
-        shares = np.cumsum(self._counts)[:-1] / self._counts.sum()
+        counts = self._weighted_counts()
+        shares = np.cumsum(counts)[:-1] / counts.sum()
         cuts = sps.logit(shares) if self.distr == "logit" else sps.ndtri(shares)
         return np.concatenate([np.zeros(self.k_exog), cuts])
 
     def null_model_llf(self) -> float:
         """The model without regressors: ``sum_j n_j log(n_j / N)`` (cut-points alone)."""
-        n = self._counts[self._counts > 0].astype(float)
+        n = self._weighted_counts()
+        n = n[n > 0]
         return float(np.sum(n * np.log(n / n.sum())))
 
     # --- predictions ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from .. import numpy as mnp
 from .. import special
 from ..data import _exog_array, align_labels, check_rank, check_scale, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, warn_user
-from .base import LikelihoodModel, _as_exog
+from .base import LikelihoodModel, _as_exog, _unexpected_kwargs
 from .discrete import Probit
 
 __all__ = ["Heckman"]
@@ -55,7 +55,14 @@ class Heckman(LikelihoodModel):
     scale_param_names = ("sigma",)
 
     def __init__(self, endog: Any, exog: Any, selection_exog: Any, selected: Any,
-                 missing: str = "raise") -> None:
+                 missing: str = "raise", **kwargs: Any) -> None:
+        if kwargs:
+            weights = [k for k in kwargs if k in ("freq_weights", "var_weights", "pweights",
+                                                  "weights", "weight_type")]
+            why = ("Heckman takes no observation weights yet (its two-step start values "
+                   "and selected-row counts are unweighted)" if weights else
+                   "Heckman uses no other keyword arguments")
+            raise TypeError(_unexpected_kwargs(type(self), kwargs, why, strict=True))
         if exog is None or selection_exog is None or selected is None:
             raise DataError("Heckman needs endog, exog (outcome regressors), selection_exog "
                             "(selection regressors) and selected (0/1 per row).")

@@ -94,9 +94,9 @@ class AFT(IndexModel):
         return self
 
     def __init__(self, durations: Any, exog: Any = None, event: Any = None,
-                 dist: str = "weibull", missing: str = "raise") -> None:
+                 dist: str = "weibull", missing: str = "raise", **weights: Any) -> None:
         self._set_dist(dist)
-        super().__init__(durations, exog, missing=missing, event=event)
+        super().__init__(durations, exog, missing=missing, event=event, **weights)
         event = self.data.extras.get("event")
         self.event = np.ones(self.nobs) if event is None else event
         self._all_observed = bool(np.all(self.event == 1))

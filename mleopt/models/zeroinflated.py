@@ -453,6 +453,14 @@ class _MarginsDesign:
     def _offset(self) -> np.ndarray | None:
         return self.model._total_offset
 
+    def _row_weights(self) -> np.ndarray | None:
+        """The model's observation weights (effects are averaged with them)."""
+        return self.model._row_weights()
+
+    @property
+    def weighting(self):
+        return self.model.weighting
+
     def predict(self, params, exog, which: str = "mean", offset=None):
         """``model.predict`` with both designs taken from the variables ``exog``."""
         n = self.exog.shape[0] if exog is None else exog.shape[0]
