@@ -74,10 +74,10 @@ def summary_col(results: Sequence, stars: bool = False, float_format: str | Call
                 top.append("")
                 below.append("")
                 continue
-            est = float(res.params[name])
-            paren = float(res.bse[name] if show == "se" else res.tvalues[name])
+            est = float(res.params_flat[name])
+            paren = float(res.bse_flat[name] if show == "se" else res.tvalues_flat[name])
             scale = name in getattr(res.model, "scale_param_names", ())   # > 0: not tested
-            mark = _stars(float(res.pvalues[name])) if stars and not scale else ""
+            mark = _stars(float(res.pvalues_flat[name])) if stars and not scale else ""
             top.append(_number(est, fmt) + mark)
             below.append(f"({_number(paren, fmt)})")
         cells += [top, below]
@@ -168,10 +168,10 @@ class SummaryCol:
 
     def params_frame(self) -> pd.DataFrame:
         """The estimates (parameters by fits; NaN where a fit has no such parameter)."""
-        return self._numbers("params")
+        return self._numbers("params_flat")
 
     def bse_frame(self) -> pd.DataFrame:
-        return self._numbers("bse")
+        return self._numbers("bse_flat")
 
     def as_text(self) -> str:
         rows = [[str(i)] + list(r) for i, r in zip(self.frame.index, self.frame.to_numpy())]

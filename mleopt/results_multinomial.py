@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import inference as _inf
 from .results import LikelihoodResults
 from .results_ordinal import CategoricalResultsMixin
 
@@ -30,23 +29,6 @@ class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
         k, j = model.k_exog, model.n_categories - 1
         return pd.DataFrame(np.asarray(values, dtype=float).reshape(j, k).T,
                             index=list(model.exog_names), columns=model.outcome_names[1:])
-
-    @property
-    def params_flat(self) -> pd.Series:
-        """The coefficients as one Series by parameter name (``"PID=1:age"``)."""
-        return self._series(self._params)
-
-    @property
-    def bse_flat(self) -> pd.Series:
-        return self._series(self._bse)
-
-    @property
-    def tvalues_flat(self) -> pd.Series:
-        return self._series(self._tvalues)
-
-    @property
-    def pvalues_flat(self) -> pd.Series:
-        return self._series(_inf.two_sided_p(self._tvalues, self.df_t))
 
     # the names of earlier versions, where params was flat and these were the tables
     @property

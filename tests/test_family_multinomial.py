@@ -272,3 +272,19 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     with pytest.warns(PerfectSeparationWarning):
         res = MNLogit(y, add_constant(x), separation="warn").fit()
     assert "perfect separation" in str(res.summary())
+
+
+def test_summary_col_reads_the_flat_names(res, anes):
+    """summary_col beside a logit: MNLogit's rows by flat name ('PID=1:age'), the numbers
+    those of params_flat / bse_flat (its params is the K x (J-1) table)."""
+    from mleopt import summary_col
+    logit = Logit(anes["vote"], add_constant(anes[EXOG])).fit()
+    table = summary_col([res, logit], stars=True, model_names=["mnl", "logit"])
+    frame = table.params_frame()
+    assert frame.loc["PID=2:age", "mnl"] == pytest.approx(res.params.loc["age", "PID=2"])
+    assert frame.loc["age", "logit"] == pytest.approx(logit.params["age"])
+    assert np.isnan(frame.loc["age", "mnl"]) and np.isnan(frame.loc["PID=2:age", "logit"])
+    assert table.bse_frame().loc["PID=6:selfLR", "mnl"] == pytest.approx(
+        res.bse.loc["selfLR", "PID=6"])
+    cells = table.to_frame()
+    assert cells.loc["PID=6:selfLR", "mnl"].endswith("***")
