@@ -288,3 +288,22 @@ def test_summary_col_reads_the_flat_names(res, anes):
         res.bse.loc["selfLR", "PID=6"])
     cells = table.to_frame()
     assert cells.loc["PID=6:selfLR", "mnl"].endswith("***")
+
+
+def test_model_functions_take_the_table_and_named_series(res, anes):
+    """model.loglike / loglikeobs / score / score_obs / hessian read params as predict
+    does: MNLogit's K x (J-1) table by its labels, a named Series by its names (in any
+    order), not by position."""
+    model, flat = res.model, res.params_flat.to_numpy()
+    for fn in ("loglike", "loglikeobs", "score", "score_obs", "hessian"):
+        expected = getattr(model, fn)(flat)
+        np.testing.assert_array_equal(getattr(model, fn)(res.params), expected, err_msg=fn)
+        np.testing.assert_array_equal(getattr(model, fn)(res.params_flat.iloc[::-1]),
+                                      expected, err_msg=fn)
+    logit = Logit(anes["vote"], add_constant(anes[EXOG])).fit()
+    for fn in ("loglike", "loglikeobs", "score", "hessian"):
+        f = getattr(logit.model, fn)
+        np.testing.assert_array_equal(f(logit.params.iloc[::-1]),
+                                      f(logit.params.to_numpy()), err_msg=fn)
+    with pytest.raises(DataError, match="needs rows"):
+        model.loglike(res.params.iloc[:, 1:])

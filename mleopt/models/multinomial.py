@@ -80,7 +80,7 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         (The same log-likelihood written with one matrix index ``X B`` and a row-wise
         ``logsumexp`` is found as well, but its per-row pass works on N x J arrays with a
         short last axis and measured slower here: benchmarks/family_ordinal.py.)"""
-        k = self.k_exog
+        params, k = self._params_by_name(params), self.k_exog
         chosen, lse = 0.0, 0.0
         for j in range(self.n_categories - 1):
             eta = mnp.matmul(self.exog, params[j * k:(j + 1) * k])
