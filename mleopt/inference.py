@@ -160,11 +160,13 @@ def _is_word(ch: str) -> bool:
 
 def _unknown_name(text: str, pos: int, names: list[str], where: str) -> str:
     """The message for a token that is neither a number nor a parameter name."""
+    stops = "+-*/,;" if any("=" in n for n in names) else "+-*/=,;"   # (MNLogit: "PID=1:age")
     end = pos
-    while end < len(text) and not text[end].isspace() and text[end] not in "+-*/=,;":
+    while end < len(text) and not text[end].isspace() and text[end] not in stops:
         end += 1
     token = text[pos:end] or text[pos:]
     close = difflib.get_close_matches(token, names, n=3)
+    close += [n for n in names if n.endswith(":" + token) and n not in close][:3]
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     return (f"no parameter named {token!r} in restriction {where!r}; the parameters are "
             f"{names}.{hint}")
@@ -294,6 +296,10 @@ def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
     rows, qs = [], []
     for part in parts:
         sides = _split_sides(part, names)
+        if len(sides) > 2 and any("=" in n for n in names):
+            for token in re.findall(r"[^\s+\-*/,;()=]+=[^\s+\-*/,;()=]+", part):
+                if not any(token in n for n in names):  # a misspelt "PID=3:age"
+                    raise ValueError(_unknown_name(token, 0, names, part))
         if len(sides) > 2 or (len(sides) == 2 and not sides[1].strip()):
             raise ValueError(f"restriction {part!r} must have the form 'expression = expression'.")
         lhs, lc = _LinearParser(sides[0], names, part).parse()
