@@ -150,3 +150,20 @@ def test_whole_sample_checks_of_heckman_and_interval_regression_on_dask():
     parts = dd.from_pandas(one_sided, npartitions=3)
     with pytest.raises(DataError, match="unbounded on one side"):
         IntervalRegression(parts["lo"], parts["hi"], parts[ax])
+
+
+def test_a_partition_emptied_by_missing_drop_is_left_out():
+    """missing='drop' where one whole partition has NaNs: the other partitions are fitted
+    (as the in-memory fit of the same rows), and the dropped rows are counted."""
+    anes = _anes()
+    exog = ["logpopul", "selfLR", "age", "educ", "income"]
+    frame = anes.assign(const=1.0)[["PID", "const"] + exog]
+    frame.loc[frame.index[:200], "age"] = np.nan        # the first partition (118 rows)
+    mem = MNLogit(frame["PID"], frame[["const"] + exog], missing="drop")
+    start = mem.start_params()
+    ddf = dd.from_pandas(frame, npartitions=8)
+    dmodel = MNLogit(ddf["PID"], ddf[["const"] + exog], missing="drop")
+    assert (dmodel.nobs, dmodel.n_dropped, dmodel.dropped_by) == (744, 200, {"age": 200})
+    res, ref = dmodel.fit(start_params=start), mem.fit(start_params=start)
+    np.testing.assert_allclose(res.params_flat, ref.params_flat, rtol=1e-8, atol=1e-10)
+    assert res.llf == pytest.approx(ref.llf, rel=1e-10)
