@@ -23,6 +23,30 @@ from .results import LikelihoodResults
 __all__ = ["CategoricalResultsMixin", "OrderedResults"]
 
 
+def _prob_effects_and_jacobian(model, x: np.ndarray, keep: np.ndarray, theta):
+    """``dP(y = j)/dx_k`` averaged over the rows of ``x``, outcome by outcome (the columns
+    ``keep``), and its exact Jacobian in theta."""
+    def effects(th):
+        parts = []
+        for j in range(model.n_categories):
+            def prob_j(xx, j=j):
+                return mnp.sum(model.predict(th, exog=xx, which="prob")[:, j])
+            parts.append(mnp.mean(grad(prob_j)(x), axis=0)[keep])
+        return mnp.concatenate(parts)
+
+    return (np.asarray(effects(theta), dtype=float),
+            np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))
+
+
+def _block_prob_effects(block, theta, keep, overall: bool):
+    """One row block's share: ``(rows, mean effects, Jacobian)`` (``overall``) or
+    ``(rows, column sums of X, None)`` (the effects at the mean of X)."""
+    x = np.asarray(block.exog, dtype=float)
+    if not overall:
+        return x.shape[0], x.sum(axis=0), None
+    return (x.shape[0],) + _prob_effects_and_jacobian(block, x, keep, theta)
+
+
 class CategoricalResultsMixin:
     """Predictions of a model whose ``predict(params, exog, which)`` gives an N x J matrix
     of category probabilities for ``which="prob"``."""
@@ -59,22 +83,23 @@ class CategoricalResultsMixin:
         if at not in ("overall", "mean"):
             raise ValueError(f"at must be 'overall' or 'mean'; got {at!r}.")
         model = self.model
-        x = np.asarray(model.exog, dtype=float)
-        if at == "mean":
-            x = x.mean(axis=0, keepdims=True)
         keep = np.array([j for j in range(model.k_exog) if j != model.const_idx], dtype=int)
-
-        def effects(theta):
-            parts = []
-            for j in range(model.n_categories):
-                def prob_j(xx, j=j):
-                    return mnp.sum(model.predict(theta, exog=xx)[:, j])
-                parts.append(mnp.mean(grad(prob_j)(x), axis=0)[keep])
-            return mnp.concatenate(parts)
-
         theta = self._params
-        value = np.asarray(effects(theta), dtype=float)
-        jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
+        if _inf._blocked(model):        # row blocks or Dask partitions: K-sized sums only
+            parts = model._block_map("_block_apply", _block_prob_effects, theta, keep,
+                                     at == "overall")
+            n = sum(nb for nb, _, _ in parts)
+            if at == "mean":
+                x = (sum(v for _, v, _ in parts) / n)[None, :]
+                value, jac = _prob_effects_and_jacobian(model, x, keep, theta)
+            else:
+                value = sum(nb * v for nb, v, _ in parts) / n
+                jac = sum(nb * j for nb, _, j in parts) / n
+        else:
+            x = np.asarray(model.exog, dtype=float)
+            if at == "mean":
+                x = x.mean(axis=0, keepdims=True)
+            value, jac = _prob_effects_and_jacobian(model, x, keep, theta)
         names = [f"{outcome}:{model.exog_names[k]}" for outcome in model.outcome_names
                  for k in keep]
         return _inf.MarginalEffects(value, _inf._jvj(jac, self._cov), names, df_t=None,

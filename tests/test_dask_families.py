@@ -167,3 +167,23 @@ def test_a_partition_emptied_by_missing_drop_is_left_out():
     res, ref = dmodel.fit(start_params=start), mem.fit(start_params=start)
     np.testing.assert_allclose(res.params_flat, ref.params_flat, rtol=1e-8, atol=1e-10)
     assert res.llf == pytest.approx(ref.llf, rel=1e-10)
+
+
+def test_category_marginal_effects_on_dask_equal_the_in_memory_ones():
+    """get_margeff of OrderedModel / MNLogit on Dask data: partition sums (no N-sized
+    gather), equal to the in-memory effects and SEs; model.predict on Dask keeps the
+    class's default which ('prob')."""
+    anes = _anes().assign(const=1.0)
+    exog = ["logpopul", "selfLR", "age", "educ", "income"]
+    ddf = dd.from_pandas(anes.sort_values("PID"), npartitions=4)
+    for model_class, cols, at in ((OrderedModel, exog, "overall"),
+                                  (MNLogit, ["const"] + exog, "mean")):
+        mem_model = model_class(anes["PID"], anes[cols])
+        start = mem_model.start_params()
+        mem = mem_model.fit(start_params=start)
+        res = model_class(ddf["PID"], ddf[cols]).fit(start_params=start)
+        ours, ref = res.get_margeff(at=at).summary_frame(), mem.get_margeff(at=at).summary_frame()
+        assert list(ours.index) == list(ref.index)
+        np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(res.model.predict(res.params, anes[cols].iloc[:3]),
+                                   mem.predict(anes[cols].iloc[:3]).to_numpy(), rtol=1e-7)

@@ -627,16 +627,19 @@ class DaskModel:
         raise NotImplementedError("row subsets of a Dask model are not supported; subset "
                                   "the dask collections and build a new model.")
 
-    def predict(self, params, exog=None, which: str = "mean", **kwargs):
-        """Predictions for new (in-memory) ``exog``; for the Dask data themselves they would
-        be N values gathered on the client, so they are refused."""
+    def predict(self, params, exog=None, which: str | None = None, **kwargs):
+        """Predictions for new (in-memory) ``exog`` (``which``: the base class's default
+        when not given); for the Dask data themselves they would be N values gathered on
+        the client, so they are refused."""
         if exog is None:
             raise NotImplementedError(
                 f"predictions for every row of the Dask data ({self.nobs} values; also "
                 "fittedvalues and resid) are not gathered to the client; compute them per "
                 "partition, e.g. ddf.map_partitions(lambda d: results.predict(d[exog_names]))"
                 ", or pass in-memory exog=.")
-        return self._dask_base.predict(self, params, exog=exog, which=which, **kwargs)
+        if which is not None:
+            kwargs["which"] = which
+        return self._dask_base.predict(self, params, exog=exog, **kwargs)
 
     def score_obs(self, params):
         raise NotImplementedError(
