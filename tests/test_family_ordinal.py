@@ -101,6 +101,7 @@ def test_matches_statsmodels(fitted):
     assert res.llf == pytest.approx(ref["llf"], rel=1e-10)
     assert res.llnull == pytest.approx(ref["llnull"], rel=1e-12)
     assert res.df_model == 5 and res.k_params == 11
+    assert res.df_resid == 933      # statsmodels 0.15 OrderedModel: nobs - k_params
 
 
 def test_optimiser_scale_is_statsmodels_parametrisation(fitted):
