@@ -848,7 +848,7 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
         const = getattr(model, "const_idx", None)
         keep = np.array([j for j in range(x.shape[1]) if j != const], dtype=int)
         discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
-        offset = getattr(model, "_offset", lambda: None)()  # count models: offset + log(exposure)
+        offset = _offset_of(model)      # count models: offset + log(exposure)
         if offset is not None and at != "overall":
             offset = np.array([offset.mean()])
         effects = _effects_function(model, x, offset, method, discrete, keep, which,
@@ -920,6 +920,12 @@ def _effects_function(model, x, offset, method: str, discrete: dict, keep,
     return effects
 
 
+def _offset_of(model):
+    """The model's offset in its linear index (count models: offset + log(exposure)), or
+    None (a model without one, e.g. Heckman)."""
+    return getattr(model, "_offset", lambda: None)()
+
+
 def _blocked(model) -> bool:
     """True for a model evaluated in row blocks (large data, Dask partitions)."""
     blocks = getattr(model, "_blocks", None)
@@ -933,7 +939,7 @@ def _exog_summary(block) -> dict:
     """One block's share of what margeff needs from X: sums, ranges, and a witness value
     that is not 0/1 and one that is not a non-negative integer (NaN: none)."""
     x = block.exog
-    off = block._offset()
+    off = _offset_of(block)
     def witness(bad):
         rows = np.argmax(bad, axis=0)
         return np.where(bad.any(axis=0), x[rows, np.arange(x.shape[1])], np.nan)
@@ -945,7 +951,7 @@ def _exog_summary(block) -> dict:
 
 def _block_effects(block, theta, method, discrete, keep, which="mean"):
     """``(rows, mean effects, their Jacobian)`` over one block's rows."""
-    effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep,
+    effects = _effects_function(block, block.exog, _offset_of(block), method, discrete, keep,
                                 which, own_rows=True)
     return (block.exog.shape[0], np.asarray(effects(theta), dtype=float),
             np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))

@@ -18,7 +18,7 @@ import dask.dataframe as dd
 from mleopt import (HurdleNegativeBinomial, HurdlePoisson, Heckman, IntervalRegression,
                     MNLogit, OrderedModel, ZeroInflatedNegativeBinomial, ZeroInflatedPoisson,
                     add_constant, datasets)
-from mleopt.exceptions import DataError
+from mleopt.exceptions import ConvergenceWarning, DataError
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +187,19 @@ def test_category_marginal_effects_on_dask_equal_the_in_memory_ones():
         np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-7, atol=1e-10)
         np.testing.assert_allclose(res.model.predict(res.params, anes[cols].iloc[:3]),
                                    mem.predict(anes[cols].iloc[:3]).to_numpy(), rtol=1e-7)
+
+
+def test_heckman_margeff_on_dask_and_two_part_refusal():
+    """Heckman (no offset) get_margeff on Dask partitions equals the in-memory one (was
+    AttributeError '_offset'); the two-part count models refuse by name (their zero part's
+    columns are matched to exog's on the rows themselves)."""
+    frame, make = CASES["Heckman (positional)"]
+    mem = make(frame).fit()
+    res = make(dd.from_pandas(frame, npartitions=3)).fit(start_params=mem.params.to_numpy())
+    ours, ref = res.get_margeff().summary_frame(), mem.get_margeff().summary_frame()
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-6, atol=1e-10)
+    counts, make_zip = CASES["ZeroInflatedPoisson"]
+    with pytest.warns(ConvergenceWarning):      # (a short fit: only the refusal matters)
+        fit = make_zip(dd.from_pandas(counts.iloc[:600], npartitions=2)).fit(maxiter=3)
+    with pytest.raises(NotImplementedError, match="get_margeff of ZeroInflatedPoisson on Dask"):
+        fit.get_margeff()
