@@ -113,9 +113,13 @@ class CategoricalResultsMixin:
 
     @property
     def resid(self):
-        raise AttributeError(f"{type(self.model).__name__} has no residuals: the outcome is a "
-                             "category; compare fittedvalues (probabilities) with the "
-                             "observed categories instead.")
+        return self._residual("response")
+
+    def _residual(self, kind: str):
+        """(resid, resid_response, resid_pearson, resid_deviance, resid_anscombe)"""
+        raise AttributeError(f"{type(self.model).__name__} has no residuals ({kind}): the "
+                             "outcome is a category; compare fittedvalues (probabilities) "
+                             "with the observed categories instead.")
 
 
 class OrderedResults(CategoricalResultsMixin, LikelihoodResults):
