@@ -30,6 +30,16 @@ class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
         return pd.DataFrame(np.asarray(values, dtype=float).reshape(j, k).T,
                             index=list(model.exog_names), columns=model.outcome_names[1:])
 
+    @property
+    def J(self) -> int:     # noqa: N802 (statsmodels' MNLogitResults names)
+        """The number of categories."""
+        return self.model.J
+
+    @property
+    def K(self) -> int:     # noqa: N802
+        """The number of regressors."""
+        return self.model.K
+
     # the names of earlier versions, where params was flat and these were the tables
     @property
     def params_table(self) -> pd.DataFrame:

@@ -139,6 +139,7 @@ def test_matches_statsmodels(res):
     assert res.llf == pytest.approx(SM["llf"], rel=1e-11)
     assert res.llnull == pytest.approx(SM["llnull"], rel=1e-12)
     assert (res.df_model, res.df_resid, res.k_params) == (30, 908, 36)
+    assert (res.J, res.K, res.model.J, res.model.K) == (7, 6, 7, 6)    # statsmodels' r.J, r.K
 
 
 def test_parameter_names_and_tables(res):

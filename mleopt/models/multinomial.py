@@ -57,6 +57,16 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
                                for x in self.exog_names])
 
     @property
+    def J(self) -> int:     # noqa: N802 (statsmodels' names)
+        """statsmodels' name for the number of categories (``n_categories``)."""
+        return self.n_categories
+
+    @property
+    def K(self) -> int:     # noqa: N802
+        """statsmodels' name for the number of regressors (``k_exog``)."""
+        return self.k_exog
+
+    @property
     def df_model(self) -> float:
         """``(K - k_constant) (J - 1)``, as statsmodels."""
         return float((self.k_exog - self.k_constant) * (self.n_categories - 1))
