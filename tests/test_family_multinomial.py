@@ -308,3 +308,16 @@ def test_model_functions_take_the_table_and_named_series(res, anes):
                                       f(logit.params.to_numpy()), err_msg=fn)
     with pytest.raises(DataError, match="needs rows"):
         model.loglike(res.params.iloc[:, 1:])
+
+
+def test_latex_and_tables_keep_the_outcome_blocks(res):
+    """The LaTeX summary heads each outcome's block with its label (as the text and HTML
+    do), and ``tables[1]`` is indexed (outcome, regressor): the regressor names repeat."""
+    summary = res.summary()
+    latex = summary.as_latex().splitlines()
+    heads = [i for i, line in enumerate(latex) if line.startswith("PID=")]
+    assert [latex[i].split(" & ")[0] for i in heads] == [f"PID={j}" for j in range(1, 7)]
+    assert latex[heads[2] + 2].startswith("const & -3.6656")
+    table = summary.tables[1]
+    assert table.index[0] == ("PID=1", "const") and table.index[-1] == ("PID=6", "income")
+    assert table.loc[("PID=3", "educ"), "coef"] == pytest.approx(res.params.loc["educ", "PID=3"])
