@@ -74,10 +74,10 @@ def summary_col(results: Sequence, stars: bool = False, float_format: str | Call
                 top.append("")
                 below.append("")
                 continue
-            est = float(_flat(res, "params")[name])
-            paren = float(_flat(res, "bse" if show == "se" else "tvalues")[name])
+            est = float(res.params_flat[name])
+            paren = float(res.bse_flat[name] if show == "se" else res.tvalues_flat[name])
             scale = name in getattr(res.model, "scale_param_names", ())   # > 0: not tested
-            mark = _stars(float(_flat(res, "pvalues")[name])) if stars and not scale else ""
+            mark = _stars(float(res.pvalues_flat[name])) if stars and not scale else ""
             top.append(_number(est, fmt) + mark)
             below.append(f"({_number(paren, fmt)})")
         cells += [top, below]
@@ -109,13 +109,6 @@ def summary_col(results: Sequence, stars: bool = False, float_format: str | Call
         notes.append("* p<.1, ** p<.05, *** p<.01")
     return SummaryCol(pd.DataFrame(cells, index=labels, columns=names), n_coef, notes,
                       results, order)
-
-
-def _flat(res, attr: str) -> pd.Series:
-    """``res.params`` (``bse``, ...) as one Series by parameter name: MNLogit reports them as
-    K x (J-1) tables and keeps the flat Series as ``params_flat`` (``bse_flat``, ...)."""
-    flat = getattr(res, attr + "_flat", None)
-    return getattr(res, attr) if flat is None else flat
 
 
 def _number(value: float, fmt: Callable) -> str:
@@ -170,15 +163,15 @@ class SummaryCol:
         return [self.to_frame()]
 
     def _numbers(self, attr: str) -> pd.DataFrame:
-        return pd.DataFrame({name: _flat(res, attr).reindex(self._order)
+        return pd.DataFrame({name: getattr(res, attr).reindex(self._order)
                              for name, res in zip(self.frame.columns, self._results)})
 
     def params_frame(self) -> pd.DataFrame:
         """The estimates (parameters by fits; NaN where a fit has no such parameter)."""
-        return self._numbers("params")
+        return self._numbers("params_flat")
 
     def bse_frame(self) -> pd.DataFrame:
-        return self._numbers("bse")
+        return self._numbers("bse_flat")
 
     def as_text(self) -> str:
         rows = [[str(i)] + list(r) for i, r in zip(self.frame.index, self.frame.to_numpy())]

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .exceptions import CollinearityError, DataError, MissingDataError
+from .exceptions import CollinearityError, DataError, MissingDataError, NoRowsLeftError
 
 __all__ = ["add_constant", "prepare_data", "check_rank", "check_scale", "ModelData",
            "align_labels", "align_names", "frame_by_name"]
@@ -294,8 +294,8 @@ def prepare_data(endog: Any, exog: Any = None, missing: str = "raise",
                 f"NaN or inf values in {where}: {n_bad} of {n} rows affected. Clean the data, "
                 "or pass missing='drop' to drop those rows.")
         if n_bad == n:
-            raise MissingDataError(f"every row has NaN or inf values (in {where}); nothing is "
-                                   "left to fit after missing='drop'.")
+            raise NoRowsLeftError(f"every row has NaN or inf values (in {where}); nothing is "
+                                  "left to fit after missing='drop'.", counts)
         mask = ~bad
         y = y[mask]
         x = None if x is None else x[mask]

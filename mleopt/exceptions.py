@@ -20,6 +20,15 @@ class MissingDataError(DataError):
     """NaN or inf in the data while ``missing="raise"``."""
 
 
+class NoRowsLeftError(MissingDataError):
+    """Every row was dropped as missing (``missing="drop"``); ``dropped_by`` counts the
+    missing values per column. (A Dask partition may be so: the others still count.)"""
+
+    def __init__(self, message: str, dropped_by: dict | None = None):
+        super().__init__(message)
+        self.dropped_by = dict(dropped_by or {})
+
+
 class CollinearityError(DataError):
     """The columns of exog are linearly dependent (the parameters are not identified)."""
 

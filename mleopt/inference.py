@@ -160,14 +160,16 @@ def _is_word(ch: str) -> bool:
 
 def _unknown_name(text: str, pos: int, names: list[str], where: str) -> str:
     """The message for a token that is neither a number nor a parameter name."""
+    stops = "+-*/,;" if any("=" in n for n in names) else "+-*/=,;"   # (MNLogit: "PID=1:age")
     end, depth = pos, 0
-    while end < len(text) and not text[end].isspace() and text[end] not in "+-*/=,;":
+    while end < len(text) and not text[end].isspace() and text[end] not in stops:
         depth += (text[end] in "([") - (text[end] in ")]")
         if depth < 0:                   # a closing bracket of the expression, not the name's
             break
         end += 1
     token = text[pos:end] or text[pos:]
     close = difflib.get_close_matches(token, names, n=3)
+    close += [n for n in names if n.endswith(":" + token) and n not in close][:3]
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     return (f"no parameter named {token!r} in restriction {where!r}; the parameters are "
             f"{names}.{hint}")
@@ -297,6 +299,10 @@ def parse_restrictions(spec: str | Sequence[str], names: Sequence[str]
     rows, qs = [], []
     for part in parts:
         sides = _split_sides(part, names)
+        if len(sides) > 2 and any("=" in n for n in names):
+            for token in re.findall(r"[^\s+\-*/,;()=]+=[^\s+\-*/,;()=]+", part):
+                if not any(token in n for n in names):  # a misspelt "PID=3:age"
+                    raise ValueError(_unknown_name(token, 0, names, part))
         if len(sides) > 2 or (len(sides) == 2 and not sides[1].strip()):
             raise ValueError(f"restriction {part!r} must have the form 'expression = expression'.")
         lhs, lc = _LinearParser(sides[0], names, part).parse()
@@ -883,7 +889,7 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
         const = getattr(model, "const_idx", None)
         keep = np.array([j for j in range(x.shape[1]) if j != const], dtype=int)
         discrete = _discrete_columns(np.asarray(model.exog, float), dummy, count)
-        offset = getattr(model, "_offset", lambda: None)()  # count models: offset + log(exposure)
+        offset = _offset_of(model)      # count models: offset + log(exposure)
         if offset is not None and at != "overall":
             offset = np.array([np.average(offset, weights=sample_weights(model))])
         effects = _effects_function(model, x, offset, method, discrete, keep, which,
@@ -972,6 +978,12 @@ def _effects_function(model, x, offset, method: str, discrete: dict, keep,
     return effects
 
 
+def _offset_of(model):
+    """The model's offset in its linear index (count models: offset + log(exposure)), or
+    None (a model without one, e.g. Heckman)."""
+    return getattr(model, "_offset", lambda: None)()
+
+
 def _blocked(model) -> bool:
     """True for a model evaluated in row blocks (large data, Dask partitions)."""
     blocks = getattr(model, "_blocks", None)
@@ -985,7 +997,7 @@ def _exog_summary(block) -> dict:
     """One block's share of what margeff needs from X: sums, ranges, and a witness value
     that is not 0/1 and one that is not a non-negative integer (NaN: none)."""
     x = block.exog
-    off = block._offset()
+    off = _offset_of(block)
     w = block._row_weights()
     w = np.ones(x.shape[0]) if w is None else w
     def witness(bad):
@@ -999,7 +1011,7 @@ def _exog_summary(block) -> dict:
 
 def _block_effects(block, theta, method, discrete, keep, which="mean"):
     """``(rows (weighted), mean effects, their Jacobian)`` over one block's rows."""
-    effects = _effects_function(block, block.exog, block._offset(), method, discrete, keep,
+    effects = _effects_function(block, block.exog, _offset_of(block), method, discrete, keep,
                                 which, own_rows=True)
     w = block._row_weights()
     return (block.exog.shape[0] if w is None else w.sum(),

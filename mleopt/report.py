@@ -157,9 +157,12 @@ class Report:
                     zip(left, right)]
             out += ["\\hline", "\\end{tabular}", ""]
         cols, rows = _table_cells(self.frame, self.untested)
-        out += ["\\begin{tabular}{l" + "r" * len(cols) + "}", "\\hline",
-                " & " + " & ".join(e(c) for c in cols) + " \\\\", "\\hline"]
-        out += [" & ".join(e(c) for c in r) + " \\\\" for r in rows]
+        out += ["\\begin{tabular}{l" + "r" * len(cols) + "}", "\\hline"]
+        for i, (label, block) in enumerate(self._blocks(rows)):
+            if i:
+                out.append("\\hline")
+            out += [e(label) + " & " + " & ".join(e(c) for c in cols) + " \\\\", "\\hline"]
+            out += [" & ".join(e(c) for c in r) + " \\\\" for r in block]
         out += ["\\hline", "\\end{tabular}"]
         out += [f"\\\\[2pt] \\footnotesize{{{e(t)}}}" for t in self.notes]
         out.append("\\end{center}")
@@ -176,7 +179,11 @@ class Report:
             right = self.right + [("", "")] * (n - len(self.right))
             out.append(pd.DataFrame([a + b for a, b in zip(left, right)],
                                     columns=["label", "value", "label ", "value "]))
-        return out + [self.frame.copy()]
+        frame = self.frame.copy()
+        if self.groups:     # (outcome, regressor): the row names repeat from block to block
+            labels = [label for label, n in self.groups for _ in range(n)]
+            frame.index = pd.MultiIndex.from_arrays([labels, list(frame.index)])
+        return out + [frame]
 
     def rename(self, xname, names) -> None:
         """Show the rows named ``names`` (the parameters) as ``xname`` (same length)."""

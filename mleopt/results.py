@@ -235,7 +235,7 @@ class LikelihoodResults:
 
     @property
     def params(self) -> pd.Series:
-        return self._as_reported(self._series(self._params))
+        return self._as_reported(self.params_flat)
 
     @property
     def _bse(self) -> np.ndarray:
@@ -249,15 +249,34 @@ class LikelihoodResults:
 
     @property
     def bse(self) -> pd.Series:
-        return self._as_reported(self._series(self._bse))
+        return self._as_reported(self.bse_flat)
 
     @property
     def tvalues(self) -> pd.Series:
-        return self._as_reported(self._series(self._tvalues))
+        return self._as_reported(self.tvalues_flat)
 
     @property
     def pvalues(self) -> pd.Series:
-        return self._as_reported(self._series(_inf.two_sided_p(self._tvalues, self.df_t)))
+        return self._as_reported(self.pvalues_flat)
+
+    # the flat Series by parameter name, for every model (the same as params, bse, ...
+    # except where those are shown as a table: MNLogit); generic code reads these
+    @property
+    def params_flat(self) -> pd.Series:
+        """The estimates as one Series by parameter name (MNLogit: ``"PID=1:age"``)."""
+        return self._series(self._params)
+
+    @property
+    def bse_flat(self) -> pd.Series:
+        return self._series(self._bse)
+
+    @property
+    def tvalues_flat(self) -> pd.Series:
+        return self._series(self._tvalues)
+
+    @property
+    def pvalues_flat(self) -> pd.Series:
+        return self._series(_inf.two_sided_p(self._tvalues, self.df_t))
 
     def conf_int(self, alpha: float = 0.05, cols: Sequence | None = None,
                  method: str = "wald") -> pd.DataFrame:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import inference as _inf
 from .results import LikelihoodResults
 from .results_ordinal import CategoricalResultsMixin
 
@@ -32,21 +31,14 @@ class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
                             index=list(model.exog_names), columns=model.outcome_names[1:])
 
     @property
-    def params_flat(self) -> pd.Series:
-        """The coefficients as one Series by parameter name (``"PID=1:age"``)."""
-        return self._series(self._params)
+    def J(self) -> int:     # noqa: N802 (statsmodels' MNLogitResults names)
+        """The number of categories."""
+        return self.model.J
 
     @property
-    def bse_flat(self) -> pd.Series:
-        return self._series(self._bse)
-
-    @property
-    def tvalues_flat(self) -> pd.Series:
-        return self._series(self._tvalues)
-
-    @property
-    def pvalues_flat(self) -> pd.Series:
-        return self._series(_inf.two_sided_p(self._tvalues, self.df_t))
+    def K(self) -> int:     # noqa: N802
+        """The number of regressors."""
+        return self.model.K
 
     # the names of earlier versions, where params was flat and these were the tables
     @property

@@ -23,6 +23,34 @@ from .results import LikelihoodResults
 __all__ = ["CategoricalResultsMixin", "OrderedResults"]
 
 
+def _prob_effects_and_jacobian(model, x: np.ndarray, keep: np.ndarray, theta, w=None):
+    """``dP(y = j)/dx_k`` averaged over the rows of ``x`` (weighted by ``w``, summing to 1),
+    outcome by outcome (the columns ``keep``), and its exact Jacobian in theta."""
+    def effects(th):
+        parts = []
+        for j in range(model.n_categories):
+            def prob_j(xx, j=j):
+                return mnp.sum(model.predict(th, exog=xx, which="prob")[:, j])
+            parts.append(_inf.sample_mean(grad(prob_j)(x), w)[keep])
+        return mnp.concatenate(parts)
+
+    return (np.asarray(effects(theta), dtype=float),
+            np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float))
+
+
+def _block_prob_effects(block, theta, keep, overall: bool):
+    """One row block's share: ``(rows, mean effects, Jacobian)`` (``overall``) or
+    ``(rows, column sums of X, None)`` (the effects at the mean of X); rows counted with
+    their observation weights."""
+    x = np.asarray(block.exog, dtype=float)
+    w = block._row_weights()
+    n = x.shape[0] if w is None else float(w.sum())
+    if not overall:
+        return n, (x.sum(axis=0) if w is None else w @ x), None
+    return (n,) + _prob_effects_and_jacobian(block, x, keep, theta,
+                                              None if w is None else w / n)
+
+
 class CategoricalResultsMixin:
     """Predictions of a model whose ``predict(params, exog, which)`` gives an N x J matrix
     of category probabilities for ``which="prob"``."""
@@ -60,21 +88,26 @@ class CategoricalResultsMixin:
             raise ValueError(f"{type(self.model).__name__}.get_margeff offers method='dydx' "
                              f"only, not {method!r}.")
         model = self.model
-        x = _inf.at_rows(model, at, atexog)
-        w = _inf.sample_weights(model) if at == "overall" else None
         keep = np.array([j for j in range(model.k_exog) if j != model.const_idx], dtype=int)
-
-        def effects(theta):
-            parts = []
-            for j in range(model.n_categories):
-                def prob_j(xx, j=j):
-                    return mnp.sum(model.predict(theta, exog=xx)[:, j])
-                parts.append(_inf.sample_mean(grad(prob_j)(x), w)[keep])
-            return mnp.concatenate(parts)
-
         theta = self._params
-        value = np.asarray(effects(theta), dtype=float)
-        jac = np.asarray(jacobian(effects, mode="fwd")(theta), dtype=float)
+        if _inf._blocked(model):        # row blocks or Dask partitions: K-sized sums only
+            if at not in ("overall", "mean") or atexog:
+                raise ValueError("on row blocks or Dask partitions get_margeff offers "
+                                 "at='overall' or 'mean' without atexog (the others need "
+                                 "every row in memory).")
+            parts = model._block_map("_block_apply", _block_prob_effects, theta, keep,
+                                     at == "overall")
+            n = sum(nb for nb, _, _ in parts)
+            if at == "mean":
+                x = (sum(v for _, v, _ in parts) / n)[None, :]
+                value, jac = _prob_effects_and_jacobian(model, x, keep, theta)
+            else:
+                value = sum(nb * v for nb, v, _ in parts) / n
+                jac = sum(nb * j for nb, _, j in parts) / n
+        else:
+            x = _inf.at_rows(model, at, atexog)
+            w = _inf.sample_weights(model) if at == "overall" else None
+            value, jac = _prob_effects_and_jacobian(model, x, keep, theta, w)
         names = [f"{outcome}:{model.exog_names[k]}" for outcome in model.outcome_names
                  for k in keep]
         return _inf.MarginalEffects(value, _inf._jvj(jac, self._cov), names, df_t=None,
@@ -88,9 +121,13 @@ class CategoricalResultsMixin:
 
     @property
     def resid(self):
-        raise AttributeError(f"{type(self.model).__name__} has no residuals: the outcome is a "
-                             "category; compare fittedvalues (probabilities) with the "
-                             "observed categories instead.")
+        return self._residual("response")
+
+    def _residual(self, kind: str):
+        """(resid, resid_response, resid_pearson, resid_deviance, resid_anscombe)"""
+        raise AttributeError(f"{type(self.model).__name__} has no residuals ({kind}): the "
+                             "outcome is a category; compare fittedvalues (probabilities) "
+                             "with the observed categories instead.")
 
 
 class OrderedResults(CategoricalResultsMixin, LikelihoodResults):

@@ -69,6 +69,27 @@ def softmax_columns_obs(p):               # columns picked out, a scale, a direc
             - 0.5 * np.sum(np.square(eta), axis=-1) / N)
 
 
+ALT = rng.normal(size=(N, 4, 2))            # alternative-specific attributes (reviewer)
+
+
+def condlogit_obs(p):                     # held out: one index per alternative plus X B,
+    u = np.concatenate([np.reshape(ALT[:, j, :] @ p[:2], (N, 1)) for j in range(4)], axis=1)
+    v = u + np.concatenate([onp.zeros((N, 1)), X @ np.reshape(p[2:], (4, 3))], axis=1)
+    v = v[:, ::-1] + 0.1 * CHOSEN[:, :1]   # columns reversed, a per-row constant column
+    return np.sum(CHOSEN[:, ::-1] * v[:, 1:], axis=1) - logsumexp(v, axis=1)
+
+
+def nested_reshape_obs(p):                # held out: (N, 4) -> (N, 2, 2), sums, keepdims
+    e = np.reshape(X @ np.reshape(p, (4, 4)), (N, 2, 2))
+    inner = logsumexp(e, axis=2)                               # (N, 2)
+    centred = inner - np.sum(inner, axis=1, keepdims=True) / 2.0
+    return np.sum(np.square(centred), axis=-1) - logsumexp(inner, axis=1)
+
+
+def broadcast_columns_obs(p):             # held out: an (N, 1) index against a row
+    return logsumexp(X @ np.reshape(p, (4, 1)) + onp.linspace(0.0, 1.0, 5), axis=1)
+
+
 def transformed(f, k):
     """The model layer's objective: f(transform(z * inv_scale)), extra parameters on the
     log scale."""
@@ -120,6 +141,12 @@ STRUCTURED = {
     "softmax, a matrix index": (total(softmax_obs), 0.1 * onp.arange(-6, 6)),
     "matrix index: columns, a scalar": (
         total(softmax_columns_obs), [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
+    "conditional logit: per-alternative indices and X B, columns reversed": (
+        total(condlogit_obs), 0.1 * onp.arange(-7, 7)),
+    "matrix index reshaped to 3-D, keepdims sums": (
+        total(nested_reshape_obs), 0.05 * onp.arange(-8, 8)),
+    "(N, 1) index broadcast against a row of constants": (
+        total(broadcast_columns_obs), [0.3, -0.2, 0.1, 0.05]),
 }
 
 BROKEN = {
@@ -172,7 +199,11 @@ def test_structure_is_found_and_hessian_matches_general_path(name):
 @pytest.mark.parametrize("name", ["tobit", "two indices", "transform of z", "probit",
                                   "data used twice, shifted rows", "linear in the index",
                                   "softmax, a matrix index",
-                                  "matrix index: columns, a scalar"])
+                                  "matrix index: columns, a scalar",
+                                  "conditional logit: per-alternative indices and X B, "
+                                  "columns reversed",
+                                  "matrix index reshaped to 3-D, keepdims sums",
+                                  "(N, 1) index broadcast against a row of constants"])
 def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
     """Per-row derivatives are computed block by block of rows (cache-sized): uneven
     blocks, per-row and summed quantities, must not change the result."""

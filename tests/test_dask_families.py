@@ -18,7 +18,7 @@ import dask.dataframe as dd
 from mleopt import (HurdleNegativeBinomial, HurdlePoisson, Heckman, IntervalRegression,
                     MNLogit, OrderedModel, ZeroInflatedNegativeBinomial, ZeroInflatedPoisson,
                     add_constant, datasets)
-from mleopt.exceptions import DataError
+from mleopt.exceptions import ConvergenceWarning, DataError
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +150,56 @@ def test_whole_sample_checks_of_heckman_and_interval_regression_on_dask():
     parts = dd.from_pandas(one_sided, npartitions=3)
     with pytest.raises(DataError, match="unbounded on one side"):
         IntervalRegression(parts["lo"], parts["hi"], parts[ax])
+
+
+def test_a_partition_emptied_by_missing_drop_is_left_out():
+    """missing='drop' where one whole partition has NaNs: the other partitions are fitted
+    (as the in-memory fit of the same rows), and the dropped rows are counted."""
+    anes = _anes()
+    exog = ["logpopul", "selfLR", "age", "educ", "income"]
+    frame = anes.assign(const=1.0)[["PID", "const"] + exog]
+    frame.loc[frame.index[:200], "age"] = np.nan        # the first partition (118 rows)
+    mem = MNLogit(frame["PID"], frame[["const"] + exog], missing="drop")
+    start = mem.start_params()
+    ddf = dd.from_pandas(frame, npartitions=8)
+    dmodel = MNLogit(ddf["PID"], ddf[["const"] + exog], missing="drop")
+    assert (dmodel.nobs, dmodel.n_dropped, dmodel.dropped_by) == (744, 200, {"age": 200})
+    res, ref = dmodel.fit(start_params=start), mem.fit(start_params=start)
+    np.testing.assert_allclose(res.params_flat, ref.params_flat, rtol=1e-8, atol=1e-10)
+    assert res.llf == pytest.approx(ref.llf, rel=1e-10)
+
+
+def test_category_marginal_effects_on_dask_equal_the_in_memory_ones():
+    """get_margeff of OrderedModel / MNLogit on Dask data: partition sums (no N-sized
+    gather), equal to the in-memory effects and SEs; model.predict on Dask keeps the
+    class's default which ('prob')."""
+    anes = _anes().assign(const=1.0)
+    exog = ["logpopul", "selfLR", "age", "educ", "income"]
+    ddf = dd.from_pandas(anes.sort_values("PID"), npartitions=4)
+    for model_class, cols, at in ((OrderedModel, exog, "overall"),
+                                  (MNLogit, ["const"] + exog, "mean")):
+        mem_model = model_class(anes["PID"], anes[cols])
+        start = mem_model.start_params()
+        mem = mem_model.fit(start_params=start)
+        res = model_class(ddf["PID"], ddf[cols]).fit(start_params=start)
+        ours, ref = res.get_margeff(at=at).summary_frame(), mem.get_margeff(at=at).summary_frame()
+        assert list(ours.index) == list(ref.index)
+        np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(res.model.predict(res.params, anes[cols].iloc[:3]),
+                                   mem.predict(anes[cols].iloc[:3]).to_numpy(), rtol=1e-7)
+
+
+def test_heckman_margeff_on_dask_and_two_part_refusal():
+    """Heckman (no offset) get_margeff on Dask partitions equals the in-memory one (was
+    AttributeError '_offset'); the two-part count models refuse by name (their zero part's
+    columns are matched to exog's on the rows themselves)."""
+    frame, make = CASES["Heckman (positional)"]
+    mem = make(frame).fit()
+    res = make(dd.from_pandas(frame, npartitions=3)).fit(start_params=mem.params.to_numpy())
+    ours, ref = res.get_margeff().summary_frame(), mem.get_margeff().summary_frame()
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-6, atol=1e-10)
+    counts, make_zip = CASES["ZeroInflatedPoisson"]
+    with pytest.warns(ConvergenceWarning):      # (a short fit: only the refusal matters)
+        fit = make_zip(dd.from_pandas(counts.iloc[:600], npartitions=2)).fit(maxiter=3)
+    with pytest.raises(NotImplementedError, match="get_margeff of ZeroInflatedPoisson on Dask"):
+        fit.get_margeff()

@@ -198,6 +198,16 @@ def test_censored_tobit_affairs(outputs):
     assert re.search(r"rating\s+-3\.1231\s+0\.5742", out)    # intreg; scipy brute force -3.12314
 
 
+
+def test_survival_time_ratio_interval_is_positive(outputs):
+    """The time ratio's interval is exp of rx's (R: exp(confint(fit))["rx"], from survreg's
+    rx 0.5286, SE 0.5292 on ovarian), not a delta-method interval below 0 with a z test of
+    'ratio = 0'."""
+    out = _run(outputs, "survival.py")
+    assert "95% interval exp(rx's): 0.6014 to 4.7868" in out
+    assert not re.search(r"time ratio.*\s1\.8896\s", out)    # the z of 'ratio = 0'
+    assert "P>|z|" not in out.split("The four distributions")[1]
+
 # autograd 1.9.1 running the same two programs with only the import lines changed (scratch
 # run, 2026-11-30): the numbers each prints.
 AUTOGRAD_NEURAL_NET = {"final_loss": 0.010517, "start_loss": 0.837812, "accuracy": 1.0}

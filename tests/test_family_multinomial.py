@@ -139,6 +139,7 @@ def test_matches_statsmodels(res):
     assert res.llf == pytest.approx(SM["llf"], rel=1e-11)
     assert res.llnull == pytest.approx(SM["llnull"], rel=1e-12)
     assert (res.df_model, res.df_resid, res.k_params) == (30, 908, 36)
+    assert (res.J, res.K, res.model.J, res.model.K) == (7, 6, 7, 6)    # statsmodels' r.J, r.K
 
 
 def test_parameter_names_and_tables(res):
@@ -324,3 +325,51 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     with pytest.warns(PerfectSeparationWarning):
         res = MNLogit(y, add_constant(x), separation="warn").fit()
     assert "perfect separation" in str(res.summary())
+
+
+def test_summary_col_reads_the_flat_names(res, anes):
+    """summary_col beside a logit: MNLogit's rows by flat name ('PID=1:age'), the numbers
+    those of params_flat / bse_flat (its params is the K x (J-1) table)."""
+    from mleopt import summary_col
+    logit = Logit(anes["vote"], add_constant(anes[EXOG])).fit()
+    table = summary_col([res, logit], stars=True, model_names=["mnl", "logit"])
+    frame = table.params_frame()
+    assert frame.loc["PID=2:age", "mnl"] == pytest.approx(res.params.loc["age", "PID=2"])
+    assert frame.loc["age", "logit"] == pytest.approx(logit.params["age"])
+    assert np.isnan(frame.loc["age", "mnl"]) and np.isnan(frame.loc["PID=2:age", "logit"])
+    assert table.bse_frame().loc["PID=6:selfLR", "mnl"] == pytest.approx(
+        res.bse.loc["selfLR", "PID=6"])
+    cells = table.to_frame()
+    assert cells.loc["PID=6:selfLR", "mnl"].endswith("***")
+
+
+def test_model_functions_take_the_table_and_named_series(res, anes):
+    """model.loglike / loglikeobs / score / score_obs / hessian read params as predict
+    does: MNLogit's K x (J-1) table by its labels, a named Series by its names (in any
+    order), not by position."""
+    model, flat = res.model, res.params_flat.to_numpy()
+    for fn in ("loglike", "loglikeobs", "score", "score_obs", "hessian"):
+        expected = getattr(model, fn)(flat)
+        np.testing.assert_array_equal(getattr(model, fn)(res.params), expected, err_msg=fn)
+        np.testing.assert_array_equal(getattr(model, fn)(res.params_flat.iloc[::-1]),
+                                      expected, err_msg=fn)
+    logit = Logit(anes["vote"], add_constant(anes[EXOG])).fit()
+    for fn in ("loglike", "loglikeobs", "score", "hessian"):
+        f = getattr(logit.model, fn)
+        np.testing.assert_array_equal(f(logit.params.iloc[::-1]),
+                                      f(logit.params.to_numpy()), err_msg=fn)
+    with pytest.raises(DataError, match="needs rows"):
+        model.loglike(res.params.iloc[:, 1:])
+
+
+def test_latex_and_tables_keep_the_outcome_blocks(res):
+    """The LaTeX summary heads each outcome's block with its label (as the text and HTML
+    do), and ``tables[1]`` is indexed (outcome, regressor): the regressor names repeat."""
+    summary = res.summary()
+    latex = summary.as_latex().splitlines()
+    heads = [i for i, line in enumerate(latex) if line.startswith("PID=")]
+    assert [latex[i].split(" & ")[0] for i in heads] == [f"PID={j}" for j in range(1, 7)]
+    assert latex[heads[2] + 2].startswith("const & -3.6656")
+    table = summary.tables[1]
+    assert table.index[0] == ("PID=1", "const") and table.index[-1] == ("PID=6", "income")
+    assert table.loc[("PID=3", "educ"), "coef"] == pytest.approx(res.params.loc["educ", "PID=3"])

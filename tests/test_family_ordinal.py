@@ -101,6 +101,7 @@ def test_matches_statsmodels(fitted):
     assert res.llf == pytest.approx(ref["llf"], rel=1e-10)
     assert res.llnull == pytest.approx(ref["llnull"], rel=1e-12)
     assert res.df_model == 5 and res.k_params == 11
+    assert res.df_resid == 933      # statsmodels 0.15 OrderedModel: nobs - k_params
 
 
 def test_optimiser_scale_is_statsmodels_parametrisation(fitted):
@@ -124,8 +125,10 @@ def test_predicted_probabilities(fitted, anes):
     np.testing.assert_allclose(np.cumsum(prob.to_numpy(), axis=1)[:, :-1], cum, rtol=1e-12)
     with pytest.raises(ValueError, match="no mean"):
         res.model.predict(res.params, which="mean")
-    with pytest.raises(AttributeError, match="no residuals"):
-        res.resid
+    for kind in ("resid", "resid_response", "resid_pearson", "resid_deviance",
+                 "resid_anscombe"):      # (not predict's "which must be 'prob'" error)
+        with pytest.raises(AttributeError, match="has no residuals"):
+            getattr(res, kind)
     text = str(res.summary())
     assert "OrderedModel" in text and "5/6" in text
 

@@ -65,6 +65,20 @@ def test_parse_errors(bad, match):
         parse_restrictions(bad, ["x1", "x2"])
 
 
+
+MNL_NAMES = ["PID=1:const", "PID=1:age", "PID=2:age"]     # MNLogit's names hold '='
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("PID=1:agee = 0", r"no parameter named 'PID=1:agee'.*Did you mean 'PID=1:age'"),
+    ("PID=1:age = PID=3:age", r"no parameter named 'PID=3:age'.*Did you mean 'PID=2:age'"),
+    ("age = 0", r"no parameter named 'age'.*Did you mean 'PID=1:age' or 'PID=2:age'"),
+    ("PID=1:age = = 0", "form"),
+])
+def test_parse_errors_name_the_whole_misspelt_name_holding_an_equals_sign(bad, match):
+    with pytest.raises(ValueError, match=match):
+        parse_restrictions(bad, MNL_NAMES)
+
 # =======================================================================================
 # Wald and t tests
 # =======================================================================================

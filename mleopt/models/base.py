@@ -281,6 +281,7 @@ class LikelihoodModel:
     def loglike(self, params):
         """The log-likelihood: the (weighted) sum of ``loglikeobs`` (block by block on large
         data)."""
+        params = self._params_by_name(params)
         if self.__dict__.get("_is_block") or _is_traced(params):
             return self._sum_rows(self._loglikeobs_flat(params))
         blocks = self._blocks()[0]
@@ -290,13 +291,13 @@ class LikelihoodModel:
 
     def score(self, params) -> np.ndarray:
         """The gradient of ``loglike`` (reverse-mode AD, summed over row blocks)."""
-        return self._block_sum(_as_params(params), 1, NATURAL)[1]
+        return self._block_sum(_as_params(self._params_by_name(params)), 1, NATURAL)[1]
 
     def score_obs(self, params) -> np.ndarray:
         """The N x K per-observation scores: the Jacobian of ``loglikeobs`` (through the
         linear indices when mleopt.ad finds them, else forward mode), block by block. The
         robust covariances do not need it whole (``_score_meat``)."""
-        p = _as_params(params)
+        p = _as_params(self._params_by_name(params))
         parts = self._block_map("_block_score_obs", p)
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
@@ -305,7 +306,7 @@ class LikelihoodModel:
         derivatives chained through the linear indices, see mleopt.ad.structure, or
         forward-over-reverse). The last one is kept: the fit's own checks and the results
         share it."""
-        p = _as_params(params)
+        p = _as_params(self._params_by_name(params))
         memo = self.__dict__.get("_hessian_memo")
         if memo is not None and np.array_equal(memo[0], p):
             return memo[1].copy()

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import blocks as blocks_mod
 from ..data import check_rank
-from ..exceptions import DataError
+from ..exceptions import DataError, NoRowsLeftError
 
 __all__ = ["is_dask", "any_dask", "dask_class"]
 
@@ -152,6 +152,8 @@ def build(template: dict, parts: dict, index: int):
                                                              ("endog", "exog"))})
     try:
         base.__init__(model, **kwargs)
+    except NoRowsLeftError:
+        raise                       # (a partition left empty by missing="drop": _stats)
     except (DataError, ValueError) as exc:
         raise type(exc)(f"partition {index}: {exc}") from exc
     if template["endog_name"] is not None:
@@ -242,7 +244,10 @@ def _stats(template, parts, index):
     n_raw = len(parts["endog"])
     if n_raw == 0:
         return {"n": 0, "n_raw": 0}
-    model = build(template, parts, index)
+    try:
+        model = build(template, parts, index)
+    except NoRowsLeftError as exc:  # every row of this partition dropped: the others count
+        return {"n": 0, "n_raw": n_raw, "dropped": exc.dropped_by}
     out = {"n": model.nobs, "n_raw": n_raw, "dropped": model.data.dropped_by,
            "row_bytes": model._bytes_per_row(), "attrs": _model_attributes(model),
            "param_names": model._param_names, "own_names": _own_names(model),
@@ -418,6 +423,11 @@ class DaskModel:
         stats = _compute(dask, [dask.delayed(_stats)(self._template,
                                                      self._rows_in.partition(i), i)
                                 for i in range(self._rows_in.n)])
+        self.n_dropped = int(sum(s["n_raw"] - s["n"] for s in stats))
+        self.dropped_by: dict[str, int] = {}
+        for s in stats:
+            for col, count in (s.get("dropped") or {}).items():
+                self.dropped_by[col] = self.dropped_by.get(col, 0) + int(count)
         keep = [i for i, s in enumerate(stats) if s["n"] > 0]
         if not keep:
             raise DataError("the dask data are empty (or every row was dropped as missing).")
@@ -427,11 +437,6 @@ class DaskModel:
         self._nobs = int(sum(s["n"] for s in stats))
         self._part_rows = [int(s["n"]) for s in stats]      # rows of each partition
         self._row_bytes = max(s["row_bytes"] for s in stats)
-        self.n_dropped = int(sum(s["n_raw"] - s["n"] for s in stats))
-        self.dropped_by: dict[str, int] = {}
-        for s in stats:
-            for col, count in (s.get("dropped") or {}).items():
-                self.dropped_by[col] = self.dropped_by.get(col, 0) + int(count)
         self._init_dask_exog(stats, ncols, cols)
         _adopt_attributes(self, stats)
         check = getattr(self, "_dask_validate", None)
@@ -622,16 +627,19 @@ class DaskModel:
         raise NotImplementedError("row subsets of a Dask model are not supported; subset "
                                   "the dask collections and build a new model.")
 
-    def predict(self, params, exog=None, which: str = "mean", **kwargs):
-        """Predictions for new (in-memory) ``exog``; for the Dask data themselves they would
-        be N values gathered on the client, so they are refused."""
+    def predict(self, params, exog=None, which: str | None = None, **kwargs):
+        """Predictions for new (in-memory) ``exog`` (``which``: the base class's default
+        when not given); for the Dask data themselves they would be N values gathered on
+        the client, so they are refused."""
         if exog is None:
             raise NotImplementedError(
                 f"predictions for every row of the Dask data ({self.nobs} values; also "
                 "fittedvalues and resid) are not gathered to the client; compute them per "
                 "partition, e.g. ddf.map_partitions(lambda d: results.predict(d[exog_names]))"
                 ", or pass in-memory exog=.")
-        return self._dask_base.predict(self, params, exog=exog, which=which, **kwargs)
+        if which is not None:
+            kwargs["which"] = which
+        return self._dask_base.predict(self, params, exog=exog, **kwargs)
 
     def score_obs(self, params):
         raise NotImplementedError(

@@ -55,7 +55,7 @@ class IndexModel(LikelihoodModel):
         return None
 
     def loglikeobs(self, params):
-        k = self.k_exog
+        params, k = self._params_by_name(params), self.k_exog
         eta = mnp.matmul(self.exog, params[:k])
         offset = self._offset()
         if offset is not None:

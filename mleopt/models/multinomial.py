@@ -57,6 +57,16 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
                                for x in self.exog_names])
 
     @property
+    def J(self) -> int:     # noqa: N802 (statsmodels' names)
+        """statsmodels' name for the number of categories (``n_categories``)."""
+        return self.n_categories
+
+    @property
+    def K(self) -> int:     # noqa: N802
+        """statsmodels' name for the number of regressors (``k_exog``)."""
+        return self.k_exog
+
+    @property
     def df_model(self) -> float:
         """``(K - k_constant) (J - 1)``, as statsmodels."""
         return float((self.k_exog - self.k_constant) * (self.n_categories - 1))
@@ -80,7 +90,7 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         (The same log-likelihood written with one matrix index ``X B`` and a row-wise
         ``logsumexp`` is found as well, but its per-row pass works on N x J arrays with a
         short last axis and measured slower here: benchmarks/family_ordinal.py.)"""
-        k = self.k_exog
+        params, k = self._params_by_name(params), self.k_exog
         chosen, lse = 0.0, 0.0
         for j in range(self.n_categories - 1):
             eta = mnp.matmul(self.exog, params[j * k:(j + 1) * k])

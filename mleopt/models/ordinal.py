@@ -165,6 +165,11 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
         cuts = sps.logit(shares) if self.distr == "logit" else sps.ndtri(shares)
         return np.concatenate([np.zeros(self.k_exog), cuts])
 
+    @property
+    def df_resid(self) -> float:
+        """``nobs - k_params``: the cut-points count, as in statsmodels' OrderedModel."""
+        return float(self.wnobs - self.k_params)
+
     def null_model_llf(self) -> float:
         """The model without regressors: ``sum_j n_j log(n_j / N)`` (cut-points alone)."""
         n = self._weighted_counts()

@@ -221,6 +221,11 @@ class TwoPartCountModel(LikelihoodModel):
     def _margins_model(self) -> "_MarginsDesign":
         """The model seen by marginal effects: one design of the distinct variables of
         both parts (see :class:`_MarginsDesign`)."""
+        if getattr(self, "zexog", None) is None:       # Dask data: the rows are not here
+            raise NotImplementedError(
+                f"get_margeff of {type(self).__name__} on Dask data is not available: "
+                "matching the zero part's columns to exog's needs the rows themselves; "
+                "compute the data (ddf.compute()) and fit in memory for marginal effects.")
         return _MarginsDesign(self)
 
     separation_note: str | None = None
