@@ -16,6 +16,7 @@ import pytest
 import mleopt.numpy as np
 from check import check_grads, rand, rand_distinct
 from mleopt.ad import TraceError, grad, hessian, jacobian
+from mleopt.ad import check_grads as ad_check_grads   # autograd's helper (takes empty outputs)
 
 X34 = rand_distinct((3, 4), 0)          # distinct values: no ties in sort / quantiles
 V4 = rand_distinct((4,), 1)
@@ -431,3 +432,16 @@ def test_bad_inputs_are_named():
         np.average(V4, weights=[1.0, -1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="must be same length"):
         np.select([V4 > 0], [V4, V4])
+
+
+def test_empty_results_have_zero_derivatives():
+    """Derivatives through empty intermediates (diff of one value, linspace with num=0, an
+    empty slice): zero, as numpy's and autograd's; the cotangent of the empty part once
+    crashed on an index (review of issue 9)."""
+    one = onp.array([0.7])
+    onp.testing.assert_array_equal(grad(lambda x: np.sum(np.diff(x)))(one), [0.0])
+    assert grad(lambda x: np.sum(np.linspace(x, 2.0 * x, 0)))(1.5) == 0.0
+    onp.testing.assert_array_equal(grad(lambda x: -np.sum(x[:0]))(V4), onp.zeros(4))
+    onp.testing.assert_array_equal(grad(lambda x: np.sum(x[:0] * x[:0]))(V4), onp.zeros(4))
+    check_grads(lambda x: np.sum(np.diff(x)) + np.sum(x ** 2), one)
+    ad_check_grads(lambda x: np.diff(x, axis=1))(onp.array([[0.3], [1.2], [-0.4]]))

@@ -193,7 +193,7 @@ def _times_cotangent(g, factor, shape):
     handed on as a read-only view instead of a new array (a view is never updated in place,
     and a leaf gradient that is a view is copied before it is returned). A factor of another
     dtype (a boolean mask) is multiplied, so that the gradient is float64."""
-    if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
+    if (type(g) is np.ndarray and type(factor) is np.ndarray and g.size > 1 and g.shape == shape
             and factor.shape == shape and factor.dtype is _FLOAT64 and not any(g.strides)
             and g[(0,) * g.ndim] == 1.0):
         view = factor.view()
