@@ -58,7 +58,7 @@ def _flat_fun(g: Callable, unflatten: Callable) -> Callable:
     """g as a function from one vector to one vector."""
     def flat(v):
         out = g(unflatten(v))
-        return flatten(out)[0] if isinstance(out, (tuple, dict)) else ravel_leaves([out])
+        return flatten(out)[0] if isinstance(out, (tuple, list, dict)) else ravel_leaves([out])
     flat.__name__ = getattr(g, "__name__", "f")
     return flat
 
