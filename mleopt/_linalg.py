@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from .ad import primitives as p
 from .ad import rules_linalg as rl
@@ -263,9 +264,7 @@ def norm(x: ArrayLike, ord=None, axis=None, keepdims: bool = False):
         axes = tuple(range(nd))
     else:
         axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-        axes = tuple(int(ax) % nd for ax in axes)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"norm: duplicate axes in axis={axis!r}.")
+        axes = normalize_axis_tuple(tuple(int(ax) for ax in axes), nd, 'axis')
     if len(axes) == 1:
         out = _vector_norm(x, ord, axes[0])
     elif len(axes) == 2:

@@ -38,7 +38,7 @@ from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of as _strip
 from .ad.core import register_namespace as _register_namespace
-from .ad.rules import normalize_axes as _normalize_axes
+from .ad.rules import normalize_axes as _normalize_axes, normalize_axis as _normalize_axis
 
 
 def _value_of(x):
@@ -260,8 +260,9 @@ def swapaxes(a, axis1, axis2):
 
 def moveaxis(a, source, destination):
     nd = _np.ndim(_value_of(a))
-    order = [ax for ax in range(nd) if ax != source % nd]
-    order.insert(destination % nd, source % nd)
+    source = _normalize_axis(source, nd)
+    order = [ax for ax in range(nd) if ax != source]
+    order.insert(_normalize_axis(destination, nd), source)
     return _p.transpose(a, tuple(order))
 
 
@@ -273,7 +274,7 @@ def expand_dims(a, axis):
     shp = list(_np.shape(_value_of(a)))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     nd = len(shp) + len(axes)
-    for ax in sorted(ax % nd for ax in axes):
+    for ax in _normalize_axes(axes, nd):
         shp.insert(ax, 1)
     return _p.reshape(a, tuple(shp))
 
@@ -757,7 +758,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     nd = _np.ndim(_value_of(a))
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional.")
-    axis = axis % nd
+    axis = _normalize_axis(axis, nd)
     pieces = [_edge_piece(prepend, a, axis), a, _edge_piece(append, a, axis)]
     pieces = [x for x in pieces if x is not None]
     if len(pieces) > 1:
@@ -959,7 +960,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """numpy.trapezoid: sum((y[1:] + y[:-1]) / 2 * diff(x)) along axis."""
     y = asarray(y)
     nd = _np.ndim(_value_of(y))
-    ax = axis % nd
+    ax = _normalize_axis(axis, nd)
     lo, hi = [slice(None)] * nd, [slice(None)] * nd
     lo[ax], hi[ax] = slice(None, -1), slice(1, None)
     if x is None:

@@ -445,3 +445,27 @@ def test_empty_results_have_zero_derivatives():
     onp.testing.assert_array_equal(grad(lambda x: np.sum(x[:0] * x[:0]))(V4), onp.zeros(4))
     check_grads(lambda x: np.sum(np.diff(x)) + np.sum(x ** 2), one)
     ad_check_grads(lambda x: np.diff(x, axis=1))(onp.array([[0.3], [1.2], [-0.4]]))
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "median", "quantile", "diff", "norm", "cumprod",
+                                  "moveaxis", "expand_dims", "trapezoid"])
+def test_axes_out_of_range_are_refused_not_wrapped(name):
+    """axis=2 of a 2-D array is numpy's AxisError, plain or traced; these once wrapped it
+    round to axis 0 and returned a silently wrong answer (review of issue 9)."""
+    import mleopt.special as sp
+    f = {"logsumexp": lambda a: sp.logsumexp(a, axis=2),
+         "median": lambda a: np.median(a, axis=2),
+         "quantile": lambda a: np.quantile(a, 0.3, axis=(0, 2)),
+         "diff": lambda a: np.diff(a, axis=2),
+         "norm": lambda a: np.linalg.norm(a, axis=2),
+         "cumprod": lambda a: np.cumprod(a, axis=-3),
+         "moveaxis": lambda a: np.moveaxis(a, 2, 0),
+         "expand_dims": lambda a: np.expand_dims(a, 4),
+         "trapezoid": lambda a: np.trapezoid(a, axis=2)}[name]
+    with pytest.raises(onp.exceptions.AxisError):
+        f(X34)
+    with pytest.raises(onp.exceptions.AxisError):
+        grad(lambda a: np.sum(f(a)))(X34)
+    # in range, negative axes still work as numpy's
+    onp.testing.assert_allclose(np.median(X34, axis=-2), onp.median(X34, axis=-2), rtol=1e-14)
+    onp.testing.assert_allclose(np.expand_dims(X34, -1).shape, (3, 4, 1))
