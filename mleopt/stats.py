@@ -222,6 +222,11 @@ class Continuous(_Family):
         inside = self._support(zv, *shape_values) | _np.isnan(zv)
         fill = 0.0 if method == "logsf" else -_np.inf   # below the support
         above = self._above(zv, *shape_values)
+        if method != "logpdf":
+            # the cdf is 0 at x = -inf and 1 at +inf (limits, not the formulas, which give
+            # inf / inf = nan in some: the F cdf's d1 z / (d1 z + d2))
+            inside = inside & ~_np.isinf(zv)
+            above = above | (zv == _np.inf)
         if method != "logpdf" and _np.any(above):
             fill = _np.where(above, -_np.inf if method == "logsf" else 0.0, fill)
         formula = getattr(self, "_" + method)
