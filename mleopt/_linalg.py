@@ -280,5 +280,11 @@ def norm(x: ArrayLike, ord=None, axis=None, keepdims: bool = False):
 linalg = SimpleNamespace(
     inv=p.inv, solve=p.solve, det=p.det, slogdet=slogdet, cholesky=cholesky, eigh=eigh,
     eigvalsh=eigvalsh, svd=svd, pinv=pinv, qr=qr, matrix_power=matrix_power,
-    multi_dot=multi_dot, matrix_rank=matrix_rank, lstsq=lstsq, norm=norm,
-    LinAlgError=np.linalg.LinAlgError)
+    multi_dot=multi_dot, matrix_rank=matrix_rank, lstsq=lstsq, norm=norm, matmul=p.matmul,
+    svdvals=lambda x: svd(x, compute_uv=False))
+# numpy.linalg's other names pass through unchanged (LinAlgError, cond, eig, eigvals,
+# tensorsolve, ...), as mleopt.numpy's do: plain numpy on plain arrays; called on a traced
+# value they raise a TraceError (no differentiable version), never a silent zero.
+for _name in dir(np.linalg):
+    if not _name.startswith("_") and _name != "test" and not hasattr(linalg, _name):
+        setattr(linalg, _name, getattr(np.linalg, _name))
