@@ -60,7 +60,7 @@ entr = _rs.entr
 gammasgn = _NonDifferentiable(_sps.gammasgn, "gammasgn")
 iv = _rs.iv
 ive = _rs.ive
-jv = _rs.jv
+jv = jn = _rs.jv   # scipy.special.jn is jv (integer orders)
 yv = _rs.yv
 i0 = _rs.i0
 i1 = _rs.i1
@@ -171,11 +171,21 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
     return out
 
 
+def yn(n: _ArrayLike, x: _ArrayLike):
+    """scipy.special.yn: the Bessel function of the second kind of integer order n, as yv
+    (differentiable in x). A non-integer order is refused (scipy truncates it)."""
+    order = _np.asarray(_value_of(n), dtype=float)
+    if _np.any(order != _np.floor(order)):
+        raise ValueError(f"yn: the order n must be an integer, got {n!r}; use yv for "
+                         "non-integer orders.")
+    return yv(n, x)
+
+
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "betaln", "gamma", "beta", "expit",
            "log_expit", "logit", "erf", "erfc", "ndtr", "log_ndtr", "xlogy", "xlog1py",
            "logsumexp", "softplus", "gammainc", "gammaincc", "betainc", "stdtr", "erfinv",
            "erfcinv", "rgamma", "gammasgn", "multigammaln", "entr", "boxcox", "inv_boxcox",
-           "iv", "ive", "jv", "yv", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1"]
+           "iv", "ive", "jv", "yv", "jn", "yn", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1"]
 
 # The engine names these functions in its error for scipy.special called on a traced value
 _register_namespace("scipy.special", _sys.modules[__name__])
