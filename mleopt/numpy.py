@@ -34,6 +34,8 @@ from numpy import (  # noqa: F401  (creation functions and constants pass throug
 )
 
 
+from numpy.lib.array_utils import normalize_axis_tuple as _normalize_axes_in_order
+
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of as _strip
@@ -260,9 +262,14 @@ def swapaxes(a, axis1, axis2):
 
 def moveaxis(a, source, destination):
     nd = _np.ndim(_value_of(a))
-    source = _normalize_axis(source, nd)
-    order = [ax for ax in range(nd) if ax != source]
-    order.insert(_normalize_axis(destination, nd), source)
+    source = _normalize_axes_in_order(source, nd, "source")
+    destination = _normalize_axes_in_order(destination, nd, "destination")
+    if len(source) != len(destination):
+        raise ValueError("`source` and `destination` arguments must have the same number "
+                         "of elements")
+    order = [ax for ax in range(nd) if ax not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
     return _p.transpose(a, tuple(order))
 
 
@@ -595,6 +602,11 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"pad(mode={mode!r}) of a traced value is not supported; "
                                   f"the differentiable modes are {', '.join(_PAD_MODES)}.")
+    if kwargs.get("reflect_type", "even") != "even":
+        # odd reflection is arithmetic (2 edge - mirror), not a gather of the input: numpy.pad
+        # applied to positions would give wrong (or out of range) positions
+        raise NotImplementedError(f"pad(reflect_type={kwargs['reflect_type']!r}) of a traced "
+                                  "value is not supported; the default 'even' is.")
     if mode != "constant":
         return _gathered(array, lambda pos: _np.pad(pos, pad_width, mode, **kwargs))
     unknown = set(kwargs) - {"constant_values"}

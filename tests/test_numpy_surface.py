@@ -469,3 +469,28 @@ def test_axes_out_of_range_are_refused_not_wrapped(name):
     # in range, negative axes still work as numpy's
     onp.testing.assert_allclose(np.median(X34, axis=-2), onp.median(X34, axis=-2), rtol=1e-14)
     onp.testing.assert_allclose(np.expand_dims(X34, -1).shape, (3, 4, 1))
+
+
+def test_moveaxis_takes_sequences_of_axes():
+    """np.moveaxis(a, [0, 1], [-1, 0]) as numpy's (a TypeError before the review of issue 9)."""
+    a = onp.arange(24.0).reshape(2, 3, 4)
+    for src, dst in [([0, 1], [-1, 0]), ((2, 0), (0, 1)), ([0, 1, 2], [2, 0, 1]), (-1, 0)]:
+        onp.testing.assert_array_equal(np.moveaxis(a, src, dst), onp.moveaxis(a, src, dst))
+    check_grads(lambda x: np.moveaxis(x, [0, 1], [-1, 0]), a)
+    with pytest.raises(ValueError, match="repeated axis"):
+        np.moveaxis(a, [0, 0], [1, 2])
+    with pytest.raises(ValueError, match="same number"):
+        np.moveaxis(a, [0, 1], [1])
+
+
+def test_pad_odd_reflection_of_traced_values_is_refused():
+    """reflect_type='odd' is arithmetic, not a gather: it once gathered wrong positions
+    (x[-1] for the left pad: silently wrong) or failed on an index (review of issue 9)."""
+    x = onp.array([1.0, 2.0, 4.0, 8.0])
+    for mode in ("reflect", "symmetric"):
+        with pytest.raises(NotImplementedError, match="reflect_type='odd'"):
+            grad(lambda a: np.sum(np.pad(a, (1, 0), mode=mode, reflect_type="odd")))(x)
+    # plain arrays are numpy's
+    onp.testing.assert_array_equal(np.pad(x, 1, mode="reflect", reflect_type="odd"),
+                                   onp.pad(x, 1, mode="reflect", reflect_type="odd"))
+    check_grads(lambda a: np.pad(a, (2, 1), mode="reflect", reflect_type="even"), x)
