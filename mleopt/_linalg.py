@@ -20,7 +20,8 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from .ad import primitives as p
 from .ad import rules_linalg as rl
-from .ad.core import Traced, TraceError, _is_complex, _value_of, complex_error
+from .ad.core import (Traced, TraceError, _is_complex, _value_of, array_like_args,
+                      complex_error)
 from .ad.rules import swap_last
 
 ArrayLike = Any
@@ -277,11 +278,15 @@ def norm(x: ArrayLike, ord=None, axis=None, keepdims: bool = False):
     return out
 
 
+# lists of traced values are arrays here as in numpy (array_like); the primitives (inv,
+# solve, det, matmul) do it themselves, multi_dot takes a list of matrices
+_A = array_like_args
 linalg = SimpleNamespace(
-    inv=p.inv, solve=p.solve, det=p.det, slogdet=slogdet, cholesky=cholesky, eigh=eigh,
-    eigvalsh=eigvalsh, svd=svd, pinv=pinv, qr=qr, matrix_power=matrix_power,
-    multi_dot=multi_dot, matrix_rank=matrix_rank, lstsq=lstsq, norm=norm, matmul=p.matmul,
-    svdvals=lambda x: svd(x, compute_uv=False))
+    inv=p.inv, solve=p.solve, det=p.det, slogdet=_A(slogdet), cholesky=_A(cholesky),
+    eigh=_A(eigh), eigvalsh=_A(eigvalsh), svd=_A(svd), pinv=_A(pinv), qr=_A(qr),
+    matrix_power=_A(matrix_power), multi_dot=multi_dot, matrix_rank=_A(matrix_rank),
+    lstsq=_A(lstsq), norm=_A(norm), matmul=p.matmul,
+    svdvals=_A(lambda x: svd(x, compute_uv=False)))
 # numpy.linalg's other names pass through unchanged (LinAlgError, cond, eig, eigvals,
 # tensorsolve, ...), as mleopt.numpy's do: plain numpy on plain arrays; called on a traced
 # value they raise a TraceError (no differentiable version), never a silent zero.

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._linalg import cholesky
 from .ad import primitives as p
-from .ad.core import Traced, _value_of
+from .ad.core import Traced, _value_of, as_array
 from .ad.rules import swap_last
 from .ad.rules_special import LOG_SQRT_2PI
 
@@ -20,6 +20,7 @@ ArrayLike = Any
 
 
 def _arr(x):
+    x = as_array(x)   # a list holding traced values: one traced array
     return x if isinstance(x, Traced) else np.asarray(x, dtype=np.float64)
 
 

@@ -33,6 +33,7 @@ from .ad.core import NonDifferentiable as _NonDifferentiable
 from .ad.core import Traced as _Traced
 from .ad.core import TraceError as _TraceError
 from .ad.core import _value_of
+from .ad.core import as_array as _as_array
 from .ad.core import register_namespace as _register_namespace
 
 gammaln = _p.gammaln
@@ -151,6 +152,7 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
     if return_sign:
         raise NotImplementedError("logsumexp(return_sign=True) is not supported; the "
                                   "weights b must make the sum positive.")
+    a, b = _as_array(a), _as_array(b)
     if not isinstance(a, _Traced):
         a = _np.asarray(a, dtype=_np.float64)
     shape = _np.shape(_value_of(a))

@@ -39,6 +39,7 @@ from ._stats_multivariate import dirichlet, multivariate_normal  # noqa: F401
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of
+from .ad.core import as_array as _as_array
 from .ad.core import register_namespace as _register_namespace
 from .ad.rules_special import LOG_SQRT_2PI
 
@@ -50,7 +51,9 @@ ArrayLike = Any
 # =======================================================================================
 
 def _arr(x):
-    """Traced values pass through; anything else becomes a float64 array."""
+    """Traced values (and lists holding them: one traced array) pass through; anything else
+    becomes a float64 array."""
+    x = _as_array(x)
     return x if isinstance(x, _Traced) else _np.asarray(x, dtype=_np.float64)
 
 

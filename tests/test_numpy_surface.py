@@ -494,3 +494,30 @@ def test_pad_odd_reflection_of_traced_values_is_refused():
     onp.testing.assert_array_equal(np.pad(x, 1, mode="reflect", reflect_type="odd"),
                                    onp.pad(x, 1, mode="reflect", reflect_type="odd"))
     check_grads(lambda a: np.pad(a, (2, 1), mode="reflect", reflect_type="even"), x)
+
+
+def test_lists_of_traced_values_in_linalg_einsum_special_and_stats():
+    """Lists holding traced values are arrays (array_like) in linalg, einsum, logsumexp and
+    the distributions too (a TraceError before the review of issue 9)."""
+    import mleopt.special as sp
+    import mleopt.stats as st
+    x0 = onp.array([2.0, 0.3, 1.5])
+
+    def m(x):
+        return [[x[0], x[1]], [x[1], x[2]]]
+
+    cases = [lambda x: np.linalg.norm([x[0], x[1]]),
+             lambda x: np.linalg.eigvalsh(m(x)),
+             lambda x: np.linalg.svd(m(x), compute_uv=False),
+             lambda x: np.linalg.cholesky(m(x)),
+             lambda x: np.linalg.slogdet(m(x))[1],
+             lambda x: np.linalg.lstsq(m(x), [x[0], 1.0], rcond=None)[0],
+             lambda x: np.einsum("i,i->", [x[0], x[1]], [1.0, 2.0]),
+             lambda x: sp.logsumexp([x[0], x[1]], b=[x[2], 1.0]),
+             lambda x: st.norm.logpdf([x[0], x[1]], loc=[0.0, x[2]]),
+             lambda x: st.multivariate_normal.logpdf([x[0], x[1]], [0.0, 0.0], m(x)),
+             lambda x: st.dirichlet.logpdf([0.2, 0.8], [x[0], x[2]])]
+    for f in cases:
+        ad_check_grads(f)(x0)
+    mat = onp.array(m(x0))
+    onp.testing.assert_allclose(np.linalg.eigvalsh(m(x0)), onp.linalg.eigvalsh(mat), rtol=1e-14)
