@@ -16,10 +16,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from .ad import primitives as p
 from .ad import rules_linalg as rl
-from .ad.core import Traced, TraceError, _is_complex, _value_of, complex_error
+from .ad.core import (Traced, TraceError, _is_complex, _value_of, array_like_args,
+                      complex_error)
 from .ad.rules import swap_last
 
 ArrayLike = Any
@@ -263,9 +265,7 @@ def norm(x: ArrayLike, ord=None, axis=None, keepdims: bool = False):
         axes = tuple(range(nd))
     else:
         axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-        axes = tuple(int(ax) % nd for ax in axes)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"norm: duplicate axes in axis={axis!r}.")
+        axes = normalize_axis_tuple(tuple(int(ax) for ax in axes), nd, 'axis')
     if len(axes) == 1:
         out = _vector_norm(x, ord, axes[0])
     elif len(axes) == 2:
@@ -278,8 +278,18 @@ def norm(x: ArrayLike, ord=None, axis=None, keepdims: bool = False):
     return out
 
 
+# lists of traced values are arrays here as in numpy (array_like); the primitives (inv,
+# solve, det, matmul) do it themselves, multi_dot takes a list of matrices
+_A = array_like_args
 linalg = SimpleNamespace(
-    inv=p.inv, solve=p.solve, det=p.det, slogdet=slogdet, cholesky=cholesky, eigh=eigh,
-    eigvalsh=eigvalsh, svd=svd, pinv=pinv, qr=qr, matrix_power=matrix_power,
-    multi_dot=multi_dot, matrix_rank=matrix_rank, lstsq=lstsq, norm=norm,
-    LinAlgError=np.linalg.LinAlgError)
+    inv=p.inv, solve=p.solve, det=p.det, slogdet=_A(slogdet), cholesky=_A(cholesky),
+    eigh=_A(eigh), eigvalsh=_A(eigvalsh), svd=_A(svd), pinv=_A(pinv), qr=_A(qr),
+    matrix_power=_A(matrix_power), multi_dot=multi_dot, matrix_rank=_A(matrix_rank),
+    lstsq=_A(lstsq), norm=_A(norm), matmul=p.matmul,
+    svdvals=_A(lambda x: svd(x, compute_uv=False)))
+# numpy.linalg's other names pass through unchanged (LinAlgError, cond, eig, eigvals,
+# tensorsolve, ...), as mleopt.numpy's do: plain numpy on plain arrays; called on a traced
+# value they raise a TraceError (no differentiable version), never a silent zero.
+for _name in dir(np.linalg):
+    if not _name.startswith("_") and _name != "test" and not hasattr(linalg, _name):
+        setattr(linalg, _name, getattr(np.linalg, _name))

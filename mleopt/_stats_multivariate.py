@@ -12,7 +12,7 @@ import numpy as np
 
 from ._linalg import cholesky
 from .ad import primitives as p
-from .ad.core import Traced, _value_of
+from .ad.core import Traced, _value_of, as_array
 from .ad.rules import swap_last
 from .ad.rules_special import LOG_SQRT_2PI
 
@@ -20,6 +20,7 @@ ArrayLike = Any
 
 
 def _arr(x):
+    x = as_array(x)   # a list holding traced values: one traced array
     return x if isinstance(x, Traced) else np.asarray(x, dtype=np.float64)
 
 
@@ -47,6 +48,18 @@ class multivariate_normal_gen:
 
     name = "multivariate_normal"
 
+    @staticmethod
+    def _dim(mean, cov) -> int:
+        """The number of components: cov's side, else mean's length, else 1."""
+        if len(_shape(cov)) > 2:
+            raise ValueError(f"multivariate_normal: cov must be a number, a vector or a matrix, "
+                             f"not an array of shape {_shape(cov)}.")
+        if len(_shape(cov)) >= 1:
+            return _shape(cov)[0]
+        if mean is not None and len(_shape(mean)) >= 1:
+            return _shape(mean)[0]
+        return 1
+
     def _parse(self, x, mean, cov, allow_singular):
         if allow_singular:
             raise NotImplementedError(
@@ -56,15 +69,7 @@ class multivariate_normal_gen:
         cov = _arr(cov)
         mean = None if mean is None else _arr(mean)
         cov_nd = len(_shape(cov))
-        if cov_nd > 2:
-            raise ValueError(f"multivariate_normal: cov must be a number, a vector or a matrix, "
-                             f"not an array of shape {_shape(cov)}.")
-        if cov_nd >= 1:
-            dim = _shape(cov)[0]
-        elif mean is not None and len(_shape(mean)) >= 1:
-            dim = _shape(mean)[0]
-        else:
-            dim = 1
+        dim = self._dim(mean, cov)
         if mean is None:
             mean = np.zeros(dim)
         elif len(_shape(mean)) == 0:
@@ -105,6 +110,15 @@ class multivariate_normal_gen:
     def pdf(self, x: ArrayLike, mean: ArrayLike = None, cov: ArrayLike = 1,
             allow_singular: bool = False):
         return p.exp(self.logpdf(x, mean, cov, allow_singular))
+
+    def entropy(self, mean: ArrayLike = None, cov: ArrayLike = 1, allow_singular: bool = False):
+        """Differential entropy (k/2)(1 + log 2 pi) + (1/2) log det cov, differentiable in cov
+        (mean only fixes the dimension, as in scipy)."""
+        m = None if mean is None else _arr(mean)
+        dim = self._dim(m, _arr(cov))
+        _, _, cov, dim = self._parse(np.zeros(dim), mean, cov, allow_singular)
+        chol = cholesky(p.multiply(0.5, p.add(cov, swap_last(cov))))
+        return p.add(p.sum(p.log(p.diag(chol))), dim * (0.5 + LOG_SQRT_2PI))
 
     def __call__(self, mean: ArrayLike = None, cov: ArrayLike = 1,
                  allow_singular: bool = False) -> "_FrozenMultivariate":

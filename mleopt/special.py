@@ -33,6 +33,7 @@ from .ad.core import NonDifferentiable as _NonDifferentiable
 from .ad.core import Traced as _Traced
 from .ad.core import TraceError as _TraceError
 from .ad.core import _value_of
+from .ad.core import as_array as _as_array
 from .ad.core import register_namespace as _register_namespace
 
 gammaln = _p.gammaln
@@ -60,7 +61,7 @@ entr = _rs.entr
 gammasgn = _NonDifferentiable(_sps.gammasgn, "gammasgn")
 iv = _rs.iv
 ive = _rs.ive
-jv = _rs.jv
+jv = jn = _rs.jv   # scipy.special.jn is jv (integer orders)
 yv = _rs.yv
 i0 = _rs.i0
 i1 = _rs.i1
@@ -151,6 +152,7 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
     if return_sign:
         raise NotImplementedError("logsumexp(return_sign=True) is not supported; the "
                                   "weights b must make the sum positive.")
+    a, b = _as_array(a), _as_array(b)
     if not isinstance(a, _Traced):
         a = _np.asarray(a, dtype=_np.float64)
     shape = _np.shape(_value_of(a))
@@ -171,11 +173,21 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
     return out
 
 
+def yn(n: _ArrayLike, x: _ArrayLike):
+    """scipy.special.yn: the Bessel function of the second kind of integer order n, as yv
+    (differentiable in x). A non-integer order is refused (scipy truncates it)."""
+    order = _np.asarray(_value_of(n), dtype=float)
+    if _np.any(order != _np.floor(order)):
+        raise ValueError(f"yn: the order n must be an integer, got {n!r}; use yv for "
+                         "non-integer orders.")
+    return yv(n, x)
+
+
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "betaln", "gamma", "beta", "expit",
            "log_expit", "logit", "erf", "erfc", "ndtr", "log_ndtr", "xlogy", "xlog1py",
            "logsumexp", "softplus", "gammainc", "gammaincc", "betainc", "stdtr", "erfinv",
            "erfcinv", "rgamma", "gammasgn", "multigammaln", "entr", "boxcox", "inv_boxcox",
-           "iv", "ive", "jv", "yv", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1"]
+           "iv", "ive", "jv", "yv", "jn", "yn", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1"]
 
 # The engine names these functions in its error for scipy.special called on a traced value
 _register_namespace("scipy.special", _sys.modules[__name__])

@@ -39,6 +39,7 @@ from ._stats_multivariate import dirichlet, multivariate_normal  # noqa: F401
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of
+from .ad.core import as_array as _as_array
 from .ad.core import register_namespace as _register_namespace
 from .ad.rules_special import LOG_SQRT_2PI
 
@@ -50,7 +51,9 @@ ArrayLike = Any
 # =======================================================================================
 
 def _arr(x):
-    """Traced values pass through; anything else becomes a float64 array."""
+    """Traced values (and lists holding them: one traced array) pass through; anything else
+    becomes a float64 array."""
+    x = _as_array(x)
     return x if isinstance(x, _Traced) else _np.asarray(x, dtype=_np.float64)
 
 
@@ -222,6 +225,11 @@ class Continuous(_Family):
         inside = self._support(zv, *shape_values) | _np.isnan(zv)
         fill = 0.0 if method == "logsf" else -_np.inf   # below the support
         above = self._above(zv, *shape_values)
+        if method != "logpdf":
+            # the cdf is 0 at x = -inf and 1 at +inf (limits, not the formulas, which give
+            # inf / inf = nan in some: the F cdf's d1 z / (d1 z + d2))
+            inside = inside & ~_np.isinf(zv)
+            above = above | (zv == _np.inf)
         if method != "logpdf" and _np.any(above):
             fill = _np.where(above, -_np.inf if method == "logsf" else 0.0, fill)
         formula = getattr(self, "_" + method)

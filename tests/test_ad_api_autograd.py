@@ -401,6 +401,15 @@ def test_check_grads_takes_a_returned_list_as_an_array_as_jacobian_does():
         check_grads(lambda x: [x[0] * x[1], bad(x[0])])(X)
 
 
+def test_check_grads_takes_functions_that_return_lists():
+    """np.split returns a list of arrays, as autograd's tests check it (review of issue 9)."""
+    check_grads(lambda x: np.split(x, [1, 3]))(onp.arange(1.0, 6.0))
+    check_grads(lambda x: np.array_split(x, 2, axis=1))(onp.arange(12.0).reshape(3, 4))
+    bad = _wrong_sine()
+    with pytest.raises(AssertionError, match="reverse-mode"):
+        check_grads(lambda x: [bad(x), x])(X)
+
+
 def test_check_grads_refuses_unknown_modes_and_orders():
     with pytest.raises(ValueError, match="did you mean 'rev'"):
         check_grads(np.sin, modes=["rve"])

@@ -16,6 +16,7 @@ import pytest
 import mleopt.numpy as np
 from check import check_grads, rand, rand_distinct
 from mleopt.ad import TraceError, grad, hessian, jacobian
+from mleopt.ad import check_grads as ad_check_grads   # autograd's helper (takes empty outputs)
 
 X34 = rand_distinct((3, 4), 0)          # distinct values: no ties in sort / quantiles
 V4 = rand_distinct((4,), 1)
@@ -431,3 +432,92 @@ def test_bad_inputs_are_named():
         np.average(V4, weights=[1.0, -1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="must be same length"):
         np.select([V4 > 0], [V4, V4])
+
+
+def test_empty_results_have_zero_derivatives():
+    """Derivatives through empty intermediates (diff of one value, linspace with num=0, an
+    empty slice): zero, as numpy's and autograd's; the cotangent of the empty part once
+    crashed on an index (review of issue 9)."""
+    one = onp.array([0.7])
+    onp.testing.assert_array_equal(grad(lambda x: np.sum(np.diff(x)))(one), [0.0])
+    assert grad(lambda x: np.sum(np.linspace(x, 2.0 * x, 0)))(1.5) == 0.0
+    onp.testing.assert_array_equal(grad(lambda x: -np.sum(x[:0]))(V4), onp.zeros(4))
+    onp.testing.assert_array_equal(grad(lambda x: np.sum(x[:0] * x[:0]))(V4), onp.zeros(4))
+    check_grads(lambda x: np.sum(np.diff(x)) + np.sum(x ** 2), one)
+    ad_check_grads(lambda x: np.diff(x, axis=1))(onp.array([[0.3], [1.2], [-0.4]]))
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "median", "quantile", "diff", "norm", "cumprod",
+                                  "moveaxis", "expand_dims", "trapezoid"])
+def test_axes_out_of_range_are_refused_not_wrapped(name):
+    """axis=2 of a 2-D array is numpy's AxisError, plain or traced; these once wrapped it
+    round to axis 0 and returned a silently wrong answer (review of issue 9)."""
+    import mleopt.special as sp
+    f = {"logsumexp": lambda a: sp.logsumexp(a, axis=2),
+         "median": lambda a: np.median(a, axis=2),
+         "quantile": lambda a: np.quantile(a, 0.3, axis=(0, 2)),
+         "diff": lambda a: np.diff(a, axis=2),
+         "norm": lambda a: np.linalg.norm(a, axis=2),
+         "cumprod": lambda a: np.cumprod(a, axis=-3),
+         "moveaxis": lambda a: np.moveaxis(a, 2, 0),
+         "expand_dims": lambda a: np.expand_dims(a, 4),
+         "trapezoid": lambda a: np.trapezoid(a, axis=2)}[name]
+    with pytest.raises(onp.exceptions.AxisError):
+        f(X34)
+    with pytest.raises(onp.exceptions.AxisError):
+        grad(lambda a: np.sum(f(a)))(X34)
+    # in range, negative axes still work as numpy's
+    onp.testing.assert_allclose(np.median(X34, axis=-2), onp.median(X34, axis=-2), rtol=1e-14)
+    onp.testing.assert_allclose(np.expand_dims(X34, -1).shape, (3, 4, 1))
+
+
+def test_moveaxis_takes_sequences_of_axes():
+    """np.moveaxis(a, [0, 1], [-1, 0]) as numpy's (a TypeError before the review of issue 9)."""
+    a = onp.arange(24.0).reshape(2, 3, 4)
+    for src, dst in [([0, 1], [-1, 0]), ((2, 0), (0, 1)), ([0, 1, 2], [2, 0, 1]), (-1, 0)]:
+        onp.testing.assert_array_equal(np.moveaxis(a, src, dst), onp.moveaxis(a, src, dst))
+    check_grads(lambda x: np.moveaxis(x, [0, 1], [-1, 0]), a)
+    with pytest.raises(ValueError, match="repeated axis"):
+        np.moveaxis(a, [0, 0], [1, 2])
+    with pytest.raises(ValueError, match="same number"):
+        np.moveaxis(a, [0, 1], [1])
+
+
+def test_pad_odd_reflection_of_traced_values_is_refused():
+    """reflect_type='odd' is arithmetic, not a gather: it once gathered wrong positions
+    (x[-1] for the left pad: silently wrong) or failed on an index (review of issue 9)."""
+    x = onp.array([1.0, 2.0, 4.0, 8.0])
+    for mode in ("reflect", "symmetric"):
+        with pytest.raises(NotImplementedError, match="reflect_type='odd'"):
+            grad(lambda a: np.sum(np.pad(a, (1, 0), mode=mode, reflect_type="odd")))(x)
+    # plain arrays are numpy's
+    onp.testing.assert_array_equal(np.pad(x, 1, mode="reflect", reflect_type="odd"),
+                                   onp.pad(x, 1, mode="reflect", reflect_type="odd"))
+    check_grads(lambda a: np.pad(a, (2, 1), mode="reflect", reflect_type="even"), x)
+
+
+def test_lists_of_traced_values_in_linalg_einsum_special_and_stats():
+    """Lists holding traced values are arrays (array_like) in linalg, einsum, logsumexp and
+    the distributions too (a TraceError before the review of issue 9)."""
+    import mleopt.special as sp
+    import mleopt.stats as st
+    x0 = onp.array([2.0, 0.3, 1.5])
+
+    def m(x):
+        return [[x[0], x[1]], [x[1], x[2]]]
+
+    cases = [lambda x: np.linalg.norm([x[0], x[1]]),
+             lambda x: np.linalg.eigvalsh(m(x)),
+             lambda x: np.linalg.svd(m(x), compute_uv=False),
+             lambda x: np.linalg.cholesky(m(x)),
+             lambda x: np.linalg.slogdet(m(x))[1],
+             lambda x: np.linalg.lstsq(m(x), [x[0], 1.0], rcond=None)[0],
+             lambda x: np.einsum("i,i->", [x[0], x[1]], [1.0, 2.0]),
+             lambda x: sp.logsumexp([x[0], x[1]], b=[x[2], 1.0]),
+             lambda x: st.norm.logpdf([x[0], x[1]], loc=[0.0, x[2]]),
+             lambda x: st.multivariate_normal.logpdf([x[0], x[1]], [0.0, 0.0], m(x)),
+             lambda x: st.dirichlet.logpdf([0.2, 0.8], [x[0], x[2]])]
+    for f in cases:
+        ad_check_grads(f)(x0)
+    mat = onp.array(m(x0))
+    onp.testing.assert_allclose(np.linalg.eigvalsh(m(x0)), onp.linalg.eigvalsh(mat), rtol=1e-14)

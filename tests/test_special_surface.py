@@ -121,3 +121,16 @@ def test_scipy_special_on_traced_values_names_the_twin():
         args = (0.3,) if name != "iv" else (1.0,)
         with pytest.raises(TraceError, match=f"mleopt.special.{name}"):
             grad(lambda x: f(*args, x) if name == "iv" else f(x))(0.3)
+
+
+def test_jn_and_yn_the_integer_order_names():
+    """scipy.special.jn / yn (autograd offers both; review of issue 9): jn is jv, yn is yv
+    for integer orders, differentiable in x; a non-integer order of yn is refused."""
+    x = onp.array([0.3, 1.5, 7.0, 30.0])
+    for n in (0, 2, -3):
+        onp.testing.assert_allclose(S.jn(n, x), sps.jn(n, x), rtol=1e-13, atol=1e-300)
+        onp.testing.assert_allclose(S.yn(n, x), sps.yn(n, x), rtol=1e-13)
+    check_grads(lambda z: S.yn(3, z), x)
+    check_grads(lambda z: S.jn(2, z), x)
+    with pytest.raises(ValueError, match="yn: the order n must be an integer"):
+        S.yn(2.5, x)

@@ -222,3 +222,27 @@ def test_scipy_stats_on_traced_values_names_the_twin():
         grad(lambda a: ss.truncnorm.logpdf(0.5, a, 2.0))(-1.0)
     with pytest.raises(TraceError, match="mleopt.stats.multivariate_normal"):
         grad(lambda m: ss.multivariate_normal.logpdf(onp.zeros(2), m, onp.eye(2)))(onp.ones(2))
+
+
+@pytest.mark.parametrize("name, shapes", [("f", (3.0, 7.0)), ("f", (1.0, 1.0)), ("norm", ()),
+                                          ("gamma", (2.3,)), ("beta", (2.2, 3.1)),
+                                          ("invgamma", (2.5,)), ("t", (3.5,))])
+def test_cdf_and_sf_at_the_infinities_are_their_limits(name, shapes):
+    """cdf(+inf) = 1, cdf(-inf) = 0 (and sf, logs alike) as scipy's; F's cdf at +inf was nan
+    (its formula's inf / inf) before the review of issue 9. The derivative in loc there is 0."""
+    x = onp.array([-INF, 0.5, INF])
+    for method in ("cdf", "logcdf", "sf", "logsf"):
+        _assert_matches(getattr(getattr(ms, name), method)(x, *shapes, loc=0.2, scale=1.5),
+                        getattr(getattr(ss, name), method)(x, *shapes, loc=0.2, scale=1.5))
+    g = grad(lambda loc: np.sum(getattr(ms, name).logcdf(x[[0, 2]] * 1.0, *shapes, loc=loc)))(0.2)
+    assert g == 0.0
+
+
+def test_multivariate_normal_entropy():
+    """multivariate_normal.entropy(mean, cov) (scipy's; autograd offers it; review of issue 9)
+    to 1e-12 of scipy, differentiable in cov."""
+    a = onp.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]])
+    for mean, cov in [(None, a), (onp.zeros(3), 2.0), (onp.ones(2), a[:2, :2])]:
+        onp.testing.assert_allclose(ms.multivariate_normal.entropy(mean, cov),
+                                    ss.multivariate_normal.entropy(mean, cov), rtol=1e-12)
+    check_grads(lambda c: ms.multivariate_normal.entropy(None, c @ c.T), a)

@@ -22,6 +22,7 @@ dispatch, mleopt.special and mleopt.stats the twins named in errors for scipy's 
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import sys
@@ -86,8 +87,24 @@ def _stacked(prim, args: tuple) -> list:
         raise TraceError("an index holds a traced value: indices are integers or booleans "
                          "and carry no derivative; index with stop_gradient(i) (or a plain "
                          "number) instead.")
-    array = _namespace("numpy").array
-    return [array(a) if type(a) in (list, tuple) and _holds_traced(a) else a for a in args]
+    return [as_array(a) for a in args]
+
+
+def as_array(x):
+    """x, or when it is a list or tuple holding traced values, one traced array made by
+    mleopt.numpy.array (a stack): numpy's array_like, for the functions built above the
+    primitives (linalg, scipy.special, scipy.stats, einsum) that read shapes first."""
+    if type(x) in (list, tuple) and _holds_traced(x):
+        return _namespace("numpy").array(x)
+    return x
+
+
+def array_like_args(fun: Callable) -> Callable:
+    """``fun`` with each positional argument passed through as_array."""
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        return fun(*[as_array(a) for a in args], **kwargs)
+    return wrapped
 
 
 def _position(args: tuple, a) -> int:

@@ -20,7 +20,7 @@ import string
 import numpy as np
 
 from . import primitives as p
-from .core import _value_of
+from .core import _value_of, as_array
 from .rules import shape_of
 
 LETTERS = string.ascii_letters
@@ -74,6 +74,7 @@ def einsum(subscripts, *operands):
     numpy's interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
     if not isinstance(subscripts, str):
         subscripts, *operands = interleaved((subscripts, *operands))
+    operands = [as_array(op) for op in operands]   # lists of traced values: arrays
     shapes = [np.shape(_value_of(op)) for op in operands]
     terms, out = parse(subscripts, shapes)
     return p.einsum_args(",".join(terms) + "->" + out, *operands)

@@ -33,7 +33,7 @@ def _broadcast_number(value: float, shape: tuple) -> np.ndarray:
 def _negative(x):
     """-x; one number broadcast to a shape (a zero-stride view, as the cotangent of a sum
     is) stays a view instead of becoming a full array."""
-    if isinstance(x, np.ndarray) and x.ndim and not any(x.strides):
+    if isinstance(x, np.ndarray) and x.size > 1 and not any(x.strides):
         return _broadcast_number(-x[(0,) * x.ndim], x.shape)
     return np.negative(x)
 

@@ -11,6 +11,7 @@ Rules are written with the primitives themselves, so they can be differentiated 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from . import primitives as p
 from .core import Traced, defjvp, defvjp
@@ -55,11 +56,16 @@ def batch_expand(t, ndim: int):
 
 
 def normalize_axes(axis, ndim: int) -> tuple:
+    """The axes ``axis`` names in an array of ndim dimensions, non-negative and sorted; an
+    axis out of range or repeated raises numpy's AxisError / ValueError (never wraps)."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (tuple, list)):
-        return tuple(sorted(a % ndim for a in axis))
-    return (axis % ndim,)
+    return tuple(sorted(normalize_axis_tuple(axis, ndim)))
+
+
+def normalize_axis(axis: int, ndim: int) -> int:
+    """One axis as a non-negative index; out of range raises numpy's AxisError."""
+    return normalize_axis_index(axis, ndim)
 
 
 def kept_shape(shape: tuple, axis) -> tuple:
@@ -193,7 +199,7 @@ def _times_cotangent(g, factor, shape):
     handed on as a read-only view instead of a new array (a view is never updated in place,
     and a leaf gradient that is a view is copied before it is returned). A factor of another
     dtype (a boolean mask) is multiplied, so that the gradient is float64."""
-    if (type(g) is np.ndarray and type(factor) is np.ndarray and g.ndim and g.shape == shape
+    if (type(g) is np.ndarray and type(factor) is np.ndarray and g.size > 1 and g.shape == shape
             and factor.shape == shape and factor.dtype is _FLOAT64 and not any(g.strides)
             and g[(0,) * g.ndim] == 1.0):
         view = factor.view()

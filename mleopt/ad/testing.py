@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .api import Argnum, _list_as_array, jvp, resolve_argnum, vjp
+from .api import Argnum, jvp, resolve_argnum, vjp
 from .pytree import flatten, ravel_leaves
 from .transforms import _unary
 
@@ -57,8 +57,8 @@ def check_grads(f: Callable, argnum: Argnum = 0, modes: Sequence[str] = MODES, o
 def _flat_fun(g: Callable, unflatten: Callable) -> Callable:
     """g as a function from one vector to one vector."""
     def flat(v):
-        out = _list_as_array(g(unflatten(v)))     # (a list of traced values: an array)
-        return flatten(out)[0] if isinstance(out, (tuple, dict)) else ravel_leaves([out])
+        out = g(unflatten(v))
+        return flatten(out)[0] if isinstance(out, (tuple, list, dict)) else ravel_leaves([out])
     flat.__name__ = getattr(g, "__name__", "f")
     return flat
 
