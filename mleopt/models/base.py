@@ -1181,6 +1181,7 @@ class LikelihoodModel:
         return out
 
     def _start_values(self, start_params) -> np.ndarray:
+        own = None
         if start_params is None and type(self).start_params is not LikelihoodModel.start_params:
             own = self.start_params()       # (a subclass's own start values may be named)
             start_params = own if is_container(own) else None
@@ -1191,7 +1192,8 @@ class LikelihoodModel:
             self._param_tree = tree
             start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
         elif start_params is None:
-            start = np.asarray(self.start_params(), dtype=float).ravel()
+            start = np.asarray(self.start_params() if own is None else own,
+                               dtype=float).ravel()
             reparam = self._reparam if self._param_names is not None else None
             if reparam is not None and start.size == self.k_params:
                 start = np.where(reparam.declared, np.asarray(
