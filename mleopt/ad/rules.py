@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import primitives as p
-from .core import Traced, defjvp, defvjp
+from .core import Traced, _missing_rule, defjvp, defvjp
 
 # =======================================================================================
 # helpers
@@ -284,11 +284,25 @@ defvjp(p.logaddexp_weight,
            p.multiply(g, _weight_slope(ans, x, y, out)), shape_of(x)),
        lambda g, ans, x, y, out: unbroadcast(
            p.negative(p.multiply(g, _weight_slope(ans, x, y, out))), shape_of(y)))
-defjvp(p.logaddexp_weight,
-       lambda t, ans, x, y, out: p.multiply(batch_expand(t, ndim_of(ans)),
-                                            _weight_slope(ans, x, y, out)),
-       lambda t, ans, x, y, out: p.negative(p.multiply(batch_expand(t, ndim_of(ans)),
-                                                       _weight_slope(ans, x, y, out))))
+
+
+def _weight_jvp(tangents, ans, x, y, out):
+    """Tangent of w(x, y): ``(t_x - t_y) dw/dx`` (dw/dy = -dw/dx), the slope computed once
+    for both arguments. ``out`` is a known value (never traced)."""
+    tx, ty, t_out = tangents
+    if t_out is not None:
+        raise _missing_rule(p.logaddexp_weight, 2, "forward-mode")
+    nd = ndim_of(ans)
+    if ty is None:
+        diff = batch_expand(tx, nd)
+    elif tx is None:
+        diff = p.negative(batch_expand(ty, nd))
+    else:
+        diff = p.subtract(batch_expand(tx, nd), batch_expand(ty, nd))
+    return p.multiply(diff, _weight_slope(ans, x, y, out))
+
+
+p.logaddexp_weight.jvp_joint = _weight_jvp
 
 
 def _pick_weight(x, y, first_wins):
