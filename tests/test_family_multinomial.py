@@ -272,3 +272,22 @@ def test_separation_is_an_error_or_a_warning_with_a_note():
     with pytest.warns(PerfectSeparationWarning):
         res = MNLogit(y, add_constant(x), separation="warn").fit()
     assert "perfect separation" in str(res.summary())
+
+
+def test_start_values_are_newtons_first_step_from_the_null_model(anes):
+    """The closed-form start (linear probability model mapped to log odds) is the Newton
+    step from the intercept-only point, with the AD gradient and Hessian there; the fit then
+    ends at the same estimate as from the null model itself."""
+    model = MNLogit(anes["PID"], add_constant(anes[EXOG]))
+    j, k = model.n_categories, model.k_exog
+    null = np.zeros((j - 1, k))
+    null[:, 0] = np.log(model._counts[1:] / model._counts[0])
+    null = null.ravel()
+    step = np.linalg.solve(model.hessian(null), -model.score(null))
+    start = model.start_params()
+    np.testing.assert_allclose(start, null + step, rtol=1e-9, atol=1e-12)
+    own, from_null = model.fit(), MNLogit(anes["PID"], add_constant(anes[EXOG])).fit(
+        start_params=null)
+    np.testing.assert_allclose(own.params_flat, from_null.params_flat, rtol=1e-10)
+    np.testing.assert_allclose(own.bse_flat, from_null.bse_flat, rtol=1e-10)
+    assert own.mle_retvals["iterations"] < from_null.mle_retvals["iterations"]
