@@ -287,19 +287,20 @@ defvjp(p.logaddexp_weight,
 
 
 def _weight_jvp(tangents, ans, x, y, out):
-    """Tangent of w(x, y): ``(t_x - t_y) dw/dx`` (dw/dy = -dw/dx), the slope computed once
-    for both arguments. ``out`` is a known value (never traced)."""
+    """Tangent of w(x, y): ``t_x dw/dx - t_y dw/dx`` (dw/dy = -dw/dx), the slope computed
+    once for both arguments (the same numbers as one rule per argument, added).
+    ``out`` is a known value (never traced)."""
     tx, ty, t_out = tangents
     if t_out is not None:
         raise _missing_rule(p.logaddexp_weight, 2, "forward-mode")
     nd = ndim_of(ans)
+    slope = _weight_slope(ans, x, y, out)
     if ty is None:
-        diff = batch_expand(tx, nd)
-    elif tx is None:
-        diff = p.negative(batch_expand(ty, nd))
-    else:
-        diff = p.subtract(batch_expand(tx, nd), batch_expand(ty, nd))
-    return p.multiply(diff, _weight_slope(ans, x, y, out))
+        return p.multiply(batch_expand(tx, nd), slope)
+    if tx is None:
+        return p.negative(p.multiply(batch_expand(ty, nd), slope))
+    return p.subtract(p.multiply(batch_expand(tx, nd), slope),
+                      p.multiply(batch_expand(ty, nd), slope))
 
 
 p.logaddexp_weight.jvp_joint = _weight_jvp
