@@ -29,8 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np                                  # noqa: E402
 import pandas as pd                                 # noqa: E402
 
-from common import (Row, Table, apply_blas_threads, base_parser, check_close,  # noqa: E402
-                    finish, median_times, note, only_set, optional_import,
+from common import (Row, Table, apply_blas_threads, apply_clock, base_parser,  # noqa: E402
+                    check_close, finish, median_times, note, only_set, optional_import,
                     print_environment)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,6 +137,7 @@ def compare(table, label, y, x, fns, repeats, rtol):
 def main(argv=None) -> int:
     args = base_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     apply_blas_threads(args)
+    apply_clock(args)
     repeats = args.repeats or (3 if args.quick else 7)
     n = 20_000 if args.quick else 100_000
     sm = optional_import("statsmodels.api", False)
