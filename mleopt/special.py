@@ -143,8 +143,7 @@ def softplus(x: _ArrayLike):
 
 def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: bool = False,
               return_sign: bool = False):
-    """log(sum(b * exp(a), axis)), computed as m + log(sum(b * exp(a - m))) (without
-    weights b: one primitive, mleopt.ad.primitives.logsumexp).
+    """log(sum(b * exp(a), axis)), computed as m + log(sum(b * exp(a - m))).
 
     The shift ``m`` is the (detached) maximum of ``a`` along ``axis``; since the result
     does not depend on ``m``, detaching it keeps the derivative exact: d/da = b e^(a-m)/s.
@@ -160,8 +159,6 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
         if _np.shape(_value_of(a)) != shape:
             a = _p.broadcast_to(a, shape)
     axes = _normalize_axes(axis, len(shape))
-    if b is None:
-        return _p.logsumexp(a, axis=axes, keepdims=keepdims)
     m = _np.amax(_value_of(a), axis=axes, keepdims=True) if _np.size(_value_of(a)) else 0.0
     m = _np.where(_np.isfinite(m), m, 0.0)
     e = _p.exp(_p.subtract(a, m))

@@ -328,13 +328,3 @@ def test_a_matrix_index_gives_one_per_row_input_per_column():
     assert s.m == 1 and len(s.columns) == 3
     assert all(a_mat is X for _, _, a_mat in s.columns)
     assert "3 indices, 0 direct scalars" in repr(s)
-
-
-def test_row_wise_logsumexp_is_one_node_of_the_row_graph():
-    """A softmax's log-sum-exp over the columns is one recorded primitive that keeps the rows
-    apart: the structure holds a handful of row nodes (concatenate, logsumexp, product, sum,
-    difference), and blocks of rows slice its two-dimensional input."""
-    x = onp.linspace(-0.5, 0.5, 12)
-    s = found(lambda p: np.sum(softmax_obs(p)), x)
-    assert s is not None and len(s.rows) == 5
-    assert [node._prim.name for node in s.rows].count("logsumexp") == 1

@@ -224,17 +224,3 @@ def test_works_inside_mleopt_numpy_code():
     onp.testing.assert_allclose(grad(loglike)(b, X, y), X.T @ (y - p), rtol=1e-12)
     onp.testing.assert_allclose(hessian(loglike)(b, X, y), -(X.T * (p * (1 - p))) @ X,
                                 rtol=1e-12)
-
-
-@pytest.mark.parametrize("shape, axis, keepdims", [((3, 4), 1, False), ((3, 4), -1, True),
-                                                   ((2, 3, 4), (0, 2), False),
-                                                   ((2, 3, 4), None, True)])
-def test_logsumexp_primitive_to_third_order(shape, axis, keepdims):
-    """logsumexp without weights is one primitive: its own rules (softmax), checked against
-    finite differences in both modes to third order, and its values against scipy's."""
-    a = rand(shape, "real", 12)
-    onp.testing.assert_allclose(S.logsumexp(a, axis=axis, keepdims=keepdims),
-                                sps.logsumexp(a, axis=axis, keepdims=keepdims), rtol=1e-14)
-    check_grads(lambda a: S.logsumexp(a, axis=axis, keepdims=keepdims), a, order=3)
-    c = rand(shape[-1:], "real", 13)        # broadcast against a traced row vector
-    check_grads(lambda a, c: np.sin(S.logsumexp(a * c, axis=axis, keepdims=keepdims)), a, c)

@@ -206,24 +206,6 @@ def _sum(a, axis=None, keepdims=False):
 
 
 sum = _prim(_sum, "sum")  # noqa: A001
-
-
-def _logsumexp(a, axis=None, keepdims=False):
-    """``log(sum(exp(a), axis))`` as ``m + log(sum(exp(a - m)))``, m the maximum along the
-    axes (0 where it is not finite), so no exp overflows. One primitive rather than the
-    five operations it is made of: a row-wise log-sum-exp (a softmax likelihood) then costs
-    one node in a recorded graph, and its derivative rules two or three operations."""
-    a = np.asarray(a, dtype=np.float64)
-    if a.size == 0:
-        return np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))
-    m = np.amax(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        out = np.log(_sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-logsumexp = _prim(_logsumexp, "logsumexp")
 prod = _prim(np.prod)
 amax = _prim(np.amax, "max")
 amin = _prim(np.amin, "min")

@@ -356,24 +356,6 @@ defjvp(p.sum, lambda t, ans, x, axis=None, keepdims=False:
        p.sum(t, axis=shifted_axes(axis, ndim_of(x)), keepdims=keepdims))
 
 
-def _softmax(ans, x, axis, keepdims):
-    """d logsumexp(x, axis) / dx = e / sum(e) with e = exp(x - m), m the (detached) maximum
-    along the axes: exact to rounding where x is large (exp(x - logsumexp) would lose the
-    digits of the large answer), and m, a constant, changes no derivative."""
-    xv = np.asarray(p.stop(x), dtype=np.float64)
-    m = np.amax(xv, axis=axis, keepdims=True) if xv.size else 0.0
-    e = p.exp(p.subtract(x, np.where(np.isfinite(m), m, 0.0)))
-    return p.true_divide(e, p.sum(e, axis=axis, keepdims=True))
-
-
-defvjp(p.logsumexp, lambda g, ans, x, axis=None, keepdims=False: p.multiply(
-    g if axis is None else _kept(g, shape_of(x), axis, keepdims),
-    _softmax(ans, x, axis, keepdims)))
-defjvp(p.logsumexp, lambda t, ans, x, axis=None, keepdims=False: p.sum(
-    p.multiply(t, _softmax(ans, x, axis, keepdims)), axis=shifted_axes(axis, ndim_of(x)),
-    keepdims=keepdims))
-
-
 def _prod_factor(ans, x, axis):
     """d prod(x, axis) / dx: the product of the *other* elements along the axis.
 

@@ -20,8 +20,8 @@ product at BLAS speed instead of K tangents of length N through every operation.
 An index may be a matrix, ``E = A @ V`` with V of shape (k, c) (c indices sharing A, e.g. the
 J-1 outcomes of a multinomial logit): each of its c columns is one per-row input. Between
 the indices and the output only operations that keep the rows apart are allowed: those that
-act entry by entry (``ROWWISE``), and on (N, ...) arrays sums and log-sum-exps over other
-axes than the rows, concatenation along another axis, column selection ``E[:, j]`` and reshapes that keep the
+act entry by entry (``ROWWISE``), and on (N, ...) arrays sums over other axes than the rows,
+concatenation along another axis, column selection ``E[:, j]`` and reshapes that keep the
 first axis (so a softmax row by row qualifies). ``find`` checks these conditions on the
 recorded graph (no other reduction over rows; no indexing, reshaping or product that mixes
 rows; constants only as data) and returns None wherever they do not hold: the caller then uses the general forward-over-reverse path. The fast path runs
@@ -186,7 +186,7 @@ def _keeps_rows(node: Tensor, n: int) -> bool:
             return False            # (its rows would be broadcast along another axis)
         if prim in ROWWISE:
             return True
-    if prim is p.sum or prim is p.logsumexp:
+    if prim is p.sum:
         axis = node._kwargs.get("axis")
         ndim = len(node._parents[0].shape)
         return axis is not None and 0 not in {a % ndim for a in np.atleast_1d(axis)}
@@ -388,8 +388,6 @@ def _lift(s: Structure | None, rows: slice | None, seeds: dict, level: int,
         else:
             ndim = len(node.shape)
             vals = [_rows_of(x, rows, n, ndim) for x in node._args]
-            for i, parent in zip(node._argnums, node._parents):   # (a reduction's input
-                vals[i] = _rows_of(node._args[i], rows, n, len(parent.shape))  # has more axes)
             ans = node._value[rows]
             if node._prim is p.reshape:             # the new shape, with the block's rows
                 vals[1] = ans.shape
