@@ -83,10 +83,10 @@ def median_time(fn: Callable[[], object], repeats: int = 7, warmup: int = 1,
         for _ in range(max(1, repeats)):
             gc.collect()
             gc.disable()
-            t0 = time.perf_counter()
+            t0 = _clock()
             for _ in range(number):
                 fn()
-            samples.append((time.perf_counter() - t0) / number)
+            samples.append((_clock() - t0) / number)
             if gc_was_enabled:
                 gc.enable()
     finally:
@@ -116,10 +116,10 @@ def median_times(fns: dict, repeats: int = 7, warmup: int = 1, number: int | Non
                 n = numbers[k]
                 gc.collect()
                 gc.disable()
-                t0 = time.perf_counter()
+                t0 = _clock()
                 for _ in range(n):
                     fn()
-                samples[k].append((time.perf_counter() - t0) / n)
+                samples[k].append((_clock() - t0) / n)
                 if gc_was_enabled:
                     gc.enable()
     finally:
@@ -352,7 +352,25 @@ def base_parser(description: str) -> argparse.ArgumentParser:
                    help="limit BLAS threads (threadpoolctl), e.g. 1 on a busy machine")
     p.add_argument("--markdown", action="store_true",
                    help="print the final tables as Markdown (for benchmarks/README.md)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time with the process's CPU time (time.process_time) instead of the "
+                        "wall clock: steadier on a machine shared with other jobs (waiting "
+                        "for a core is not counted; a multi-threaded run counts every thread)")
     return p
+
+
+_CLOCK = [time.perf_counter]
+
+
+def _clock() -> float:
+    return _CLOCK[0]()
+
+
+def apply_clock(args) -> None:
+    """Honour --cpu-time for the whole run."""
+    if getattr(args, "cpu_time", False):
+        _CLOCK[0] = time.process_time
+        note("times are CPU time of this process (--cpu-time), not wall time.")
 
 
 _BLAS_LIMIT = None

@@ -1,6 +1,7 @@
 """Ordered and multinomial outcomes: mleopt's OrderedModel and MNLogit vs statsmodels.
 
     PYTHONPATH=. python benchmarks/family_ordinal.py [--repeats 5] [--quick] [--markdown]
+        [--only ordered,mnlogit,softmax,large]
 
 Each line times model construction + fit + standard errors (``.bse``), the median of repeats
 in one process with the samples of a comparison interleaved round-robin, as a ratio against
@@ -28,8 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np                                  # noqa: E402
 import pandas as pd                                 # noqa: E402
 
-from common import (Row, Table, apply_blas_threads, base_parser, check_close,  # noqa: E402
-                    finish, median_times, note, optional_import, print_environment)
+from common import (Row, Table, apply_blas_threads, apply_clock, base_parser,  # noqa: E402
+                    check_close, finish, median_times, note, only_set, optional_import,
+                    print_environment)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXOG = ["logpopul", "selfLR", "age", "educ", "income"]
@@ -135,6 +137,7 @@ def compare(table, label, y, x, fns, repeats, rtol):
 def main(argv=None) -> int:
     args = base_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     apply_blas_threads(args)
+    apply_clock(args)
     repeats = args.repeats or (3 if args.quick else 7)
     n = 20_000 if args.quick else 100_000
     sm = optional_import("statsmodels.api", False)
@@ -143,21 +146,27 @@ def main(argv=None) -> int:
                       [("statsmodels", sys.modules.get("statsmodels")), ("mleopt", mleopt)])
     if sm is None:
         note("without statsmodels there is no baseline: times are printed without ratios.")
+    only = only_set(args, ("ordered", "mnlogit", "softmax", "large"))
     table = Table(f"full fit + bse (median of {repeats})")
     y, x = load_anes96()
-    for distr in ("logit", "probit"):
-        compare(table, f"anes96 OrderedModel {distr} N={len(y)}", y, x,
-                fits(sm, "ordered", distr), repeats, 1e-3)
+    if "ordered" in only:
+        for distr in ("logit", "probit"):
+            compare(table, f"anes96 OrderedModel {distr} N={len(y)}", y, x,
+                    fits(sm, "ordered", distr), repeats, 1e-3)
     xc = x.assign(const=1.0)[["const"] + EXOG]
-    compare(table, f"anes96 MNLogit N={len(y)} J=7", y, xc, fits(sm, "multinomial"), repeats,
-            1e-5)
-    compare(table, f"anes96 user softmax (fit_mle, matrix index) N={len(y)} J=7", y, xc,
-            fits(sm, "softmax"), repeats, 1e-5)
-    y, x = sim_ordered(n, 10, 5)
-    compare(table, f"OrderedModel logit N={n:,} K=10 J=5", y, x, fits(sm, "ordered"),
-            repeats, 1e-3)
-    y, x = sim_multinomial(n, 10, 4)
-    compare(table, f"MNLogit N={n:,} K=10 J=4", y, x, fits(sm, "multinomial"), repeats, 1e-5)
+    if "mnlogit" in only:
+        compare(table, f"anes96 MNLogit N={len(y)} J=7", y, xc, fits(sm, "multinomial"),
+                repeats, 1e-5)
+    if "softmax" in only:
+        compare(table, f"anes96 user softmax (fit_mle, matrix index) N={len(y)} J=7", y, xc,
+                fits(sm, "softmax"), repeats, 1e-5)
+    if "large" in only:
+        y, x = sim_ordered(n, 10, 5)
+        compare(table, f"OrderedModel logit N={n:,} K=10 J=5", y, x, fits(sm, "ordered"),
+                repeats, 1e-3)
+        y, x = sim_multinomial(n, 10, 4)
+        compare(table, f"MNLogit N={n:,} K=10 J=4", y, x, fits(sm, "multinomial"), repeats,
+                1e-5)
     return finish([table], markdown=args.markdown)
 
 

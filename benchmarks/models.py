@@ -33,7 +33,7 @@ from scipy.special import expit, gammaln            # noqa: E402
 
 from common import (Row, Table, base_parser, check_close, finish, median_times,  # noqa: E402
                     note, optional_import, print_environment, skip_set,
-                    apply_blas_threads, only_set)
+                    apply_blas_threads, apply_clock, only_set)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANES96 = os.path.join(ROOT, "datasets", "anes96.csv")
@@ -197,6 +197,7 @@ def main(argv=None) -> int:
     skip = skip_set(args)
     only = only_set(args, ("logit", "poisson", "anes96", "ols"))
     apply_blas_threads(args)
+    apply_clock(args)
     if args.quick:
         n, k, n_ols, k_ols = 20_000, 20, 100_000, 50
         repeats = args.repeats or 3

@@ -161,6 +161,17 @@ class Objective:
     def grad(self, theta: np.ndarray) -> np.ndarray:
         return self.fun_and_grad(theta)[1]
 
+    def known_hessian(self, theta: np.ndarray) -> np.ndarray | None:
+        """The Hessian of the log-likelihood (not of f) at ``theta`` if it was already
+        computed there (eagerly with the value, or asked for by the optimiser), else None:
+        no new evaluation."""
+        key = np.asarray(theta, dtype=float).tobytes()
+        if key == self._x and self._pending is not None and not callable(self._pending):
+            return np.asarray(self._pending, dtype=float)
+        if key == self._hx:
+            return self._h * -float(self.nobs)
+        return None
+
     def hess(self, theta: np.ndarray) -> np.ndarray:
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._hx:

@@ -683,3 +683,17 @@ def test_blocked_kernels_match_numpy_over_several_blocks_and_broadcasting(shapes
     onp.testing.assert_allclose(special.log_expit(xv), sps.log_expit(xv), rtol=1e-14, atol=0)
     g = grad(lambda a: np.sum(np.logaddexp(a, y)))(xv)
     onp.testing.assert_allclose(g, sps.expit(xv - y), rtol=1e-12, atol=1e-300)
+
+
+def test_logaddexp_weight_tangent_to_third_order():
+    """logaddexp's weight w(x, y) = exp(x - logaddexp(x, y)) has one joint forward rule,
+    (t_x - t_y) dw/dx: third derivatives of logaddexp (forward over its weights) against
+    finite differences, with broadcasting, in both modes; a traced ``out`` is refused."""
+    from mleopt.ad import jvp, primitives
+    from mleopt.ad.core import TraceError
+    x, y = rand((3, 4), "real", 21), rand((4,), "real", 22)
+    check_grads(lambda x, y: np.logaddexp(x, y), x, y, order=3)
+    check_grads(lambda y: np.logaddexp(0.5, y), y, order=3)
+    out = onp.logaddexp(x, y)
+    with pytest.raises(TraceError, match="logaddexp_weight"):
+        jvp(lambda o: primitives.logaddexp_weight(x, y, o), (out,), (onp.ones_like(out),))

@@ -373,3 +373,22 @@ def test_latex_and_tables_keep_the_outcome_blocks(res):
     table = summary.tables[1]
     assert table.index[0] == ("PID=1", "const") and table.index[-1] == ("PID=6", "income")
     assert table.loc[("PID=3", "educ"), "coef"] == pytest.approx(res.params.loc["educ", "PID=3"])
+
+
+def test_start_values_are_newtons_first_step_from_the_null_model(anes):
+    """The closed-form start (linear probability model mapped to log odds) is the Newton
+    step from the intercept-only point, with the AD gradient and Hessian there; the fit then
+    ends at the same estimate as from the null model itself."""
+    model = MNLogit(anes["PID"], add_constant(anes[EXOG]))
+    j, k = model.n_categories, model.k_exog
+    null = np.zeros((j - 1, k))
+    null[:, 0] = np.log(model._counts[1:] / model._counts[0])
+    null = null.ravel()
+    step = np.linalg.solve(model.hessian(null), -model.score(null))
+    start = model.start_params()
+    np.testing.assert_allclose(start, null + step, rtol=1e-9, atol=1e-12)
+    own, from_null = model.fit(), MNLogit(anes["PID"], add_constant(anes[EXOG])).fit(
+        start_params=null)
+    np.testing.assert_allclose(own.params_flat, from_null.params_flat, rtol=1e-10)
+    np.testing.assert_allclose(own.bse_flat, from_null.bse_flat, rtol=1e-10)
+    assert own.mle_retvals["iterations"] < from_null.mle_retvals["iterations"]

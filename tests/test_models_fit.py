@@ -538,3 +538,28 @@ def test_least_squares_paths_reach_nist_accuracy():
     xx = np.column_stack([np.ones(200), base, base[:, 0] + 1e-9 * rng.standard_normal(200)])
     beta = np.array([1.0, 2.0, -1.0, 0.5])
     close(_least_squares(xx, xx @ beta), beta, 1e-6)
+
+
+@pytest.mark.parametrize("method", ["newton", "bfgs"])
+def test_the_hessian_at_the_estimate_comes_from_the_fit(method, monkeypatch):
+    """The Hessian the optimiser already holds at the estimate (on its scale z = s * params)
+    is the model's: equal to a fresh AD Hessian at the estimate, and not computed again
+    (by the block loop) for the standard errors or Logit's separation check."""
+    anes = mleopt.datasets.load("anes96")
+    x = mleopt.add_constant(anes[["TVnews", "PID", "age", "educ", "income"]])
+    calls = []
+    original = Base._block_hessian
+
+    def counted(self, *args):
+        calls.append(args)
+        return original(self, *args)
+
+    monkeypatch.setattr(Base, "_block_hessian", counted)
+    model = Logit(anes["vote"], x)
+    res = model.fit(method=method)
+    res.bse
+    assert calls == []
+    fresh = mleopt.ad.hessian(model.loglike)(res.params.to_numpy())
+    np.testing.assert_allclose(model.hessian(res.params.to_numpy()), fresh, rtol=1e-10)
+    np.testing.assert_allclose(res.cov_params().to_numpy(), np.linalg.inv(-fresh),
+                               rtol=1e-10)

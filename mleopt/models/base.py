@@ -503,15 +503,17 @@ class LikelihoodModel:
                 if isinstance(v, (np.ndarray, pd.Series, pd.DataFrame)) and v.ndim >= 1
                 and v.shape[0] == n}
 
-    def _bytes_per_row(self) -> float:
+    def _bytes_per_row(self, structured: bool | None = None) -> float:
         """Estimated memory one row costs in a Hessian evaluation. Where mleopt.ad finds the
         linear indices, the row's data, its recording and a few per-row derivatives (measured:
         0.5x the size of X for a Tobit Hessian at K = 50; three times the row's width plus 64
         numbers leaves a margin); else the generic path pushes K forward tangents through
         every operation of loglikeobs (about 24 arrays of the row's width plus K, measured on
-        a Tobit at K = 20 and 50)."""
+        a Tobit at K = 20 and 50). ``structured``: which of the two (None: probe the model)."""
         width = max(sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values()), 1)
-        if self._index_structured():
+        if structured is None:
+            structured = self._index_structured()
+        if structured:
             return 8.0 * (3 * width + 64)
         return 8.0 * 24 * (max(self._k_for_budget(), 1) + width)
 
@@ -551,7 +553,10 @@ class LikelihoodModel:
         cache = self.__dict__.get("_block_cache")
         if cache is not None and cache[0] == key:
             return cache[1]
-        slices = blocks_mod.row_slices(self.nobs, self._bytes_per_row(), mem, threads)
+        if self.nobs <= (mem // max(threads, 1)) // self._bytes_per_row(structured=False):
+            slices = [slice(0, self.nobs)]  # fits even the generic estimate: no probe needed
+        else:
+            slices = blocks_mod.row_slices(self.nobs, self._bytes_per_row(), mem, threads)
         if len(slices) == 1:
             out = ([self], slices, threads)
         else:
@@ -887,6 +892,7 @@ class LikelihoodModel:
         record = _opt.minimize(objective, z0, method=method, maxiter=maxiter, gtol=gtol,
                                disp=disp, callback=callback, to_params=to_params,
                                bounds=bounds, constraints=constraints, **options)
+        self._keep_final_hessian(objective, record, start)
         self._after_fit(record)
         return self._make_results(record, cov_type, cov_kwds)
 
@@ -1311,6 +1317,7 @@ class LikelihoodModel:
         return jac
 
     def _start_values(self, start_params) -> np.ndarray:
+        own = None
         if start_params is None and type(self).start_params is not LikelihoodModel.start_params:
             own = self.start_params()       # (a subclass's own start values may be named)
             start_params = own if is_container(own) else None
@@ -1322,7 +1329,8 @@ class LikelihoodModel:
             self._param_tree = tree
             start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
         elif start_params is None:
-            start = np.asarray(self.start_params(), dtype=float).ravel()
+            start = np.asarray(self.start_params() if own is None else own,
+                               dtype=float).ravel()
             reparam = self._reparam if self._param_names is not None else None
             if reparam is not None and start.size == self.k_params:
                 start = np.where(reparam.declared, np.asarray(
@@ -1406,6 +1414,23 @@ class LikelihoodModel:
     def _refine_start(self, start: np.ndarray) -> np.ndarray:
         """Improve default start values (e.g. by a fit on a subsample); unchanged here."""
         return start
+
+    def _keep_final_hessian(self, objective: _opt.Objective, record: _opt.OptimizeRecord,
+                            start: np.ndarray) -> None:
+        """Keep the Hessian the optimiser already has at the estimate as the model's last
+        one (``hessian``'s memo: the fit's checks and the standard errors use it) instead of
+        computing it again. The optimiser's ``z = s * params`` (models optimising the
+        natural parameters), so ``d2l/dparams_i dparams_j = s_i s_j d2l/dz_i dz_j``;
+        models with a transform of their own compute it afresh."""
+        if self._reparam is not None or not self._natural_scale().all():
+            return
+        h = objective.known_hessian(record.theta)
+        if h is None or h.shape != (record.params.size,) * 2:
+            return
+        scale = self._theta_scale(start)
+        if scale is not None:
+            h = h * np.outer(scale, scale)
+        self._hessian_memo = (np.array(record.params, dtype=float, copy=True), h)
 
     def _fit_quick(self, start: np.ndarray, gtol: float = 1e-8,
                    maxiter: int = 100) -> _opt.OptimizeRecord:

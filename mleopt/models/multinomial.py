@@ -116,14 +116,37 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         return np.vstack(out)
 
     def start_params(self) -> np.ndarray:
-        """Zeros, with each outcome's constant at ``log(n_j / n_0)`` (the null model)."""
-        k, c = self.k_exog, self.const_idx
-        start = np.zeros(self.k_params)
+        """With a constant: Newton's first step from the null model, in closed form (one
+        least-squares solve, no Hessian). At the null model every row has the sample shares
+        ``p``, the gradient is ``X'W(Y - p)`` and the Hessian ``-(X'WX) kron (diag p - p p')``
+        (W the observation weights, or 1), so the step is the linear probability model
+        ``b_j = (X'WX)^-1 X'W y_j`` mapped to log odds: ``beta_j = b_j / p_j - b_0 / p_0``,
+        the constant's at ``log(p_j / p_0)``. Without a constant, or on large data
+        (nobs * k_params >= _LARGE), the null model (each constant at ``log(n_j / n_0)``) or
+        zeros."""
+        k, c, j = self.k_exog, self.const_idx, self.n_categories
+        start = np.zeros((j - 1, k))
+        if c is None:
+            return start.ravel()
         counts = self._weighted_counts()
-        if c is not None:
-            logodds = np.log(counts[1:] / counts[0]) / self.exog[0, c]
-            start[np.arange(self.n_categories - 1) * k + c] = logodds
-        return start
+        share = counts / counts.sum()
+        logodds = np.log(share[1:] / share[0]) / self.exog[0, c]
+        start[:, c] = logodds
+        if self.nobs * self.k_params >= self._LARGE:
+            return start.ravel()
+        y = self.endog.astype(int)
+        ys = np.zeros((self.nobs, j))
+        ys[np.arange(self.nobs), y] = 1.0
+        w = self._row_weights()
+        xw = self.exog if w is None else self.exog * w[:, None]
+        gram = self.__dict__.get("_gram") if w is None else None
+        try:
+            b = np.linalg.solve(gram if gram is not None else xw.T @ self.exog, xw.T @ ys)
+        except np.linalg.LinAlgError:
+            return start.ravel()
+        step = (b[:, 1:] / share[1:] - b[:, :1] / share[0]).T
+        step[:, c] += logodds
+        return step.ravel() if np.all(np.isfinite(step)) else start.ravel()
 
     def _opt_scale(self, start: np.ndarray) -> np.ndarray:
         """Coefficients per unit of their regressor's root mean square (as IndexModel)."""
