@@ -1703,8 +1703,10 @@ _NOT_SUPPORTED = {
 
 def _accepted_kwargs(cls: type) -> list[str]:
     """The keyword arguments a model class's constructor uses: the named parameters of each
-    ``__init__`` along the MRO, down to the first one without ``**kwargs``."""
-    names: list[str] = []
+    ``__init__`` along the MRO, down to the first one without ``**kwargs``, less the names
+    the class refuses (``_refused_kwargs``: Heckman's weights)."""
+    refused = getattr(cls, "_refused_kwargs", ())
+    names: list[str] = list(refused)
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
@@ -1715,7 +1717,7 @@ def _accepted_kwargs(cls: type) -> list[str]:
         names += [a for a in getattr(klass, "_extra_arrays", ()) if a not in names]
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
-    return names
+    return names[len(refused):]
 
 
 def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
@@ -1725,7 +1727,10 @@ def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
     accepted = _accepted_kwargs(cls)
     unsupported = [k for k in _NOT_SUPPORTED if strict and k not in accepted]
     hints = []
+    refused = getattr(cls, "_refused_kwargs", ())
     for name in kwargs:
+        if name in refused:         # ``why`` says why; no did-you-mean to another name
+            continue
         target = name if name in unsupported else None
         if target is None:
             close = difflib.get_close_matches(name, accepted + unsupported, n=1)
