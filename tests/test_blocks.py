@@ -269,6 +269,12 @@ def test_blocked_marginal_effects(name):
         np.testing.assert_allclose(mb_.summary_frame().to_numpy(float),
                                    ma.summary_frame().to_numpy(float), rtol=1e-11,
                                    atol=1e-14, err_msg=str(kw))
+    # what blocks cannot give is named as asked (atexog alone once read "at='overall' / atexog
+    # are not available ...; use at='overall'")
+    with pytest.raises(ValueError, match=r"^atexog= is not available .* without atexog"):
+        b.get_margeff(atexog={b.model.exog_names[1]: 1.0})
+    with pytest.raises(ValueError, match=r"^at='median' is not available"):
+        b.get_margeff(at="median")
 
 
 def test_fit_mle_data_errors():
