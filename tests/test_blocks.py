@@ -287,6 +287,9 @@ def test_fit_mle_data_errors():
         fit_mle(ll, np.zeros(5), data=[y, x])
     with pytest.raises(ValueError, match=r"one row per observation \(50\).*'x': 49"):
         fit_mle(ll, np.zeros(5), data={"y": y, "x": x[:-1]})
+    for kind in ("freq_weights", "pweights", "weights"):      # not read as optimiser options
+        with pytest.raises(TypeError, match=f"got {kind}; fit_mle takes no observation weights"):
+            fit_mle(ll, np.zeros(5), data={"y": y, "x": x}, **{kind: np.ones(50)})
     with pytest.raises(ValueError, match="data\\['s'\\] is a single value"):
         fit_mle(lambda p, y, x, s: ll(p, y, x), np.zeros(5), data={"y": y, "x": x, "s": 2.0})
 

@@ -358,6 +358,10 @@ def test_aft_takes_weights_and_heckman_refuses_them_by_name():
         assert "Did you mean" not in message
         accepted = message.split("accepted keyword arguments: ")[1]
         assert "weight" not in accepted and "selected" in accepted
+    # weights given to fit() rather than to the model (R's lm(weights=) habit) are not read as
+    # optimiser options ("unknown option(s) pweights for method='newton'; it accepts eta, ...")
+    with pytest.raises(TypeError, match=r"fit\(\) got pweights; .* AFT\(endog, exog, pweights="):
+        AFT(d["futime"], x, event=d["fustat"]).fit(pweights=w)
     with pytest.raises(TypeError, match="Did you mean 'missing'"):
         Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
                 m["inlf"], mising="drop")

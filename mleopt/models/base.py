@@ -45,7 +45,7 @@ from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_na
 from ..design import design_frame, formula_context, formula_inputs
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 from ..reparam import Reparam
-from ..weights import Weighting, checked_weights, weight_arguments
+from ..weights import WEIGHT_KEYWORDS, Weighting, checked_weights, weight_arguments
 
 __all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
 
@@ -834,6 +834,14 @@ class LikelihoodModel:
         A maximum beyond a declared set stops at its edge (the free value runs off to
         infinity): a ConvergenceWarning names it and ``res.at_bound`` marks it.
         """
+        weighted = [k for k in options if k in WEIGHT_KEYWORDS]
+        if weighted:        # not optimiser options: say where weights go
+            where = ("fit_mle takes no observation weights: multiply the rows of loglikeobs "
+                     "by them (w * l_i), or write a LikelihoodModel subclass"
+                     if isinstance(self, _FunctionModel) else
+                     f"observation weights are data: give them to the model, "
+                     f"{type(self).__name__}(endog, exog, {weighted[0]}=...)")
+            raise TypeError(f"fit() got {', '.join(weighted)}; {where}.")
         if transforms is not None:
             model = copy.copy(self)
             model._transforms = transforms

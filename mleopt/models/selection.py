@@ -28,6 +28,7 @@ from .. import numpy as mnp
 from .. import special
 from ..data import _exog_array, align_labels, check_rank, check_scale, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, warn_user
+from ..weights import WEIGHT_KEYWORDS
 from .base import LikelihoodModel, _as_exog, _unexpected_kwargs
 from .discrete import Probit
 
@@ -50,7 +51,7 @@ class Heckman(LikelihoodModel):
     """
 
     _strict_kwargs = True
-    _refused_kwargs = ("freq_weights", "var_weights", "pweights", "weights", "weight_type")
+    _refused_kwargs = WEIGHT_KEYWORDS
     _formula_outcome_rows = "selected"   # from_formula: outcome data only where selected
     _check_rank = False             # checked on the rows each equation uses (_validate)
     scale_param_names = ("sigma",)
