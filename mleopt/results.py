@@ -140,7 +140,7 @@ class LikelihoodResults:
                              "only) cannot be refitted.")
         try:
             sub = self._take_copies(rows) if self._freq_weighted else take(rows)
-        except NotImplementedError as exc:       # a Dask model
+        except (NotImplementedError, ValueError) as exc:    # Dask; fit_mle without data=
             raise CannotRefit(f"cov_type={self.cov_type!r} refits the model on resampled "
                               f"rows, which this model cannot give: {exc}") from None
         record = sub._fit_quick(self._params)

@@ -1620,8 +1620,9 @@ class _FunctionModel(LikelihoodModel):
         if not self._rows:      # the function would still see all its rows
             raise ValueError(
                 "fit_mle: this function holds its data itself (no data=), so its rows "
-                "cannot be taken in minibatches: pass the per-row arrays as data={...} "
-                "(called as loglikeobs(params, **data)) for a stochastic method.")
+                "cannot be taken in minibatches (nor resampled by jackknife or bootstrap): "
+                "pass the per-row arrays as data={...} (called as loglikeobs(params, "
+                "**data)).")
         sub = copy.copy(self)
         sub._rows = {k: v[rows] for k, v in self._rows.items()}
         sub._nobs = int(np.arange(self.nobs)[rows].size)
