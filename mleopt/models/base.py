@@ -1192,6 +1192,18 @@ class LikelihoodModel:
                                  "values; give start_params inside its domain.")
             return hess_z
 
+        def finite_at_start(i, fun, *args):
+            """A constraint's value where the optimiser starts must be a number: NaN there
+            stopped slsqp at once, trust-constr with scipy's "array must not contain infs or
+            NaNs", and ran cobyla to maxiter."""
+            with np.errstate(all="ignore"):
+                value = np.asarray(fun(natural(z0), *args), dtype=float)
+            if not np.all(np.isfinite(value)):
+                named = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.param_names, start))
+                raise StartValueError(
+                    f"constraint {i} is not finite at the start values ({named}): its value "
+                    f"is {value.tolist()}. Give start_params inside its domain.")
+
         lagrangian = method == "trust-constr"
         z0 = self._to_theta(start)
         z0 = z0 if scale is None else z0 * scale
@@ -1204,6 +1216,7 @@ class LikelihoodModel:
                                      f"'jac', 'args'); got keys {sorted(c)}.")
                 fun, args = c["fun"], tuple(c.get("args", ()))
                 fun = self._constraint_by_name(fun, len(args), i, c.get("jac"))
+                finite_at_start(i, fun, *args)
                 new = {"type": c["type"], "args": args,
                        "fun": lambda z, *a, fun=fun: fun(natural(z), *a)}
                 if c.get("jac") is not None:
@@ -1258,6 +1271,7 @@ class LikelihoodModel:
                     raise ValueError("NonlinearConstraint with a hess function is not "
                                      "supported (it would need mapping to the optimiser's "
                                      "scale); leave hess at its default.")
+                finite_at_start(i, c.fun)
                 jac = chain(c.jac) if callable(c.jac) else c.jac
                 if c.jac == "2-point":      # scipy's default: the exact AD Jacobian instead
                     jac = self._nonlinear_jac(c.fun, i, ad_jac(c.fun), z0)
