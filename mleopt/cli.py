@@ -80,7 +80,7 @@ examples:
              --cov classical
   mleopt fit --model ols --data grunfeld --y invest --x value capital \\
              --cov cluster --groups firm
-  mleopt fit --model poisson --data randhie --y mdvis --x lncoins idp \
+  mleopt fit --model poisson --data randhie --y mdvis --x lncoins idp \\
              --cov HAC --maxlags 4
   mleopt fit --model negbin --data randhie --y mdvis --x lncoins idp lpi fmde physlm \\
              disea hlthg hlthf hlthp --format csv > coefs.csv

@@ -880,8 +880,10 @@ def margeff(results, at: str = "overall", method: str = "dydx", alpha: float = 0
     exog_names = list(model.exog_names)
     if _blocked(model):
         if at in ("median", "zero") or atexog:
-            raise ValueError(f"at={at!r} / atexog are not available for a model evaluated in "
-                             "row blocks (or Dask partitions); use at='overall' or 'mean'.")
+            asked = f"at={at!r}" if at in ("median", "zero") else "atexog="
+            raise ValueError(f"{asked} is not available for a model evaluated in row blocks "
+                             "(or Dask partitions); use at='overall' or 'mean' without "
+                             "atexog.")
         value, jac, keep = _margeff_blocks(model, theta, at, method, dummy, count, which)
     else:
         x = at_rows(model, at, atexog)

@@ -11,7 +11,9 @@ Newton steps each).
   refits on N rows drawn with replacement by ``numpy.random.default_rng(seed)`` (Stata's
   ``vce(bootstrap)``); the same seed gives the same matrix.
 
-A refit that fails or does not converge is left out, with a warning saying how many.
+A refit that fails or does not converge is left out, with a warning saying how many; a model
+that cannot be refitted at all (``CannotRefit``: Dask data, a function without rows) stops at
+once.
 ``progress(done, total)`` is called after each refit (e.g. to drive a progress bar).
 """
 from __future__ import annotations
@@ -21,6 +23,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .exceptions import ConvergenceWarning, warn_user
+
+
+class CannotRefit(ValueError):
+    """The model cannot be refitted on row subsets: no refit is tried."""
 
 
 def jackknife_cov(refit: Callable, nobs: int, progress: Callable | None = None) -> np.ndarray:
@@ -49,6 +55,8 @@ def _refits(refit: Callable, draws: Iterable[np.ndarray], total: int,
     for done, rows in enumerate(draws, start=1):
         try:
             params, converged = refit(rows)
+        except CannotRefit:
+            raise
         except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
             params, converged = None, False
             first_error = first_error or exc

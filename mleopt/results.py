@@ -40,6 +40,7 @@ from .ad import hessian as ad_hessian
 from .data import align_labels, frame_by_name
 from .design import design_frame, formula_parts, options_by_name
 from .gram import GramFactor
+from .resampling import CannotRefit
 
 __all__ = ["LikelihoodResults", "OLSResults", "DiscreteResults", "CountResults"]
 
@@ -134,14 +135,14 @@ class LikelihoodResults:
         by Newton from these estimates (a warm start)."""
         take = getattr(self.model, "_take", None)
         if take is None or self.model.nobs is None:
-            raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
-                             "rows; a model without rows of data (fit_mle with a function "
+            raise CannotRefit(f"cov_type={self.cov_type!r} refits the model on resampled "
+                              "rows; a model without rows of data (fit_mle with a function "
                              "only) cannot be refitted.")
         try:
             sub = self._take_copies(rows) if self._freq_weighted else take(rows)
-        except NotImplementedError as exc:       # a Dask model
-            raise ValueError(f"cov_type={self.cov_type!r} refits the model on resampled "
-                             f"rows, which this model cannot give: {exc}") from None
+        except (NotImplementedError, ValueError) as exc:    # Dask; fit_mle without data=
+            raise CannotRefit(f"cov_type={self.cov_type!r} refits the model on resampled "
+                              f"rows, which this model cannot give: {exc}") from None
         record = sub._fit_quick(self._params)
         return record.params, bool(record.converged)
 

@@ -43,6 +43,7 @@ __all__ = ["WEIGHT_TYPES", "Weighting", "weight_arguments", "checked_weights"]
 
 # Stata's names, and the statsmodels-style keyword that gives the same kind
 WEIGHT_TYPES = {"fweight": "freq_weights", "aweight": "var_weights", "pweight": "pweights"}
+WEIGHT_KEYWORDS = (*WEIGHT_TYPES.values(), "weights", "weight_type")   # every way to give them
 _ALIASES = {"freq": "fweight", "frequency": "fweight", "fw": "fweight", "fweights": "fweight",
             "aw": "aweight", "analytic": "aweight", "var": "aweight", "aweights": "aweight",
             "pw": "pweight", "sampling": "pweight", "probability": "pweight",

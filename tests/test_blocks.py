@@ -269,6 +269,12 @@ def test_blocked_marginal_effects(name):
         np.testing.assert_allclose(mb_.summary_frame().to_numpy(float),
                                    ma.summary_frame().to_numpy(float), rtol=1e-11,
                                    atol=1e-14, err_msg=str(kw))
+    # what blocks cannot give is named as asked (atexog alone once read "at='overall' / atexog
+    # are not available ...; use at='overall'")
+    with pytest.raises(ValueError, match=r"^atexog= is not available .* without atexog"):
+        b.get_margeff(atexog={b.model.exog_names[1]: 1.0})
+    with pytest.raises(ValueError, match=r"^at='median' is not available"):
+        b.get_margeff(at="median")
 
 
 def test_fit_mle_data_errors():
@@ -281,6 +287,9 @@ def test_fit_mle_data_errors():
         fit_mle(ll, np.zeros(5), data=[y, x])
     with pytest.raises(ValueError, match=r"one row per observation \(50\).*'x': 49"):
         fit_mle(ll, np.zeros(5), data={"y": y, "x": x[:-1]})
+    for kind in ("freq_weights", "pweights", "weights"):      # not read as optimiser options
+        with pytest.raises(TypeError, match=f"got {kind}; fit_mle takes no observation weights"):
+            fit_mle(ll, np.zeros(5), data={"y": y, "x": x}, **{kind: np.ones(50)})
     with pytest.raises(ValueError, match="data\\['s'\\] is a single value"):
         fit_mle(lambda p, y, x, s: ll(p, y, x), np.zeros(5), data={"y": y, "x": x, "s": 2.0})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import pathlib
+import shlex
 import subprocess
 import sys
 
@@ -49,13 +50,36 @@ def test_fit_help_is_complete(capsys):
     code, out, _ = run(capsys, "fit", "--help")
     assert code == 0
     for option in ("--model", "--data", "--y", "--x", "--no-constant", "--cov", "--groups",
-                   "--method", "--format", "--missing", "--maxiter"):
+                   "--method", "--format", "--missing", "--maxiter", "--formula", "--sep",
+                   "--separation"):
         assert option in out
     for word in ("ols", "logit", "probit", "poisson", "negbin", "nonrobust", "HC0", "HC1",
                  "HC2", "HC3", "classical", "opg", "cluster", "HAC", "eim", "jackknife",
                  "bootstrap", "--maxlags", "--reps", "--seed", "text", "html", "csv"):
         assert word in out
     assert "examples:" in out
+
+
+def test_fit_help_examples_are_whole_commands(capsys):
+    """Each example's continuation lines follow a line ending in a backslash (a missing one
+    printed "--cov HAC --maxlags 4" glued to the previous line by 14 spaces), and each example
+    parses as a command."""
+    from mleopt.cli import build_parser
+    _, out, _ = run(capsys, "fit", "--help")
+    block = out.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    commands, previous = [], ""
+    for line in block:
+        if line.startswith("  mleopt "):
+            commands.append(line.strip())
+        else:
+            assert previous.endswith("\\"), f"continuation without a backslash: {line!r}"
+            commands[-1] += " " + line.strip()
+        assert "   " not in line.strip(), f"runs of spaces inside an example: {line!r}"
+        previous = line
+    assert len(commands) >= 5
+    for command in commands:
+        argv = shlex.split(command.replace("\\", " ").split(" > ")[0])[1:]
+        build_parser().parse_args(argv)
 
 
 @pytest.mark.parametrize("command, options", [

@@ -354,6 +354,30 @@ def test_a_fit_at_the_boundary_says_so_in_the_summary():
     assert ZeroInflatedPoisson(Y, X, exog_infl=ZI).fit().model.separation_note is None
 
 
+def test_negative_binomial_at_alpha_zero_says_so_in_the_summary():
+    """Held-out: underdispersed counts (binomial) put NB2 and NB1 at alpha -> 0; NB2 met
+    gtol there and printed alpha's standard error (4e-6, z = 0.009) with no note."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=2000)
+    y = rng.binomial(4, 1 / (1 + np.exp(-0.3 * x)))
+    for method in ("nb2", "nb1"):
+        # besides the boundary note: Newton on log alpha -> -inf may miss gtol (NB1 here), and
+        # the intercept-only fit (llnull) runs to the same boundary; each is said
+        with pytest.warns(Warning) as caught:
+            res = NegativeBinomial(y, add_constant(x), loglike_method=method).fit()
+            text = " ".join(str(res.summary()).split())
+        said = [(type(w.message).__name__, str(w.message)) for w in caught]
+        assert res.params["alpha"] < 1e-6, said
+        assert [s for k, s in said if k == "UserWarning"] == [
+            s for _, s in said if "is at the boundary alpha -> 0" in s], said
+        assert {k for k, _ in said} <= {"UserWarning", "ConvergenceWarning"}, said
+        assert any(k == "UserWarning" for k, _ in said), said
+        assert "WARNING: Fit at a boundary of the parameter space: alpha = " in text
+    # an interior fit carries no such note
+    interior = NegativeBinomial(Y, X).fit()
+    assert interior.params["alpha"] > 0.1 and interior.model.separation_note is None
+
+
 def test_row_blocks_give_the_same_fit():
     import mleopt
     whole = ZeroInflatedNegativeBinomial(Y, X, exog_infl=ZI).fit()

@@ -487,3 +487,21 @@ def test_constraint_dicts_get_exact_ad_jacobians_or_a_clear_error(engel):
     with pytest.raises(TypeError, match=r"constraint 0: mleopt.ad cannot differentiate"):
         OLS(y, x).fit(method="slsqp",
                       constraints={"type": "eq", "fun": lambda p: math.log(p[2]) - 4.8})
+
+
+@pytest.mark.parametrize("method", ["slsqp", "trust-constr", "cobyla"])
+def test_constraint_not_finite_at_the_start_is_refused_by_name(engel, method):
+    """Held-out: a constraint undefined at the start (log of a negative coefficient) stopped
+    slsqp after one step, ran cobyla to maxiter and failed in trust-constr with scipy's "array
+    must not contain infs or NaNs"; it is now refused, naming the constraint and the start."""
+    import scipy.optimize
+    y, x, _ = engel
+    start = OLS(y, x).fit().params.to_numpy() * np.array([1.0, -1.0, 1.0])
+    as_dict = {"type": "ineq", "fun": lambda p: mnp.log(p[1])}
+    nonlinear = scipy.optimize.NonlinearConstraint(lambda p: mnp.log(p[1]), 0.0, np.inf)
+    for con in (as_dict, [{"type": "ineq", "fun": lambda p: p[1]}, nonlinear]):
+        i = 0 if isinstance(con, dict) else 1
+        with pytest.raises(ValueError, match=rf"^constraint {i} is not finite at the start "
+                                             r"values \(const=.*, income=-.*\): its value is "
+                                             r"nan\. Give start_params inside its domain"):
+            OLS(y, x).fit(method=method, start_params=start, constraints=con)

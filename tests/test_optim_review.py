@@ -228,6 +228,11 @@ def test_stochastic_fit_of_a_function_holding_its_data_is_refused():
         fit_mle(closure, [0.0, 0.0], ["a0", "a1"], method="sgd", lr=0.05, epochs=2,
                 batch_size=40, seed=0, polish=False)
     res = fit_mle(closure, [0.0, 0.0], ["a0", "a1"])           # Newton: fine
+    for cov_type in ("jackknife", "bootstrap"):     # refused at once, not N failed refits
+        with pytest.raises(ValueError, match=f"^cov_type='{cov_type}' refits the model on "
+                                             "resampled rows, which this model cannot give: "
+                                             "fit_mle: this function holds its data itself"):
+            res.get_robustcov_results(cov_type)
     assert res.converged
 
 

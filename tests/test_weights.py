@@ -349,9 +349,19 @@ def test_aft_takes_weights_and_heckman_refuses_them_by_name():
     close(res.bse, full.bse, 1e-6)
     assert res.nobs == full.nobs and res.llf == pytest.approx(full.llf, rel=1e-10)
     m = pd.read_csv(DATA / "mroz.csv")
-    with pytest.raises(TypeError, match="Heckman takes no observation weights yet"):
-        Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
-                m["inlf"], pweights=np.ones(len(m)))
+    for kind in ("pweights", "freq_weights", "weights"):
+        with pytest.raises(TypeError, match="Heckman takes no observation weights yet") as err:
+            Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
+                    m["inlf"], **{kind: np.ones(len(m))})
+        # the message neither suggests the refused name itself nor lists weights as accepted
+        message = str(err.value)
+        assert "Did you mean" not in message
+        accepted = message.split("accepted keyword arguments: ")[1]
+        assert "weight" not in accepted and "selected" in accepted
+    # weights given to fit() rather than to the model (R's lm(weights=) habit) are not read as
+    # optimiser options ("unknown option(s) pweights for method='newton'; it accepts eta, ...")
+    with pytest.raises(TypeError, match=r"fit\(\) got pweights; .* AFT\(endog, exog, pweights="):
+        AFT(d["futime"], x, event=d["fustat"]).fit(pweights=w)
     with pytest.raises(TypeError, match="Did you mean 'missing'"):
         Heckman(m["lwage"], add_constant(m[["educ"]]), add_constant(m[["educ", "age"]]),
                 m["inlf"], mising="drop")

@@ -45,7 +45,7 @@ from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_na
 from ..design import design_frame, formula_context, formula_inputs
 from ..exceptions import ConvergenceWarning, DataError, StartValueError, warn_user
 from ..reparam import Reparam
-from ..weights import Weighting, checked_weights, weight_arguments
+from ..weights import WEIGHT_KEYWORDS, Weighting, checked_weights, weight_arguments
 
 __all__ = ["LikelihoodModel", "fit_mle", "Space", "NATURAL"]
 
@@ -834,6 +834,14 @@ class LikelihoodModel:
         A maximum beyond a declared set stops at its edge (the free value runs off to
         infinity): a ConvergenceWarning names it and ``res.at_bound`` marks it.
         """
+        weighted = [k for k in options if k in WEIGHT_KEYWORDS]
+        if weighted:        # not optimiser options: say where weights go
+            where = ("fit_mle takes no observation weights: multiply the rows of loglikeobs "
+                     "by them (w * l_i), or write a LikelihoodModel subclass"
+                     if isinstance(self, _FunctionModel) else
+                     f"observation weights are data: give them to the model, "
+                     f"{type(self).__name__}(endog, exog, {weighted[0]}=...)")
+            raise TypeError(f"fit() got {', '.join(weighted)}; {where}.")
         if transforms is not None:
             model = copy.copy(self)
             model._transforms = transforms
@@ -1184,6 +1192,18 @@ class LikelihoodModel:
                                  "values; give start_params inside its domain.")
             return hess_z
 
+        def finite_at_start(i, fun, *args):
+            """A constraint's value where the optimiser starts must be a number: NaN there
+            stopped slsqp at once, trust-constr with scipy's "array must not contain infs or
+            NaNs", and ran cobyla to maxiter."""
+            with np.errstate(all="ignore"):
+                value = np.asarray(fun(natural(z0), *args), dtype=float)
+            if not np.all(np.isfinite(value)):
+                named = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.param_names, start))
+                raise StartValueError(
+                    f"constraint {i} is not finite at the start values ({named}): its value "
+                    f"is {value.tolist()}. Give start_params inside its domain.")
+
         lagrangian = method == "trust-constr"
         z0 = self._to_theta(start)
         z0 = z0 if scale is None else z0 * scale
@@ -1196,6 +1216,7 @@ class LikelihoodModel:
                                      f"'jac', 'args'); got keys {sorted(c)}.")
                 fun, args = c["fun"], tuple(c.get("args", ()))
                 fun = self._constraint_by_name(fun, len(args), i, c.get("jac"))
+                finite_at_start(i, fun, *args)
                 new = {"type": c["type"], "args": args,
                        "fun": lambda z, *a, fun=fun: fun(natural(z), *a)}
                 if c.get("jac") is not None:
@@ -1250,6 +1271,7 @@ class LikelihoodModel:
                     raise ValueError("NonlinearConstraint with a hess function is not "
                                      "supported (it would need mapping to the optimiser's "
                                      "scale); leave hess at its default.")
+                finite_at_start(i, c.fun)
                 jac = chain(c.jac) if callable(c.jac) else c.jac
                 if c.jac == "2-point":      # scipy's default: the exact AD Jacobian instead
                     jac = self._nonlinear_jac(c.fun, i, ad_jac(c.fun), z0)
@@ -1612,8 +1634,9 @@ class _FunctionModel(LikelihoodModel):
         if not self._rows:      # the function would still see all its rows
             raise ValueError(
                 "fit_mle: this function holds its data itself (no data=), so its rows "
-                "cannot be taken in minibatches: pass the per-row arrays as data={...} "
-                "(called as loglikeobs(params, **data)) for a stochastic method.")
+                "cannot be taken in minibatches (nor resampled by jackknife or bootstrap): "
+                "pass the per-row arrays as data={...} (called as loglikeobs(params, "
+                "**data)).")
         sub = copy.copy(self)
         sub._rows = {k: v[rows] for k, v in self._rows.items()}
         sub._nobs = int(np.arange(self.nobs)[rows].size)
@@ -1703,8 +1726,10 @@ _NOT_SUPPORTED = {
 
 def _accepted_kwargs(cls: type) -> list[str]:
     """The keyword arguments a model class's constructor uses: the named parameters of each
-    ``__init__`` along the MRO, down to the first one without ``**kwargs``."""
-    names: list[str] = []
+    ``__init__`` along the MRO, down to the first one without ``**kwargs``, less the names
+    the class refuses (``_refused_kwargs``: Heckman's weights)."""
+    refused = getattr(cls, "_refused_kwargs", ())
+    names: list[str] = list(refused)
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
@@ -1715,7 +1740,7 @@ def _accepted_kwargs(cls: type) -> list[str]:
         names += [a for a in getattr(klass, "_extra_arrays", ()) if a not in names]
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
-    return names
+    return names[len(refused):]
 
 
 def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
@@ -1725,7 +1750,10 @@ def _unexpected_kwargs(cls: type, kwargs: dict, why: str, strict: bool) -> str:
     accepted = _accepted_kwargs(cls)
     unsupported = [k for k in _NOT_SUPPORTED if strict and k not in accepted]
     hints = []
+    refused = getattr(cls, "_refused_kwargs", ())
     for name in kwargs:
+        if name in refused:         # ``why`` says why; no did-you-mean to another name
+            continue
         target = name if name in unsupported else None
         if target is None:
             close = difflib.get_close_matches(name, accepted + unsupported, n=1)

@@ -20,7 +20,7 @@ import scipy.special as sps
 from .. import numpy as mnp
 from .. import special
 from ..data import align_labels
-from ..exceptions import DataError
+from ..exceptions import DataError, warn_user
 from .index import IndexModel, _separation_mode, diverging_columns
 
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
@@ -236,6 +236,21 @@ class NegativeBinomial(CountModel):
         "Poisson is the negative binomial with alpha = 0, on the boundary of alpha >= 0: the "
         "chi2 p-value is conservative; the boundary-corrected p-value (a 50:50 mixture of "
         "chi2(0) and chi2(1)) is half of it.")}
+
+    def _after_fit(self, record) -> None:
+        """Besides the count analogue of separation: alpha below 1e-6 is the boundary alpha
+        -> 0 (no overdispersion), where the standard error of alpha means nothing; the
+        summary says so (as the zero-inflated and hurdle models' do)."""
+        self.separation_note = None
+        super()._after_fit(record)
+        alpha = float(record.params[self.k_exog])
+        if alpha < 1e-6:
+            note = (f"Fit at a boundary of the parameter space: alpha = {alpha:.3g} is at the "
+                    "boundary alpha -> 0 (no overdispersion): its standard error is "
+                    "meaningless and the model is a Poisson (fit Poisson; lr_test against it "
+                    "notes the boundary).")
+            self.separation_note = "; ".join(filter(None, [self.separation_note, note]))
+            warn_user(note, UserWarning)
 
     def __init__(self, endog, exog=None, offset=None, exposure=None, missing: str = "raise",
                  separation: str = "raise", loglike_method: str = "nb2", **kwargs) -> None:

@@ -147,8 +147,10 @@ class IndexModel(LikelihoodModel):
         extra = [p[k + j] for j in range(self.k_extra)]
         var = self._variance_index(self._inverse_link(eta), extra)
         if var is None:
+            method = getattr(self, "loglike_method", None)      # NB1 refuses, NB2 does not
+            which = type(self).__name__ + (f"(loglike_method={method!r})" if method else "")
             raise ValueError(f"cov_type='eim': the expected information of "
-                             f"{type(self).__name__} is not defined here (its outcome is not "
+                             f"{which} is not defined here (its outcome is not "
                              "in a linear exponential family given the index); use "
                              "cov_type='nonrobust' (observed information).")
         dmu = np.asarray(ad.grad(lambda e: mnp.sum(self._inverse_link(e)))(eta), dtype=float)

@@ -28,6 +28,7 @@ from .. import numpy as mnp
 from .. import special
 from ..data import _exog_array, align_labels, check_rank, check_scale, prepare_data
 from ..exceptions import ConvergenceWarning, DataError, warn_user
+from ..weights import WEIGHT_KEYWORDS
 from .base import LikelihoodModel, _as_exog, _unexpected_kwargs
 from .discrete import Probit
 
@@ -50,6 +51,7 @@ class Heckman(LikelihoodModel):
     """
 
     _strict_kwargs = True
+    _refused_kwargs = WEIGHT_KEYWORDS
     _formula_outcome_rows = "selected"   # from_formula: outcome data only where selected
     _check_rank = False             # checked on the rows each equation uses (_validate)
     scale_param_names = ("sigma",)
@@ -57,8 +59,7 @@ class Heckman(LikelihoodModel):
     def __init__(self, endog: Any, exog: Any, selection_exog: Any, selected: Any,
                  missing: str = "raise", **kwargs: Any) -> None:
         if kwargs:
-            weights = [k for k in kwargs if k in ("freq_weights", "var_weights", "pweights",
-                                                  "weights", "weight_type")]
+            weights = [k for k in kwargs if k in self._refused_kwargs]
             why = ("Heckman takes no observation weights yet (its two-step start values "
                    "and selected-row counts are unweighted)" if weights else
                    "Heckman uses no other keyword arguments")
