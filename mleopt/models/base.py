@@ -518,7 +518,8 @@ class LikelihoodModel:
         return 8.0 * 24 * (max(self._k_for_budget(), 1) + width)
 
     # what a model keeps about its own rows: a copy on other rows or data must drop it
-    _CACHES = ("_hessian_memo", "_block_cache", "_tsqr_memo", "_structured_memo")
+    _CACHES = ("_hessian_memo", "_block_cache", "_tsqr_memo", "_structured_memo",
+               "_reparam_cache")
 
     def _drop_caches(self) -> None:
         for name in self._CACHES:
