@@ -142,3 +142,24 @@ def test_default_predict_takes_the_coefficient_entry_of_structured_params():
     res = TwoVectors(Y, X).fit()
     with pytest.raises(NotImplementedError, match="beta, gamma.*define predict"):
         res.predict()
+
+
+def test_structured_start_values_with_declared_transforms():
+    """The declaration names the parameters the dict start values name (it was checked
+    against the exog names before the start values named them: 'unknown parameter')."""
+    box = {"log_sigma": ("interval", -5.0, 5.0)}
+    check(NormalRegression(Y, X).fit(start_params=start(), transforms=box))
+    check(NormalRegression(Y, X).fit(transforms=box))         # its own dict start values
+    with pytest.raises(ValueError, match="unknown parameter 'log_sigm'"):
+        NormalRegression(Y, X).fit(start_params=start(), transforms={"log_sigm": "positive"})
+
+
+def test_structured_start_values_in_row_blocks():
+    """Row blocks are copies of the model made before the start values gave the structure:
+    they are made again with it (loglikeobs got a flat vector in every block: IndexError)."""
+    model = NormalRegression(Y, X)
+    res = model.fit(start_params=start(), block_memory="3kB")
+    assert len(model._blocks()[0]) > 1
+    check(res)
+    plain = NormalRegression(Y, X).fit(start_params=start())
+    onp.testing.assert_allclose(res.bse, plain.bse, rtol=1e-10)

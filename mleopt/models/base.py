@@ -656,10 +656,11 @@ class LikelihoodModel:
         decl = self.__dict__.get("_transforms", self.param_transforms)
         if not decl:
             return None
+        names = list(self.param_names)      # (dict start values may rename them)
         cached = self.__dict__.get("_reparam_cache")
-        if cached is not None and cached[0] is decl:
-            return cached[1]
-        reparam = Reparam(decl, self.param_names)
+        if cached is not None and cached[0] is decl and cached[1] == names:
+            return cached[2]
+        reparam = Reparam(decl, names)
         own = [n for n, nat, dec in zip(self.param_names, self._natural_scale(),
                                         reparam.declared) if dec and not nat]
         if own:
@@ -668,7 +669,7 @@ class LikelihoodModel:
                              "sigma); declare transforms only for parameters it optimises as "
                              "they are (the coefficients of the built-in models), or write "
                              "the whole map in transform/untransform.")
-        self._reparam_cache = (decl, reparam)
+        self._reparam_cache = (decl, names, reparam)
         return reparam
 
     def _transforms_of(self, names: Sequence[str]) -> dict:
@@ -838,7 +839,7 @@ class LikelihoodModel:
         if transforms is not None:
             model = copy.copy(self)
             model._transforms = transforms
-            model._reparam          # the declarations are checked here
+            # (checked once the start values have named the parameters: a dict names them)
             return model.fit(method=method, start_params=start_params, maxiter=maxiter,
                              gtol=gtol, cov_type=cov_type, cov_kwds=cov_kwds, disp=disp,
                              callback=callback, bounds=bounds, constraints=constraints,
@@ -1327,6 +1328,8 @@ class LikelihoodModel:
             if self._param_names is None or len(self._param_names) != tree.size or (
                     old is not None and list(self._param_names) == old.names()):
                 self._set_param_names(tree.names())   # (names a user gave are kept)
+            if tree != old:     # the row blocks are copies: made again with the structure
+                self.__dict__.pop("_block_cache", None)
             self._param_tree = tree
             start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
         elif start_params is None:
@@ -1366,6 +1369,7 @@ class LikelihoodModel:
         """Raise StartValueError for named arrays loglikeobs could not take (forgetting them:
         the next fit starts afresh)."""
         tree, self._param_tree = self._param_tree, None
+        self.__dict__.pop("_block_cache", None)
         traced = _trace_error_in(exc)
         if traced is not None:
             raise traced from None
