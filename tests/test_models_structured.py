@@ -163,3 +163,25 @@ def test_structured_start_values_in_row_blocks():
     check(res)
     plain = NormalRegression(Y, X).fit(start_params=start())
     onp.testing.assert_allclose(res.bse, plain.bse, rtol=1e-10)
+
+
+def test_structured_start_values_on_dask_partitions():
+    """Each partition's model is built on its worker from a description of the client's
+    model: it gets the structure (and the names) of dict start values too (it got a flat
+    vector: IndexError, reported as a start-value error), with transforms, cluster groups
+    and a stochastic method alike."""
+    import dask
+    import dask.array as da
+    dy, dx = da.from_array(Y, chunks=13), da.from_array(X, chunks=(13, K))
+    groups = onp.arange(len(Y)) % 7
+    plain = NormalRegression(Y, X).fit(start_params=start(), cov_type="cluster",
+                                       cov_kwds={"groups": groups})
+    box = {"log_sigma": ("interval", -5.0, 5.0)}
+    with dask.config.set(scheduler="synchronous"):
+        for kw in ({}, {"transforms": box},
+                   {"method": "adam", "lr": 0.05, "batch_size": 10, "epochs": 1, "seed": 0}):
+            res = NormalRegression(dy, dx).fit(start_params=start(), cov_type="cluster",
+                                               cov_kwds={"groups": da.from_array(groups, 13)},
+                                               **kw)
+            check(res)
+            onp.testing.assert_allclose(res.bse, plain.bse, rtol=1e-9)
