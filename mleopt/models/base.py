@@ -179,6 +179,14 @@ class LikelihoodModel:
         """This model's (or block's) observation weights, None when unweighted."""
         return self.__dict__.get("_obs_weights")
 
+    def _total_weight(self) -> float:
+        """What the optimiser's mean log-likelihood divides by: ``sum w`` when weighted, else
+        the rows. Sampling weights rescaled (e.g. to sum to 1) then leave ``gtol`` meaning the
+        same: divided by the rows, a tiny total weight made every gradient look converged."""
+        w = self._row_weights()
+        total = 0.0 if w is None else float(np.sum(w))
+        return total if total > 0 else float(self.nobs)
+
     def _sum_rows(self, obs):
         """``sum_i w_i l_i``: the one place per-row log-likelihoods are added up."""
         w = self._row_weights()
@@ -748,7 +756,7 @@ class LikelihoodModel:
         def value(z):
             return self._block_sum(np.asarray(z, dtype=float), 0, space)[0]
 
-        obj = _opt.Objective(evaluate, nobs=self.nobs, value=value)
+        obj = _opt.Objective(evaluate, nobs=self._total_weight(), value=value)
         obj.expensive_hessian = self._expensive_hessian()
         return obj
 
