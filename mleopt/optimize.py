@@ -126,12 +126,12 @@ class Objective:
                  "_pending", "n_fun", "n_hess", "expensive_hessian")
     # points are compared by their bytes (cheaper than np.array_equal on small vectors)
 
-    def __init__(self, evaluate: Callable, hessian: Callable | None = None, nobs: int = 1,
+    def __init__(self, evaluate: Callable, hessian: Callable | None = None, nobs: float = 1,
                  value: Callable | None = None):
         self._evaluate = evaluate
         self._hessian = hessian
         self._value = value
-        self.nobs = int(nobs)
+        self.nobs = float(nobs)     # rows, or their total weight (the mean's divisor)
         self._x = self._hx = self._f = self._g = self._h = self._pending = None
         self.n_fun = self.n_hess = 0
         self.expensive_hessian = False      # True: Newton may reuse a factorised Hessian
@@ -263,7 +263,7 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
         maxiter = _default_maxiter(meth, x0.size)
     trace = _Trace(objective, to_params, disp, callback)
     if disp:
-        print(f"mleopt: {meth}, {x0.size} parameters, {objective.nobs} observations, "
+        print(f"mleopt: {meth}, {x0.size} parameters, {objective.nobs:g} observations, "
               f"gtol {gtol:g}")
         trace.line(0, x0, None)
 

@@ -27,6 +27,9 @@ the rows once, block by block); they differ in what ``w`` and the covariance mea
     Stata's ``[pw=w]`` multiplies it by N / (N - 1), mleopt's ``fit(cov_type="HC1")`` by
     N / (N - k). ``llf`` is a pseudo log-likelihood: ``lr_test`` refuses it. ``nobs = N``.
 
+The optimiser's convergence test reads the gradient of ``sum_i w_i l_i / sum_i w_i`` (the
+models' ``_total_weight``), so any rescaling of the weights gives the same fit.
+
 Weights are checked here (finite, non-negative, not all zero; frequency weights integer);
 NaN is a missing value like any other per-row input (``missing="drop"`` drops the row).
 """

@@ -142,3 +142,46 @@ def test_default_predict_takes_the_coefficient_entry_of_structured_params():
     res = TwoVectors(Y, X).fit()
     with pytest.raises(NotImplementedError, match="beta, gamma.*define predict"):
         res.predict()
+
+
+def test_structured_start_values_with_declared_transforms():
+    """The declaration names the parameters the dict start values name (it was checked
+    against the exog names before the start values named them: 'unknown parameter')."""
+    box = {"log_sigma": ("interval", -5.0, 5.0)}
+    check(NormalRegression(Y, X).fit(start_params=start(), transforms=box))
+    check(NormalRegression(Y, X).fit(transforms=box))         # its own dict start values
+    with pytest.raises(ValueError, match="unknown parameter 'log_sigm'"):
+        NormalRegression(Y, X).fit(start_params=start(), transforms={"log_sigm": "positive"})
+
+
+def test_structured_start_values_in_row_blocks():
+    """Row blocks are copies of the model made before the start values gave the structure:
+    they are made again with it (loglikeobs got a flat vector in every block: IndexError)."""
+    model = NormalRegression(Y, X)
+    res = model.fit(start_params=start(), block_memory="3kB")
+    assert len(model._blocks()[0]) > 1
+    check(res)
+    plain = NormalRegression(Y, X).fit(start_params=start())
+    onp.testing.assert_allclose(res.bse, plain.bse, rtol=1e-10)
+
+
+def test_structured_start_values_on_dask_partitions():
+    """Each partition's model is built on its worker from a description of the client's
+    model: it gets the structure (and the names) of dict start values too (it got a flat
+    vector: IndexError, reported as a start-value error), with transforms, cluster groups
+    and a stochastic method alike."""
+    import dask
+    import dask.array as da
+    dy, dx = da.from_array(Y, chunks=13), da.from_array(X, chunks=(13, K))
+    groups = onp.arange(len(Y)) % 7
+    plain = NormalRegression(Y, X).fit(start_params=start(), cov_type="cluster",
+                                       cov_kwds={"groups": groups})
+    box = {"log_sigma": ("interval", -5.0, 5.0)}
+    with dask.config.set(scheduler="synchronous"):
+        for kw in ({}, {"transforms": box},
+                   {"method": "adam", "lr": 0.05, "batch_size": 10, "epochs": 1, "seed": 0}):
+            res = NormalRegression(dy, dx).fit(start_params=start(), cov_type="cluster",
+                                               cov_kwds={"groups": da.from_array(groups, 13)},
+                                               **kw)
+            check(res)
+            onp.testing.assert_allclose(res.bse, plain.bse, rtol=1e-9)

@@ -379,3 +379,23 @@ def test_stochastic_fit_at_a_transform_edge_says_so_in_the_summary():
                       batch_size=100, seed=0, transforms={"p": ("interval", 0, 0.02)})
     text = str(res.summary())
     assert "Optimiser: adam" in text and "declared transform" in text
+
+
+@pytest.mark.parametrize("name", ["NegativeBinomial", "GeneralizedPoisson",
+                                  "ZeroInflatedPoisson"])
+def test_transforms_on_models_whose_start_values_fit_a_poisson(name):
+    """Their start values come from a Poisson fit on the same data (IndexModel._like): it
+    must not inherit the declaration made on the larger model's parameters (it raised
+    IndexError on the Poisson's shorter parameter vector). With fweights as well: the
+    transformed fit equals the untransformed one at an interior optimum."""
+    import mleopt.models as models
+    rng = np.random.default_rng(1)
+    x = np.column_stack([np.ones(300), rng.normal(size=300)])
+    y = rng.negative_binomial(2, 2 / (2 + np.exp(x @ [0.5, 0.3])))
+    w = rng.integers(1, 4, size=300).astype(float)
+    cls = getattr(models, name)
+    plain = cls(y, x, freq_weights=w).fit()
+    declared = cls(y, x, freq_weights=w).fit(transforms={"x1": "positive"})
+    assert plain.params["x1"] > 0.1
+    np.testing.assert_allclose(declared.params, plain.params, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(declared.bse, plain.bse, rtol=1e-6)

@@ -179,6 +179,14 @@ class LikelihoodModel:
         """This model's (or block's) observation weights, None when unweighted."""
         return self.__dict__.get("_obs_weights")
 
+    def _total_weight(self) -> float:
+        """What the optimiser's mean log-likelihood divides by: ``sum w`` when weighted, else
+        the rows. Sampling weights rescaled (e.g. to sum to 1) then leave ``gtol`` meaning the
+        same: divided by the rows, a tiny total weight made every gradient look converged."""
+        w = self._row_weights()
+        total = 0.0 if w is None else float(np.sum(w))
+        return total if total > 0 else float(self.nobs)
+
     def _sum_rows(self, obs):
         """``sum_i w_i l_i``: the one place per-row log-likelihoods are added up."""
         w = self._row_weights()
@@ -518,7 +526,8 @@ class LikelihoodModel:
         return 8.0 * 24 * (max(self._k_for_budget(), 1) + width)
 
     # what a model keeps about its own rows: a copy on other rows or data must drop it
-    _CACHES = ("_hessian_memo", "_block_cache", "_tsqr_memo", "_structured_memo")
+    _CACHES = ("_hessian_memo", "_block_cache", "_tsqr_memo", "_structured_memo",
+               "_reparam_cache")
 
     def _drop_caches(self) -> None:
         for name in self._CACHES:
@@ -655,10 +664,11 @@ class LikelihoodModel:
         decl = self.__dict__.get("_transforms", self.param_transforms)
         if not decl:
             return None
+        names = list(self.param_names)      # (dict start values may rename them)
         cached = self.__dict__.get("_reparam_cache")
-        if cached is not None and cached[0] is decl:
-            return cached[1]
-        reparam = Reparam(decl, self.param_names)
+        if cached is not None and cached[0] is decl and cached[1] == names:
+            return cached[2]
+        reparam = Reparam(decl, names)
         own = [n for n, nat, dec in zip(self.param_names, self._natural_scale(),
                                         reparam.declared) if dec and not nat]
         if own:
@@ -667,7 +677,7 @@ class LikelihoodModel:
                              "sigma); declare transforms only for parameters it optimises as "
                              "they are (the coefficients of the built-in models), or write "
                              "the whole map in transform/untransform.")
-        self._reparam_cache = (decl, reparam)
+        self._reparam_cache = (decl, names, reparam)
         return reparam
 
     def _transforms_of(self, names: Sequence[str]) -> dict:
@@ -746,7 +756,7 @@ class LikelihoodModel:
         def value(z):
             return self._block_sum(np.asarray(z, dtype=float), 0, space)[0]
 
-        obj = _opt.Objective(evaluate, nobs=self.nobs, value=value)
+        obj = _opt.Objective(evaluate, nobs=self._total_weight(), value=value)
         obj.expensive_hessian = self._expensive_hessian()
         return obj
 
@@ -845,7 +855,7 @@ class LikelihoodModel:
         if transforms is not None:
             model = copy.copy(self)
             model._transforms = transforms
-            model._reparam          # the declarations are checked here
+            # (checked once the start values have named the parameters: a dict names them)
             return model.fit(method=method, start_params=start_params, maxiter=maxiter,
                              gtol=gtol, cov_type=cov_type, cov_kwds=cov_kwds, disp=disp,
                              callback=callback, bounds=bounds, constraints=constraints,
@@ -1348,6 +1358,8 @@ class LikelihoodModel:
             if self._param_names is None or len(self._param_names) != tree.size or (
                     old is not None and list(self._param_names) == old.names()):
                 self._set_param_names(tree.names())   # (names a user gave are kept)
+            if tree != old:     # the row blocks are copies: made again with the structure
+                self.__dict__.pop("_block_cache", None)
             self._param_tree = tree
             start = np.array(ravel_leaves(leaves_of(start_params)), dtype=float)
         elif start_params is None:
@@ -1387,6 +1399,7 @@ class LikelihoodModel:
         """Raise StartValueError for named arrays loglikeobs could not take (forgetting them:
         the next fit starts afresh)."""
         tree, self._param_tree = self._param_tree, None
+        self.__dict__.pop("_block_cache", None)
         traced = _trace_error_in(exc)
         if traced is not None:
             raise traced from None

@@ -163,6 +163,8 @@ def build(template: dict, parts: dict, index: int):
         model.const_idx, model.k_constant = template["const_idx"], template["k_constant"]
     if template["param_names"] is not None:
         model._param_names = template["param_names"]
+    if template.get("param_tree") is not None:      # dict start values (mleopt.ad.pytree)
+        model._param_tree = template["param_tree"]
     if template.get("null"):        # the intercept-only model, as the class makes it
         model = model._null_model()
     model._is_block = True
@@ -525,8 +527,12 @@ class DaskModel:
         on the client (this model's, else the module-wide ones, which a worker process does
         not share): a partition larger than the budget is evaluated in row blocks."""
         options = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))
-        return {**self._template, "block_options": options,
-                "transforms": self.__dict__.get("_transforms")}
+        template = {**self._template, "block_options": options,
+                    "transforms": self.__dict__.get("_transforms")}
+        if self._param_tree is not None and not template.get("null"):
+            # dict start values named the parameters after the partitions were described
+            template.update(param_tree=self._param_tree, param_names=self._param_names)
+        return template
 
     def _cluster_codes(self, groups, rows: dict, each: dict, raw: dict) -> int:
         from ..covariance import dask_uniques

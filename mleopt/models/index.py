@@ -178,13 +178,15 @@ class IndexModel(LikelihoodModel):
     # --- helpers for subclasses ---------------------------------------------------------------
     @classmethod
     def _like(cls, other: "IndexModel", **attrs: Any) -> "IndexModel":
-        """A model of class ``cls`` sharing ``other``'s data (no copy, no re-validation)."""
+        """A model of class ``cls`` sharing ``other``'s data (no copy, no re-validation), with
+        none of ``other``'s declared transforms (its parameters are not ``other``'s)."""
         new = object.__new__(cls)
         new.__dict__.update(other.__dict__)
         new.__dict__.update(attrs)
         new._drop_caches()
         names = list(other.exog_names) + list(cls.extra_param_names)
         new._param_names = names
+        new._transforms = None      # a helper (start values) fits its parameters as they are
         return new
 
 
