@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from common import (Row, Table, base_parser, check_close, finish, median_times,  # noqa: E402
-                    note, optional_import, print_environment)
+from common import (Table, base_parser, compare_log_sigma_fits, finish,  # noqa: E402
+                    optional_import, print_environment)
 
 from mleopt import IntervalRegression, add_constant  # noqa: E402
 
@@ -57,13 +57,6 @@ def statsmodels_model(sm):
                                                   stats.norm.logsf(lo), interval)))
 
     return SMIntervalRegression
-
-
-def sm_fit(cls, lower, upper, x, start):
-    model = cls(lower, upper, x, extra_params_names=["log_sigma"])
-    res = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=False)
-    _ = res.bse
-    return res
 
 
 def simulated(n: int, seed: int = 0):
@@ -102,23 +95,10 @@ def main() -> int:
     table = Table("fit with standard errors: mleopt vs statsmodels GenericLikelihoodModel "
                   "(BFGS, numerical gradients)")
     for what, (ll, hh, xx) in cases.items():
-        def ours(ll=ll, hh=hh, xx=xx):
-            return IntervalRegression(ll, hh, xx).fit()
-        mine = ours()
-        p = mine.params.to_numpy()
-        s0 = mine.model.start_params()          # both start where mleopt starts by default
-        start = np.r_[s0[:-1], np.log(s0[-1])]
-        theirs = sm_fit(cls, ll, hh, xx, start)
-        if not check_close(f"{what}: params",
-                           np.r_[theirs.params[:-1], np.exp(theirs.params[-1])], p, 1e-3):
-            note(f"{what}: statsmodels' fit from mleopt's start values is not the MLE "
-                 f"(llf {theirs.llf:.6g} vs {mine.llf:.6g}); its time is shown anyway")
-        times = median_times({
-            "mleopt": ours,
-            "statsmodels": lambda: sm_fit(cls, ll, hh, xx, start),
-        }, repeats=repeats)
-        table.add(Row(what, times["mleopt"].ms, times["statsmodels"].ms, target=1.0,
-                      baseline_name="statsmodels"))
+        compare_log_sigma_fits(
+            table, what, lambda ll=ll, hh=hh, xx=xx: IntervalRegression(ll, hh, xx).fit(),
+            lambda ll=ll, hh=hh, xx=xx: cls(ll, hh, xx, extra_params_names=["log_sigma"]),
+            repeats)
     return finish([table], markdown=args.markdown)
 
 
