@@ -4,7 +4,7 @@
 np.float64(7.0)
 """
 # The layers of the engine, bottom up: core (the tracer) <- primitives <- the rule modules
-# <- structure <- pytree <- api <- tensor, transforms <- testing. Importing any submodule runs this file first, so every
+# <- rowhess <- structure <- pytree <- api <- tensor, transforms <- testing. Importing any submodule runs this file first, so every
 # primitive has its rules registered before anything can call it.
 from . import core, primitives  # noqa: F401
 from . import rules, einsum, rules_linalg, rules_special  # noqa: F401  (register the rules)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import primitives as p
+from . import rowhess
 from . import rules_special as rs
 from .core import Dual, Primitive, Tensor, Traced, ancestors, backward_pass, new_level
 from .primitives import _broadcast_number
@@ -303,11 +304,15 @@ def _per_row(s: Structure, second: bool):
 
     ``second``: (grads, slopes) with grads[a] = d l_i / du_a (per row for an index column,
     summed over rows for a direct scalar) and slopes[a][b] = d2 l_i / du_a du_b (the same),
-    by forward-over-reverse; otherwise the (P, N) first derivatives, by forward mode.
+    by edge pushing when every row node is a primitive of its table (rowhess.py), else by
+    forward-over-reverse; otherwise the (P, N) first derivatives, by forward mode.
     """
     p, n = len(s.columns), s.n
     block = max(_MIN_BLOCK, _BLOCK_ELEMENTS // p)
     if second:
+        found = rowhess.derivatives(s, block)
+        if found is not None:
+            return found
         grads = [np.empty(n) if a_mat is not None else 0.0 for _, _, a_mat in s.columns]
         slopes = [np.empty((p, n)) if a_mat is not None else np.zeros(p)
                   for _, _, a_mat in s.columns]
