@@ -1,0 +1,322 @@
+"""Per-row gradients and Hessians by edge pushing (mleopt.ad.rowhess).
+
+For row graphs made of the table's elementwise primitives, the per-row derivatives of
+structure._per_row come from rowhess; the forward-over-reverse pass (rowhess.ENABLED = False)
+is the reference: both must agree to 1e-12, and the full Hessian must agree with central
+finite differences of the gradient. Graphs outside the table must fall back (None) and give
+the same numbers.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as onp
+import pytest
+
+from check import numerical_jacobian
+from mleopt import ad
+from mleopt.ad import api, rowhess, structure
+from mleopt.ad import primitives as p
+from mleopt.ad import rules_special as rs
+from mleopt.ad.core import stop_gradient
+
+N = 60
+rng = onp.random.default_rng(20261130)
+X1 = rng.normal(size=(N, 3))
+X2 = rng.normal(size=(N, 3))
+X3 = rng.normal(size=(N, 2))
+X4 = rng.normal(size=(N, 2))
+COUNT = rng.poisson(2.0, size=N).astype(float)
+COUNT[:5] = 0.0
+COND = rng.random(N) < 0.4
+C = rng.uniform(0.5, 1.5, size=N)           # a per-row constant
+X0 = onp.array([0.3, -0.2, 0.1, 0.2, 0.15, -0.1, 0.4])
+BIG = 1 << 30
+
+
+def inputs(x):
+    """Two indices and a direct scalar: z mixes all three (so every pair has a second
+    derivative), w is a second per-row argument."""
+    u, v, s = X1 @ x[:3], X2 @ x[3:6], x[6]
+    z = p.add(u, p.multiply(p.multiply(0.5, v), s))
+    w = p.subtract(v, p.multiply(0.3, u))
+    return z, w, s
+
+
+def pos(a):
+    """A positive function of a: 0.5 + exp(0.3 a)."""
+    return p.add(0.5, p.exp(p.multiply(0.3, a)))
+
+
+def unit(a):
+    """A function of a in (-0.9, 0.9)."""
+    return p.multiply(0.9, p.tanh(a))
+
+
+def structure_of(f, x):
+    leaves, _, node = api._reverse(f, (onp.asarray(x, float),), {}, (0,))
+    s = structure.find(node, leaves[0], summed=True)
+    assert s is not None
+    return s
+
+
+def both(s, monkeypatch):
+    """(grads, slopes) by edge pushing and by forward-over-reverse."""
+    fast = rowhess.derivatives(s, BIG)
+    assert fast is not None, Counter(node._prim.name for node in s.rows)
+    with monkeypatch.context() as m:
+        m.setattr(rowhess, "ENABLED", False)
+        reference = structure._per_row(s, second=True)
+    return fast, reference
+
+
+def assert_tight(actual, desired):
+    actual, desired = onp.asarray(actual, float), onp.asarray(desired, float)
+    assert actual.shape == desired.shape
+    onp.testing.assert_allclose(actual, desired, rtol=1e-12,
+                                atol=1e-12 * max(1.0, float(onp.max(onp.abs(desired)))))
+
+
+def assert_same_per_row(s, monkeypatch):
+    (grads, slopes), (ref_grads, ref_slopes) = both(s, monkeypatch)
+    assert len(grads) == len(ref_grads) == len(slopes) == len(ref_slopes)
+    for a, b in zip(grads, ref_grads):
+        assert_tight(a, b)
+    for a, b in zip(slopes, ref_slopes):
+        assert_tight(a, b)
+
+
+def dual_hessian(f, x, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(rowhess, "ENABLED", False)
+        return ad.hessian(f)(x)
+
+
+def _weight(z, w):
+    """expit(z - w), as the logaddexp rule records it: out = logaddexp(z, w) known (a
+    constant to the AD, recomputed at every point)."""
+    return p.logaddexp_weight(z, w, stop_gradient(p.logaddexp(z, w)))
+
+
+# one likelihood per table primitive: name -> row function of x (the prim name is checked
+# to be among the recorded row nodes)
+CASES = {
+    "negative": lambda x: p.negative(p.square(inputs(x)[0])),
+    "exp": lambda x: p.exp(unit(inputs(x)[0])),
+    "log": lambda x: p.log(pos(inputs(x)[0])),
+    "log1p": lambda x: p.log1p(p.subtract(pos(inputs(x)[0]), 0.9)),
+    "expm1": lambda x: p.expm1(unit(inputs(x)[0])),
+    "sqrt": lambda x: p.sqrt(pos(inputs(x)[0])),
+    "absolute": lambda x: p.multiply(p.absolute(inputs(x)[0]), inputs(x)[1]),
+    "sin": lambda x: p.sin(inputs(x)[0]),
+    "cos": lambda x: p.cos(inputs(x)[0]),
+    "tan": lambda x: p.tan(unit(inputs(x)[0])),
+    "tanh": lambda x: p.tanh(inputs(x)[0]),
+    "sinh": lambda x: p.sinh(inputs(x)[0]),
+    "cosh": lambda x: p.cosh(inputs(x)[0]),
+    "arctan": lambda x: p.arctan(inputs(x)[0]),
+    "arcsin": lambda x: p.arcsin(unit(inputs(x)[0])),
+    "arccos": lambda x: p.arccos(unit(inputs(x)[0])),
+    "arcsinh": lambda x: p.arcsinh(inputs(x)[0]),
+    "arctanh": lambda x: p.arctanh(unit(inputs(x)[0])),
+    "square": lambda x: p.square(inputs(x)[0]),
+    "reciprocal": lambda x: p.reciprocal(pos(inputs(x)[0])),
+    "gammaln": lambda x: p.gammaln(pos(inputs(x)[0])),
+    "psi": lambda x: p.digamma(pos(inputs(x)[0])),          # (digamma: scipy names it psi)
+    "polygamma": lambda x: p.polygamma(1, pos(inputs(x)[0])),
+    "erf": lambda x: p.erf(inputs(x)[0]),
+    "erfc": lambda x: p.erfc(inputs(x)[0]),
+    "ndtr": lambda x: p.ndtr(inputs(x)[0]),
+    "log_ndtr": lambda x: p.log_ndtr(p.multiply(3.0, inputs(x)[0])),
+    "inv_mills": lambda x: rs.inv_mills(p.multiply(3.0, inputs(x)[0])),
+    "expit": lambda x: p.expit(p.multiply(3.0, inputs(x)[0])),
+    "log_expit": lambda x: p.log_expit(p.multiply(3.0, inputs(x)[0])),
+    "logit": lambda x: p.logit(p.expit(inputs(x)[0])),
+    "add": lambda x: p.square(p.add(*inputs(x)[:2])),
+    "subtract": lambda x: p.square(p.subtract(*inputs(x)[:2])),
+    "multiply": lambda x: p.multiply(*inputs(x)[:2]),
+    "divide": lambda x: p.true_divide(inputs(x)[0], pos(inputs(x)[1])),
+    "divide, constant numerator": lambda x: p.true_divide(C, pos(inputs(x)[1])),
+    "power, constant exponent": lambda x: p.power(pos(inputs(x)[0]), 2.5),
+    "power, traced exponent": lambda x: p.power(pos(inputs(x)[0]), inputs(x)[1]),
+    "power, constant base": lambda x: p.power(C, inputs(x)[1]),
+    "logaddexp": lambda x: p.logaddexp(*inputs(x)[:2]),
+    "logaddexp, constant first": lambda x: p.logaddexp(0.0, inputs(x)[1]),
+    "logaddexp_weight": lambda x: _weight(*inputs(x)[:2]),
+    "maximum": lambda x: p.square(p.maximum(*inputs(x)[:2])),
+    "maximum, ties": lambda x: p.square(p.maximum(inputs(x)[0], inputs(x)[0])),
+    "minimum": lambda x: p.square(p.minimum(inputs(x)[0], 0.1)),
+    "arctan2": lambda x: p.arctan2(*inputs(x)[:2]),
+    "where": lambda x: p.where(COND, p.square(inputs(x)[0]), p.exp(unit(inputs(x)[1]))),
+    "xlogy, constant x": lambda x: p.xlogy(COUNT, pos(inputs(x)[0])),
+    "xlogy": lambda x: p.xlogy(pos(inputs(x)[1]), pos(inputs(x)[0])),
+    "xlog1py": lambda x: p.xlog1py(COUNT, p.subtract(pos(inputs(x)[0]), 0.9)),
+    "betaln": lambda x: rs.betaln(pos(inputs(x)[0]), pos(inputs(x)[1])),
+}
+PRIM_OF = {"divide, constant numerator": "divide", "logaddexp, constant first": "logaddexp",
+           "maximum, ties": "maximum", "xlogy, constant x": "xlogy"}
+
+
+def total(row):
+    return lambda x: p.sum(row(x))
+
+
+def test_every_table_primitive_has_a_case():
+    names = {name.split(",")[0] for name in CASES}
+    assert {prim.name for prim in rowhess.RULES} <= names
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_primitive_matches_the_dual_path_and_finite_differences(name, monkeypatch):
+    f = total(CASES[name])
+    s = structure_of(f, X0)
+    prim = PRIM_OF.get(name, name.split(",")[0])
+    assert prim in {node._prim.name for node in s.rows}
+    assert_same_per_row(s, monkeypatch)
+    h = ad.hessian(f)(X0)
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))
+    fd = numerical_jacobian(ad.grad(f), X0)
+    onp.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-6 * max(1.0, onp.max(onp.abs(fd))))
+
+
+def _shaped_inputs(x, shape):
+    """A direct scalar of shape () or (1,) and constants of shape (), (1,) or (N,)."""
+    u, v = X3 @ x[:2], X4 @ x[2:4]
+    s = x[4] if shape == () else x[4:5]
+    return u, v, s
+
+
+@pytest.mark.parametrize("shape", [(), (1,)])
+def test_broadcasting_direct_scalars_and_constants(shape, monkeypatch):
+    def f(x):
+        u, v, s = _shaped_inputs(x, shape)
+        only_s = p.multiply(onp.ones(N), p.exp(s))          # a row node of the scalar only
+        a = p.add(p.multiply(u, s), onp.array([0.2]))      # a (1,) constant
+        b = p.logaddexp(p.multiply(v, only_s), C)           # an (N,) constant
+        return p.sum(p.add(p.true_divide(p.square(a), only_s), p.multiply(b, s)))
+    x = onp.array([0.3, -0.2, 0.1, 0.2, 0.15, -0.1])
+    s = structure_of(f, x)
+    assert len(s.inputs) > s.m         # direct scalars (s and exp(s))
+    assert_same_per_row(s, monkeypatch)
+    h = ad.hessian(f)(x)
+    assert_tight(h, dual_hessian(f, x, monkeypatch))
+    onp.testing.assert_allclose(h, numerical_jacobian(ad.grad(f), x), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["x * x", "logaddexp(a, a)", "a - a + a", "shared node"])
+def test_repeated_arguments_and_shared_nodes(name, monkeypatch):
+    def f(x):
+        z, w, s = inputs(x)
+        if name == "x * x":
+            row = p.multiply(p.multiply(z, z), p.exp(unit(w)))
+        elif name == "logaddexp(a, a)":
+            row = p.logaddexp(p.multiply(z, w), p.multiply(z, w))
+        elif name == "a - a + a":
+            a = p.tanh(z)
+            row = p.multiply(p.add(p.subtract(a, a), a), w)
+        else:                       # one node feeding several children, at several depths
+            a = p.multiply(z, w)
+            b = p.exp(unit(a))
+            row = p.add(p.multiply(a, b), p.logaddexp(a, p.multiply(b, s)))
+        return p.sum(row)
+    s = structure_of(f, X0)
+    assert_same_per_row(s, monkeypatch)
+    h = ad.hessian(f)(X0)
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))
+    onp.testing.assert_allclose(h, numerical_jacobian(ad.grad(f), X0), rtol=1e-6, atol=1e-6)
+
+
+# random compositions of table primitives: each takes two pool entries (maybe the same)
+_OPS = [
+    lambda a, b: p.multiply(a, b),
+    lambda a, b: p.add(a, b),
+    lambda a, b: p.subtract(a, b),
+    lambda a, b: p.true_divide(a, p.add(2.0, p.tanh(b))),
+    lambda a, b: p.logaddexp(a, b),
+    lambda a, b: p.tanh(a),
+    lambda a, b: p.log_expit(a),
+    lambda a, b: p.expit(p.multiply(a, b)),
+    lambda a, b: p.log_ndtr(a),
+    lambda a, b: p.exp(p.tanh(a)),
+    lambda a, b: p.log1p(p.square(a)),
+    lambda a, b: p.sqrt(p.add(1.0, p.square(b))),
+    lambda a, b: p.power(p.add(1.5, p.tanh(a)), p.tanh(b)),
+    lambda a, b: p.maximum(a, b),
+    lambda a, b: p.where(COND, a, b),
+    lambda a, b: p.multiply(a, a),
+    lambda a, b: p.logaddexp(a, a),
+    lambda a, b: p.gammaln(p.add(2.0, p.square(a))),
+    lambda a, b: p.multiply(C, a),
+    lambda a, b: p.arctan2(a, p.add(2.0, p.square(b))),
+    lambda a, b: p.xlogy(COUNT, p.add(1.0, p.square(a))),
+]
+
+
+def _random_graph(seed: int):
+    r = onp.random.default_rng(seed)
+    m = int(r.integers(2, 5))                # indices
+    k = 2 * m + 1
+    mats = [r.normal(size=(N, 2)) for _ in range(m)]
+    picks = [(int(r.integers(len(_OPS))), int(r.integers(1 << 20)), int(r.integers(1 << 20)))
+             for _ in range(int(r.integers(8, 16)))]
+    ends = [-1, -2, -3, int(r.integers(1 << 20))]     # the last nodes made, and any one
+
+    def f(x):
+        pool = [a @ x[2 * j:2 * j + 2] for j, a in enumerate(mats)] + [x[-1]]
+        for op, i, j in picks:
+            pool.append(_OPS[op](pool[i % len(pool)], pool[j % len(pool)]))
+        row = p.multiply(0.1, pool[0])       # (per-row even if the picks are all scalar)
+        for e in ends:
+            row = p.add(row, p.tanh(pool[e % len(pool)]))
+        return p.sum(row)
+    return f, 0.3 * r.normal(size=k)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_graphs_match_the_dual_path(seed, monkeypatch):
+    f, x = _random_graph(seed)
+    s = structure_of(f, x)
+    assert_same_per_row(s, monkeypatch)
+    assert_tight(ad.hessian(f)(x), dual_hessian(f, x, monkeypatch))
+
+
+def test_blocks_of_rows_give_the_same_numbers(monkeypatch):
+    f = total(CASES["logaddexp"])
+    s = structure_of(f, X0)
+    whole = rowhess.derivatives(s, BIG)
+    blocked = rowhess.derivatives(s, 7)          # uneven blocks (60 = 8 x 7 + 4)
+    for a, b in zip(whole[0] + whole[1], blocked[0] + blocked[1]):
+        assert_tight(b, a)
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 20)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 5)
+    assert_tight(ad.hessian(f)(X0), dual_hessian(f, X0, monkeypatch))
+
+
+@pytest.mark.parametrize("name", ["primitive outside the table", "power at a zero base",
+                                  "a matrix index"])
+def test_outside_the_table_falls_back_with_the_same_numbers(name, monkeypatch):
+    def f(x):
+        z, w, s = inputs(x)
+        if name == "primitive outside the table":
+            row = p.multiply(rs.gammainc(2.0, pos(z)), w)
+        elif name == "power at a zero base":
+            row = p.multiply(p.power(p.multiply(COND, z), 2.0), w)
+        else:
+            e = X1 @ p.reshape(x[:6], (3, 2))
+            row = p.multiply(p.getitem(e, (slice(None), 0)), p.getitem(e, (slice(None), 1)))
+        return p.sum(row)
+    s = structure_of(f, X0)
+    assert rowhess.derivatives(s, BIG) is None
+    h = ad.hessian(f)(X0)
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))
+    onp.testing.assert_allclose(h, numerical_jacobian(ad.grad(f), X0), rtol=1e-6, atol=1e-6)
+
+
+def test_xlogy_at_zero_over_zero_with_both_traced_is_left_to_the_general_rules():
+    """At x = y = 0 the two mixed partials of x log y differ (d/dy log y = 1/0, d/dx of
+    x/y with y replaced by 1 = 1): the rule declines (None) instead of choosing."""
+    zero, one = onp.array([0.0, 1.0]), onp.array([0.5, 1.0])
+    assert rowhess.RULES[p.xlogy](0.0 * one, [zero, zero], [True, True]) is None
+    firsts, seconds = rowhess.RULES[p.xlogy](0.0 * one, [zero, one], [False, True])
+    assert_tight(firsts[1], zero / one)
+    assert_tight(seconds[(1, 1)], -zero / one ** 2)
