@@ -255,14 +255,14 @@ _OPS = [
 def _random_graph(seed: int):
     r = onp.random.default_rng(seed)
     m = int(r.integers(2, 5))                # indices
-    k = 2 * m + 1
-    mats = [r.normal(size=(N, 2)) for _ in range(m)]
+    k = 3 * m + 1
+    mats = [r.normal(size=(N, 3)) for _ in range(m)]
     picks = [(int(r.integers(len(_OPS))), int(r.integers(1 << 20)), int(r.integers(1 << 20)))
              for _ in range(int(r.integers(8, 16)))]
     ends = [-1, -2, -3, int(r.integers(1 << 20))]     # the last nodes made, and any one
 
     def f(x):
-        pool = [a @ x[2 * j:2 * j + 2] for j, a in enumerate(mats)] + [x[-1]]
+        pool = [a @ x[3 * j:3 * j + 3] for j, a in enumerate(mats)] + [x[-1]]
         for op, i, j in picks:
             pool.append(_OPS[op](pool[i % len(pool)], pool[j % len(pool)]))
         row = p.multiply(0.1, pool[0])       # (per-row even if the picks are all scalar)
@@ -272,7 +272,7 @@ def _random_graph(seed: int):
     return f, 0.3 * r.normal(size=k)
 
 
-@pytest.mark.parametrize("seed", range(24))
+@pytest.mark.parametrize("seed", range(32))
 def test_random_graphs_match_the_dual_path(seed, monkeypatch):
     f, x = _random_graph(seed)
     s = structure_of(f, x)
