@@ -363,33 +363,20 @@ RULES.update({
 # =======================================================================================
 
 
-def applies(s) -> bool:
-    """Is every row node of the Structure ``s`` a table primitive on (n,) vectors, numbers
-    or constants broadcast along the rows, with per-row vector (not matrix) indices?"""
-    n = s.n
-    if any(u.shape != (n,) for u in s.inputs[:s.m]):
-        return False
-    for node in s.rows:
-        if node._prim not in RULES or node.shape != (n,) or node._kwargs:
-            return False
-        for x in node._args:
-            shape = np.shape(x)
-            if len(shape) > 1 or (shape and shape[0] not in (1, n)):
-                return False
-    return True
-
-
 def derivatives(s, block: int):
     """(grads, slopes) laid out as structure._per_row gives them (grads[j]: dl_i/du_j per
     row for an index, summed over rows for a direct scalar; slopes[j][k]: d2 l_i/du_j du_k
-    alike), by edge pushing over blocks of ``block`` rows; None where it does not apply."""
-    if not (ENABLED and applies(s)):
-        return None
+    alike), by edge pushing over blocks of ``block`` rows; None where the row nodes are not
+    all table primitives on (n,) vectors, numbers or constants broadcast along the rows, with
+    vector (not matrix) indices."""
     n, p = s.n, len(s.columns)
+    if not ENABLED or any(u.shape != (n,) for u in s.inputs[:s.m]):
+        return None
     column = {s.inputs[a]._seq: j for j, (a, _, _) in enumerate(s.columns)}
     index = [a_mat is not None for _, _, a_mat in s.columns]
     grads = [np.empty(n) if i else 0.0 for i in index]
-    slopes = [np.zeros((p, n)) if i else np.zeros(p) for i in index]
+    per_row = iter(np.empty((sum(index), p, n)))        # (one allocation)
+    slopes = [next(per_row) if i else np.zeros(p) for i in index]
     for begin in range(0, n, block):
         rows = slice(begin, min(begin + block, n))
         swept = _sweep(s, rows if block < n else None)
@@ -403,12 +390,12 @@ def derivatives(s, block: int):
                 grads[j][rows] = g
             else:
                 grads[j] += np.sum(np.broadcast_to(g, (size,)))
-        for (a, b), w in hess.items():     # (only the inputs are left)
-            j, k = column[a], column[b]
-            for j, k in ((j, k), (k, j)) if j != k else ((j, k),):
+            got = hess.get(seq, {})             # (only the inputs are left)
+            for seq2, k in column.items():
+                w = got.get(seq2)
                 if index[j]:
-                    slopes[j][k, rows] = w
-                else:
+                    slopes[j][k, rows] = 0.0 if w is None else w
+                elif w is not None:
                     slopes[j][k] += np.sum(np.broadcast_to(w, (size,)))
     return grads, slopes
 
@@ -422,70 +409,93 @@ def _times(x, y):
     return x * y
 
 
+def _add(hess: dict, a: int, b: int, value) -> None:
+    """H{a, b} += value (hess[a][b] and hess[b][a] are the same entry)."""
+    row = hess.get(a)
+    if row is None:
+        row = hess[a] = {}
+    old = row.get(b)
+    new = value if old is None else old + value
+    row[b] = new
+    if a != b:
+        other = hess.get(b)
+        if other is None:
+            other = hess[b] = {}
+        other[a] = new
+
+
+def _local(node, rule, n: int, rows: slice | None):
+    """The local partials of ``node`` by argument node (seq -> f_a; (seq, seq') -> f_ab,
+    positions holding the same node summed), or None when not handled here."""
+    ans, args = node._value, node._args
+    if node._kwargs or type(ans) is not np.ndarray or ans.shape != (n,):
+        return None
+    for x in args:                  # constants: numbers, or vectors along the rows
+        if type(x) is not float:
+            shape = x.shape if type(x) is np.ndarray else np.shape(x)
+            if len(shape) > 1 or (shape and shape[0] not in (1, n)):
+                return None
+    if rows is not None:
+        ans = ans[rows]
+        args = [x[rows] if type(x) is np.ndarray and x.shape == (n,) else x for x in args]
+    argnums = node._argnums
+    traced = [False] * len(args)
+    for i in argnums:
+        traced[i] = True
+    local = rule(ans, args, traced)
+    if local is None:
+        return None
+    firsts, seconds = local
+    parent = {i: q._seq for i, q in zip(argnums, node._parents)}
+    d: dict = {}
+    for i, a in parent.items():
+        if firsts[i] is not None:
+            d[a] = firsts[i] if a not in d else d[a] + firsts[i]
+    dd: dict = {}
+    for (i, j), value in seconds.items():
+        a, b = parent[i], parent[j]
+        if a == b and i != j:
+            value = 2.0 * value         # (i, j) and (j, i)
+        key = (a, b) if a <= b else (b, a)
+        dd[key] = value if key not in dd else dd[key] + value
+    return d, dd
+
+
 def _sweep(s, rows: slice | None):
-    """The adjoints (seq -> dl/du) and second-order adjoints ((seq, seq') with seq <= seq'
-    -> d2l/du du') of the row function in its inputs, on a block of ``rows`` (None: all),
-    by edge pushing from the top; None if a rule does not handle the recorded values."""
+    """The adjoints (seq -> dl/du) and second-order adjoints (seq -> {seq': d2l/du du'}) of
+    the row function in its inputs, on a block of ``rows`` (None: all), by edge pushing
+    from the top; None if a node is not handled here."""
     n = s.n
     adjoints = {s.top._seq: 1.0}
     hess: dict = {}
-    partners: dict = {}     # seq -> the other seqs it has an entry of hess with
-
-    def add(a: int, b: int, value) -> None:
-        key = (a, b) if a <= b else (b, a)
-        old = hess.get(key)
-        hess[key] = value if old is None else old + value
-        if a != b and old is None:
-            partners.setdefault(a, set()).add(b)
-            partners.setdefault(b, set()).add(a)
-
     for node in reversed(s.rows):
         v = node._seq
         vbar = adjoints.pop(v, None)
-        hvv = hess.pop((v, v), None)
-        pushed = []
-        for w in partners.pop(v, ()):
-            pushed.append((w, hess.pop((v, w) if v <= w else (w, v))))
-            partners[w].discard(v)
-        if vbar is None and hvv is None and not pushed:
+        row = hess.pop(v, None)
+        if vbar is None and row is None:
             continue                    # (l does not depend on this node)
-        args, ans = node._args, node._value
-        if rows is not None:
-            ans = ans[rows]
-            args = [x[rows] if np.ndim(x) == 1 and np.shape(x)[0] == n else x for x in args]
-        traced = [False] * len(args)
-        for i in node._argnums:
-            traced[i] = True
-        local = RULES[node._prim](ans, args, traced)
+        rule = RULES.get(node._prim)
+        local = None if rule is None else _local(node, rule, n, rows)
         if local is None:
             return None
-        firsts, seconds = local
-        # partials by argument node (a node in several positions: the sum of their partials)
-        parent = {i: q._seq for i, q in zip(node._argnums, node._parents)}
-        d: dict = {}
-        for i, a in parent.items():
-            if firsts[i] is not None:
-                d[a] = firsts[i] if a not in d else d[a] + firsts[i]
-        dd: dict = {}
-        for (i, j), value in seconds.items():
-            a, b = parent[i], parent[j]
-            if a == b and i != j:
-                value = 2.0 * value     # (i, j) and (j, i)
-            key = (a, b) if a <= b else (b, a)
-            dd[key] = value if key not in dd else dd[key] + value
-        for w, hvw in pushed:
-            for a, da in d.items():
-                add(a, w, _times(2.0 * da if a == w else da, hvw))
-        if hvv is not None:
+        d, dd = local
+        hvv = None
+        if row is not None:
+            hvv = row.pop(v, None)
+            for w, hvw in row.items():     # pushing H{v, w}, w != v
+                del hess[w][v]
+                for a, da in d.items():
+                    _add(hess, a, w, _times(2.0 * da if a == w else da, hvw))
+        if hvv is not None:                 # pushing H{v, v}
             items = list(d.items())
             for x, (a, da) in enumerate(items):
                 t = _times(da, hvv)
-                add(a, a, _times(t, da))
+                _add(hess, a, a, _times(t, da))
                 for b, db in items[x + 1:]:
-                    add(a, b, _times(t, db))
-        if vbar is not None:
+                    _add(hess, a, b, _times(t, db))
+        if vbar is not None:                # creating, and the adjoints
             for (a, b), value in dd.items():
-                add(a, b, _times(vbar, value))
+                _add(hess, a, b, _times(vbar, value))
             for a, da in d.items():
                 old = adjoints.get(a)
                 contribution = _times(vbar, da)
