@@ -233,23 +233,25 @@ def _power(ans, args, traced):
     return firsts, seconds
 
 
+def _difference_curvature(curve, traced) -> dict:
+    """Second partials of a function of (x, y) whose curvature is that of g(x - y):
+    f_xx = f_yy = -f_xy = curve."""
+    seconds = {}
+    if traced[0]:
+        seconds[(0, 0)] = curve
+    if traced[1]:
+        seconds[(1, 1)] = curve
+        if traced[0]:
+            seconds[(0, 1)] = -curve
+    return seconds
+
+
 def _logaddexp(ans, args, traced):
     """w_x = exp(x - ans), w_y = exp(y - ans); d2/dx2 = d2/dy2 = -d2/dx dy = w_x w_y."""
     x, y = args
-    firsts, seconds = [None, None], {}
-    if traced[0]:
-        firsts[0] = np.exp(x - ans)
-    if traced[1]:
-        firsts[1] = np.exp(y - ans)
-    w2 = (firsts[0] if traced[0] else np.exp(x - ans)) * (
-        firsts[1] if traced[1] else np.exp(y - ans))
-    if traced[0]:
-        seconds[(0, 0)] = w2
-    if traced[1]:
-        seconds[(1, 1)] = w2
-        if traced[0]:
-            seconds[(0, 1)] = -w2
-    return firsts, seconds
+    w_x, w_y = np.exp(x - ans), np.exp(y - ans)
+    firsts = [w_x if traced[0] else None, w_y if traced[1] else None]
+    return firsts, _difference_curvature(w_x * w_y, traced)
 
 
 def _logaddexp_weight(ans, args, traced):
@@ -258,17 +260,10 @@ def _logaddexp_weight(ans, args, traced):
     if traced[2]:
         return None
     x, y, out = args
-    wv = ans * np.exp(y - out)
-    curve = wv * (np.exp(y - out) - ans)
+    v = np.exp(y - out)
+    wv = ans * v
     firsts = [wv if traced[0] else None, -wv if traced[1] else None]
-    seconds = {}
-    if traced[0]:
-        seconds[(0, 0)] = curve
-    if traced[1]:
-        seconds[(1, 1)] = curve
-        if traced[0]:
-            seconds[(0, 1)] = -curve
-    return firsts, seconds
+    return firsts, _difference_curvature(wv * (v - ans), traced)
 
 
 def _extremum(first_wins: bool):
