@@ -15,10 +15,12 @@ adjoint ``vbar`` and the sparse symmetric second-order adjoints ``H{., .}``::
 
 ``f_a`` and ``f_ab`` are the local partials, summed over the positions that hold the same
 node (``x * x``: f_x = 2x, f_xx = 2). Each partial is one vectorised numpy expression on the
-row vectors: no (P, n) tangents and no dispatch through the tracer, which is where the general
-forward-over-reverse pass (structure._dual_per_row) spends its time on small graphs. Any
-primitive outside the table, any other shape, or a point a rule does not handle (noted at the
-rule) gives None, and the general path runs.
+row vectors: no (P, n) tangents and no dispatch through the tracer, which is where the
+forward-over-reverse pass of structure._per_row spends its time on small graphs. Memory is
+one (rows,) vector per entry of H and adjoint alive at a time; the caller's blocks of rows
+bound it. Any primitive outside the table, any other shape, or a point a rule does not handle
+(noted at the rule) gives None, and the forward-over-reverse pass runs: it stays the
+reference (tests/test_ad_rowhess.py compares both to 1e-12).
 """
 from __future__ import annotations
 
