@@ -235,18 +235,21 @@ def test_hessian_of_second_argument():
 
 
 def test_hessian_runs_one_backward_pass(monkeypatch):
-    """All K directions go through one pass (forward-over-reverse), not K gradients."""
-    from mleopt.ad import api, core, structure
+    """All K directions go through one pass (forward-over-reverse, or the index path's
+    edge-pushing sweep over the rows), not K gradients."""
+    from mleopt.ad import api, core, rowhess, structure
     calls = []
-    real = core.backward_pass
 
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
+    def counting(real):
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+        return counted
 
-    monkeypatch.setattr(api, "backward_pass", counting)
-    monkeypatch.setattr(core, "backward_pass", counting)
-    monkeypatch.setattr(structure, "backward_pass", counting)   # (the index path's pass)
+    monkeypatch.setattr(api, "backward_pass", counting(core.backward_pass))
+    monkeypatch.setattr(core, "backward_pass", counting(core.backward_pass))
+    monkeypatch.setattr(structure, "backward_pass", counting(core.backward_pass))
+    monkeypatch.setattr(rowhess, "_sweep", counting(rowhess._sweep))   # (the index path's)
     X = rand((50, 12), seed=5)
     y = (rand((50,), seed=6) > 0).astype(float)
 
