@@ -38,7 +38,8 @@ import numpy as np
 
 from . import primitives as p
 from . import rules_special as rs
-from .core import Dual, Primitive, Tensor, Traced, ancestors, backward_pass, new_level
+from .core import (Dual, Primitive, Tensor, Traced, ancestors, backward_pass,
+                   forward_tangents, new_level)
 from .primitives import _broadcast_number
 
 __all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
@@ -269,7 +270,9 @@ def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False):
     grads, slopes = _per_row(s, second=True)
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
     jac, curvature = _inner_derivatives(s, d_phi)
-    h = jac.T @ h_phi @ jac + curvature
+    h = jac.T @ h_phi @ jac
+    if curvature is not None:
+        h += curvature
     if s.scale != 1.0:
         h *= s.scale
     return (s.scale * (jac.T @ d_phi), h) if with_grad else h
@@ -621,29 +624,35 @@ _CROSS_ELEMENTS = 1 << 20   # entries of the weighted copy of one block of rows 
 
 
 def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
-    """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K), by
-    forward-over-reverse over the recorded small nodes (those computed from x alone)."""
+    """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K; None when
+    the small nodes, those computed from x alone, are linear in x or dPhi is not given):
+    J by one forward pass over the small nodes with the K unit directions, the curvature
+    term by forward-over-reverse over them."""
     leaf = s.leaf
     k = leaf._value.size
-    level = new_level()
-    seed = Dual(leaf._value, np.eye(k), level)
-    lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
     ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
-    rows = []
-    for v in ends:
-        dual = seed if v is leaf else lifted[v._seq][0]
-        t = np.reshape(dual.tangent, (k,) + v.shape)
-        if len(v.shape) == 2:       # a matrix index's V (k_a, c): column by column
-            t = np.transpose(t, (0, 2, 1))
-        rows.append(np.reshape(t, (k, -1)).T)
-    jac = np.concatenate(rows, axis=0)
+    curved = d_phi is not None and not s.linear
+    if curved:
+        level = new_level()
+        seed = Dual(leaf._value, np.eye(k), level)
+        lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
+        tangents = [seed.tangent if v is leaf else lifted[v._seq][0].tangent for v in ends]
+    else:
+        found = forward_tangents(s.small, leaf, np.eye(k))
+        tangents = [found[v._seq] for v in ends]
+    columns = []                # J' column by column block: (K, entries of v)
+    for v, t in zip(ends, tangents):
+        if len(v.shape) == 2:   # a matrix index's V (k_a, c): column by column
+            t = np.transpose(np.reshape(t, (k,) + v.shape), (0, 2, 1))
+        columns.append(np.reshape(t, (k, -1)))
+    jac = (np.concatenate(columns, axis=1) if len(columns) > 1 else columns[0]).T
+    if not curved:
+        return jac, None
     curvature = np.zeros((k, k))
-    if d_phi is None or s.linear:
-        return jac, curvature
     offset = 0
-    for v, rows_v in zip(ends, rows):
-        c = d_phi[offset:offset + rows_v.shape[0]]
-        offset += rows_v.shape[0]
+    for v, part in zip(ends, columns):
+        c = d_phi[offset:offset + part.shape[1]]
+        offset += part.shape[1]
         if v is leaf:
             continue            # linear in x
         c = np.reshape(c, v.shape[::-1]).T if len(v.shape) == 2 else np.reshape(c, v.shape)
