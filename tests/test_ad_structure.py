@@ -441,3 +441,21 @@ def test_cached_row_products_follow_data_changed_in_place():
     assert onp.max(onp.abs(after - before)) > 1.0
     h_one = api.value_grad_and_hessian(f, lazy=False)(x)[2]    # (and the same Z again)
     onp.testing.assert_allclose(h_one, after, rtol=1e-13, atol=1e-13 * onp.max(onp.abs(after)))
+
+
+def test_cached_row_products_go_with_their_data():
+    """The cache keeps Z (and its copy of the data) only while the data array lives."""
+    import gc
+    data = onp.repeat(X, 2, axis=0)[:N]
+
+    def f(p):
+        return np.sum(logsumexp(data @ np.reshape(p, (4, 3)), axis=1))
+
+    x = 0.1 * onp.arange(-6, 6)
+    assert_same(ad.hessian(f)(x), general_hessian(f, x))
+    address = data.__array_interface__["data"][0]
+    held = [k for k in structure._products if k[0][0] == address]
+    assert held
+    del data, f
+    gc.collect()
+    assert not [k for k in structure._products if k in held]

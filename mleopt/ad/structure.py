@@ -31,7 +31,10 @@ of derivatives go through the general path and stay exact.
 from __future__ import annotations
 
 import functools
+import math
+import mmap
 import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -551,8 +554,8 @@ def _triangle(k: int) -> np.ndarray:
 
 _PRODUCT_BYTES = 8 << 20    # the largest row-product matrix Z made and kept (8 MB)
 _MIN_PAIRS = 6              # blocks sharing one Z for the one-product route
-_PRODUCTS_KEPT = 8, 32 << 20    # at most so many kept, of at most so many bytes in all
-_products: dict = {}        # key of (A, B) -> (copy of A, copy of B, Z)
+_PRODUCTS_KEPT = 4, 32 << 20    # at most so many kept, of at most so many bytes in all
+_products: dict = {}        # key of (A, B) -> (copy of A, copy of B, Z, finalizers)
 _products_lock = threading.Lock()
 
 
@@ -562,40 +565,72 @@ def _data_key(x: np.ndarray) -> tuple:
     return x.__array_interface__["data"][0], x.shape, x.strides, x.dtype.str
 
 
+def _owner(x: np.ndarray) -> np.ndarray:
+    """The array that holds the memory of the view ``x`` (x itself if it owns it)."""
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return x
+
+
 def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``Z`` with row i the products ``a_ir b_ic`` of row i of A and B (r <= c when A is
     B: k(k+1)/2 columns, in the order of the upper triangle), so that ``w @ Z`` holds
     ``A' diag(w) B`` (its upper triangle when A is B).
 
     Z depends on the data only and is kept across calls (a Newton fit asks for the same
-    blocks at every iteration). It is reused only while A and B hold the numbers they held
-    when Z was made: each call compares them with private copies (O(N k) against the
-    O(N k^2) of Z), so a data array changed in place, or another array at the same
-    address, makes Z anew."""
+    blocks at every iteration), while the arrays holding A and B live (a few at a time).
+    It is reused only while A and B hold the numbers they held when Z was made: each call
+    compares them with private copies (O(N k) against the O(N k^2) of Z), so a data array
+    changed in place, or another array at the same address, makes Z anew."""
     key = (_data_key(a), None if b is a else _data_key(b))
     entry = _products.get(key)
     if entry is not None and np.array_equal(a, entry[0]) and \
             (b is a or np.array_equal(b, entry[1])):
         return entry[2]
-    a_copy = np.array(a, dtype=np.float64)
-    b_copy = None if b is a else np.array(b, dtype=np.float64)
+    a_copy = _kept(a.shape)
+    a_copy[...] = a
+    b_copy = None
+    if b is not a:
+        b_copy = _kept(b.shape)
+        b_copy[...] = b
     n, ka = a_copy.shape
     if b is a:
-        z = np.empty((n, ka * (ka + 1) // 2))
+        z = _kept((n, ka * (ka + 1) // 2))
         c = 0
         for r in range(ka):         # products (r, r), (r, r + 1), ..., (r, k - 1)
             np.multiply(a_copy[:, r:r + 1], a_copy[:, r:], out=z[:, c:c + ka - r])
             c += ka - r
     else:
-        z = (a_copy[:, :, None] * b_copy[:, None, :]).reshape(n, -1)
+        z = _kept((n, ka * b_copy.shape[1]))
+        np.multiply(a_copy[:, :, None], b_copy[:, None, :], out=z.reshape(n, ka, -1))
+    owners = {id(o): o for o in (_owner(a), _owner(b))}.values()
+    # (when the data go, so does Z: dict.pop is atomic, no lock needed in the callback)
+    entry = (a_copy, b_copy, z, [weakref.finalize(o, _products.pop, key, None) for o in owners])
     with _products_lock:
-        _products.pop(key, None)
-        _products[key] = (a_copy, b_copy, z)
+        _forget(_products.pop(key, None))
+        _products[key] = entry
         kept, budget = _PRODUCTS_KEPT
-        while len(_products) > kept or sum(
-                sum(x.nbytes for x in e if x is not None) for e in _products.values()) > budget:
-            del _products[next(iter(_products))]        # the oldest first
+        while _products and (len(_products) > kept or sum(
+                x.nbytes for e in list(_products.values()) for x in e[:3] if x is not None)
+                > budget):
+            _forget(_products.pop(next(iter(list(_products))), None))     # the oldest first
     return z
+
+
+def _kept(shape: tuple) -> np.ndarray:
+    """An uninitialised float64 array for the cache, in its own anonymous memory map
+    (released with the array). Kept in the malloc heap, among the short-lived arrays of
+    each evaluation, they made the heap shrink and grow again around them: hundreds of
+    page faults per fit of a user's softmax (measured: benchmarks/README.md)."""
+    size = math.prod(shape)
+    memory = mmap.mmap(-1, max(size, 1) * 8)
+    return np.frombuffer(memory, dtype=np.float64, count=size).reshape(shape)
+
+
+def _forget(entry: tuple | None) -> None:
+    if entry is not None:
+        for finalizer in entry[3]:
+            finalizer.detach()
 
 
 def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
