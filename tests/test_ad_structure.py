@@ -383,12 +383,12 @@ def _outer_by_formula(mats, grads, slopes):
     return d, h
 
 
-LAYOUTS = {      # the data matrix of each per-row input (None: a direct scalar, last)
+LAYOUTS = {      # the data matrix of each per-row input (d: a direct scalar, last)
     "one X for six columns (multinomial logit)": "XXXXXX",
-    "X and Z, each for three columns, then two directs": "XXXZZZdd",
-    "X for columns 0, 2, 3 (not adjacent) and Z between": "XZXXd",
-    "X and Z interleaved (block by block across them)": "XZXZXZ",
-    "an integer-valued integer X and a float Z": "IIIZZ",
+    "X for four columns, Z for three (X-Z together, Z-Z alone), two directs": "XXXXZZZdd",
+    "X for columns 0, 2, 3, 4 (not adjacent) and Z between": "XZXXXd",
+    "X and Z interleaved (X-Z block by block)": "XZXZXZXZ",
+    "an integer-valued integer X and a float Z": "IIIIZZZ",
 }
 
 
@@ -425,13 +425,14 @@ def test_cached_row_products_follow_data_changed_in_place():
     """Z (row products of X) is kept between calls; a data array the user changes in
     place between two Hessians must give the new Hessian, not the old one."""
     data = X.copy()
+    chosen = (Y_CAT[:, None] == onp.arange(4)).astype(float)
 
-    def f(p):
-        eta = data @ np.transpose(np.reshape(p, (3, 4)))
-        full = np.concatenate([onp.zeros((N, 1)), eta], axis=1)
-        return np.sum(np.sum(CHOSEN * eta, axis=1) - logsumexp(full, axis=1))
+    def f(p):                   # a softmax with four columns on X: ten blocks X' W X
+        eta = data @ np.reshape(p, (4, 4))
+        return np.sum(np.sum(chosen * eta, axis=1) - logsumexp(eta, axis=1))
 
-    x = 0.1 * onp.arange(-6, 6)
+    x = 0.1 * onp.arange(-8, 8)
+    assert found(f, x).m == 1 and len(found(f, x).columns) == 4
     before = ad.hessian(f)(x)
     assert_same(before, general_hessian(f, x))
     data[:, 1] *= 3.0
@@ -449,9 +450,9 @@ def test_cached_row_products_go_with_their_data():
     data = onp.repeat(X, 2, axis=0)[:N]
 
     def f(p):
-        return np.sum(logsumexp(data @ np.reshape(p, (4, 3)), axis=1))
+        return np.sum(logsumexp(data @ np.reshape(p, (4, 4)), axis=1))
 
-    x = 0.1 * onp.arange(-6, 6)
+    x = 0.1 * onp.arange(-8, 8)
     assert_same(ad.hessian(f)(x), general_hessian(f, x))
     address = data.__array_interface__["data"][0]
     held = [k for k in structure._products if k[0][0] == address]

@@ -465,10 +465,10 @@ def _shared_parts(mats: list, grads: list, slopes: list, starts: list, d_phi: np
     every b in C_B after it) come from one product ``W (pairs x N) @ Z (N x cols)`` with Z
     the row products of A and B (``_row_products``: made once, kept while the data stay
     the same) and are gathered into place with one index. Used where it measured faster
-    (benchmarks/README.md): at least ``_MIN_PAIRS`` pairs on one Z (making Z costs N k^2
-    once, about three of the products it replaces; with fewer pairs a Newton fit barely
-    gains it back) and Z within ``_PRODUCT_BYTES``; other blocks go one by one through
-    ``_weighted_cross``."""
+    (benchmarks/README.md): at least ``_MIN_PAIRS`` pairs on one Z (making Z, with the
+    first touch of its memory, costs about four of the products it replaces; with fewer
+    pairs a Newton fit barely gains it back) and Z within ``_PRODUCT_BYTES``; other blocks
+    go one by one through ``_weighted_cross``."""
     sharing: dict = {}
     for a, a_mat in enumerate(mats):
         if a_mat is not None:
@@ -497,11 +497,11 @@ def _shared_parts(mats: list, grads: list, slopes: list, starts: list, d_phi: np
             rows = [slopes[a][_columns(ca[j:] if same else cb)] for j, a in enumerate(ca)]
             w = np.concatenate(rows)        # W_ab, pair by pair
             blocks = (w @ _row_products(a_mat, b_mat)).ravel()
-            gather = _gather(len(ca), len(cb), ka, kb, same)
+            part = blocks[_gather(len(ca), len(cb), ka, kb, same)]
             ra, rb = _entries(starts, ca), _entries(starts, cb)
-            _put(h_phi, ra, rb, blocks[gather])
+            _put(h_phi, ra, rb, part)
             if not same:
-                _put(h_phi, rb, ra, blocks[gather].T)
+                _put(h_phi, rb, ra, part.T)
             done.update(pairs)
     return set(shared), done
 
@@ -521,6 +521,7 @@ def _entries(starts: list, cols: list):
 
 
 def _put(h: np.ndarray, ra, rb, block: np.ndarray) -> None:
+    """``h[ra, rb] = block`` for rows and columns given as slices or index arrays."""
     if isinstance(ra, slice) and isinstance(rb, slice):
         h[ra, rb] = block
     else:
@@ -541,8 +542,9 @@ def _gather(pa: int, pb: int, ka: int, kb: int, same: bool) -> np.ndarray:
         pair = np.arange(pa * pb).reshape(pa, pb)
         product = np.arange(ka * kb).reshape(ka, kb)
     n_cols = product.max() + 1
-    index = pair[:, None, :, None] * n_cols + product[None, :, None, :]
-    return index.reshape(pa * ka, pb * kb)
+    index = (pair[:, None, :, None] * n_cols + product[None, :, None, :]).reshape(pa * ka, -1)
+    index.flags.writeable = False       # (shared by every call: lru_cache)
+    return index
 
 
 def _triangle(k: int) -> np.ndarray:
@@ -553,7 +555,7 @@ def _triangle(k: int) -> np.ndarray:
 
 
 _PRODUCT_BYTES = 8 << 20    # the largest row-product matrix Z made and kept (8 MB)
-_MIN_PAIRS = 6              # blocks sharing one Z for the one-product route
+_MIN_PAIRS = 10             # blocks sharing one Z for the one-product route
 _PRODUCTS_KEPT = 4, 32 << 20    # at most so many kept, of at most so many bytes in all
 _products: dict = {}        # key of (A, B) -> (copy of A, copy of B, Z, finalizers)
 _products_lock = threading.Lock()
