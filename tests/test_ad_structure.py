@@ -359,3 +359,104 @@ def test_a_matrix_index_gives_one_per_row_input_per_column():
     assert s.m == 1 and len(s.columns) == 3
     assert all(a_mat is X for _, _, a_mat in s.columns)
     assert "3 indices, 0 direct scalars" in repr(s)
+
+
+# --- HPhi blocks of index columns sharing a data matrix: one product with cached row products
+
+def _outer_by_formula(mats, grads, slopes):
+    """dPhi and HPhi straight from their definition (A_a' g_a, A_a' diag(W_ab) A_b, ...)."""
+    sizes = [1 if m is None else m.shape[1] for m in mats]
+    starts = onp.concatenate([[0], onp.cumsum(sizes)])
+    d, h = onp.zeros(starts[-1]), onp.zeros((starts[-1], starts[-1]))
+    for a, ma in enumerate(mats):
+        sa = slice(starts[a], starts[a + 1])
+        d[sa] = onp.sum(grads[a]) if ma is None else ma.T @ grads[a]
+        for b in range(a, len(mats)):
+            mb, w = mats[b], slopes[a][b]
+            sb = slice(starts[b], starts[b + 1])
+            if mb is None:
+                block = onp.sum(w) if ma is None else (ma.T @ w)[:, None]
+            else:
+                block = onp.einsum("ir,i,ic->rc", ma, w, mb)
+            h[sa, sb] = block
+            h[sb, sa] = onp.transpose(block)
+    return d, h
+
+
+LAYOUTS = {      # the data matrix of each per-row input (d: a direct scalar, last)
+    "one X for six columns (multinomial logit)": "XXXXXX",
+    "X for four columns, Z for three (X-Z together, Z-Z alone), two directs": "XXXXZZZdd",
+    "X for columns 0, 2, 3, 4 (not adjacent) and Z between": "XZXXXd",
+    "X and Z interleaved (X-Z block by block)": "XZXZXZXZ",
+    "an integer-valued integer X and a float Z": "IIIIZZZ",
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_shared_data_blocks_match_the_formula_and_block_by_block(name, monkeypatch):
+    """Random per-row derivatives on several column layouts: the blocks taken together
+    (one product W @ Z) equal the formula and the one-block-at-a-time route to 1e-13."""
+    r = onp.random.default_rng(len(name))
+    n = 90
+    data = {"X": r.normal(size=(n, 4)), "Z": r.normal(size=(n, 3)),
+            "I": r.integers(-3, 4, size=(n, 3)), "d": None}
+    mats = [data[c] for c in LAYOUTS[name]]
+    p = len(mats)
+    grads = [r.normal(size=n) if m is not None else float(r.normal()) for m in mats]
+    slopes = [r.normal(size=(p, n)) if m is not None else r.normal(size=p) for m in mats]
+    s = structure.Structure(None, n, [], 0, [(0, None, m) for m in mats], [], None, [])
+    made = []
+    real = structure._row_products
+    monkeypatch.setattr(structure, "_row_products", lambda a, b: made.append(1) or real(a, b))
+    d, h = structure._outer_derivatives(s, grads, slopes)
+    assert made, "the one-product route was not taken"
+    d_ref, h_ref = _outer_by_formula(mats, grads, slopes)
+    onp.testing.assert_allclose(d, d_ref, rtol=1e-13, atol=1e-13 * onp.max(onp.abs(d_ref)))
+    onp.testing.assert_allclose(h, h_ref, rtol=1e-13, atol=1e-13 * onp.max(onp.abs(h_ref)))
+    monkeypatch.setattr(structure, "_PRODUCT_BYTES", 0)         # every block on its own
+    d_one, h_one = structure._outer_derivatives(s, grads, slopes)
+    onp.testing.assert_allclose(h, h_one, rtol=1e-13, atol=1e-13 * onp.max(onp.abs(h_one)))
+    onp.testing.assert_allclose(d, d_one, rtol=1e-13, atol=1e-13 * onp.max(onp.abs(d_one)))
+    again = structure._outer_derivatives(s, grads, slopes)     # (cached Z: the same numbers)
+    onp.testing.assert_array_equal(again[1], h_one)
+
+
+def test_cached_row_products_follow_data_changed_in_place():
+    """Z (row products of X) is kept between calls; a data array the user changes in
+    place between two Hessians must give the new Hessian, not the old one."""
+    data = X.copy()
+    chosen = (Y_CAT[:, None] == onp.arange(4)).astype(float)
+
+    def f(p):                   # a softmax with four columns on X: ten blocks X' W X
+        eta = data @ np.reshape(p, (4, 4))
+        return np.sum(np.sum(chosen * eta, axis=1) - logsumexp(eta, axis=1))
+
+    x = 0.1 * onp.arange(-8, 8)
+    assert found(f, x).m == 1 and len(found(f, x).columns) == 4
+    before = ad.hessian(f)(x)
+    assert_same(before, general_hessian(f, x))
+    data[:, 1] *= 3.0
+    data[5, 2] = -4.0
+    after = ad.hessian(f)(x)
+    assert_same(after, general_hessian(f, x))
+    assert onp.max(onp.abs(after - before)) > 1.0
+    h_one = api.value_grad_and_hessian(f, lazy=False)(x)[2]    # (and the same Z again)
+    onp.testing.assert_allclose(h_one, after, rtol=1e-13, atol=1e-13 * onp.max(onp.abs(after)))
+
+
+def test_cached_row_products_go_with_their_data():
+    """The cache keeps Z (and its copy of the data) only while the data array lives."""
+    import gc
+    data = onp.repeat(X, 2, axis=0)[:N]
+
+    def f(p):
+        return np.sum(logsumexp(data @ np.reshape(p, (4, 4)), axis=1))
+
+    x = 0.1 * onp.arange(-8, 8)
+    assert_same(ad.hessian(f)(x), general_hessian(f, x))
+    address = data.__array_interface__["data"][0]
+    held = [k for k in structure._products if k[0][0] == address]
+    assert held
+    del data, f
+    gc.collect()
+    assert not [k for k in structure._products if k in held]

@@ -986,8 +986,15 @@ def forward_sweep(end: Tensor, leaf: Tensor, seed):
     ``end`` when ``leaf`` moves along ``seed`` (shape (B,) + shape(leaf)), or None if end
     does not depend on leaf. Nodes are visited in creation order, so each node's inputs
     have their tangents before it; the function is not evaluated again."""
+    return forward_tangents(ancestors(end), leaf, seed).get(end._seq)
+
+
+def forward_tangents(nodes: list, leaf: Tensor, seed) -> dict:
+    """The batched tangents (seq -> tangent) of the recorded ``nodes`` (in creation order,
+    each one's traced parents among them or ``leaf``) when ``leaf`` moves along ``seed``;
+    nodes that do not depend on leaf have none."""
     tangents = {leaf._seq: seed}
-    for node in ancestors(end):
+    for node in nodes:
         if node._prim is None:
             continue
         ts = [tangents.get(parent._seq) for parent in node._parents]
@@ -999,4 +1006,4 @@ def forward_sweep(end: Tensor, leaf: Tensor, seed):
         argnums = [i for i, t in zip(node._argnums, ts) if t is not None]
         tangents[node._seq] = apply_jvp(node._prim, full, argnums, node._value, node._args,
                                         node._kwargs)
-    return tangents.get(end._seq)
+    return tangents

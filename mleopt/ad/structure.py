@@ -30,6 +30,11 @@ of derivatives go through the general path and stay exact.
 """
 from __future__ import annotations
 
+import functools
+import math
+import mmap
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +42,8 @@ import numpy as np
 from . import primitives as p
 from . import rowhess
 from . import rules_special as rs
-from .core import Dual, Primitive, Tensor, Traced, ancestors, backward_pass, new_level
+from .core import (Dual, Primitive, Tensor, Traced, ancestors, backward_pass,
+                   forward_tangents, new_level)
 from .primitives import _broadcast_number
 
 __all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
@@ -268,7 +274,9 @@ def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False):
     grads, slopes = _per_row(s, second=True)
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
     jac, curvature = _inner_derivatives(s, d_phi)
-    h = jac.T @ h_phi @ jac + curvature
+    h = jac.T @ h_phi @ jac
+    if curvature is not None:
+        h += curvature
     if s.scale != 1.0:
         h *= s.scale
     return (s.scale * (jac.T @ d_phi), h) if with_grad else h
@@ -420,7 +428,9 @@ def _tangent(c, batch: int):
 
 def _outer_derivatives(s: Structure, grads: list, slopes: list):
     """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d) (a matrix v_a
-    column by column)."""
+    column by column). Index columns that share their data matrix A (a multinomial
+    logit's J-1 outcomes on one X) take their parts of dPhi and HPhi together
+    (``_shared_parts``); the others one block at a time."""
     mats = [a_mat for _, _, a_mat in s.columns]
     p = len(mats)
     starts = [0]
@@ -428,10 +438,14 @@ def _outer_derivatives(s: Structure, grads: list, slopes: list):
         starts.append(starts[-1] + (a_mat.shape[1] if a_mat is not None else 1))
     d_phi = np.empty(starts[-1])
     h_phi = np.empty((starts[-1], starts[-1]))
+    shared, done = _shared_parts(mats, grads, slopes, starts, d_phi, h_phi)
     for a in range(p):
         sa = slice(starts[a], starts[a + 1])
-        d_phi[sa] = mats[a].T @ grads[a] if mats[a] is not None else np.sum(grads[a])
+        if a not in shared:
+            d_phi[sa] = mats[a].T @ grads[a] if mats[a] is not None else np.sum(grads[a])
         for b in range(a, p):
+            if (a, b) in done:
+                continue
             sb = slice(starts[b], starts[b + 1])
             w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
             if mats[b] is not None:
@@ -444,6 +458,186 @@ def _outer_derivatives(s: Structure, grads: list, slopes: list):
             if b != a:
                 h_phi[sb, sa] = np.transpose(block)
     return d_phi, h_phi
+
+
+def _shared_parts(mats: list, grads: list, slopes: list, starts: list, d_phi: np.ndarray,
+                  h_phi: np.ndarray) -> tuple[set, set]:
+    """The parts of dPhi and HPhi of index columns sharing a data matrix, written into
+    ``d_phi`` and ``h_phi``; returns the columns and the pairs (a <= b) done.
+
+    Columns a in C sharing A: ``A' [g_a]`` is one product. Blocks ``A' diag(W_ab) B`` of a
+    group of pairs (all pairs in C, A' diag(W_ab) A, symmetric; or every a in C_A with
+    every b in C_B after it) come from one product ``W (pairs x N) @ Z (N x cols)`` with Z
+    the row products of A and B (``_row_products``: made once, kept while the data stay
+    the same) and are gathered into place with one index. Used where it measured faster
+    (benchmarks/README.md): at least ``_MIN_PAIRS`` pairs on one Z (making Z, with the
+    first touch of its memory, costs about four of the products it replaces; with fewer
+    pairs a Newton fit barely gains it back) and Z within ``_PRODUCT_BYTES``; other blocks
+    go one by one through ``_weighted_cross``."""
+    sharing: dict = {}
+    for a, a_mat in enumerate(mats):
+        if a_mat is not None:
+            sharing.setdefault(id(a_mat), []).append(a)
+    shared = [a for g in sharing.values() if len(g) > 1 for a in g]
+    if not shared:
+        return set(), set()         # (every pair of inputs alone on its matrices)
+    for cols in sharing.values():
+        if len(cols) > 1:
+            g = np.array([grads[a] for a in cols]) @ mats[cols[0]]     # row a: A' g_a
+            d_phi[_entries(starts, cols)] = g.ravel()
+    done = set()
+    groups = list(sharing.values())
+    for i, ca in enumerate(groups):
+        for cb in groups[i:]:
+            same = ca is cb
+            if not same and ca[-1] > cb[0]:
+                continue                # interleaved columns: block by block
+            n_pairs = len(ca) * (len(ca) + 1) // 2 if same else len(ca) * len(cb)
+            a_mat, b_mat = mats[ca[0]], mats[cb[0]]
+            ka, kb = a_mat.shape[1], b_mat.shape[1]
+            n_cols = ka * (ka + 1) // 2 if same else ka * kb
+            if n_pairs < _MIN_PAIRS or a_mat.shape[0] * n_cols * 8 > _PRODUCT_BYTES:
+                continue
+            pairs = [(a, b) for j, a in enumerate(ca) for b in (ca[j:] if same else cb)]
+            rows = [slopes[a][_columns(ca[j:] if same else cb)] for j, a in enumerate(ca)]
+            w = np.concatenate(rows)        # W_ab, pair by pair
+            blocks = (w @ _row_products(a_mat, b_mat)).ravel()
+            part = blocks[_gather(len(ca), len(cb), ka, kb, same)]
+            ra, rb = _entries(starts, ca), _entries(starts, cb)
+            _put(h_phi, ra, rb, part)
+            if not same:
+                _put(h_phi, rb, ra, part.T)
+            done.update(pairs)
+    return set(shared), done
+
+
+def _columns(cols: list):
+    """A selection of consecutive per-row inputs as a slice (a view), others as a list."""
+    if cols[-1] - cols[0] + 1 == len(cols):
+        return slice(cols[0], cols[-1] + 1)
+    return cols
+
+
+def _entries(starts: list, cols: list):
+    """The entries of w (rows of HPhi) of the per-row inputs ``cols``."""
+    if cols[-1] - cols[0] + 1 == len(cols):
+        return slice(starts[cols[0]], starts[cols[-1] + 1])
+    return np.concatenate([np.arange(starts[a], starts[a + 1]) for a in cols])
+
+
+def _put(h: np.ndarray, ra, rb, block: np.ndarray) -> None:
+    """``h[ra, rb] = block`` for rows and columns given as slices or index arrays."""
+    if isinstance(ra, slice) and isinstance(rb, slice):
+        h[ra, rb] = block
+    else:
+        h[np.ix_(np.arange(h.shape[0])[ra], np.arange(h.shape[1])[rb])] = block
+
+
+@functools.lru_cache(maxsize=64)
+def _gather(pa: int, pb: int, ka: int, kb: int, same: bool) -> np.ndarray:
+    """Where entry (i k_a + r, j k_b + c) of the blocks of ``pa`` x ``pb`` inputs (k_a and
+    k_b entries each) is in the flattened ``W @ Z``: row = the pair (i, j), column = the
+    row product (r, c) of Z (``same``: pairs i <= j and products r <= c, both in the
+    order of the upper triangle, a block (i, j) with i > j being the transpose of (j, i),
+    itself symmetric)."""
+    if same:
+        pair = _triangle(pa)
+        product = _triangle(ka)
+    else:
+        pair = np.arange(pa * pb).reshape(pa, pb)
+        product = np.arange(ka * kb).reshape(ka, kb)
+    n_cols = product.max() + 1
+    index = (pair[:, None, :, None] * n_cols + product[None, :, None, :]).reshape(pa * ka, -1)
+    index.flags.writeable = False       # (shared by every call: lru_cache)
+    return index
+
+
+def _triangle(k: int) -> np.ndarray:
+    """k x k: the number of (min(r, c), max(r, c)) among the pairs r <= c, row by row."""
+    number = np.zeros((k, k), dtype=np.intp)
+    number[np.triu_indices(k)] = np.arange(k * (k + 1) // 2)
+    return np.where(np.arange(k)[:, None] <= np.arange(k), number, number.T)
+
+
+_PRODUCT_BYTES = 8 << 20    # the largest row-product matrix Z made and kept (8 MB)
+_MIN_PAIRS = 10             # blocks sharing one Z for the one-product route
+_PRODUCTS_KEPT = 4, 32 << 20    # at most so many kept, of at most so many bytes in all
+_products: dict = {}        # key of (A, B) -> (copy of A, copy of B, Z, finalizers)
+_products_lock = threading.Lock()
+
+
+def _data_key(x: np.ndarray) -> tuple:
+    """Where x's numbers are in memory (a view made anew on each call of a function finds
+    its Z again); never trusted alone: see ``_row_products``."""
+    return x.__array_interface__["data"][0], x.shape, x.strides, x.dtype.str
+
+
+def _owner(x: np.ndarray) -> np.ndarray:
+    """The array that holds the memory of the view ``x`` (x itself if it owns it)."""
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return x
+
+
+def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Z`` with row i the products ``a_ir b_ic`` of row i of A and B (r <= c when A is
+    B: k(k+1)/2 columns, in the order of the upper triangle), so that ``w @ Z`` holds
+    ``A' diag(w) B`` (its upper triangle when A is B).
+
+    Z depends on the data only and is kept across calls (a Newton fit asks for the same
+    blocks at every iteration), while the arrays holding A and B live (a few at a time).
+    It is reused only while A and B hold the numbers they held when Z was made: each call
+    compares them with private copies (O(N k) against the O(N k^2) of Z), so a data array
+    changed in place, or another array at the same address, makes Z anew."""
+    key = (_data_key(a), None if b is a else _data_key(b))
+    entry = _products.get(key)
+    if entry is not None and np.array_equal(a, entry[0]) and \
+            (b is a or np.array_equal(b, entry[1])):
+        return entry[2]
+    a_copy = _kept(a.shape)
+    a_copy[...] = a
+    b_copy = None
+    if b is not a:
+        b_copy = _kept(b.shape)
+        b_copy[...] = b
+    n, ka = a_copy.shape
+    if b is a:
+        z = _kept((n, ka * (ka + 1) // 2))
+        c = 0
+        for r in range(ka):         # products (r, r), (r, r + 1), ..., (r, k - 1)
+            np.multiply(a_copy[:, r:r + 1], a_copy[:, r:], out=z[:, c:c + ka - r])
+            c += ka - r
+    else:
+        z = _kept((n, ka * b_copy.shape[1]))
+        np.multiply(a_copy[:, :, None], b_copy[:, None, :], out=z.reshape(n, ka, -1))
+    owners = {id(o): o for o in (_owner(a), _owner(b))}.values()
+    # (when the data go, so does Z: dict.pop is atomic, no lock needed in the callback)
+    entry = (a_copy, b_copy, z, [weakref.finalize(o, _products.pop, key, None) for o in owners])
+    with _products_lock:
+        _forget(_products.pop(key, None))
+        _products[key] = entry
+        kept, budget = _PRODUCTS_KEPT
+        while _products and (len(_products) > kept or sum(
+                x.nbytes for e in list(_products.values()) for x in e[:3] if x is not None)
+                > budget):
+            _forget(_products.pop(next(iter(list(_products))), None))     # the oldest first
+    return z
+
+
+def _kept(shape: tuple) -> np.ndarray:
+    """An uninitialised float64 array for the cache, in its own anonymous memory map
+    (released with the array). Kept in the malloc heap, among the short-lived arrays of
+    each evaluation, they made the heap shrink and grow again around them: hundreds of
+    page faults per fit of a user's softmax (measured: benchmarks/README.md)."""
+    size = math.prod(shape)
+    memory = mmap.mmap(-1, max(size, 1) * 8)
+    return np.frombuffer(memory, dtype=np.float64, count=size).reshape(shape)
+
+
+def _forget(entry: tuple | None) -> None:
+    if entry is not None:
+        for finalizer in entry[3]:
+            finalizer.detach()
 
 
 def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -472,29 +666,35 @@ _CROSS_ELEMENTS = 1 << 20   # entries of the weighted copy of one block of rows 
 
 
 def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
-    """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K), by
-    forward-over-reverse over the recorded small nodes (those computed from x alone)."""
+    """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K; None when
+    the small nodes, those computed from x alone, are linear in x or dPhi is not given):
+    J by one forward pass over the small nodes with the K unit directions, the curvature
+    term by forward-over-reverse over them."""
     leaf = s.leaf
     k = leaf._value.size
-    level = new_level()
-    seed = Dual(leaf._value, np.eye(k), level)
-    lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
     ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
-    rows = []
-    for v in ends:
-        dual = seed if v is leaf else lifted[v._seq][0]
-        t = np.reshape(dual.tangent, (k,) + v.shape)
-        if len(v.shape) == 2:       # a matrix index's V (k_a, c): column by column
-            t = np.transpose(t, (0, 2, 1))
-        rows.append(np.reshape(t, (k, -1)).T)
-    jac = np.concatenate(rows, axis=0)
+    curved = d_phi is not None and not s.linear
+    if curved:
+        level = new_level()
+        seed = Dual(leaf._value, np.eye(k), level)
+        lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
+        tangents = [seed.tangent if v is leaf else lifted[v._seq][0].tangent for v in ends]
+    else:
+        found = forward_tangents(s.small, leaf, np.eye(k))
+        tangents = [found[v._seq] for v in ends]
+    columns = []                # J' column by column block: (K, entries of v)
+    for v, t in zip(ends, tangents):
+        if len(v.shape) == 2:   # a matrix index's V (k_a, c): column by column
+            t = np.transpose(np.reshape(t, (k,) + v.shape), (0, 2, 1))
+        columns.append(np.reshape(t, (k, -1)))
+    jac = (np.concatenate(columns, axis=1) if len(columns) > 1 else columns[0]).T
+    if not curved:
+        return jac, None
     curvature = np.zeros((k, k))
-    if d_phi is None or s.linear:
-        return jac, curvature
     offset = 0
-    for v, rows_v in zip(ends, rows):
-        c = d_phi[offset:offset + rows_v.shape[0]]
-        offset += rows_v.shape[0]
+    for v, part in zip(ends, columns):
+        c = d_phi[offset:offset + part.shape[1]]
+        offset += part.shape[1]
         if v is leaf:
             continue            # linear in x
         c = np.reshape(c, v.shape[::-1]).T if len(v.shape) == 2 else np.reshape(c, v.shape)
