@@ -1,0 +1,97 @@
+"""The fit path's shortcuts give what the long routes give.
+
+Each shortcut taken to save time outside the likelihood evaluations (numeric category codes,
+the Cholesky inverse of a clearly definite Hessian, ...) is checked here against the route
+it replaces or against plain numpy, including the cases where it must step aside.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mleopt.covariance import _clearly_definite_inverse, safe_inverse
+from mleopt.exceptions import DataError, HessianWarning
+from mleopt.models.categories import encode_categories
+
+
+# --- safe_inverse: Cholesky when clearly definite, the eigen route otherwise --------------------
+
+def _spd(k: int, cond: float, seed: int) -> np.ndarray:
+    """A symmetric positive definite K x K matrix with condition number ``cond`` and
+    diagonal scales spread over six orders of magnitude."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(k, k)))
+    a = (q * np.geomspace(1.0, 1.0 / cond, k)) @ q.T
+    s = 10.0 ** rng.uniform(-3, 3, k)
+    return s[:, None] * a * s[None, :]
+
+
+@pytest.mark.parametrize("k, cond", [(1, 1.0), (6, 10.0), (36, 2e3), (20, 1e8)])
+def test_safe_inverse_definite_is_the_inverse(k, cond):
+    a = _spd(k, cond, seed=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no HessianWarning
+        inv = safe_inverse(a, [f"p{i}" for i in range(k)])
+    assert _clearly_definite_inverse(a, np.diag(a)) is not None
+    sd = np.sqrt(np.diag(np.linalg.inv(a)))
+    np.testing.assert_allclose(inv / np.outer(sd, sd),
+                               np.linalg.inv(a) / np.outer(sd, sd), rtol=0, atol=1e-12 * cond)
+
+
+def test_safe_inverse_near_singular_takes_the_eigen_route():
+    """Scaled smallest eigenvalue 1e-14: below the shortcut's bound (it steps aside), and
+    within safe_inverse's tolerance, so the parameters on that direction get NaN."""
+    a = _spd(5, 1e14, seed=3)
+    assert _clearly_definite_inverse(a, np.diag(a)) is None
+    with pytest.warns(HessianWarning, match="standard errors of"):
+        inv = safe_inverse(a, list("abcde"))
+    assert np.isnan(np.diag(inv)).any()
+
+
+def test_safe_inverse_indefinite_and_nonpositive_diagonal_warn():
+    a = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]])
+    with pytest.warns(HessianWarning, match="c"):
+        inv = safe_inverse(a, list("abc"))
+    np.testing.assert_allclose(inv[:2, :2], np.diag([0.5, 1.0]))
+    assert np.isnan(inv[2]).all() and np.isnan(inv[:, 2]).all()
+    b = np.array([[2.0, 3.0], [3.0, 2.0]])      # unit diagonals, one negative eigenvalue
+    assert _clearly_definite_inverse(b, np.diag(b)) is None
+    with pytest.warns(HessianWarning):
+        safe_inverse(b, ["a", "b"])
+
+
+# --- encode_categories: numbers coded at once, as the per-value route codes them ---------------
+
+@pytest.mark.parametrize("values", [
+    np.array([3, 1, 2, 1, 3]), np.array([0.5, 1.5, 0.5, np.nan, 2.5]),
+    np.array([True, False, True]), pd.Series([2.0, 4.0, np.nan, 2.0], name="v"),
+    np.array([-0.0, 0.0, 1.0]), np.array([np.inf, 1.0, 1.0]),
+    np.array([2 ** 60, 1, 1], dtype=np.int64)])
+def test_numeric_codes_match_the_object_route(values):
+    as_objects = pd.Series(values, dtype=object) if isinstance(values, pd.Series) else \
+        np.asarray(values).astype(object)
+    codes, labels = encode_categories(values, "M", need_order=True)
+    codes_o, labels_o = encode_categories(as_objects, "M", need_order=True)
+    np.testing.assert_array_equal(np.asarray(codes), np.asarray(codes_o))
+    assert labels == labels_o
+    assert [type(v) for v in labels] == [type(v) for v in labels_o]
+    values_np = np.asarray(values, dtype=float)
+    present = ~np.isnan(values_np)
+    np.testing.assert_array_equal(np.asarray(labels, dtype=float)[
+        np.asarray(codes)[present].astype(int)], values_np[present])
+
+
+def test_numeric_codes_of_a_partition_use_the_whole_sample_labels():
+    codes, labels = encode_categories(np.array([1, 3, 3]), "M", False, labels=[1, 2, 3])
+    np.testing.assert_array_equal(codes, [0.0, 2.0, 2.0])
+    assert labels == [1, 2, 3]
+    with pytest.raises(DataError, match=r"labels \[4\] in this partition"):
+        encode_categories(np.array([1.0, 4.0]), "M", False, labels=[1, 2, 3])
+
+
+def test_numeric_codes_still_refuse_one_category():
+    with pytest.raises(DataError, match=r"single category \(1\)"):
+        encode_categories(np.array([1, 1, 1]), "M", False)
