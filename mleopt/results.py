@@ -219,15 +219,26 @@ class LikelihoodResults:
 
     def cov_params(self) -> pd.DataFrame:
         """The covariance matrix of the estimates (DataFrame labelled by parameter names)."""
-        return pd.DataFrame(self._cov, index=self.param_names, columns=self.param_names)
+        return pd.DataFrame(self._cov, index=self._names_index, columns=self._names_index)
 
     # --- estimates and their tests ----------------------------------------------------
     @property
     def param_names(self) -> list[str]:
         return list(self.model.param_names)
 
+    @property
+    def _names_index(self) -> pd.Index:
+        """``param_names`` as a pandas Index, built once (building an Index from strings costs
+        more than the Series on it); each caller gets its own view, so that renaming one
+        object's index leaves the others alone."""
+        names = self.model.param_names
+        cached = self.__dict__.get("_names_index_cache")
+        if cached is None or cached[0] != names:
+            cached = self._names_index_cache = (names, pd.Index(names))
+        return cached[1].view()
+
     def _series(self, values, name=None) -> pd.Series:
-        return pd.Series(np.asarray(values, dtype=float), index=self.param_names, name=name)
+        return pd.Series(np.asarray(values, dtype=float), index=self._names_index, name=name)
 
     def _as_reported(self, values: pd.Series):
         """How ``params``, ``bse``, ``tvalues`` and ``pvalues`` are shown: one Series by
@@ -294,7 +305,7 @@ class LikelihoodResults:
         q = _inf.critical_value(alpha, self.df_t)
         se = self._bse
         out = pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
-                           index=self.param_names)
+                           index=self._names_index)
         if cols is None:
             return out
         from .profile import _index
@@ -375,7 +386,7 @@ class LikelihoodResults:
     @property
     def hessian(self) -> pd.DataFrame:
         """The AD Hessian of the log-likelihood at the estimate."""
-        return pd.DataFrame(self._hessian, index=self.param_names, columns=self.param_names)
+        return pd.DataFrame(self._hessian, index=self._names_index, columns=self._names_index)
 
     @property
     def score(self) -> pd.Series:

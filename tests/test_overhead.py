@@ -95,3 +95,21 @@ def test_numeric_codes_of_a_partition_use_the_whole_sample_labels():
 def test_numeric_codes_still_refuse_one_category():
     with pytest.raises(DataError, match=r"single category \(1\)"):
         encode_categories(np.array([1, 1, 1]), "M", False)
+
+
+# --- results: the parameter-name Index is built once, each Series gets its own view ------------
+
+def test_tables_share_names_not_index_objects():
+    from mleopt import MNLogit
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(300), rng.normal(size=300)])
+    res = MNLogit(rng.integers(0, 3, 300), x).fit()
+    assert list(res.bse_flat.index) == res.param_names == list(res.cov_params().columns)
+    assert list(res.params.index) == ["const", "x1"] and list(res.params.columns) == \
+        ["y=1", "y=2"]
+    res.params_flat.index.name = "renamed"
+    res.params.index.name = "renamed"
+    cov = res.cov_params()
+    cov.index.name = "renamed"
+    assert res.bse_flat.index.name is None and res.bse.index.name is None
+    assert cov.columns.name is None and res.cov_params().index.name is None
