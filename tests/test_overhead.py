@@ -113,3 +113,21 @@ def test_tables_share_names_not_index_objects():
     cov.index.name = "renamed"
     assert res.bse_flat.index.name is None and res.bse.index.name is None
     assert cov.columns.name is None and res.cov_params().index.name is None
+
+
+# --- MNLogit's separation screen: the numpy log-probabilities agree with predict ----------------
+
+def test_mnlogit_probability_screen_agrees_with_predict():
+    from mleopt import MNLogit
+    from mleopt.models.categories import CategoricalOutcome
+    rng = np.random.default_rng(2)
+    x = np.column_stack([np.ones(400), rng.normal(size=(400, 2))])
+    model = MNLogit(rng.integers(0, 4, 400), x)
+    for scale in (0.1, 1.0, 5.0, 40.0):
+        params = rng.normal(size=model.k_params) * scale
+        smallest = float(np.asarray(model.predict(params)).min())
+        for tiny in (1e-8, smallest, smallest * (1 + 1e-9), smallest * (1 - 1e-9), 1e-320):
+            if tiny > 0:
+                assert model._probabilities_above(params, tiny) == (smallest > tiny) == \
+                    CategoricalOutcome._probabilities_above(model, params, tiny)
+    assert not model._probabilities_above(np.full(model.k_params, np.nan), 1e-8)

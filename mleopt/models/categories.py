@@ -99,8 +99,7 @@ class CategoricalOutcome:
         """When the fit did not converge or a fitted probability is below 1e-8, a linear
         program (mleopt.models.index.diverging_columns) looks for a direction along which
         every observation's likelihood rises: then the MLE does not exist (separation)."""
-        prob = np.asarray(self.predict(record.params), dtype=float)
-        if record.converged and float(prob.min()) > 1e-8:
+        if record.converged and self._probabilities_above(record.params, 1e-8):
             return
         cols = diverging_columns(self._improving_rows())
         if cols is None:
@@ -111,6 +110,10 @@ class CategoricalOutcome:
             f"{', '.join(map(repr, named))} the likelihood of every observation rises (or "
             f"stays), so the MLE does not exist and they diverge (fitted probabilities reach "
             f"0 or 1).", named)
+
+    def _probabilities_above(self, params: np.ndarray, tiny: float) -> bool:
+        """Whether every fitted probability ``P(y_i = j)`` at ``params`` exceeds ``tiny``."""
+        return float(np.asarray(self.predict(params), dtype=float).min()) > tiny
 
     @property
     def n_categories(self) -> int:
