@@ -58,6 +58,7 @@ blindly either: the affected parameters get NaN rows and columns and a warning n
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -288,6 +289,12 @@ def describe(spec: CovSpec) -> str:
 # the pieces
 # =======================================================================================
 
+@functools.lru_cache(maxsize=64)
+def _upper(k: int) -> np.ndarray:
+    """The K x K mask of the upper triangle (diagonal included)."""
+    return np.triu(np.ones((k, k), dtype=bool))
+
+
 def _clearly_definite_inverse(a: np.ndarray, d: np.ndarray) -> np.ndarray | None:
     """``A^-1`` by Cholesky (LAPACK potrf, potri) when ``B = D^-1/2 A D^-1/2`` (D = diag A)
     is positive definite far from safe_inverse's tolerance; None when that is not clear.
@@ -305,7 +312,7 @@ def _clearly_definite_inverse(a: np.ndarray, d: np.ndarray) -> np.ndarray | None
     inv, info = _potri(c, lower=False)
     if info != 0:
         return None
-    inv = np.triu(inv) + np.triu(inv, 1).T
+    inv = np.where(_upper(k), inv, inv.T)      # potri fills the upper triangle
     if not 1.0 / np.linalg.norm(inv) > 1e3 * 64 * k * k * np.finfo(float).eps:
         return None
     return s[:, None] * inv * s[None, :]

@@ -94,7 +94,7 @@ def _rounding_rise(f: float, f_new: float, g_new: np.ndarray, gmax: float) -> bo
     predicted decrease ``g' H^-1 g / 2`` is far below the rounding of a sum of large terms
     (e.g. Poisson rows y log mu of a few thousand each, whose sum's rounding exceeds
     ``value_noise``), and the value alone cannot rank the points; the gradient can."""
-    return (float(np.max(np.abs(g_new))) <= gmax / 4.0
+    return (float(np.abs(g_new).max()) <= gmax / 4.0
             and f_new - f <= 1000.0 * value_noise(f))
 
 
@@ -566,7 +566,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
     """
     x = np.array(x0, dtype=float, copy=True)
     f, g = obj.fun_and_grad(x)
-    gmax = float(np.max(np.abs(g)))
+    gmax = float(np.abs(g).max())
     nit = nit0
     factor = None                       # factorised Hessian in use
     n_factor = 0
@@ -580,7 +580,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
         # the rounding floor (with a kept Hessian: its |H| at the current point); NaN in H
         # makes every comparison False
         floor = _FLOOR_FACTOR * _EPS * (abs_h @ np.abs(x))
-        if gmax <= float(np.max(floor)) and _within(g, gtol, floor):
+        if gmax <= float(floor.max()) and _within(g, gtol, floor):
             stop = ", stopped at the gradient's rounding floor"
             break
         if fresh:
@@ -610,7 +610,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
                 return _hand_over(obj, x, nit, maxiter, gtol, trace, options, why)
             stop = f", stopped: {why}"
             break
-        gmax_new = float(np.max(np.abs(g_new)))
+        gmax_new = float(np.abs(g_new).max())
         if f_new > f - value_noise(f) and gmax_new >= gmax:
             # neither the value (beyond rounding) nor the gradient improves
             if t == 1.0 or not hand_over:
@@ -671,7 +671,7 @@ def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):
 
 def _cholesky(h: np.ndarray):
     """Cholesky factor of H (LAPACK potrf), or None if H is not positive definite."""
-    if not np.all(np.isfinite(h)):
+    if not np.isfinite(h).all():
         return None
     c, info = _potrf(h, lower=False, clean=False)
     return c if info == 0 else None
@@ -705,7 +705,7 @@ def _solve(factor, g: np.ndarray) -> np.ndarray | None:
     else:
         vec, lam = parts
         info, step = 0, -(vec @ ((vec.T @ g) / lam))
-    if info != 0 or not np.all(np.isfinite(step)) or not float(g @ step) < 0:
+    if info != 0 or not np.isfinite(step).all() or not float(g @ step) < 0:
         return None
     return step
 
@@ -819,6 +819,8 @@ class _Trace:
         self.step(np.asarray(xk, dtype=float), self.count)
 
     def step(self, x, it):
+        if not self.disp and self.callback is None:
+            return              # nothing reports: no copy of x kept
         if self.disp:
             self.line(it, x, self.prev)
         if self.callback is not None:

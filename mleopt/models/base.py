@@ -224,7 +224,8 @@ class LikelihoodModel:
 
     def _set_param_names(self, names: list[str] | None) -> None:
         if names is not None:
-            dup = sorted({p for p in names if names.count(p) > 1})
+            dup = [] if len(set(names)) == len(names) else \
+                sorted({p for p in names if names.count(p) > 1})
             if dup:
                 raise DataError(f"duplicate parameter names {dup}; rename them.")
             if len(names) < self.k_exog:

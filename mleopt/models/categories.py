@@ -250,7 +250,8 @@ def _checked_codes(codes: np.ndarray, labels: list, whole: bool, series: Any, na
     if not whole:
         return (pd.Series(codes, index=series.index, name=name) if series is not None
                 else codes), labels
-    used = np.unique(codes[~np.isnan(codes)]).astype(int)
+    used = np.flatnonzero(np.bincount(codes[~np.isnan(codes)].astype(int),
+                                      minlength=len(labels)))
     if used.size < 2:
         seen = ", ".join(category_label(labels[i]) for i in used) or "none"
         raise DataError(f"{model}: endog {name!r} has a single category ({seen}); at least "
