@@ -28,6 +28,7 @@ import copy
 import difflib
 import functools
 import inspect
+import math
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -519,7 +520,7 @@ class LikelihoodModel:
         numbers leaves a margin); else the generic path pushes K forward tangents through
         every operation of loglikeobs (about 24 arrays of the row's width plus K, measured on
         a Tobit at K = 20 and 50). ``structured``: which of the two (None: probe the model)."""
-        width = max(sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values()), 1)
+        width = max(sum(math.prod(v.shape[1:]) for v in self._row_arrays().values()), 1)
         if structured is None:
             structured = self._index_structured()
         if structured:
