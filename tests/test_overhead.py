@@ -131,3 +131,18 @@ def test_mnlogit_probability_screen_agrees_with_predict():
                 assert model._probabilities_above(params, tiny) == (smallest > tiny) == \
                     CategoricalOutcome._probabilities_above(model, params, tiny)
     assert not model._probabilities_above(np.full(model.k_params, np.nan), 1e-8)
+
+
+# --- the range checks of the data still catch subnormal columns and endog ----------------------
+
+def test_subnormal_columns_are_still_refused():
+    from mleopt.data import check_rank, check_scale
+    rng = np.random.default_rng(4)
+    x = np.column_stack([np.ones(50), rng.normal(size=50) * 1e-160])
+    with pytest.raises(DataError, match=r"'x1' is too small.*multiply it by 1e\+16\d"):
+        check_rank(x, ["const", "x1"])
+    with pytest.raises(DataError, match="the dependent variable 'y' is too small"):
+        check_scale(rng.normal(size=50) * 1e-170, "y", "Logit")
+    norms, gram = check_rank(np.column_stack([np.ones(50), rng.normal(size=50) * 1e-150]),
+                             ["const", "x1"])       # squares still normal: accepted
+    assert np.all(norms > 0)

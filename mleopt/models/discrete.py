@@ -81,11 +81,14 @@ class BinaryModel(IndexModel):
         # separate; only the columns left are summarised over every row (data of at most
         # 2048 rows: one pass).
         for rows in ((slice(0, 2048), slice(None)) if x.shape[0] > 2048 else (slice(None),)):
-            xs, ys = x[rows][:, cols], y1[rows]
+            xs, ys = x[rows], y1[rows]
+            if cols.size < x.shape[1]:
+                xs = xs[:, cols]
             if ys.all() or not ys.any():
                 continue
-            lo0, hi0 = xs[~ys].min(axis=0), xs[~ys].max(axis=0)
-            lo1, hi1 = xs[ys].min(axis=0), xs[ys].max(axis=0)
+            x0, x1 = xs[~ys], xs[ys]
+            lo0, hi0 = x0.min(axis=0), x0.max(axis=0)
+            lo1, hi1 = x1.min(axis=0), x1.max(axis=0)
             keep = (hi0 <= lo1) | (hi1 <= lo0)
             cols, lo0, hi0, lo1, hi1 = cols[keep], lo0[keep], hi0[keep], lo1[keep], hi1[keep]
             if not cols.size:
