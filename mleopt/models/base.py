@@ -650,7 +650,11 @@ class LikelihoodModel:
         return blocks_mod.run(call, range(len(models)), threads)
 
     def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
-        """Summed ``(value, gradient, hessian)`` over the blocks."""
+        """Summed ``(value, gradient, hessian)`` over the blocks (one block, the model
+        itself: its own, with nothing to add)."""
+        models = self._blocks()[0]
+        if len(models) == 1 and models[0] is self:
+            return self._block_derivatives(x, order, space)
         return blocks_mod.add_derivatives(self._block_map("_block_derivatives", x, order,
                                                           space))
 
