@@ -123,7 +123,7 @@ class Objective:
     """
 
     __slots__ = ("_evaluate", "_hessian", "_value", "nobs", "_x", "_f", "_g", "_h", "_hx",
-                 "_pending", "n_fun", "n_hess", "expensive_hessian")
+                 "_pending", "n_fun", "n_hess", "expensive_hessian", "scale")
     # points are compared by their bytes (cheaper than np.array_equal on small vectors)
 
     def __init__(self, evaluate: Callable, hessian: Callable | None = None, nobs: float = 1,
@@ -135,6 +135,7 @@ class Objective:
         self._x = self._hx = self._f = self._g = self._h = self._pending = None
         self.n_fun = self.n_hess = 0
         self.expensive_hessian = False      # True: Newton may reuse a factorised Hessian
+        self.scale = None       # the caller's z = scale * theta, if it says (None: z = theta)
 
     def fun_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         key = np.asarray(theta, dtype=float).tobytes()

@@ -764,6 +764,7 @@ class LikelihoodModel:
 
         obj = _opt.Objective(evaluate, nobs=self._total_weight(), value=value)
         obj.expensive_hessian = self._expensive_hessian()
+        obj.scale = scale
         return obj
 
     # --- fitting -----------------------------------------------------------------------------
@@ -916,7 +917,7 @@ class LikelihoodModel:
         record = _opt.minimize(objective, z0, method=method, maxiter=maxiter, gtol=gtol,
                                disp=disp, callback=callback, to_params=to_params,
                                bounds=bounds, constraints=constraints, **options)
-        self._keep_final_hessian(objective, record, start)
+        self._keep_final_hessian(objective, record)
         self._after_fit(record)
         return self._make_results(record, cov_type, cov_kwds)
 
@@ -1456,8 +1457,8 @@ class LikelihoodModel:
         """Improve default start values (e.g. by a fit on a subsample); unchanged here."""
         return start
 
-    def _keep_final_hessian(self, objective: _opt.Objective, record: _opt.OptimizeRecord,
-                            start: np.ndarray) -> None:
+    def _keep_final_hessian(self, objective: _opt.Objective,
+                            record: _opt.OptimizeRecord) -> None:
         """Keep the Hessian the optimiser already has at the estimate as the model's last
         one (``hessian``'s memo: the fit's checks and the standard errors use it) instead of
         computing it again. The optimiser's ``z = s * params`` (models optimising the
@@ -1468,7 +1469,7 @@ class LikelihoodModel:
         h = objective.known_hessian(record.theta)
         if h is None or h.shape != (record.params.size,) * 2:
             return
-        scale = self._theta_scale(start)
+        scale = objective.scale     # (= _theta_scale: no declared transforms here)
         if scale is not None:
             h = h * np.outer(scale, scale)
         self._hessian_memo = (np.array(record.params, dtype=float, copy=True), h)
