@@ -240,14 +240,14 @@ class LikelihoodResults:
     def _series(self, values, name=None) -> pd.Series:
         return pd.Series(np.asarray(values, dtype=float), index=self._names_index, name=name)
 
-    def _as_reported(self, values: pd.Series):
+    def _as_reported(self, values: np.ndarray):
         """How ``params``, ``bse``, ``tvalues`` and ``pvalues`` are shown: one Series by
         parameter name (MNLogit: statsmodels' K x (J-1) table)."""
-        return values
+        return self._series(values)
 
     @property
     def params(self) -> pd.Series:
-        return self._as_reported(self.params_flat)
+        return self._as_reported(self._params)
 
     @property
     def _bse(self) -> np.ndarray:
@@ -260,16 +260,20 @@ class LikelihoodResults:
             return self._params / self._bse
 
     @property
+    def _pvalues(self) -> np.ndarray:
+        return _inf.two_sided_p(self._tvalues, self.df_t)
+
+    @property
     def bse(self) -> pd.Series:
-        return self._as_reported(self.bse_flat)
+        return self._as_reported(self._bse)
 
     @property
     def tvalues(self) -> pd.Series:
-        return self._as_reported(self.tvalues_flat)
+        return self._as_reported(self._tvalues)
 
     @property
     def pvalues(self) -> pd.Series:
-        return self._as_reported(self.pvalues_flat)
+        return self._as_reported(self._pvalues)
 
     # the flat Series by parameter name, for every model (the same as params, bse, ...
     # except where those are shown as a table: MNLogit); generic code reads these
@@ -288,7 +292,7 @@ class LikelihoodResults:
 
     @property
     def pvalues_flat(self) -> pd.Series:
-        return self._series(_inf.two_sided_p(self._tvalues, self.df_t))
+        return self._series(self._pvalues)
 
     def conf_int(self, alpha: float = 0.05, cols: Sequence | None = None,
                  method: str = "wald") -> pd.DataFrame:

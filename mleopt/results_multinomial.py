@@ -23,7 +23,7 @@ __all__ = ["MNLogitResults"]
 class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
     """Results of MNLogit (see the module docstring for the layout of the parameters)."""
 
-    def _as_reported(self, values: pd.Series) -> pd.DataFrame:
+    def _as_reported(self, values: np.ndarray) -> pd.DataFrame:
         """The flat values (outcome by outcome) as statsmodels' K x (J-1) table."""
         model = self.model
         k, j = model.k_exog, model.n_categories - 1
