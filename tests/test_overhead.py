@@ -146,3 +146,50 @@ def test_subnormal_columns_are_still_refused():
     norms, gram = check_rank(np.column_stack([np.ones(50), rng.normal(size=50) * 1e-150]),
                              ["const", "x1"])       # squares still normal: accepted
     assert np.all(norms > 0)
+
+
+# --- the final Hessian of a model with its own transform, from Newton's by the chain rule -------
+
+def _direct_hessian(model, params):
+    from mleopt.models.base import NATURAL
+    return model._block_hessian(np.asarray(params, dtype=float), NATURAL)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng, x: __import__("mleopt").OrderedModel(
+        np.digitize(x[:, 1] + rng.logistic(size=x.shape[0]), [-1.0, 0.0, 1.5]), x[:, 1:],
+        distr="logit"),
+    lambda rng, x: __import__("mleopt").NegativeBinomial(
+        rng.negative_binomial(2, 2 / (2 + np.exp(x @ [0.3, 0.2, -0.1]))), x)])
+def test_final_hessian_by_the_chain_rule_is_the_hessian(make):
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.ones(600), rng.normal(size=(600, 2))])
+    model = make(rng, x)
+    res = model.fit()
+    memo = model.__dict__["_hessian_memo"]          # kept from Newton, not recomputed
+    np.testing.assert_array_equal(memo[0], res._params)
+    direct = _direct_hessian(model, res._params)
+    np.testing.assert_allclose(memo[1], direct, rtol=1e-11, atol=1e-11 * np.abs(direct).max())
+
+
+def test_final_hessian_at_a_boundary_is_computed_afresh():
+    """NB with no overdispersion: alpha -> 0 ends on the boundary, where the gradient is not
+    0; the chain rule would cancel digits there, so the Hessian is the direct one."""
+    from mleopt import NegativeBinomial
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(500), rng.normal(size=(500, 3))])
+    model = NegativeBinomial(rng.poisson(np.exp(x @ [0.3, 0.2, -0.1, 0.05])), x)
+    with pytest.warns(UserWarning, match="boundary"):
+        res = model.fit()
+    z = res.opt.theta
+    objective = _objective_at(model, res)
+    h_z = objective.known_hessian(z)
+    assert h_z is not None and model._natural_hessian(h_z, z, objective) is None
+    np.testing.assert_array_equal(model.hessian(res._params),
+                                  _direct_hessian(model, res._params))
+
+
+def _objective_at(model, res):
+    z0, _, objective = model._optimizer_space(res._params)
+    objective.fun_and_grad(res.opt.theta)
+    return objective
