@@ -220,12 +220,12 @@ def _number_codes(number: np.ndarray, labels: list | None, model: str,
     values (ints when all are integers), or the whole sample's ``labels``."""
     missing = np.isnan(number)
     present = number[~missing]
-    unique = np.unique(present)
+    unique, inverse = np.unique(present, return_inverse=True)
     integers = bool(np.all(np.isfinite(unique) & (unique == np.floor(unique))))
     found = [int(v) for v in unique.tolist()] if integers else unique.tolist()
     codes = np.full(number.shape[0], np.nan)
     if labels is None:
-        codes[~missing] = np.searchsorted(unique, present)
+        codes[~missing] = inverse
         return codes, found
     codes[~missing] = _lookup(labels, found, present.astype(int) if integers else present,
                               model, name)
@@ -250,13 +250,13 @@ def _checked_codes(codes: np.ndarray, labels: list, whole: bool, series: Any, na
     if not whole:
         return (pd.Series(codes, index=series.index, name=name) if series is not None
                 else codes), labels
-    used = np.flatnonzero(np.bincount(codes[~np.isnan(codes)].astype(int),
-                                      minlength=len(labels)))
+    counts = np.bincount(codes[~np.isnan(codes)].astype(int), minlength=len(labels))
+    used = np.flatnonzero(counts)
     if used.size < 2:
         seen = ", ".join(category_label(labels[i]) for i in used) or "none"
         raise DataError(f"{model}: endog {name!r} has a single category ({seen}); at least "
                         "two are needed.")
-    empty = [category_label(labels[i]) for i in range(len(labels)) if i not in set(used)]
+    empty = [category_label(labels[i]) for i in np.flatnonzero(counts == 0)]
     if empty:
         raise DataError(f"{model}: endog {name!r} has categories with no observation "
                         f"({', '.join(empty)}); their parameters' MLE does not exist. Drop "
