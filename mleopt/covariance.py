@@ -58,11 +58,14 @@ blindly either: the affected parameters get NaN rows and columns and a warning n
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.linalg.lapack import dpotrf as _potrf
+from scipy.linalg.lapack import dpotri as _potri
 
 from .exceptions import HessianWarning, warn_user
 from .gram import GramFactor
@@ -286,6 +289,35 @@ def describe(spec: CovSpec) -> str:
 # the pieces
 # =======================================================================================
 
+@functools.lru_cache(maxsize=64)
+def _upper(k: int) -> np.ndarray:
+    """The K x K mask of the upper triangle (diagonal included)."""
+    return np.triu(np.ones((k, k), dtype=bool))
+
+
+def _clearly_definite_inverse(a: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """``A^-1`` by Cholesky (LAPACK potrf, potri) when ``B = D^-1/2 A D^-1/2`` (D = diag A)
+    is positive definite far from safe_inverse's tolerance; None when that is not clear.
+
+    ``1 / ||B^-1||_F`` is a lower bound of B's smallest eigenvalue, and its largest is at
+    most ``trace B = K``, so the tolerance ``64 K eps lambda_max`` is at most
+    ``64 K^2 eps``. A bound 1000 times above it (a margin far beyond the rounding of the
+    computed inverse) means the eigen decomposition would keep every direction and return
+    this same inverse (to rounding), without warning: it need not be computed."""
+    k = a.shape[0]
+    s = 1.0 / np.sqrt(d)
+    c, info = _potrf(s[:, None] * a * s[None, :], lower=False, clean=False)
+    if info != 0:
+        return None
+    inv, info = _potri(c, lower=False)
+    if info != 0:
+        return None
+    inv = np.where(_upper(k), inv, inv.T)      # potri fills the upper triangle
+    if not 1.0 / np.linalg.norm(inv) > 1e3 * 64 * k * k * np.finfo(float).eps:
+        return None
+    return s[:, None] * inv * s[None, :]
+
+
 def safe_inverse(a: np.ndarray, names: Sequence[str],
                  what: str = "Hessian of the log-likelihood is not negative definite"
                  ) -> np.ndarray:
@@ -306,6 +338,10 @@ def safe_inverse(a: np.ndarray, names: Sequence[str],
         return out
     d = np.diag(a)
     ok = np.isfinite(d) & (d > 0) & np.isfinite(a).all(axis=0)
+    if ok.all():
+        inv = _clearly_definite_inverse(a, d)
+        if inv is not None:
+            return inv
     bad = ~ok
     idx = np.flatnonzero(ok)
     smallest, tol = np.nan, 0.0

@@ -456,7 +456,9 @@ def check_rank(x: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndar
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         gram = x.T @ x
     norms = np.sqrt(np.diag(gram))
-    if not np.all(np.isfinite(gram)) or np.any(_subnormal_squares(x)):
+    # (a column of subnormal squares sums to less than n * tiny: only then is it looked for)
+    if not np.isfinite(gram).all() or (np.diag(gram) < 2.0 * n * _TINY).any() and \
+            _subnormal_squares(x).any():
         _refuse_out_of_range(x, names, np.diag(gram))
     zero = [names[j] for j in range(k) if norms[j] == 0]
     if zero:
@@ -499,12 +501,14 @@ def check_scale(values: np.ndarray, name: str, model: str | None = None) -> None
     on squares or cross-products can be computed."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         ss = float(values @ values)
-    if not np.isfinite(ss) or _subnormal_squares(values[:, None])[0]:
+    if not np.isfinite(ss) or ss < 2.0 * values.shape[0] * _TINY and \
+            _subnormal_squares(values[:, None])[0]:
         _refuse_out_of_range(values[:, None], [name], np.array([ss]), "the dependent variable ",
                              model)
 
 
-_SQRT_TINY = float(np.sqrt(np.finfo(float).tiny))   # 1.5e-154, squared: the smallest normal
+_TINY = float(np.finfo(float).tiny)                  # 2.2e-308, the smallest normal number
+_SQRT_TINY = float(np.sqrt(_TINY))                    # 1.5e-154, squared: the smallest normal
 
 
 def _subnormal_squares(x: np.ndarray) -> np.ndarray:

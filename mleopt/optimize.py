@@ -94,7 +94,7 @@ def _rounding_rise(f: float, f_new: float, g_new: np.ndarray, gmax: float) -> bo
     predicted decrease ``g' H^-1 g / 2`` is far below the rounding of a sum of large terms
     (e.g. Poisson rows y log mu of a few thousand each, whose sum's rounding exceeds
     ``value_noise``), and the value alone cannot rank the points; the gradient can."""
-    return (float(np.max(np.abs(g_new))) <= gmax / 4.0
+    return (float(np.abs(g_new).max()) <= gmax / 4.0
             and f_new - f <= 1000.0 * value_noise(f))
 
 
@@ -123,7 +123,7 @@ class Objective:
     """
 
     __slots__ = ("_evaluate", "_hessian", "_value", "nobs", "_x", "_f", "_g", "_h", "_hx",
-                 "_pending", "n_fun", "n_hess", "expensive_hessian")
+                 "_pending", "n_fun", "n_hess", "expensive_hessian", "scale")
     # points are compared by their bytes (cheaper than np.array_equal on small vectors)
 
     def __init__(self, evaluate: Callable, hessian: Callable | None = None, nobs: float = 1,
@@ -135,6 +135,7 @@ class Objective:
         self._x = self._hx = self._f = self._g = self._h = self._pending = None
         self.n_fun = self.n_hess = 0
         self.expensive_hessian = False      # True: Newton may reuse a factorised Hessian
+        self.scale = None       # the caller's z = scale * theta, if it says (None: z = theta)
 
     def fun_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         key = np.asarray(theta, dtype=float).tobytes()
@@ -566,7 +567,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
     """
     x = np.array(x0, dtype=float, copy=True)
     f, g = obj.fun_and_grad(x)
-    gmax = float(np.max(np.abs(g)))
+    gmax = float(np.abs(g).max())
     nit = nit0
     factor = None                       # factorised Hessian in use
     n_factor = 0
@@ -580,7 +581,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
         # the rounding floor (with a kept Hessian: its |H| at the current point); NaN in H
         # makes every comparison False
         floor = _FLOOR_FACTOR * _EPS * (abs_h @ np.abs(x))
-        if gmax <= float(np.max(floor)) and _within(g, gtol, floor):
+        if gmax <= float(floor.max()) and _within(g, gtol, floor):
             stop = ", stopped at the gradient's rounding floor"
             break
         if fresh:
@@ -610,7 +611,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
                 return _hand_over(obj, x, nit, maxiter, gtol, trace, options, why)
             stop = f", stopped: {why}"
             break
-        gmax_new = float(np.max(np.abs(g_new)))
+        gmax_new = float(np.abs(g_new).max())
         if f_new > f - value_noise(f) and gmax_new >= gmax:
             # neither the value (beyond rounding) nor the gradient improves
             if t == 1.0 or not hand_over:
@@ -671,7 +672,7 @@ def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):
 
 def _cholesky(h: np.ndarray):
     """Cholesky factor of H (LAPACK potrf), or None if H is not positive definite."""
-    if not np.all(np.isfinite(h)):
+    if not np.isfinite(h).all():
         return None
     c, info = _potrf(h, lower=False, clean=False)
     return c if info == 0 else None
@@ -705,7 +706,7 @@ def _solve(factor, g: np.ndarray) -> np.ndarray | None:
     else:
         vec, lam = parts
         info, step = 0, -(vec @ ((vec.T @ g) / lam))
-    if info != 0 or not np.all(np.isfinite(step)) or not float(g @ step) < 0:
+    if info != 0 or not np.isfinite(step).all() or not float(g @ step) < 0:
         return None
     return step
 
@@ -819,6 +820,8 @@ class _Trace:
         self.step(np.asarray(xk, dtype=float), self.count)
 
     def step(self, x, it):
+        if not self.disp and self.callback is None:
+            return              # nothing reports: no copy of x kept
         if self.disp:
             self.line(it, x, self.prev)
         if self.callback is not None:

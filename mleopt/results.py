@@ -219,24 +219,35 @@ class LikelihoodResults:
 
     def cov_params(self) -> pd.DataFrame:
         """The covariance matrix of the estimates (DataFrame labelled by parameter names)."""
-        return pd.DataFrame(self._cov, index=self.param_names, columns=self.param_names)
+        return pd.DataFrame(self._cov, index=self._names_index, columns=self._names_index)
 
     # --- estimates and their tests ----------------------------------------------------
     @property
     def param_names(self) -> list[str]:
         return list(self.model.param_names)
 
-    def _series(self, values, name=None) -> pd.Series:
-        return pd.Series(np.asarray(values, dtype=float), index=self.param_names, name=name)
+    @property
+    def _names_index(self) -> pd.Index:
+        """``param_names`` as a pandas Index, built once (building an Index from strings costs
+        more than the Series on it); each caller gets its own view, so that renaming one
+        object's index leaves the others alone."""
+        names = self.model.param_names
+        cached = self.__dict__.get("_names_index_cache")
+        if cached is None or cached[0] != names:
+            cached = self._names_index_cache = (names, pd.Index(names))
+        return cached[1].view()
 
-    def _as_reported(self, values: pd.Series):
+    def _series(self, values, name=None) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=float), index=self._names_index, name=name)
+
+    def _as_reported(self, values: np.ndarray):
         """How ``params``, ``bse``, ``tvalues`` and ``pvalues`` are shown: one Series by
         parameter name (MNLogit: statsmodels' K x (J-1) table)."""
-        return values
+        return self._series(values)
 
     @property
     def params(self) -> pd.Series:
-        return self._as_reported(self.params_flat)
+        return self._as_reported(self._params)
 
     @property
     def _bse(self) -> np.ndarray:
@@ -249,16 +260,20 @@ class LikelihoodResults:
             return self._params / self._bse
 
     @property
+    def _pvalues(self) -> np.ndarray:
+        return _inf.two_sided_p(self._tvalues, self.df_t)
+
+    @property
     def bse(self) -> pd.Series:
-        return self._as_reported(self.bse_flat)
+        return self._as_reported(self._bse)
 
     @property
     def tvalues(self) -> pd.Series:
-        return self._as_reported(self.tvalues_flat)
+        return self._as_reported(self._tvalues)
 
     @property
     def pvalues(self) -> pd.Series:
-        return self._as_reported(self.pvalues_flat)
+        return self._as_reported(self._pvalues)
 
     # the flat Series by parameter name, for every model (the same as params, bse, ...
     # except where those are shown as a table: MNLogit); generic code reads these
@@ -277,7 +292,7 @@ class LikelihoodResults:
 
     @property
     def pvalues_flat(self) -> pd.Series:
-        return self._series(_inf.two_sided_p(self._tvalues, self.df_t))
+        return self._series(self._pvalues)
 
     def conf_int(self, alpha: float = 0.05, cols: Sequence | None = None,
                  method: str = "wald") -> pd.DataFrame:
@@ -294,7 +309,7 @@ class LikelihoodResults:
         q = _inf.critical_value(alpha, self.df_t)
         se = self._bse
         out = pd.DataFrame({0: self._params - q * se, 1: self._params + q * se},
-                           index=self.param_names)
+                           index=self._names_index)
         if cols is None:
             return out
         from .profile import _index
@@ -375,7 +390,7 @@ class LikelihoodResults:
     @property
     def hessian(self) -> pd.DataFrame:
         """The AD Hessian of the log-likelihood at the estimate."""
-        return pd.DataFrame(self._hessian, index=self.param_names, columns=self.param_names)
+        return pd.DataFrame(self._hessian, index=self._names_index, columns=self._names_index)
 
     @property
     def score(self) -> pd.Series:

@@ -23,12 +23,22 @@ __all__ = ["MNLogitResults"]
 class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
     """Results of MNLogit (see the module docstring for the layout of the parameters)."""
 
-    def _as_reported(self, values: pd.Series) -> pd.DataFrame:
+    def _as_reported(self, values: np.ndarray) -> pd.DataFrame:
         """The flat values (outcome by outcome) as statsmodels' K x (J-1) table."""
         model = self.model
         k, j = model.k_exog, model.n_categories - 1
+        rows, cols = self._table_axes()
         return pd.DataFrame(np.asarray(values, dtype=float).reshape(j, k).T,
-                            index=list(model.exog_names), columns=model.outcome_names[1:])
+                            index=rows, columns=cols)
+
+    def _table_axes(self) -> tuple[pd.Index, pd.Index]:
+        """The tables' rows (regressors) and columns (outcomes but the base) as pandas
+        Indexes, built once (as ``_names_index``); each table gets its own views."""
+        key = (self.model.exog_names, self.model.outcome_names[1:])
+        cached = self.__dict__.get("_table_axes_cache")
+        if cached is None or cached[0] != key:
+            cached = self._table_axes_cache = (key, pd.Index(key[0]), pd.Index(key[1]))
+        return cached[1].view(), cached[2].view()
 
     @property
     def J(self) -> int:     # noqa: N802 (statsmodels' MNLogitResults names)

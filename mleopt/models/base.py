@@ -28,6 +28,7 @@ import copy
 import difflib
 import functools
 import inspect
+import math
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -224,7 +225,8 @@ class LikelihoodModel:
 
     def _set_param_names(self, names: list[str] | None) -> None:
         if names is not None:
-            dup = sorted({p for p in names if names.count(p) > 1})
+            dup = [] if len(set(names)) == len(names) else \
+                sorted({p for p in names if names.count(p) > 1})
             if dup:
                 raise DataError(f"duplicate parameter names {dup}; rename them.")
             if len(names) < self.k_exog:
@@ -518,7 +520,7 @@ class LikelihoodModel:
         numbers leaves a margin); else the generic path pushes K forward tangents through
         every operation of loglikeobs (about 24 arrays of the row's width plus K, measured on
         a Tobit at K = 20 and 50). ``structured``: which of the two (None: probe the model)."""
-        width = max(sum(int(np.prod(v.shape[1:])) for v in self._row_arrays().values()), 1)
+        width = max(sum(math.prod(v.shape[1:]) for v in self._row_arrays().values()), 1)
         if structured is None:
             structured = self._index_structured()
         if structured:
@@ -648,7 +650,11 @@ class LikelihoodModel:
         return blocks_mod.run(call, range(len(models)), threads)
 
     def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
-        """Summed ``(value, gradient, hessian)`` over the blocks."""
+        """Summed ``(value, gradient, hessian)`` over the blocks (one block, the model
+        itself: its own, with nothing to add)."""
+        models = self._blocks()[0]
+        if len(models) == 1 and models[0] is self:
+            return self._block_derivatives(x, order, space)
         return blocks_mod.add_derivatives(self._block_map("_block_derivatives", x, order,
                                                           space))
 
@@ -758,6 +764,7 @@ class LikelihoodModel:
 
         obj = _opt.Objective(evaluate, nobs=self._total_weight(), value=value)
         obj.expensive_hessian = self._expensive_hessian()
+        obj.scale = scale
         return obj
 
     # --- fitting -----------------------------------------------------------------------------
@@ -910,7 +917,7 @@ class LikelihoodModel:
         record = _opt.minimize(objective, z0, method=method, maxiter=maxiter, gtol=gtol,
                                disp=disp, callback=callback, to_params=to_params,
                                bounds=bounds, constraints=constraints, **options)
-        self._keep_final_hessian(objective, record, start)
+        self._keep_final_hessian(objective, record)
         self._after_fit(record)
         return self._make_results(record, cov_type, cov_kwds)
 
@@ -1450,22 +1457,58 @@ class LikelihoodModel:
         """Improve default start values (e.g. by a fit on a subsample); unchanged here."""
         return start
 
-    def _keep_final_hessian(self, objective: _opt.Objective, record: _opt.OptimizeRecord,
-                            start: np.ndarray) -> None:
+    def _keep_final_hessian(self, objective: _opt.Objective,
+                            record: _opt.OptimizeRecord) -> None:
         """Keep the Hessian the optimiser already has at the estimate as the model's last
         one (``hessian``'s memo: the fit's checks and the standard errors use it) instead of
-        computing it again. The optimiser's ``z = s * params`` (models optimising the
-        natural parameters), so ``d2l/dparams_i dparams_j = s_i s_j d2l/dz_i dz_j``;
-        models with a transform of their own compute it afresh."""
-        if self._reparam is not None or not self._natural_scale().all():
+        computing it again. Where the optimiser's ``z = s * params`` (models optimising the
+        natural parameters), ``d2l/dparams_i dparams_j = s_i s_j d2l/dz_i dz_j``; with a
+        transform of the model's own, see :meth:`_natural_hessian`. With declared
+        transforms (or where that does not apply) it is computed afresh."""
+        if self._reparam is not None:
             return
         h = objective.known_hessian(record.theta)
         if h is None or h.shape != (record.params.size,) * 2:
             return
-        scale = self._theta_scale(start)
-        if scale is not None:
-            h = h * np.outer(scale, scale)
+        if self._natural_scale().all():
+            scale = objective.scale     # (= _theta_scale: no declared transforms here)
+            if scale is not None:
+                h = h * np.outer(scale, scale)
+        else:
+            h = self._natural_hessian(h, record.theta, objective)
+            if h is None:
+                return
         self._hessian_memo = (np.array(record.params, dtype=float, copy=True), h)
+
+    def _natural_hessian(self, h_z: np.ndarray, z: np.ndarray,
+                         objective: _opt.Objective) -> np.ndarray | None:
+        """The Hessian in the natural parameters from the optimiser's ``H_z`` at ``z``, for a
+        model with a transform of its own: with ``params = T(z)`` (``T(z) =
+        transform(z / s)``), ``J = dT/dz`` and ``g`` the natural gradient,
+        ``H_z = J' H J + C``, ``C = sum_k g_k d2T_k/dz2``, so ``H = J^-T (H_z - C) J^-1``
+        (J and C from mleopt.ad on the K parameters alone: no pass over the data). Used only
+        where every ``|C_ij| <= 1e-8 |(H_z)_ij|`` (at an interior optimum g is ~0), so that
+        subtracting C loses no digits; None otherwise (e.g. a maximum on the boundary of
+        the parameter space, where g is not 0), and the Hessian is then computed afresh."""
+        inv = None if objective.scale is None else 1.0 / objective.scale
+
+        def to_params(v):
+            return self._from_theta(v if inv is None else v * inv)
+
+        try:
+            with np.errstate(all="ignore"):
+                jac = np.asarray(ad.jacobian(to_params)(z), dtype=float)
+                g_z = -objective.nobs * np.asarray(objective.grad(z), dtype=float)
+                g = np.linalg.solve(jac.T, g_z)
+                c = np.asarray(ad.hessian(lambda v: mnp.dot(g, to_params(v)))(z),
+                               dtype=float)
+                j_inv = np.linalg.inv(jac)
+        except (np.linalg.LinAlgError, ValueError, TypeError):
+            return None
+        if c.shape != h_z.shape or not (np.isfinite(c).all() and np.isfinite(j_inv).all()) \
+                or not np.all(np.abs(c) <= 1e-8 * np.abs(h_z)):
+            return None
+        return j_inv.T @ (h_z - c) @ j_inv
 
     def _fit_quick(self, start: np.ndarray, gtol: float = 1e-8,
                    maxiter: int = 100) -> _opt.OptimizeRecord:

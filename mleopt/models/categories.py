@@ -99,8 +99,7 @@ class CategoricalOutcome:
         """When the fit did not converge or a fitted probability is below 1e-8, a linear
         program (mleopt.models.index.diverging_columns) looks for a direction along which
         every observation's likelihood rises: then the MLE does not exist (separation)."""
-        prob = np.asarray(self.predict(record.params), dtype=float)
-        if record.converged and float(prob.min()) > 1e-8:
+        if record.converged and self._probabilities_above(record.params, 1e-8):
             return
         cols = diverging_columns(self._improving_rows())
         if cols is None:
@@ -111,6 +110,10 @@ class CategoricalOutcome:
             f"{', '.join(map(repr, named))} the likelihood of every observation rises (or "
             f"stays), so the MLE does not exist and they diverge (fitted probabilities reach "
             f"0 or 1).", named)
+
+    def _probabilities_above(self, params: np.ndarray, tiny: float) -> bool:
+        """Whether every fitted probability ``P(y_i = j)`` at ``params`` exceeds ``tiny``."""
+        return float(np.asarray(self.predict(params), dtype=float).min()) > tiny
 
     @property
     def n_categories(self) -> int:
@@ -178,47 +181,82 @@ def encode_categories(endog: Any, model: str, need_order: bool,
                             f"({list(cat.categories)}) than the whole sample ({labels}).")
         labels = list(cat.categories)
     else:
+        dtype = getattr(values, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":   # numbers: no object pass
+            codes, labels = _number_codes(np.asarray(values, dtype=float), labels, model,
+                                          name)
+            return _checked_codes(codes, labels, whole, series, name, model)
         raw = np.asarray(values, dtype=object)
         missing = pd.isna(raw)
         present = raw[~missing]
         numeric = all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present)
-        if not numeric:
-            kinds = sorted({type(v).__name__ for v in present})
-            if need_order:
-                raise DataError(
-                    f"{model}: endog {name!r} holds labels of type {', '.join(kinds)} "
-                    f"(e.g. {present[0]!r}), which have no order the model can trust; pass "
-                    f"numbers, or an ordered pd.Categorical(y, categories=[lowest, ..., "
-                    f"highest], ordered=True).")
-            try:
-                found = sorted(set(present))
-            except TypeError:
-                raise DataError(f"{model}: endog {name!r} mixes labels of types "
-                                f"{', '.join(kinds)} that cannot be sorted; recode it to "
-                                "one type (e.g. y.astype(str)).") from None
-        else:
-            present = np.asarray(present, dtype=float)
-            found = sorted(set(present.tolist()))
-            integers = all(float(v).is_integer() for v in found)
-            present = present.astype(int) if integers else present
-            found = [int(v) for v in found] if integers else found
+        if numeric:
+            number = np.full(raw.shape[0], np.nan)
+            number[~missing] = np.asarray(present, dtype=float)
+            codes, labels = _number_codes(number, labels, model, name)
+            return _checked_codes(codes, labels, whole, series, name, model)
+        kinds = sorted({type(v).__name__ for v in present})
+        if need_order:
+            raise DataError(
+                f"{model}: endog {name!r} holds labels of type {', '.join(kinds)} "
+                f"(e.g. {present[0]!r}), which have no order the model can trust; pass "
+                f"numbers, or an ordered pd.Categorical(y, categories=[lowest, ..., "
+                f"highest], ordered=True).")
+        try:
+            found = sorted(set(present))
+        except TypeError:
+            raise DataError(f"{model}: endog {name!r} mixes labels of types "
+                            f"{', '.join(kinds)} that cannot be sorted; recode it to "
+                            "one type (e.g. y.astype(str)).") from None
         labels = found if whole else labels
-        lookup = {v: i for i, v in enumerate(labels)}
-        unknown = [v for v in found if v not in lookup]
-        if unknown:
-            raise DataError(f"{model}: endog {name!r} has labels {unknown[:5]} in this "
-                            f"partition that the whole sample's categories {labels} lack.")
         codes = np.full(raw.shape[0], np.nan)
-        codes[~missing] = [lookup[v] for v in present.tolist()]
+        codes[~missing] = _lookup(labels, found, present, model, name)
+    return _checked_codes(codes, labels, whole, series, name, model)
+
+
+def _number_codes(number: np.ndarray, labels: list | None, model: str,
+                  name: str) -> tuple[np.ndarray, list]:
+    """Codes and labels of numeric endog (NaN missing): the labels are the sorted distinct
+    values (ints when all are integers), or the whole sample's ``labels``."""
+    missing = np.isnan(number)
+    present = number[~missing]
+    unique, inverse = np.unique(present, return_inverse=True)
+    integers = bool(np.all(np.isfinite(unique) & (unique == np.floor(unique))))
+    found = [int(v) for v in unique.tolist()] if integers else unique.tolist()
+    codes = np.full(number.shape[0], np.nan)
+    if labels is None:
+        codes[~missing] = inverse
+        return codes, found
+    codes[~missing] = _lookup(labels, found, present.astype(int) if integers else present,
+                              model, name)
+    return codes, labels
+
+
+def _lookup(labels: list, found: list, present: Any, model: str, name: str) -> list:
+    """The code (position in ``labels``) of each value of ``present``; a DataError names
+    labels ``found`` that are not among ``labels``."""
+    lookup = {v: i for i, v in enumerate(labels)}
+    unknown = [v for v in found if v not in lookup]
+    if unknown:
+        raise DataError(f"{model}: endog {name!r} has labels {unknown[:5]} in this "
+                        f"partition that the whole sample's categories {labels} lack.")
+    return [lookup[v] for v in np.asarray(present).tolist()]
+
+
+def _checked_codes(codes: np.ndarray, labels: list, whole: bool, series: Any, name: str,
+                   model: str) -> tuple[Any, list]:
+    """``(codes, labels)`` of encode_categories, the codes a Series when endog was one; the
+    whole sample must use at least two categories, and every one of them."""
     if not whole:
         return (pd.Series(codes, index=series.index, name=name) if series is not None
                 else codes), labels
-    used = np.unique(codes[~np.isnan(codes)]).astype(int)
+    counts = np.bincount(codes[~np.isnan(codes)].astype(int), minlength=len(labels))
+    used = np.flatnonzero(counts)
     if used.size < 2:
         seen = ", ".join(category_label(labels[i]) for i in used) or "none"
         raise DataError(f"{model}: endog {name!r} has a single category ({seen}); at least "
                         "two are needed.")
-    empty = [category_label(labels[i]) for i in range(len(labels)) if i not in set(used)]
+    empty = [category_label(labels[i]) for i in np.flatnonzero(counts == 0)]
     if empty:
         raise DataError(f"{model}: endog {name!r} has categories with no observation "
                         f"({', '.join(empty)}); their parameters' MLE does not exist. Drop "

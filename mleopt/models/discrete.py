@@ -78,13 +78,17 @@ class BinaryModel(IndexModel):
         cols = np.arange(x.shape[1])
         # Screen on the first rows: where the two outcomes' ranges of a column already overlap
         # there, they overlap in all the data (ranges only widen), so the column cannot
-        # separate; only the columns left are summarised over every row.
-        for rows in (slice(0, 2048), slice(None)):
-            xs, ys = x[rows][:, cols], y1[rows]
+        # separate; only the columns left are summarised over every row (data of at most
+        # 2048 rows: one pass).
+        for rows in ((slice(0, 2048), slice(None)) if x.shape[0] > 2048 else (slice(None),)):
+            xs, ys = x[rows], y1[rows]
+            if cols.size < x.shape[1]:
+                xs = xs[:, cols]
             if ys.all() or not ys.any():
                 continue
-            lo0, hi0 = xs[~ys].min(axis=0), xs[~ys].max(axis=0)
-            lo1, hi1 = xs[ys].min(axis=0), xs[ys].max(axis=0)
+            x0, x1 = xs[~ys], xs[ys]
+            lo0, hi0 = x0.min(axis=0), x0.max(axis=0)
+            lo1, hi1 = x1.min(axis=0), x1.max(axis=0)
             keep = (hi0 <= lo1) | (hi1 <= lo0)
             cols, lo0, hi0, lo1, hi1 = cols[keep], lo0[keep], hi0[keep], lo1[keep], hi1[keep]
             if not cols.size:
@@ -163,7 +167,7 @@ class BinaryModel(IndexModel):
         c = self.const_idx
         if c is None:
             return start
-        ybar = float(np.clip(self.endog.mean(), 1e-6, 1 - 1e-6))
+        ybar = min(max(float(self.endog.mean()), 1e-6), 1 - 1e-6)
         eta0, dens = self._intercept_start(ybar)
         start[c] = eta0 / self.exog[0, c]
         if self.nobs * self.k_params >= self._LARGE:

@@ -188,6 +188,21 @@ class MNLogit(CategoricalOutcome, LikelihoodModel):
         full = mnp.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
         return mnp.exp(full - special.logsumexp(full, axis=1, keepdims=True))
 
+    def _probabilities_above(self, params: np.ndarray, tiny: float) -> bool:
+        """As CategoricalOutcome's, screened first on the log-probabilities in plain numpy,
+        laid out outcome by row (J x N: every reduction runs along long rows, where
+        ``predict``'s N x J layout reduces rows of J): clearly above ``log(tiny)`` (by
+        1e-6, far beyond the rounding of the two routes) settles it; near it, ``predict``
+        decides, as before."""
+        eta = np.reshape(params, (self.n_categories - 1, self.k_exog)) @ self.exog.T
+        top = np.maximum(eta.max(axis=0), 0.0)
+        with np.errstate(all="ignore"):
+            lse = top + np.log(np.exp(-top) + np.exp(eta - top).sum(axis=0))
+            smallest = float(np.min(np.minimum(eta.min(axis=0), 0.0) - lse))
+        if tiny >= np.finfo(float).tiny and smallest > np.log(tiny) + 1e-6:
+            return True     # (a subnormal tiny: predict's exp has lost its precision there)
+        return super()._probabilities_above(params, tiny)
+
     @property
     def _results_class(self):
         from ..results_multinomial import MNLogitResults

@@ -1,0 +1,195 @@
+"""The fit path's shortcuts give what the long routes give.
+
+Each shortcut taken to save time outside the likelihood evaluations (numeric category codes,
+the Cholesky inverse of a clearly definite Hessian, ...) is checked here against the route
+it replaces or against plain numpy, including the cases where it must step aside.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mleopt.covariance import _clearly_definite_inverse, safe_inverse
+from mleopt.exceptions import DataError, HessianWarning
+from mleopt.models.categories import encode_categories
+
+
+# --- safe_inverse: Cholesky when clearly definite, the eigen route otherwise --------------------
+
+def _spd(k: int, cond: float, seed: int) -> np.ndarray:
+    """A symmetric positive definite K x K matrix with condition number ``cond`` and
+    diagonal scales spread over six orders of magnitude."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(k, k)))
+    a = (q * np.geomspace(1.0, 1.0 / cond, k)) @ q.T
+    s = 10.0 ** rng.uniform(-3, 3, k)
+    return s[:, None] * a * s[None, :]
+
+
+@pytest.mark.parametrize("k, cond", [(1, 1.0), (6, 10.0), (36, 2e3), (20, 1e8)])
+def test_safe_inverse_definite_is_the_inverse(k, cond):
+    a = _spd(k, cond, seed=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no HessianWarning
+        inv = safe_inverse(a, [f"p{i}" for i in range(k)])
+    assert _clearly_definite_inverse(a, np.diag(a)) is not None
+    sd = np.sqrt(np.diag(np.linalg.inv(a)))
+    np.testing.assert_allclose(inv / np.outer(sd, sd),
+                               np.linalg.inv(a) / np.outer(sd, sd), rtol=0, atol=1e-12 * cond)
+
+
+def test_safe_inverse_near_singular_takes_the_eigen_route():
+    """Scaled smallest eigenvalue 1e-14: below the shortcut's bound (it steps aside), and
+    within safe_inverse's tolerance, so the parameters on that direction get NaN."""
+    a = _spd(5, 1e14, seed=3)
+    assert _clearly_definite_inverse(a, np.diag(a)) is None
+    with pytest.warns(HessianWarning, match="standard errors of"):
+        inv = safe_inverse(a, list("abcde"))
+    assert np.isnan(np.diag(inv)).any()
+
+
+def test_safe_inverse_indefinite_and_nonpositive_diagonal_warn():
+    a = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]])
+    with pytest.warns(HessianWarning, match="c"):
+        inv = safe_inverse(a, list("abc"))
+    np.testing.assert_allclose(inv[:2, :2], np.diag([0.5, 1.0]))
+    assert np.isnan(inv[2]).all() and np.isnan(inv[:, 2]).all()
+    b = np.array([[2.0, 3.0], [3.0, 2.0]])      # unit diagonals, one negative eigenvalue
+    assert _clearly_definite_inverse(b, np.diag(b)) is None
+    with pytest.warns(HessianWarning):
+        safe_inverse(b, ["a", "b"])
+
+
+# --- encode_categories: numbers coded at once, as the per-value route codes them ---------------
+
+@pytest.mark.parametrize("values", [
+    np.array([3, 1, 2, 1, 3]), np.array([0.5, 1.5, 0.5, np.nan, 2.5]),
+    np.array([True, False, True]), pd.Series([2.0, 4.0, np.nan, 2.0], name="v"),
+    np.array([-0.0, 0.0, 1.0]), np.array([np.inf, 1.0, 1.0]),
+    np.array([2 ** 60, 1, 1], dtype=np.int64)])
+def test_numeric_codes_match_the_object_route(values):
+    as_objects = pd.Series(values, dtype=object) if isinstance(values, pd.Series) else \
+        np.asarray(values).astype(object)
+    codes, labels = encode_categories(values, "M", need_order=True)
+    codes_o, labels_o = encode_categories(as_objects, "M", need_order=True)
+    np.testing.assert_array_equal(np.asarray(codes), np.asarray(codes_o))
+    assert labels == labels_o
+    assert [type(v) for v in labels] == [type(v) for v in labels_o]
+    values_np = np.asarray(values, dtype=float)
+    present = ~np.isnan(values_np)
+    np.testing.assert_array_equal(np.asarray(labels, dtype=float)[
+        np.asarray(codes)[present].astype(int)], values_np[present])
+
+
+def test_numeric_codes_of_a_partition_use_the_whole_sample_labels():
+    codes, labels = encode_categories(np.array([1, 3, 3]), "M", False, labels=[1, 2, 3])
+    np.testing.assert_array_equal(codes, [0.0, 2.0, 2.0])
+    assert labels == [1, 2, 3]
+    with pytest.raises(DataError, match=r"labels \[4\] in this partition"):
+        encode_categories(np.array([1.0, 4.0]), "M", False, labels=[1, 2, 3])
+
+
+def test_numeric_codes_still_refuse_one_category():
+    with pytest.raises(DataError, match=r"single category \(1\)"):
+        encode_categories(np.array([1, 1, 1]), "M", False)
+
+
+# --- results: the parameter-name Index is built once, each Series gets its own view ------------
+
+def test_tables_share_names_not_index_objects():
+    from mleopt import MNLogit
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(300), rng.normal(size=300)])
+    res = MNLogit(rng.integers(0, 3, 300), x).fit()
+    assert list(res.bse_flat.index) == res.param_names == list(res.cov_params().columns)
+    assert list(res.params.index) == ["const", "x1"] and list(res.params.columns) == \
+        ["y=1", "y=2"]
+    res.params_flat.index.name = "renamed"
+    res.params.index.name = "renamed"
+    cov = res.cov_params()
+    cov.index.name = "renamed"
+    assert res.bse_flat.index.name is None and res.bse.index.name is None
+    assert cov.columns.name is None and res.cov_params().index.name is None
+
+
+# --- MNLogit's separation screen: the numpy log-probabilities agree with predict ----------------
+
+def test_mnlogit_probability_screen_agrees_with_predict():
+    from mleopt import MNLogit
+    from mleopt.models.categories import CategoricalOutcome
+    rng = np.random.default_rng(2)
+    x = np.column_stack([np.ones(400), rng.normal(size=(400, 2))])
+    model = MNLogit(rng.integers(0, 4, 400), x)
+    for scale in (0.1, 1.0, 5.0, 40.0):
+        params = rng.normal(size=model.k_params) * scale
+        smallest = float(np.asarray(model.predict(params)).min())
+        for tiny in (1e-8, smallest, smallest * (1 + 1e-9), smallest * (1 - 1e-9), 1e-320):
+            if tiny > 0:
+                assert model._probabilities_above(params, tiny) == (smallest > tiny) == \
+                    CategoricalOutcome._probabilities_above(model, params, tiny)
+    assert not model._probabilities_above(np.full(model.k_params, np.nan), 1e-8)
+
+
+# --- the range checks of the data still catch subnormal columns and endog ----------------------
+
+def test_subnormal_columns_are_still_refused():
+    from mleopt.data import check_rank, check_scale
+    rng = np.random.default_rng(4)
+    x = np.column_stack([np.ones(50), rng.normal(size=50) * 1e-160])
+    with pytest.raises(DataError, match=r"'x1' is too small.*multiply it by 1e\+16\d"):
+        check_rank(x, ["const", "x1"])
+    with pytest.raises(DataError, match="the dependent variable 'y' is too small"):
+        check_scale(rng.normal(size=50) * 1e-170, "y", "Logit")
+    norms, gram = check_rank(np.column_stack([np.ones(50), rng.normal(size=50) * 1e-150]),
+                             ["const", "x1"])       # squares still normal: accepted
+    assert np.all(norms > 0)
+
+
+# --- the final Hessian of a model with its own transform, from Newton's by the chain rule -------
+
+def _direct_hessian(model, params):
+    from mleopt.models.base import NATURAL
+    return model._block_hessian(np.asarray(params, dtype=float), NATURAL)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng, x: __import__("mleopt").OrderedModel(
+        np.digitize(x[:, 1] + rng.logistic(size=x.shape[0]), [-1.0, 0.0, 1.5]), x[:, 1:],
+        distr="logit"),
+    lambda rng, x: __import__("mleopt").NegativeBinomial(
+        rng.negative_binomial(2, 2 / (2 + np.exp(x @ [0.3, 0.2, -0.1]))), x)])
+def test_final_hessian_by_the_chain_rule_is_the_hessian(make):
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.ones(600), rng.normal(size=(600, 2))])
+    model = make(rng, x)
+    res = model.fit()
+    memo = model.__dict__["_hessian_memo"]          # kept from Newton, not recomputed
+    np.testing.assert_array_equal(memo[0], res._params)
+    direct = _direct_hessian(model, res._params)
+    np.testing.assert_allclose(memo[1], direct, rtol=1e-11, atol=1e-11 * np.abs(direct).max())
+
+
+def test_final_hessian_at_a_boundary_is_computed_afresh():
+    """NB with no overdispersion: alpha -> 0 ends on the boundary, where the gradient is not
+    0; the chain rule would cancel digits there, so the Hessian is the direct one."""
+    from mleopt import NegativeBinomial
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(500), rng.normal(size=(500, 3))])
+    model = NegativeBinomial(rng.poisson(np.exp(x @ [0.3, 0.2, -0.1, 0.05])), x)
+    with pytest.warns(UserWarning, match="boundary"):
+        res = model.fit()
+    z = res.opt.theta
+    objective = _objective_at(model, res)
+    h_z = objective.known_hessian(z)
+    assert h_z is not None and model._natural_hessian(h_z, z, objective) is None
+    np.testing.assert_array_equal(model.hessian(res._params),
+                                  _direct_hessian(model, res._params))
+
+
+def _objective_at(model, res):
+    z0, _, objective = model._optimizer_space(res._params)
+    objective.fun_and_grad(res.opt.theta)
+    return objective
