@@ -234,7 +234,7 @@ class LikelihoodResults:
         names = self.model.param_names
         cached = self.__dict__.get("_names_index_cache")
         if cached is None or cached[0] != names:
-            cached = self._names_index_cache = (names, pd.Index(names))
+            cached = self._names_index_cache = (names, shared_index(names))
         return cached[1].view()
 
     def _series(self, values, name=None) -> pd.Series:
@@ -829,6 +829,17 @@ class OLSResults(LikelihoodResults):
                 ("Log-Likelihood:", fmt_stat(self.llf, 2)),
                 ("AIC:", fmt_stat(self.aic, 2)),
                 ("BIC:", fmt_stat(self.bic, 2))]
+
+
+def shared_index(labels: Sequence) -> pd.Index:
+    """A pandas Index of ``labels`` to be handed out as views (Series, tables of one results
+    object): its array is made read-only, so that writing into one view's ``.values`` is
+    refused instead of relabelling every other Series."""
+    index = pd.Index(labels)
+    values = index.values
+    if isinstance(values, np.ndarray):
+        values.flags.writeable = False
+    return index
 
 
 def _block_ssr(block, beta) -> float:

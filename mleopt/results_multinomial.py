@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .results import LikelihoodResults
+from .results import LikelihoodResults, shared_index
 from .results_ordinal import CategoricalResultsMixin
 
 __all__ = ["MNLogitResults"]
@@ -37,7 +37,7 @@ class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
         key = (self.model.exog_names, self.model.outcome_names[1:])
         cached = self.__dict__.get("_table_axes_cache")
         if cached is None or cached[0] != key:
-            cached = self._table_axes_cache = (key, pd.Index(key[0]), pd.Index(key[1]))
+            cached = self._table_axes_cache = (key, shared_index(key[0]), shared_index(key[1]))
         return cached[1].view(), cached[2].view()
 
     @property

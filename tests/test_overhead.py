@@ -115,6 +115,25 @@ def test_tables_share_names_not_index_objects():
     assert cov.columns.name is None and res.cov_params().index.name is None
 
 
+
+def test_shared_names_cannot_be_written_through_one_series():
+    """The Index's numbers are shared by every Series and table of a results object: writing
+    into one's ``index.values`` must be refused, not rename the others' parameters."""
+    from mleopt import Logit, MNLogit
+    rng = np.random.default_rng(1)
+    x = np.column_stack([np.ones(200), rng.normal(size=200)])
+    res = Logit((x[:, 1] + rng.logistic(size=200) > 0).astype(float), x).fit()
+    mres = MNLogit(rng.integers(0, 3, 200), x).fit()
+    axes = [res.params.index, res.conf_int().index, mres.params_flat.index]
+    for frame in (res.cov_params(), mres.params, mres.cov_params()):
+        axes += [frame.index, frame.columns]
+    for axis in axes:
+        with pytest.raises(ValueError, match="read-only"):
+                axis.values[0] = "renamed"
+    assert list(res.bse.index) == res.param_names == ["const", "x1"]
+    assert list(mres.bse.index) == ["const", "x1"] and list(mres.bse.columns) == ["y=1", "y=2"]
+    assert list(mres.bse_flat.index) == mres.param_names
+
 # --- MNLogit's separation screen: the numpy log-probabilities agree with predict ----------------
 
 def test_mnlogit_probability_screen_agrees_with_predict():
