@@ -34,7 +34,7 @@ class MNLogitResults(CategoricalResultsMixin, LikelihoodResults):
     def _table_axes(self) -> tuple[pd.Index, pd.Index]:
         """The tables' rows (regressors) and columns (outcomes but the base) as pandas
         Indexes, built once (as ``_names_index``); each table gets its own views."""
-        key = (self.model.exog_names, self.model.outcome_names[1:])
+        key = (tuple(self.model.exog_names), tuple(self.model.outcome_names[1:]))
         cached = self.__dict__.get("_table_axes_cache")
         if cached is None or cached[0] != key:
             cached = self._table_axes_cache = (key, shared_index(key[0]), shared_index(key[1]))

@@ -134,6 +134,17 @@ def test_shared_names_cannot_be_written_through_one_series():
     assert list(mres.bse.index) == ["const", "x1"] and list(mres.bse.columns) == ["y=1", "y=2"]
     assert list(mres.bse_flat.index) == mres.param_names
 
+
+def test_table_axes_follow_names_changed_in_place():
+    """The cached table axes are keyed by the names' values, not by the list object."""
+    from mleopt import MNLogit
+    rng = np.random.default_rng(2)
+    x = np.column_stack([np.ones(200), rng.normal(size=200)])
+    res = MNLogit(rng.integers(0, 3, 200), x).fit()
+    assert list(res.params.index) == ["const", "x1"]
+    res.model.exog_names[1] = "income"
+    assert list(res.params.index) == ["const", "income"]
+
 # --- MNLogit's separation screen: the numpy log-probabilities agree with predict ----------------
 
 def test_mnlogit_probability_screen_agrees_with_predict():
