@@ -92,6 +92,21 @@ def test_numeric_codes_of_a_partition_use_the_whole_sample_labels():
         encode_categories(np.array([1.0, 4.0]), "M", False, labels=[1, 2, 3])
 
 
+
+@pytest.mark.parametrize("values", [
+    np.array([2 ** 53 + 1, 2 ** 53, 3, 2 ** 53 + 1], dtype=np.int64),
+    np.array([2 ** 53 + 1, 2 ** 53, 3, 2 ** 53 + 1], dtype=object),
+    np.array([2 ** 64 - 1, 2 ** 64 - 2, 3, 2 ** 64 - 1], dtype=np.uint64)])
+def test_large_integer_outcomes_stay_distinct(values):
+    """Integers beyond 2**53 (ids used as outcome labels) are compared exactly: through
+    floats, 2**53 and 2**53 + 1 would be one category (and uint64 near 2**64 crashed)."""
+    big = [int(v) for v in values[:2]]
+    codes, labels = encode_categories(values, "M", need_order=True)
+    assert labels == [3, big[1], big[0]] and [type(v) for v in labels] == [int] * 3
+    np.testing.assert_array_equal(codes, [2.0, 1.0, 0.0, 2.0])
+    part, _ = encode_categories(values[:2], "M", False, labels=labels)
+    np.testing.assert_array_equal(part, [2.0, 1.0])
+
 def test_numeric_codes_still_refuse_one_category():
     with pytest.raises(DataError, match=r"single category \(1\)"):
         encode_categories(np.array([1, 1, 1]), "M", False)

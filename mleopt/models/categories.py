@@ -183,16 +183,20 @@ def encode_categories(endog: Any, model: str, need_order: bool,
     else:
         dtype = getattr(values, "dtype", None)
         if isinstance(dtype, np.dtype) and dtype.kind in "biuf":   # numbers: no object pass
-            codes, labels = _number_codes(np.asarray(values, dtype=float), labels, model,
-                                          name)
+            number = np.asarray(values)
+            if dtype.kind == "f":
+                number = number.astype(float, copy=False)
+            codes, labels = _number_codes(number, labels, model, name)
             return _checked_codes(codes, labels, whole, series, name, model)
         raw = np.asarray(values, dtype=object)
         missing = pd.isna(raw)
         present = raw[~missing]
         numeric = all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present)
         if numeric:
-            number = np.full(raw.shape[0], np.nan)
-            number[~missing] = np.asarray(present, dtype=float)
+            number = np.asarray(present.tolist())      # integers stay exact (int64/uint64)
+            if number.dtype.kind not in "iu" or missing.any():
+                number = np.full(raw.shape[0], np.nan)
+                number[~missing] = np.asarray(present, dtype=float)
             codes, labels = _number_codes(number, labels, model, name)
             return _checked_codes(codes, labels, whole, series, name, model)
         kinds = sorted({type(v).__name__ for v in present})
@@ -216,20 +220,21 @@ def encode_categories(endog: Any, model: str, need_order: bool,
 
 def _number_codes(number: np.ndarray, labels: list | None, model: str,
                   name: str) -> tuple[np.ndarray, list]:
-    """Codes and labels of numeric endog (NaN missing): the labels are the sorted distinct
-    values (ints when all are integers), or the whole sample's ``labels``."""
-    missing = np.isnan(number)
-    present = number[~missing]
+    """Codes and labels of numeric endog: floats (NaN missing) or integers (bool, int,
+    uint: compared exactly, not through floats that merge 2**53 and 2**53 + 1). The labels
+    are the sorted distinct values (ints when all are integers), or the whole sample's
+    ``labels``."""
+    exact = number.dtype.kind in "biu"
+    missing = np.zeros(number.shape[0], dtype=bool) if exact else np.isnan(number)
+    present = number if exact else number[~missing]
     unique, inverse = np.unique(present, return_inverse=True)
-    integers = bool(np.all(np.isfinite(unique) & (unique == np.floor(unique))))
+    integers = exact or bool(np.all(np.isfinite(unique) & (unique == np.floor(unique))))
     found = [int(v) for v in unique.tolist()] if integers else unique.tolist()
     codes = np.full(number.shape[0], np.nan)
-    if labels is None:
-        codes[~missing] = inverse
-        return codes, found
-    codes[~missing] = _lookup(labels, found, present.astype(int) if integers else present,
-                              model, name)
-    return codes, labels
+    if labels is not None:      # the whole sample's codes of the values found, row by row
+        inverse = np.asarray(_lookup(labels, found, found, model, name))[inverse]
+    codes[~missing] = inverse
+    return codes, found if labels is None else labels
 
 
 def _lookup(labels: list, found: list, present: Any, model: str, name: str) -> list:
@@ -240,7 +245,8 @@ def _lookup(labels: list, found: list, present: Any, model: str, name: str) -> l
     if unknown:
         raise DataError(f"{model}: endog {name!r} has labels {unknown[:5]} in this "
                         f"partition that the whole sample's categories {labels} lack.")
-    return [lookup[v] for v in np.asarray(present).tolist()]
+    return [lookup[v] for v in (present.tolist() if isinstance(present, np.ndarray)
+                                else present)]
 
 
 def _checked_codes(codes: np.ndarray, labels: list, whole: bool, series: Any, name: str,
