@@ -15,7 +15,8 @@ Checks done once, in a first pass over the partitions: known and equal partition
 column and partition; ``"drop"`` drops rows within each partition), the model's per-row
 checks (0/1 outcomes, counts, ...), collinear columns (from the summed X'X). Not done on Dask
 data: the checks that need all rows at once (an outcome that never varies, perfect
-separation): such data show as a fit that does not converge.
+separation): such data are not named, and the fit may even report convergence (Newton
+stops at the gradient's rounding floor with huge coefficients).
 """
 from __future__ import annotations
 
