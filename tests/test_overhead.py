@@ -106,6 +106,11 @@ def test_large_integer_outcomes_stay_distinct(values):
     np.testing.assert_array_equal(codes, [2.0, 1.0, 0.0, 2.0])
     part, _ = encode_categories(values[:2], "M", False, labels=labels)
     np.testing.assert_array_equal(part, [2.0, 1.0])
+    if values.dtype == object:              # a missing value among Python ints
+        with_none = np.append(values, None)
+        codes, labels_n = encode_categories(with_none, "M", False)
+        assert labels_n == labels
+        np.testing.assert_array_equal(codes, [2.0, 1.0, 0.0, 2.0, np.nan])
 
 def test_numeric_codes_still_refuse_one_category():
     with pytest.raises(DataError, match=r"single category \(1\)"):

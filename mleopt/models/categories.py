@@ -184,9 +184,11 @@ def encode_categories(endog: Any, model: str, need_order: bool,
         dtype = getattr(values, "dtype", None)
         if isinstance(dtype, np.dtype) and dtype.kind in "biuf":   # numbers: no object pass
             number = np.asarray(values)
+            missing = np.zeros(number.shape[0], dtype=bool)
             if dtype.kind == "f":
                 number = number.astype(float, copy=False)
-            codes, labels = _number_codes(number, labels, model, name)
+                missing = np.isnan(number)
+            codes, labels = _number_codes(number[~missing], missing, labels, model, name)
             return _checked_codes(codes, labels, whole, series, name, model)
         raw = np.asarray(values, dtype=object)
         missing = pd.isna(raw)
@@ -194,10 +196,9 @@ def encode_categories(endog: Any, model: str, need_order: bool,
         numeric = all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present)
         if numeric:
             number = np.asarray(present.tolist())      # integers stay exact (int64/uint64)
-            if number.dtype.kind not in "iu" or missing.any():
-                number = np.full(raw.shape[0], np.nan)
-                number[~missing] = np.asarray(present, dtype=float)
-            codes, labels = _number_codes(number, labels, model, name)
+            if number.dtype.kind not in "iu":
+                number = np.asarray(present, dtype=float)
+            codes, labels = _number_codes(number, missing, labels, model, name)
             return _checked_codes(codes, labels, whole, series, name, model)
         kinds = sorted({type(v).__name__ for v in present})
         if need_order:
@@ -218,19 +219,17 @@ def encode_categories(endog: Any, model: str, need_order: bool,
     return _checked_codes(codes, labels, whole, series, name, model)
 
 
-def _number_codes(number: np.ndarray, labels: list | None, model: str,
+def _number_codes(present: np.ndarray, missing: np.ndarray, labels: list | None, model: str,
                   name: str) -> tuple[np.ndarray, list]:
-    """Codes and labels of numeric endog: floats (NaN missing) or integers (bool, int,
-    uint: compared exactly, not through floats that merge 2**53 and 2**53 + 1). The labels
-    are the sorted distinct values (ints when all are integers), or the whole sample's
-    ``labels``."""
-    exact = number.dtype.kind in "biu"
-    missing = np.zeros(number.shape[0], dtype=bool) if exact else np.isnan(number)
-    present = number if exact else number[~missing]
+    """Codes (NaN where ``missing``) and labels of numeric endog, ``present`` its values
+    elsewhere: floats, or integers (bool, int, uint: compared exactly, not through floats
+    that merge 2**53 and 2**53 + 1). The labels are the sorted distinct values (ints when
+    all are integers), or the whole sample's ``labels``."""
     unique, inverse = np.unique(present, return_inverse=True)
-    integers = exact or bool(np.all(np.isfinite(unique) & (unique == np.floor(unique))))
+    integers = present.dtype.kind in "biu" or \
+        bool(np.all(np.isfinite(unique) & (unique == np.floor(unique))))
     found = [int(v) for v in unique.tolist()] if integers else unique.tolist()
-    codes = np.full(number.shape[0], np.nan)
+    codes = np.full(missing.shape[0], np.nan)
     if labels is not None:      # the whole sample's codes of the values found, row by row
         inverse = np.asarray(_lookup(labels, found, found, model, name))[inverse]
     codes[~missing] = inverse
