@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
-from .index import IndexModel, _separation_mode, diverging_columns
+from .index import IndexModel, _separation_mode
 
 __all__ = ["encode_categories", "category_label", "CategoricalOutcome"]
 
@@ -99,17 +99,27 @@ class CategoricalOutcome:
         """When the fit did not converge or a fitted probability is below 1e-8, a linear
         program (mleopt.models.index.diverging_columns) looks for a direction along which
         every observation's likelihood rises: then the MLE does not exist (separation)."""
-        if record.converged and self._probabilities_above(record.params, 1e-8):
-            return
-        cols = diverging_columns(self._improving_rows())
-        if cols is None:
-            return
+        fired = [] if record.converged else ["the fit did not converge"]
+        if self._saturation(record.params) > 0:
+            fired.append("a fitted probability is below 1e-8")
+        if fired:
+            self._confirm_separation(fired, record.params, self._describe_separation)
+
+    def _saturation(self, params) -> float:
+        """1 if a fitted probability is below 1e-8, else 0."""
+        return 0.0 if self._probabilities_above(params, 1e-8) else 1.0
+
+    def _separation_rows(self) -> tuple:
+        return self._improving_rows(), None, ()
+
+    def _describe_separation(self, cols) -> tuple[str, list[str]]:
         named = [self.param_names[j] for j in cols]
-        self._separation(
-            f"perfect separation: along a direction of the parameters "
-            f"{', '.join(map(repr, named))} the likelihood of every observation rises (or "
-            f"stays), so the MLE does not exist and they diverge (fitted probabilities reach "
-            f"0 or 1).", named)
+        return (f"perfect separation: along a direction of the parameters "
+                f"{', '.join(map(repr, named))} the likelihood of every observation rises (or "
+                f"stays), so the MLE does not exist and they diverge (fitted probabilities "
+                f"reach 0 or 1).", named)
+
+    _confirm_separation = IndexModel._confirm_separation
 
     def _probabilities_above(self, params: np.ndarray, tiny: float) -> bool:
         """Whether every fitted probability ``P(y_i = j)`` at ``params`` exceeds ``tiny``."""

@@ -21,7 +21,7 @@ from .. import numpy as mnp
 from .. import special
 from ..data import align_labels
 from ..exceptions import DataError, warn_user
-from .index import IndexModel, _separation_mode, diverging_columns
+from .index import IndexModel, _separation_mode
 
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
 
@@ -100,21 +100,28 @@ class CountModel(IndexModel):
         zero counts only (x_i'b <= 0 where y_i = 0, = 0 elsewhere): those coefficients drift
         to -inf while the fit may still meet the gradient tolerance. Checked (by a linear
         program) when a fitted mean is below 1e-6 or the fit did not converge."""
-        eta = self._linear(record.params[: self.k_exog])
-        if record.converged and float(np.min(eta)) > np.log(1e-6):
-            return
+        fired = [] if record.converged else ["the fit did not converge"]
+        low = -self._saturation(record.params)
+        if low <= np.log(1e-6):
+            fired.append(f"a fitted mean is {np.exp(low):.3g} (below 1e-6)")
+        if fired:
+            self._confirm_separation(fired, record.params, self._describe_separation)
+
+    def _saturation(self, params) -> float:
+        """``-min_i eta_i`` (eta the linear predictor with the offsets)."""
+        return -float(np.min(self._linear(params[: self.k_exog])))
+
+    def _separation_rows(self) -> tuple:
+        """``a_i = -x_i`` for the zero counts, the other rows held equal."""
         zero = self.endog == 0
-        if not zero.any():
-            return
-        cols = diverging_columns(-self.exog[zero], self.exog[~zero])
-        if cols is None:
-            return
+        return -self.exog[zero], self.exog[~zero], ()
+
+    def _describe_separation(self, cols) -> tuple[str, list[str]]:
         named = [self.exog_names[j] for j in cols]
-        self._separation(
-            f"the MLE does not exist: in the direction of column(s) "
-            f"{', '.join(map(repr, named))} the fitted means of zero counts go to 0 while the "
-            f"other observations are unaffected, so those coefficients diverge to -inf (the "
-            f"count analogue of perfect separation).", named)
+        return (f"the MLE does not exist: in the direction of column(s) "
+                f"{', '.join(map(repr, named))} the fitted means of zero counts go to 0 while "
+                f"the other observations are unaffected, so those coefficients diverge to "
+                f"-inf (the count analogue of perfect separation).", named)
 
     def predict(self, params, exog=None, which: str = "mean", offset=None, exposure=None):
         """``"linear"``: x'beta + offset + log(exposure); ``"mean"``: its exp.

@@ -579,7 +579,35 @@ class DaskModel:
         return False
 
     def _after_fit(self, record) -> None:
-        """Separation / non-existence checks need all rows in memory: not on Dask data."""
+        """The class's own checks of the fit where it has them (perfect separation and its
+        count analogue: ``_separation_rows``), through the two hooks below; none otherwise
+        (those of the other families read per-row values)."""
+        if hasattr(self._dask_base, "_separation_rows"):
+            self._dask_base._after_fit(self, record)
+
+    # rows x parameters (times the LP's rows per observation) gathered for the separation LP
+    SEPARATION_GATHER_LIMIT = 4_000_000
+
+    def _saturation(self, params) -> float:
+        """The partitions' saturation (``max |x'b|``, ...), the largest: one pass, only
+        after a fit, K-sized results back."""
+        return float(max(self._block_map("_saturation", params)))
+
+    def _separation_rows(self) -> tuple | str:
+        """The partitions' rows for the separation LP, gathered on the client when they
+        hold at most ``SEPARATION_GATHER_LIMIT`` entries (one pass); else why not."""
+        per_row = max(getattr(self, "n_categories", 2) - 1, 1)
+        entries = self.nobs * self.k_params * per_row
+        if entries > self.SEPARATION_GATHER_LIMIT:
+            return (f"Naming the columns needs a linear program on the rows in memory: the "
+                    f"Dask data's {self.nobs} rows x {self.k_params} parameters are above "
+                    f"the {self.SEPARATION_GATHER_LIMIT:,} entries gathered for it "
+                    f"(DaskModel.SEPARATION_GATHER_LIMIT); fit the model on ddf.compute() "
+                    f"or on a sample to name them.")
+        parts = self._block_map("_separation_rows")
+        a = np.vstack([p[0] for p in parts])
+        equal = None if parts[0][1] is None else np.vstack([p[1] for p in parts])
+        return a, equal, parts[0][2]
 
     def _null_model(self):
         """The intercept-only model: each partition's model made intercept-only by its own

@@ -24,7 +24,7 @@ import scipy.special as sps
 
 from .. import special
 from ..exceptions import DataError, PerfectSeparationError
-from .index import IndexModel, _separation_mode, diverging_columns
+from .index import IndexModel, _separation_mode
 
 __all__ = ["Logit", "Probit", "BinaryModel"]
 
@@ -127,32 +127,42 @@ class BinaryModel(IndexModel):
 
     def _after_fit(self, record) -> None:
         """With ``separation="warn"``, one warning: the columns that separate on their own
-        (found and warned about when the model was made) or else, after a fit, the
+        (found and warned about when the model was made) or else, after a fit that looks
+        off (not converged, a fitted ``|x'b|`` beyond 10, or a nearly flat Hessian), the
         irreducible set of columns the linear program finds."""
         if self._columns_separate:
             return
-        beta = record.params[: self.k_exog]
-        eta = self.exog @ beta
-        suspicious = (not record.converged) or float(np.max(np.abs(eta))) > 10.0
-        if not suspicious:      # nearly flat in some direction (scaled columns)?
+        fired = [] if record.converged else ["the fit did not converge"]
+        top = self._saturation(record.params)
+        if top > 10.0:
+            fired.append(f"a fitted linear predictor reaches |x'b| = {top:.4g} (beyond 10)")
+        if not fired:           # nearly flat in some direction (scaled columns)?
             h = self.hessian(record.params)     # kept for the results' standard errors
             scale = self._opt_scale(record.params)
             ev = np.linalg.eigvalsh(h / -np.outer(scale, scale))
-            suspicious = not ev[0] > 1e-8 * max(ev[-1], 0.0)
-        if not suspicious:
-            return
+            if not ev[0] > 1e-8 * max(ev[-1], 0.0):
+                fired.append(f"the Hessian is nearly flat (scaled eigenvalues {ev[0]:.3g} "
+                             f"to {ev[-1]:.3g})")
+        if fired:
+            self._confirm_separation(fired, record.params, self._describe_separation)
+
+    def _saturation(self, params) -> float:
+        """``max_i |x_i'b|``."""
+        return float(np.max(np.abs(self.exog @ params[: self.k_exog])))
+
+    def _separation_rows(self) -> tuple:
+        """``a_i = q_i x_i`` (the constant kept in the set named)."""
         keep = () if self.const_idx is None else (self.const_idx,)
-        cols = diverging_columns(self.exog * self._q[:, None], keep=keep)
-        if cols is None:
-            return
+        return self.exog * self._q[:, None], None, keep
+
+    def _describe_separation(self, cols) -> tuple[str, list[str]]:
         named = [self.exog_names[j] for j in cols if j != self.const_idx]
         names = ", ".join(repr(c) for c in named) or "the constant"
         which = (f"column {names} predicts" if len(named) == 1
                  else f"a combination of the columns {names} predicts")
-        self._separation(
-            f"perfect separation: {which} the outcome perfectly (or with ties only), so the "
-            f"MLE does not exist and those coefficients diverge (fitted probabilities reach "
-            f"0 or 1).", named)
+        return (f"perfect separation: {which} the outcome perfectly (or with ties only), so "
+                f"the MLE does not exist and those coefficients diverge (fitted probabilities "
+                f"reach 0 or 1).", named)
 
     # --- start values and predictions -----------------------------------------------------------
     def start_params(self) -> np.ndarray:

@@ -175,6 +175,37 @@ class IndexModel(LikelihoodModel):
         self.separation_note = f"{what} The reported estimates are not meaningful."
         warn_user(self.separation_note, PerfectSeparationWarning)
 
+    def _saturation(self, params) -> float:
+        """How close the fitted rows are to the edge where the MLE stops existing (larger is
+        closer; a family compares it with its threshold). Combined over row blocks by max."""
+        raise NotImplementedError
+
+    def _separation_rows(self) -> tuple | str:
+        """``(a, equal, keep)`` for ``diverging_columns`` (the family's rows), or, where the
+        rows are not at hand (Dask data too large to gather), why not."""
+        raise NotImplementedError
+
+    def _confirm_separation(self, fired: list[str], params, describe) -> None:
+        """After a fit that looks off (``fired``: the criteria met), the linear program on
+        ``_separation_rows()`` decides; ``describe(cols)`` gives ``(message, names)`` for
+        the columns it finds. Without the rows the fit is reported as looking separated,
+        with the criteria met and the largest coefficients (never silently passed)."""
+        rows = self._separation_rows()
+        if isinstance(rows, str):
+            params = np.asarray(params, dtype=float)
+            top = np.argsort(-np.abs(params))[:3]
+            big = ", ".join(f"{self.param_names[j]!r} = {params[j]:.4g}" for j in top)
+            self._separation(
+                f"the fit looks like perfect separation (the MLE may not exist): "
+                f"{'; '.join(fired)}; largest coefficients: {big}. {rows}", [])
+            return
+        a, equal, keep = rows
+        if not len(a):
+            return
+        cols = diverging_columns(a, equal, keep=keep)
+        if cols is not None:
+            self._separation(*describe(cols))
+
     # --- helpers for subclasses ---------------------------------------------------------------
     @classmethod
     def _like(cls, other: "IndexModel", **attrs: Any) -> "IndexModel":
