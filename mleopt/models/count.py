@@ -87,10 +87,21 @@ class CountModel(IndexModel):
         y = self.endog
         name, yname = type(self).__name__, self.endog_name
         check_counts(y, name, yname, integer=not self.allow_noninteger)
-        if self.k_constant and not y.any() and not self.__dict__.get("_partition"):
-            raise DataError(f"{name}: endog {yname!r} is 0 in every row, so the intercept's "
-                            "MLE is minus infinity (a fit would stop at an arbitrary large "
-                            "negative value and report it as converged).")
+        if not self.__dict__.get("_partition"):     # (a Dask partition: _dask_validate)
+            self._check_some_positive(bool(y.any()))
+
+    def _check_some_positive(self, positive: bool) -> None:
+        if self.k_constant and not positive:
+            raise DataError(f"{type(self).__name__}: endog {self.endog_name!r} is 0 in every "
+                            "row, so the intercept's MLE is minus infinity (a fit would stop "
+                            "at an arbitrary large negative value and report it as converged).")
+
+    def _dask_summary(self) -> dict:
+        """One Dask partition's share of the whole-sample check: whether a count is > 0."""
+        return {"positive": bool(self.endog.any())}
+
+    def _dask_validate(self) -> None:
+        self._check_some_positive(any(p["positive"] for p in self._dask_summaries))
 
     def _inverse_link(self, linear):
         return mnp.exp(linear)

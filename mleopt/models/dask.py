@@ -251,7 +251,9 @@ def _stats(template, parts, index):
         model = build(template, parts, index)
     except NoRowsLeftError as exc:  # every row of this partition dropped: the others count
         return {"n": 0, "n_raw": n_raw, "dropped": exc.dropped_by}
+    summary = getattr(model, "_dask_summary", None)     # K-sized, for _dask_validate
     out = {"n": model.nobs, "n_raw": n_raw, "dropped": model.data.dropped_by,
+           "summary": None if summary is None else summary(),
            "row_bytes": model._bytes_per_row(), "attrs": _model_attributes(model),
            "param_names": model._param_names, "own_names": _own_names(model),
            "endog_name": model.endog_name}
@@ -443,6 +445,7 @@ class DaskModel:
         self._init_dask_exog(stats, ncols, cols)
         _adopt_attributes(self, stats)
         check = getattr(self, "_dask_validate", None)
+        self._dask_summaries = [s["summary"] for s in stats]
         if check is not None:
             check()             # the class's checks of the whole sample, from K-sized sums
         names = param_names

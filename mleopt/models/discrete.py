@@ -64,13 +64,42 @@ class BinaryModel(IndexModel):
                             f"{shown}{more}. Recode it (e.g. (y == level).astype(int)).")
         if self.__dict__.get("_partition"):
             return      # one Dask partition: the checks below need all the rows
-        n1 = int(y.sum())
-        if n1 in (0, y.size):
-            raise PerfectSeparationError(
-                f"endog {self.endog_name!r} is {int(n1 > 0)} in every row; a {name} model "
-                "needs both outcomes (the intercept's MLE would be infinite).")
+        self._check_both_outcomes(int(y.sum()), y.size)
         if self.k_constant:
             self._check_columns()
+
+    def _check_both_outcomes(self, n1: int, n: int) -> None:
+        if n1 in (0, n):
+            raise PerfectSeparationError(
+                f"endog {self.endog_name!r} is {int(n1 > 0)} in every row; a "
+                f"{type(self).__name__} model needs both outcomes (the intercept's MLE would "
+                "be infinite).")
+
+    def _dask_summary(self) -> dict:
+        """One Dask partition's share of the whole-sample checks: its rows with y = 1 and
+        each column's range ``(min, max)`` among its y = 0 and its y = 1 rows."""
+        y1 = self.endog == 1
+        out = {"n1": int(y1.sum()), "n": int(y1.size)}
+        if self.exog is not None:
+            none = (np.full(self.k_exog, np.inf), np.full(self.k_exog, -np.inf))
+            for key, rows in (("r0", ~y1), ("r1", y1)):
+                x = self.exog[rows]
+                out[key] = (x.min(axis=0), x.max(axis=0)) if len(x) else none
+        return out
+
+    def _dask_validate(self) -> None:
+        """The checks of ``_validate`` that need all rows, from the partitions' summaries
+        (``_dask_summaries``): both outcomes present, no column separating on its own."""
+        parts = self._dask_summaries
+        self._check_both_outcomes(sum(p["n1"] for p in parts), sum(p["n"] for p in parts))
+        if not self.k_constant:
+            return
+        lo0, lo1 = (np.min([p[k][0] for p in parts], axis=0) for k in ("r0", "r1"))
+        hi0, hi1 = (np.max([p[k][1] for p in parts], axis=0) for k in ("r0", "r1"))
+        keep = (hi0 <= lo1) | (hi1 <= lo0)
+        cols = np.flatnonzero(keep)
+        if cols.size:
+            self._separating_columns(cols, lo0[keep], hi0[keep], lo1[keep], hi1[keep])
 
     def _check_columns(self) -> None:
         y1 = self.endog == 1
@@ -93,6 +122,12 @@ class BinaryModel(IndexModel):
             cols, lo0, hi0, lo1, hi1 = cols[keep], lo0[keep], hi0[keep], lo1[keep], hi1[keep]
             if not cols.size:
                 return
+        self._separating_columns(cols, lo0, hi0, lo1, hi1)
+
+    def _separating_columns(self, cols, lo0, hi0, lo1, hi1) -> None:
+        """Name the columns ``cols`` (indices into exog) whose ranges among the y = 0 rows
+        ``[lo0, hi0]`` and the y = 1 rows ``[lo1, hi1]`` do not overlap or touch at one value:
+        each separates on its own (``_separation``)."""
         yname = self.endog_name
         found, names = [], []
         for j, col in enumerate(cols):
