@@ -13,10 +13,18 @@ dask is imported only here, and only when dask inputs are given (the ``mleopt[da
 Checks done once, in a first pass over the partitions: known and equal partition lengths
 (dask arrays: ``compute_chunk_sizes()``), missing values (``missing="raise"`` names the
 column and partition; ``"drop"`` drops rows within each partition), the model's per-row
-checks (0/1 outcomes, counts, ...), collinear columns (from the summed X'X). Not done on Dask
-data: the checks that need all rows at once (an outcome that never varies, perfect
-separation): such data are not named, and the fit may even report convergence (Newton
-stops at the gradient's rounding floor with huge coefficients).
+checks (0/1 outcomes, counts, ...), collinear columns (from the summed X'X), and the
+class's whole-sample checks from K-sized per-partition summaries (``_dask_summary`` /
+``_dask_validate``: Logit/Probit's both outcomes present and columns that separate on their
+own, Poisson/NB's some count > 0).
+
+Perfect separation and its count analogue after a fit (``_after_fit``): the class's own
+check runs, with two hooks here. ``_saturation`` (max |x'b|, -min x'b, or a fitted
+probability below 1e-8) is one extra pass; the Hessian is the fit's, kept. When the fit
+looks off, ``_separation_rows`` gathers the linear program's rows from the partitions if
+they hold at most ``SEPARATION_GATHER_LIMIT`` entries (the columns are then named exactly,
+as in memory); above it the fit is reported as looking separated (the criteria met, the
+largest coefficients), by the model's ``separation=`` mode, never silently.
 """
 from __future__ import annotations
 
