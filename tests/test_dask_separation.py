@@ -152,3 +152,23 @@ def test_no_false_alarm_on_non_separated_dask_fits(seed, monkeypatch):
         for res in fits:
             assert res.model.separation_note is None
             assert np.all(np.abs(res.params) < 5)
+
+
+def test_strong_regressor_above_the_gather_limit_warns_but_does_not_fail(monkeypatch):
+    """A well-specified Logit whose strong regressor gives |x'b| > 10 on some rows (not
+    separated: the Hessian is curved in every direction): without the rows the fit is not
+    called a failure (no error by default), only a warning that separation could not be
+    ruled out; in memory (or with the rows gathered) the linear program clears it."""
+    rng, df = _frame(5, n=600)
+    eta = 0.2 + 4.0 * df.x1
+    df["y"] = (rng.uniform(size=len(df)) < 1 / (1 + np.exp(-eta))).astype(float)
+    x = df[["const", "x1", "x2"]]
+    ddf = dd.from_pandas(df, npartitions=3)
+    assert float(np.max(np.abs(x.to_numpy() @ Logit(df["y"], x).fit(disp=0).params))) > 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Logit(ddf["y"], ddf[["const", "x1", "x2"]]).fit(disp=0)     # rows gathered: clear
+    monkeypatch.setattr(DaskModel, "SEPARATION_GATHER_LIMIT", 0)
+    with pytest.warns(PerfectSeparationWarning, match="may be separated .not confirmed: a fitted linear"):
+        res = Logit(ddf["y"], ddf[["const", "x1", "x2"]]).fit(disp=0)
+    assert res.converged and res.model.separation_note is None

@@ -116,7 +116,11 @@ class CountModel(IndexModel):
         if low <= np.log(1e-6):
             fired.append(f"a fitted mean is {np.exp(low):.3g} (below 1e-6)")
         if fired:
-            self._confirm_separation(fired, record.params, self._describe_separation)
+            # strong evidence: a mean below 1e-13, or a direction the data barely constrain
+            strong = (not record.converged or low <= -30.0
+                      or self._flat_hessian(record.params) is not None)
+            self._confirm_separation(fired, record.params, self._describe_separation,
+                                     strong)
 
     def _saturation(self, params) -> float:
         """``-min_i eta_i`` (eta the linear predictor with the offsets)."""

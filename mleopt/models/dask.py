@@ -24,7 +24,8 @@ probability below 1e-8) is one extra pass; the Hessian is the fit's, kept. When 
 looks off, ``_separation_rows`` gathers the linear program's rows from the partitions if
 they hold at most ``SEPARATION_GATHER_LIMIT`` entries (the columns are then named exactly,
 as in memory); above it the fit is reported as looking separated (the criteria met, the
-largest coefficients), by the model's ``separation=`` mode, never silently.
+largest coefficients), by the model's ``separation=`` mode on strong evidence and as a
+warning on a moderate tail alone (IndexModel._confirm_separation), never silently.
 """
 from __future__ import annotations
 

@@ -171,15 +171,15 @@ class BinaryModel(IndexModel):
         top = self._saturation(record.params)
         if top > 10.0:
             fired.append(f"a fitted linear predictor reaches |x'b| = {top:.4g} (beyond 10)")
+        flat = None
         if not fired:           # nearly flat in some direction (scaled columns)?
-            h = self.hessian(record.params)     # kept for the results' standard errors
-            scale = self._opt_scale(record.params)
-            ev = np.linalg.eigvalsh(h / -np.outer(scale, scale))
-            if not ev[0] > 1e-8 * max(ev[-1], 0.0):
-                fired.append(f"the Hessian is nearly flat (scaled eigenvalues {ev[0]:.3g} "
-                             f"to {ev[-1]:.3g})")
-        if fired:
-            self._confirm_separation(fired, record.params, self._describe_separation)
+            flat = self._flat_hessian(record.params)
+            if flat is not None:
+                fired.append(flat)
+        if fired:   # strong evidence: |x'b| > 30 (a probability below 1e-13) or the above
+            strong = not record.converged or flat is not None or top > 30.0
+            self._confirm_separation(fired, record.params, self._describe_separation,
+                                     strong)
 
     def _saturation(self, params) -> float:
         """``max_i |x_i'b|``."""
