@@ -320,3 +320,23 @@ def test_xlogy_at_zero_over_zero_with_both_traced_is_left_to_the_general_rules()
     firsts, seconds = rowhess.RULES[p.xlogy](0.0 * one, [zero, one], [False, True])
     assert_tight(firsts[1], zero / one)
     assert_tight(seconds[(1, 1)], -zero / one ** 2)
+
+
+def test_blocks_slice_per_row_constants_of_a_numpy_subclass(tmp_path, monkeypatch):
+    """A per-row constant held in an ndarray subclass (np.memmap: data read from disk) is cut
+    into the blocks of rows like a plain array (it was passed whole: a broadcasting error
+    where the forward-over-reverse path worked)."""
+    counts = onp.memmap(tmp_path / "counts.dat", dtype=float, mode="w+", shape=(N,))
+    counts[:] = COUNT
+
+    def f(x):
+        z = inputs(x)[0]
+        return p.sum(p.subtract(p.multiply(counts, z), p.exp(z)))
+    s = structure_of(f, X0)
+    whole = rowhess.derivatives(s, BIG)
+    blocked = rowhess.derivatives(s, 7)
+    for a, b in zip(whole[0] + whole[1], blocked[0] + blocked[1]):
+        assert_tight(b, a)
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 20)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 5)
+    assert_tight(ad.hessian(f)(X0), dual_hessian(f, X0, monkeypatch))

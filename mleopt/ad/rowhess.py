@@ -30,7 +30,7 @@ import scipy.special as sps
 from . import primitives as p
 from . import rules_special as rs
 
-__all__ = ["RULES", "derivatives"]
+__all__ = ["RULES", "derivatives", "rows_of"]
 
 ENABLED = True      # False: structure._per_row always takes the forward-over-reverse path
 
@@ -397,6 +397,16 @@ def derivatives(s, block: int):
     return grads, slopes
 
 
+def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
+    """A per-row array (``ndim`` dimensions, n rows; a numpy array or subclass, such as
+    np.memmap) restricted to a block of rows (None: all); anything else unchanged."""
+    if rows is None:
+        return x
+    if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
+        return x[rows]
+    return x
+
+
 def _times(x, y):
     """x * y, without the multiplication when either is the number 1 or -1."""
     if type(x) is float and (x == 1.0 or x == -1.0):
@@ -434,7 +444,7 @@ def _local(node, rule, n: int, rows: slice | None):
                 return None
     if rows is not None:
         ans = ans[rows]
-        args = [x[rows] if type(x) is np.ndarray and x.shape == (n,) else x for x in args]
+        args = [rows_of(x, rows, n) for x in args]
     argnums = node._argnums
     traced = [False] * len(args)
     for i in argnums:
