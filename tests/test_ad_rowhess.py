@@ -8,6 +8,7 @@ the same numbers.
 """
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 import numpy as onp
@@ -340,3 +341,21 @@ def test_blocks_slice_per_row_constants_of_a_numpy_subclass(tmp_path, monkeypatc
     monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 20)
     monkeypatch.setattr(structure, "_MIN_BLOCK", 5)
     assert_tight(ad.hessian(f)(X0), dual_hessian(f, X0, monkeypatch))
+
+
+def test_a_local_partial_out_of_range_leaves_the_rows_to_the_general_path(monkeypatch):
+    """1 / erfc(z) near z = 15.5: the local second partial of the reciprocal, 2 / erfc^3,
+    overflows (inf) though the row's second derivative (about 6e108) does not; the
+    forward-over-reverse path, which multiplies by the tangent first, stays finite. Edge
+    pushing declines (None) wherever its per-row derivatives are not all finite, so that
+    it never turns the reference's finite numbers into inf or NaN."""
+    def f(x):
+        z = inputs(x)[0]
+        return p.sum(p.reciprocal(p.erfc(p.add(15.5, p.multiply(0.01, z)))))
+    s = structure_of(f, X0)
+    assert rowhess.derivatives(s, BIG) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # (the declined sweep's overflow is not the user's)
+        h = ad.hessian(f)(X0)
+    assert onp.isfinite(h).all()
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))

@@ -20,7 +20,11 @@ forward-over-reverse pass of structure._per_row spends its time on small graphs.
 one (rows,) vector per entry of H and adjoint alive at a time; the caller's blocks of rows
 bound it. Any primitive outside the table, any other shape, or a point a rule does not handle
 (noted at the rule) gives None, and the forward-over-reverse pass runs: it stays the
-reference (tests/test_ad_rowhess.py compares both to 1e-12).
+reference (tests/test_ad_rowhess.py compares both to 1e-12). So does any row whose derivatives
+come out NaN or infinite: a local partial taken alone can leave the floating-point range where
+the chain does not (1 / erfc(15.5): 2 / erfc^3 = inf, the row's curvature about 6e108), and
+where the value itself is NaN or infinite the reference's conventions apply, so edge pushing
+never turns the reference's finite numbers into inf or NaN.
 """
 from __future__ import annotations
 
@@ -365,10 +369,21 @@ def derivatives(s, block: int):
     row for an index, summed over rows for a direct scalar; slopes[j][k]: d2 l_i/du_j du_k
     alike), by edge pushing over blocks of ``block`` rows; None where the row nodes are not
     all table primitives on (n,) vectors, numbers or constants broadcast along the rows, with
-    vector (not matrix) indices."""
-    n, p = s.n, len(s.columns)
-    if not ENABLED or any(u.shape != (n,) for u in s.inputs[:s.m]):
+    vector (not matrix) indices, and where a per-row derivative is not finite (numpy's
+    floating-point warnings are held back here: a declined sweep's overflow is not the
+    user's, and the reference path that then runs gives its own)."""
+    if not ENABLED or any(u.shape != (s.n,) for u in s.inputs[:s.m]):
         return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        found = _edge_pushing(s, block)
+    if found is None or not all(np.isfinite(a).all() for a in found[0] + found[1]):
+        return None     # (see the module's note: the reference path decides)
+    return found
+
+
+def _edge_pushing(s, block: int):
+    """The body of ``derivatives``."""
+    n, p = s.n, len(s.columns)
     column = {s.inputs[a]._seq: j for j, (a, _, _) in enumerate(s.columns)}
     index = [a_mat is not None for _, _, a_mat in s.columns]
     grads = [np.empty(n) if i else 0.0 for i in index]
