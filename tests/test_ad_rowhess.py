@@ -359,3 +359,26 @@ def test_a_local_partial_out_of_range_leaves_the_rows_to_the_general_path(monkey
         h = ad.hessian(f)(X0)
     assert onp.isfinite(h).all()
     assert_tight(h, dual_hessian(f, X0, monkeypatch))
+
+
+@pytest.mark.parametrize("dtype", [bool, onp.int64, onp.float32])
+def test_constants_of_other_dtypes_enter_the_partials_as_float64(dtype, monkeypatch):
+    """Per-row constants of another dtype (indicators, counts, float32 data) as factors:
+    the partial of m * t in t is m itself. Bool adjoints added as a logical or (halving the
+    derivatives of m t + m t), -m raised a TypeError for bool m, int64 products wrapped
+    around (m m > 2^63) and float32 products were rounded to float32."""
+    m = {bool: COND, onp.int64: (1 << 31) * COUNT.astype(onp.int64),
+         onp.float32: (C / 3.0).astype(onp.float32)}[dtype]
+
+    def f(x):       # m (m t) + (m t - m t^2): t's adjoint m m + m, and a -m
+        t = p.tanh(inputs(x)[0])
+        mmt = p.multiply(m, p.multiply(m, t))
+        return p.sum(p.add(mmt, p.subtract(p.multiply(m, t), p.multiply(m, p.square(t)))))
+    s = structure_of(f, X0)
+    assert_same_per_row(s, monkeypatch)
+    h = ad.hessian(f)(X0)
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))
+    value, gradient, _ = api.value_grad_and_hessian(f, lazy=False)(X0)
+    with monkeypatch.context() as mp:
+        mp.setattr(rowhess, "ENABLED", False)
+        assert_tight(gradient, ad.grad(f)(X0))

@@ -422,6 +422,15 @@ def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
     return x
 
 
+def _as_float64(x):
+    """An argument as float64 (the local partials of a product are its other arguments:
+    bool constants would add as a logical or and refuse negation, integers wrap around,
+    float32 round every product); Python floats and float64 arrays as they are."""
+    if type(x) is float or (type(x) is np.ndarray and x.dtype == np.float64):
+        return x
+    return np.asarray(x, dtype=np.float64)
+
+
 def _times(x, y):
     """x * y, without the multiplication when either is the number 1 or -1."""
     if type(x) is float and (x == 1.0 or x == -1.0):
@@ -460,6 +469,7 @@ def _local(node, rule, n: int, rows: slice | None):
     if rows is not None:
         ans = ans[rows]
         args = [rows_of(x, rows, n) for x in args]
+    ans, args = _as_float64(ans), [_as_float64(x) for x in args]
     argnums = node._argnums
     traced = [False] * len(args)
     for i in argnums:
