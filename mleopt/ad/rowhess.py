@@ -376,19 +376,20 @@ def derivatives(s, block: int):
         return None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         found = _edge_pushing(s, block)
-    if found is None or not all(np.isfinite(a).all() for a in found[0] + found[1]):
+    if found is None or not found[2]:
         return None     # (see the module's note: the reference path decides)
-    return found
+    return found[0], found[1]
 
 
 def _edge_pushing(s, block: int):
-    """The body of ``derivatives``."""
+    """The body of ``derivatives``: (grads, slopes, whether all are finite) or None."""
     n, p = s.n, len(s.columns)
     column = {s.inputs[a]._seq: j for j, (a, _, _) in enumerate(s.columns)}
     index = [a_mat is not None for _, _, a_mat in s.columns]
-    grads = [np.empty(n) if i else 0.0 for i in index]
-    per_row = iter(np.empty((sum(index), p, n)))        # (one allocation)
-    slopes = [next(per_row) if i else np.zeros(p) for i in index]
+    grad_rows, slope_rows = np.empty((sum(index), n)), np.empty((sum(index), p, n))
+    next_g, next_s = iter(grad_rows), iter(slope_rows)      # (one allocation each)
+    grads = [next(next_g) if i else 0.0 for i in index]
+    slopes = [next(next_s) if i else np.zeros(p) for i in index]
     for begin in range(0, n, block):
         rows = slice(begin, min(begin + block, n))
         swept = _sweep(s, rows if block < n else None)
@@ -409,7 +410,10 @@ def _edge_pushing(s, block: int):
                     slopes[j][k, rows] = 0.0 if w is None else w
                 elif w is not None:
                     slopes[j][k] += np.sum(np.broadcast_to(w, (size,)))
-    return grads, slopes
+    directs = [(grads[j], *slopes[j]) for j in range(len(index)) if not index[j]]
+    finite = (np.isfinite(grad_rows).all() and np.isfinite(slope_rows).all()
+              and np.isfinite(directs).all())
+    return grads, slopes, finite
 
 
 def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
@@ -420,15 +424,6 @@ def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
     if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
         return x[rows]
     return x
-
-
-def _as_float64(x):
-    """An argument as float64 (the local partials of a product are its other arguments:
-    bool constants would add as a logical or and refuse negation, integers wrap around,
-    float32 round every product); Python floats and float64 arrays as they are."""
-    if type(x) is float or (type(x) is np.ndarray and x.dtype == np.float64):
-        return x
-    return np.asarray(x, dtype=np.float64)
 
 
 def _times(x, y):
@@ -458,18 +453,24 @@ def _add(hess: dict, a: int, b: int, value) -> None:
 def _local(node, rule, n: int, rows: slice | None):
     """The local partials of ``node`` by argument node (seq -> f_a; (seq, seq') -> f_ab,
     positions holding the same node summed), or None when not handled here."""
-    ans, args = node._value, node._args
+    ans = node._value
     if node._kwargs or type(ans) is not np.ndarray or ans.shape != (n,):
         return None
-    for x in args:                  # constants: numbers, or vectors along the rows
+    args = []
+    for x in node._args:            # numbers, or vectors along the rows; as float64 (*)
         if type(x) is not float:
-            shape = x.shape if type(x) is np.ndarray else np.shape(x)
-            if len(shape) > 1 or (shape and shape[0] not in (1, n)):
+            if type(x) is not np.ndarray or x.dtype != np.float64:
+                x = np.asarray(x, dtype=np.float64)
+            if x.ndim > 1 or (x.shape and x.shape[0] not in (1, n)):
                 return None
+        args.append(x)
+    # (*) the local partials of a product are its other arguments: bool constants would add
+    # as a logical or and refuse negation, integers wrap around, float32 round every product
+    if ans.dtype != np.float64:
+        ans = ans.astype(np.float64)
     if rows is not None:
         ans = ans[rows]
         args = [rows_of(x, rows, n) for x in args]
-    ans, args = _as_float64(ans), [_as_float64(x) for x in args]
     argnums = node._argnums
     traced = [False] * len(args)
     for i in argnums:
