@@ -8,6 +8,7 @@ the same numbers.
 """
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 import numpy as onp
@@ -320,3 +321,64 @@ def test_xlogy_at_zero_over_zero_with_both_traced_is_left_to_the_general_rules()
     firsts, seconds = rowhess.RULES[p.xlogy](0.0 * one, [zero, one], [False, True])
     assert_tight(firsts[1], zero / one)
     assert_tight(seconds[(1, 1)], -zero / one ** 2)
+
+
+def test_blocks_slice_per_row_constants_of_a_numpy_subclass(tmp_path, monkeypatch):
+    """A per-row constant held in an ndarray subclass (np.memmap: data read from disk) is cut
+    into the blocks of rows like a plain array (it was passed whole: a broadcasting error
+    where the forward-over-reverse path worked)."""
+    counts = onp.memmap(tmp_path / "counts.dat", dtype=float, mode="w+", shape=(N,))
+    counts[:] = COUNT
+
+    def f(x):
+        z = inputs(x)[0]
+        return p.sum(p.subtract(p.multiply(counts, z), p.exp(z)))
+    s = structure_of(f, X0)
+    whole = rowhess.derivatives(s, BIG)
+    blocked = rowhess.derivatives(s, 7)
+    for a, b in zip(whole[0] + whole[1], blocked[0] + blocked[1]):
+        assert_tight(b, a)
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 20)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 5)
+    assert_tight(ad.hessian(f)(X0), dual_hessian(f, X0, monkeypatch))
+
+
+def test_a_local_partial_out_of_range_leaves_the_rows_to_the_general_path(monkeypatch):
+    """1 / erfc(z) near z = 15.5: the local second partial of the reciprocal, 2 / erfc^3,
+    overflows (inf) though the row's second derivative (about 6e108) does not; the
+    forward-over-reverse path, which multiplies by the tangent first, stays finite. Edge
+    pushing declines (None) wherever its per-row derivatives are not all finite, so that
+    it never turns the reference's finite numbers into inf or NaN."""
+    def f(x):
+        z = inputs(x)[0]
+        return p.sum(p.reciprocal(p.erfc(p.add(15.5, p.multiply(0.01, z)))))
+    s = structure_of(f, X0)
+    assert rowhess.derivatives(s, BIG) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # (the declined sweep's overflow is not the user's)
+        h = ad.hessian(f)(X0)
+    assert onp.isfinite(h).all()
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))
+
+
+@pytest.mark.parametrize("dtype", [bool, onp.int64, onp.float32])
+def test_constants_of_other_dtypes_enter_the_partials_as_float64(dtype, monkeypatch):
+    """Per-row constants of another dtype (indicators, counts, float32 data) as factors:
+    the partial of m * t in t is m itself. Bool adjoints added as a logical or (halving the
+    derivatives of m t + m t), -m raised a TypeError for bool m, int64 products wrapped
+    around (m m > 2^63) and float32 products were rounded to float32."""
+    m = {bool: COND, onp.int64: (1 << 31) * COUNT.astype(onp.int64),
+         onp.float32: (C / 3.0).astype(onp.float32)}[dtype]
+
+    def f(x):       # m (m t) + (m t - m t^2): t's adjoint m m + m, and a -m
+        t = p.tanh(inputs(x)[0])
+        mmt = p.multiply(m, p.multiply(m, t))
+        return p.sum(p.add(mmt, p.subtract(p.multiply(m, t), p.multiply(m, p.square(t)))))
+    s = structure_of(f, X0)
+    assert_same_per_row(s, monkeypatch)
+    h = ad.hessian(f)(X0)
+    assert_tight(h, dual_hessian(f, X0, monkeypatch))
+    value, gradient, _ = api.value_grad_and_hessian(f, lazy=False)(X0)
+    with monkeypatch.context() as mp:
+        mp.setattr(rowhess, "ENABLED", False)
+        assert_tight(gradient, ad.grad(f)(X0))

@@ -20,7 +20,11 @@ forward-over-reverse pass of structure._per_row spends its time on small graphs.
 one (rows,) vector per entry of H and adjoint alive at a time; the caller's blocks of rows
 bound it. Any primitive outside the table, any other shape, or a point a rule does not handle
 (noted at the rule) gives None, and the forward-over-reverse pass runs: it stays the
-reference (tests/test_ad_rowhess.py compares both to 1e-12).
+reference (tests/test_ad_rowhess.py compares both to 1e-12). So does any row whose derivatives
+come out NaN or infinite: a local partial taken alone can leave the floating-point range where
+the chain does not (1 / erfc(15.5): 2 / erfc^3 = inf, the row's curvature about 6e108), and
+where the value itself is NaN or infinite the reference's conventions apply, so edge pushing
+never turns the reference's finite numbers into inf or NaN.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ import scipy.special as sps
 from . import primitives as p
 from . import rules_special as rs
 
-__all__ = ["RULES", "derivatives"]
+__all__ = ["RULES", "derivatives", "rows_of"]
 
 ENABLED = True      # False: structure._per_row always takes the forward-over-reverse path
 
@@ -365,15 +369,27 @@ def derivatives(s, block: int):
     row for an index, summed over rows for a direct scalar; slopes[j][k]: d2 l_i/du_j du_k
     alike), by edge pushing over blocks of ``block`` rows; None where the row nodes are not
     all table primitives on (n,) vectors, numbers or constants broadcast along the rows, with
-    vector (not matrix) indices."""
-    n, p = s.n, len(s.columns)
-    if not ENABLED or any(u.shape != (n,) for u in s.inputs[:s.m]):
+    vector (not matrix) indices, and where a per-row derivative is not finite (numpy's
+    floating-point warnings are held back here: a declined sweep's overflow is not the
+    user's, and the reference path that then runs gives its own)."""
+    if not ENABLED or any(u.shape != (s.n,) for u in s.inputs[:s.m]):
         return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        found = _edge_pushing(s, block)
+    if found is None or not found[2]:
+        return None     # (see the module's note: the reference path decides)
+    return found[0], found[1]
+
+
+def _edge_pushing(s, block: int):
+    """The body of ``derivatives``: (grads, slopes, whether all are finite) or None."""
+    n, p = s.n, len(s.columns)
     column = {s.inputs[a]._seq: j for j, (a, _, _) in enumerate(s.columns)}
     index = [a_mat is not None for _, _, a_mat in s.columns]
-    grads = [np.empty(n) if i else 0.0 for i in index]
-    per_row = iter(np.empty((sum(index), p, n)))        # (one allocation)
-    slopes = [next(per_row) if i else np.zeros(p) for i in index]
+    grad_rows, slope_rows = np.empty((sum(index), n)), np.empty((sum(index), p, n))
+    next_g, next_s = iter(grad_rows), iter(slope_rows)      # (one allocation each)
+    grads = [next(next_g) if i else 0.0 for i in index]
+    slopes = [next(next_s) if i else np.zeros(p) for i in index]
     for begin in range(0, n, block):
         rows = slice(begin, min(begin + block, n))
         swept = _sweep(s, rows if block < n else None)
@@ -394,7 +410,20 @@ def derivatives(s, block: int):
                     slopes[j][k, rows] = 0.0 if w is None else w
                 elif w is not None:
                     slopes[j][k] += np.sum(np.broadcast_to(w, (size,)))
-    return grads, slopes
+    directs = [(grads[j], *slopes[j]) for j in range(len(index)) if not index[j]]
+    finite = (np.isfinite(grad_rows).all() and np.isfinite(slope_rows).all()
+              and np.isfinite(directs).all())
+    return grads, slopes, finite
+
+
+def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
+    """A per-row array (``ndim`` dimensions, n rows; a numpy array or subclass, such as
+    np.memmap) restricted to a block of rows (None: all); anything else unchanged."""
+    if rows is None:
+        return x
+    if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
+        return x[rows]
+    return x
 
 
 def _times(x, y):
@@ -424,17 +453,24 @@ def _add(hess: dict, a: int, b: int, value) -> None:
 def _local(node, rule, n: int, rows: slice | None):
     """The local partials of ``node`` by argument node (seq -> f_a; (seq, seq') -> f_ab,
     positions holding the same node summed), or None when not handled here."""
-    ans, args = node._value, node._args
+    ans = node._value
     if node._kwargs or type(ans) is not np.ndarray or ans.shape != (n,):
         return None
-    for x in args:                  # constants: numbers, or vectors along the rows
+    args = []
+    for x in node._args:            # numbers, or vectors along the rows; as float64 (*)
         if type(x) is not float:
-            shape = x.shape if type(x) is np.ndarray else np.shape(x)
-            if len(shape) > 1 or (shape and shape[0] not in (1, n)):
+            if type(x) is not np.ndarray or x.dtype != np.float64:
+                x = np.asarray(x, dtype=np.float64)
+            if x.ndim > 1 or (x.shape and x.shape[0] not in (1, n)):
                 return None
+        args.append(x)
+    # (*) the local partials of a product are its other arguments: bool constants would add
+    # as a logical or and refuse negation, integers wrap around, float32 round every product
+    if ans.dtype != np.float64:
+        ans = ans.astype(np.float64)
     if rows is not None:
         ans = ans[rows]
-        args = [x[rows] if type(x) is np.ndarray and x.shape == (n,) else x for x in args]
+        args = [rows_of(x, rows, n) for x in args]
     argnums = node._argnums
     traced = [False] * len(args)
     for i in argnums:

@@ -45,6 +45,7 @@ from . import rules_special as rs
 from .core import (Dual, Primitive, Tensor, Traced, ancestors, backward_pass,
                    forward_tangents, new_level)
 from .primitives import _broadcast_number
+from .rowhess import rows_of as _rows_of
 
 __all__ = ["ROWWISE", "rowwise", "Structure", "find", "hessian", "jacobian"]
 
@@ -354,16 +355,6 @@ def _per_row(s: Structure, second: bool):
                 grads[j] += np.sum(value)
                 slopes[j] += np.reshape(tangent, (p, -1)).sum(axis=1)
     return (grads, slopes) if second else per_row
-
-
-def _rows_of(x, rows: slice | None, n: int, ndim: int = 1):
-    """A per-row array (``ndim`` dimensions, n rows) restricted to a block of rows (None:
-    all); anything else unchanged."""
-    if rows is None:
-        return x
-    if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
-        return x[rows]
-    return x
 
 
 def _seeds(s: Structure, rows: slice, level: int) -> dict:
