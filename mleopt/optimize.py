@@ -282,6 +282,9 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     else:
         x, nit, message, result, limit = _scipy(objective, x0, meth, maxiter, gtol, trace,
                                                 opts, bounds, constraints, tol)
+        if not constraints:
+            x, nit, message = _newton_finish(objective, x, nit, maxiter, gtol, trace, lower,
+                                             upper, message)
 
     f = objective.fun_and_grad(x)[0]
     converged, grad_max, floor_max, why = _verdict(objective, x, gtol, lower, upper,
@@ -645,6 +648,34 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
                 x = x + step
                 message += " and a polishing step"
     return x, nit, message, None
+
+
+def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
+    """Where a scipy method stops by its own rules (a relative reduction of f, a short step, a
+    failed line search) close to the optimum, with the gradient above gtol but within 1000
+    gtol, Newton with the exact Hessian finishes, as after trust-exact: only from a point
+    strictly inside any bounds with a positive definite Hessian, and kept only if it stays
+    inside them and lowers the gradient without raising the value beyond rounding (the
+    message says so). Otherwise the scipy method's point stands and the verdict judges it."""
+    if nit >= maxiter:
+        return x, nit, message
+    f, g = obj.fun_and_grad(x)
+    gmax = float(np.max(np.abs(_projected(g, x, lower, upper)), initial=0.0))
+    if not (np.isfinite(f) and gtol < gmax <= 1e3 * gtol):
+        return x, nit, message
+    inside = None if lower is None else (lambda z: bool(np.all((z > lower) & (z < upper))))
+    if inside is not None and not inside(x):
+        return x, nit, message          # at a bound: the projected gradient decides
+    h = obj.hess(x)
+    if _within(g, gtol, gradient_floor(h, x)) or _cholesky(h) is None:
+        return x, nit, message
+    x_new, nit_new, more, _ = _newton(obj, x, maxiter, gtol, trace, {}, nit0=nit,
+                                      hand_over=False)
+    f_new, g_new = obj.fun_and_grad(x_new)
+    if (inside is not None and not inside(x_new)) or not np.isfinite(f_new) or \
+            f_new > f + value_noise(f) or float(np.max(np.abs(g_new))) >= gmax:
+        return x, nit, message
+    return x_new, nit_new, f"{message}; then {more}"
 
 
 def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):
