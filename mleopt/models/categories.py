@@ -120,6 +120,7 @@ class CategoricalOutcome:
                 f"reach 0 or 1).", named)
 
     _confirm_separation = IndexModel._confirm_separation
+    _separation_candidates = IndexModel._separation_candidates
 
     def _probabilities_above(self, params: np.ndarray, tiny: float) -> bool:
         """Whether every fitted probability ``P(y_i = j)`` at ``params`` exceeds ``tiny``."""
