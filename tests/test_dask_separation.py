@@ -210,3 +210,21 @@ def test_separated_with_no_rows_gathered_still_raises(model_class, data, cols, m
     message = _error(model_class, ddf["y"], ddf[cols or default])
     assert message.startswith("the fit looks like perfect separation")
     assert "gathered rows the fit supports least do not rule it out" in message
+
+
+def test_separation_candidates_are_the_same_in_row_blocks():
+    """A partition larger than block_memory selects its rows block by block (only a block's
+    LP rows held at once): the same rows as in one block (ties aside)."""
+    import mleopt
+    df = _strong(3, 3000, 5.0)
+    model = Logit(df["y"], df[["const", "x1", "x2"]])
+    params = np.asarray(model.fit(disp=0).params)
+    whole = model._separation_candidates(params, 25)[0]
+    with mleopt.options(block_memory="4kB"):
+        assert len(model._blocks()[0]) > 10
+        blocked = model._separation_candidates(params, 25)[0]
+    order = np.lexsort(whole.T), np.lexsort(blocked.T)
+    np.testing.assert_array_equal(whole[order[0]], blocked[order[1]])
+    assert np.all(np.sort(whole @ params)[-1] <= np.sort(
+        df[["const", "x1", "x2"]].to_numpy() * np.where(df["y"] > 0, 1, -1)[:, None]
+        @ params)[25:])

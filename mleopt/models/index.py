@@ -241,8 +241,15 @@ class IndexModel(LikelihoodModel):
         the smallest ``a_i'params`` (the observations the fit supports least: a separating
         direction must pass them) and the equality rows with the smallest and largest
         ``e_i'params``. Any subset of the rows is valid for ``_rules_out_separation``; these
-        are the ones most likely to block every direction."""
-        a, equal, keep = self._separation_rows()
+        are the ones most likely to block every direction. A model in several row blocks
+        (a partition larger than ``block_memory``) selects block by block, so that only a
+        block's rows of the LP are held at once."""
+        models = self._blocks()[0]
+        if len(models) == 1 and models[0] is self:
+            a, equal, keep = self._separation_rows()
+        else:
+            a, equal, keep = stack_lp_rows(self._block_map("_separation_candidates",
+                                                           params, m))
         theta = np.asarray(params, dtype=float).ravel()[: a.shape[1]]
         a = a[_extremes(a @ theta, m, both=False)]
         if equal is not None:
@@ -268,6 +275,13 @@ def _separation_mode(separation: str) -> str:
     if separation not in ("raise", "warn"):
         raise ValueError(f"separation must be 'raise' or 'warn', not {separation!r}.")
     return separation
+
+
+def stack_lp_rows(parts: list[tuple]) -> tuple:
+    """The separation LP's ``(a, equal, keep)`` of row blocks (or partitions), stacked."""
+    a = np.vstack([p[0] for p in parts])
+    equal = None if parts[0][1] is None else np.vstack([p[1] for p in parts])
+    return a, equal, parts[0][2]
 
 
 def _extremes(score: np.ndarray, m: int, both: bool) -> np.ndarray:
