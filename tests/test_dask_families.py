@@ -123,6 +123,21 @@ def test_mnlogit_tables_and_categories_from_every_partition():
     pd.testing.assert_frame_equal(res.params_table, mem.params_table, rtol=1e-6)
 
 
+@pytest.mark.parametrize("base,dtype", [(2 ** 53, np.int64), (2 ** 64 - 8, np.uint64)])
+def test_large_integer_categories_on_dask_as_in_memory(base, dtype):
+    """Integer labels beyond 2**53 (ids): the first pass's categories are compared exactly,
+    as each partition's codes are (through floats 2**53 and 2**53 + 1 were one category
+    there, and a partition holding the other was refused: 'labels ... lack')."""
+    anes = _anes()
+    frame = anes.assign(const=1.0)[["const", "age", "income"]]
+    frame["y"] = np.array([base + int(v) for v in (anes["PID"] > 3)], dtype=dtype)
+    mem = MNLogit(frame["y"], frame[["const", "age", "income"]]).fit()
+    ddf = dd.from_pandas(frame, npartitions=3)
+    res = MNLogit(ddf["y"], ddf[["const", "age", "income"]]).fit()
+    assert res.model.labels == mem.model.labels == [base, base + 1]
+    pd.testing.assert_frame_equal(res.params_table, mem.params_table, rtol=1e-6)
+
+
 def test_whole_sample_category_checks_on_dask():
     anes = _anes()
     exog = ["logpopul", "selfLR", "age", "educ", "income"]

@@ -154,21 +154,77 @@ def test_no_false_alarm_on_non_separated_dask_fits(seed, monkeypatch):
             assert np.all(np.abs(res.params) < 5)
 
 
-def test_strong_regressor_above_the_gather_limit_warns_but_does_not_fail(monkeypatch):
-    """A well-specified Logit whose strong regressor gives |x'b| > 10 on some rows (not
-    separated: the Hessian is curved in every direction): without the rows the fit is not
-    called a failure (no error by default), only a warning that separation could not be
-    ruled out; in memory (or with the rows gathered) the linear program clears it."""
-    rng, df = _frame(5, n=600)
-    eta = 0.2 + 4.0 * df.x1
+def _strong(seed, n, slope):
+    """Well specified, one strong regressor: fitted |x'b| far beyond 10 on some rows, and
+    misclassified rows on both sides (not separated)."""
+    rng, df = _frame(seed, n=n)
+    eta = 0.2 + slope * df.x1
     df["y"] = (rng.uniform(size=len(df)) < 1 / (1 + np.exp(-eta))).astype(float)
+    return df
+
+
+@pytest.mark.parametrize("slope", [4.0, 12.0])
+def test_strong_regressor_above_the_gather_limit_is_cleared_without_the_rows(
+        slope, monkeypatch):
+    """A well-specified Logit whose strong regressor gives |x'b| > 10 (and > 30, which was
+    reported as 'looks separated', an error by default) on some rows: above the gather
+    limit (here 0) the rows the fit supports least, gathered from each partition, already
+    admit no diverging direction, so the whole sample has none: no error, no warning."""
+    df = _strong(5, 2000, slope)
     x = df[["const", "x1", "x2"]]
+    top = float(np.max(np.abs(x.to_numpy() @ Logit(df["y"], x).fit(disp=0).params)))
+    assert top > (30 if slope > 10 else 10)
     ddf = dd.from_pandas(df, npartitions=3)
-    assert float(np.max(np.abs(x.to_numpy() @ Logit(df["y"], x).fit(disp=0).params))) > 10
+    monkeypatch.setattr(DaskModel, "SEPARATION_GATHER_LIMIT", 0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        Logit(ddf["y"], ddf[["const", "x1", "x2"]]).fit(disp=0)     # rows gathered: clear
-    monkeypatch.setattr(DaskModel, "SEPARATION_GATHER_LIMIT", 0)
-    with pytest.warns(PerfectSeparationWarning, match="may be separated .not confirmed: a fitted linear"):
         res = Logit(ddf["y"], ddf[["const", "x1", "x2"]]).fit(disp=0)
     assert res.converged and res.model.separation_note is None
+
+
+def test_strong_mnlogit_above_the_gather_limit_is_cleared_without_the_rows(monkeypatch):
+    """MNLogit with fitted probabilities below 1e-8 on well-specified data (any criterion of
+    it was strong evidence: an error by default above the gather limit)."""
+    rng, df = _frame(7, n=1500)
+    eta = np.column_stack([np.zeros(len(df)), 0.5 + 4 * df.x1, -0.5 - 4 * df.x1])
+    p = np.exp(eta - eta.max(1, keepdims=True))
+    u = rng.uniform(size=len(df))[:, None]
+    df["y"] = (u > np.cumsum(p / p.sum(1, keepdims=True), axis=1)).sum(1).astype(float)
+    ddf = dd.from_pandas(df, npartitions=3)
+    model = MNLogit(df["y"], df[["const", "x1"]])
+    assert not model._probabilities_above(np.ravel(model.fit(disp=0).params, order="F"), 1e-8)
+    monkeypatch.setattr(DaskModel, "SEPARATION_GATHER_LIMIT", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = MNLogit(ddf["y"], ddf[["const", "x1"]]).fit(disp=0)
+    assert res.model.separation_note is None
+
+
+@pytest.mark.parametrize("model_class,data,cols", CASES[:1] + CASES[2:3] + CASES[4:6],
+                         ids=["Logit", "Poisson", "MNLogit", "OrderedModel"])
+def test_separated_with_no_rows_gathered_still_raises(model_class, data, cols, monkeypatch):
+    """Limit 0: the gathered subset of rows is separated too, so it cannot clear the fit."""
+    df, default = data()
+    ddf = dd.from_pandas(df, npartitions=4)
+    monkeypatch.setattr(DaskModel, "SEPARATION_GATHER_LIMIT", 0)
+    message = _error(model_class, ddf["y"], ddf[cols or default])
+    assert message.startswith("the fit looks like perfect separation")
+    assert "gathered rows the fit supports least do not rule it out" in message
+
+
+def test_separation_candidates_are_the_same_in_row_blocks():
+    """A partition larger than block_memory selects its rows block by block (only a block's
+    LP rows held at once): the same rows as in one block (ties aside)."""
+    import mleopt
+    df = _strong(3, 3000, 5.0)
+    model = Logit(df["y"], df[["const", "x1", "x2"]])
+    params = np.asarray(model.fit(disp=0).params)
+    whole = model._separation_candidates(params, 25)[0]
+    with mleopt.options(block_memory="4kB"):
+        assert len(model._blocks()[0]) > 10
+        blocked = model._separation_candidates(params, 25)[0]
+    order = np.lexsort(whole.T), np.lexsort(blocked.T)
+    np.testing.assert_array_equal(whole[order[0]], blocked[order[1]])
+    assert np.all(np.sort(whole @ params)[-1] <= np.sort(
+        df[["const", "x1", "x2"]].to_numpy() * np.where(df["y"] > 0, 1, -1)[:, None]
+        @ params)[25:])

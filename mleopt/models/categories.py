@@ -120,6 +120,7 @@ class CategoricalOutcome:
                 f"reach 0 or 1).", named)
 
     _confirm_separation = IndexModel._confirm_separation
+    _separation_candidates = IndexModel._separation_candidates
 
     def _probabilities_above(self, params: np.ndarray, tiny: float) -> bool:
         """Whether every fitted probability ``P(y_i = j)`` at ``params`` exceeds ``tiny``."""
@@ -135,15 +136,36 @@ class CategoricalOutcome:
 
 
 def _labels_found(part: Any, model: str) -> set:
-    """The labels present in one partition of endog (a task on a Dask worker)."""
-    values = np.asarray(part, dtype=object).ravel()
-    present = values[~pd.isna(values)]
-    if all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present):
-        floats = present.astype(float)
-        if all(v.is_integer() for v in floats):
-            return {int(v) for v in floats}
-        return set(floats.tolist())
-    return set(present.tolist())
+    """The labels present in one partition of endog (a task on a Dask worker): numbers as
+    ``encode_categories`` labels them (integers exactly, not through floats)."""
+    values = part.to_numpy() if hasattr(part, "to_numpy") else np.asarray(part)
+    number, missing, present = _numbers(values.ravel())
+    if number is None:
+        return set(present.tolist())
+    return set(_number_codes(number, missing, None, model, "y")[1])
+
+
+def _numbers(values: Any) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(numbers, missing, None)`` of numeric endog (the values present: int/uint kept
+    exact, else float; ``missing`` the NaN/None mask), or ``(None, missing, present)`` with
+    the other labels present as objects."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":   # numbers: no object pass
+        number = np.asarray(values)
+        missing = np.zeros(number.shape[0], dtype=bool)
+        if dtype.kind == "f":
+            number = number.astype(float, copy=False)
+            missing = np.isnan(number)
+        return number[~missing], missing, None
+    raw = np.asarray(values, dtype=object)
+    missing = pd.isna(raw)
+    present = raw[~missing]
+    if not all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present):
+        return None, missing, present
+    number = np.asarray(present.tolist())      # integers stay exact (int64/uint64)
+    if number.dtype.kind not in "iu":
+        number = np.asarray(present, dtype=float)
+    return number, missing, None
 
 
 def category_label(value: Any) -> str:
@@ -191,23 +213,8 @@ def encode_categories(endog: Any, model: str, need_order: bool,
                             f"({list(cat.categories)}) than the whole sample ({labels}).")
         labels = list(cat.categories)
     else:
-        dtype = getattr(values, "dtype", None)
-        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":   # numbers: no object pass
-            number = np.asarray(values)
-            missing = np.zeros(number.shape[0], dtype=bool)
-            if dtype.kind == "f":
-                number = number.astype(float, copy=False)
-                missing = np.isnan(number)
-            codes, labels = _number_codes(number[~missing], missing, labels, model, name)
-            return _checked_codes(codes, labels, whole, series, name, model)
-        raw = np.asarray(values, dtype=object)
-        missing = pd.isna(raw)
-        present = raw[~missing]
-        numeric = all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in present)
-        if numeric:
-            number = np.asarray(present.tolist())      # integers stay exact (int64/uint64)
-            if number.dtype.kind not in "iu":
-                number = np.asarray(present, dtype=float)
+        number, missing, present = _numbers(values)
+        if number is not None:
             codes, labels = _number_codes(number, missing, labels, model, name)
             return _checked_codes(codes, labels, whole, series, name, model)
         kinds = sorted({type(v).__name__ for v in present})
@@ -224,7 +231,7 @@ def encode_categories(endog: Any, model: str, need_order: bool,
                             f"{', '.join(kinds)} that cannot be sorted; recode it to "
                             "one type (e.g. y.astype(str)).") from None
         labels = found if whole else labels
-        codes = np.full(raw.shape[0], np.nan)
+        codes = np.full(missing.shape[0], np.nan)
         codes[~missing] = _lookup(labels, found, present, model, name)
     return _checked_codes(codes, labels, whole, series, name, model)
 

@@ -23,9 +23,11 @@ check runs, with two hooks here. ``_saturation`` (max |x'b|, -min x'b, or a fitt
 probability below 1e-8) is one extra pass; the Hessian is the fit's, kept. When the fit
 looks off, ``_separation_rows`` gathers the linear program's rows from the partitions if
 they hold at most ``SEPARATION_GATHER_LIMIT`` entries (the columns are then named exactly,
-as in memory); above it the fit is reported as looking separated (the criteria met, the
-largest coefficients), by the model's ``separation=`` mode on strong evidence and as a
-warning on a moderate tail alone (IndexModel._confirm_separation), never silently.
+as in memory); above it the rows the fit supports least are gathered from each partition
+(``_separation_sample``): when they already rule out every diverging direction the fit is
+cleared, else it is reported as looking separated (the criteria met, the largest
+coefficients), by the model's ``separation=`` mode on strong evidence and as a warning on a
+moderate tail alone (IndexModel._confirm_separation), never silently.
 """
 from __future__ import annotations
 
@@ -617,6 +619,20 @@ class DaskModel:
                     f"(DaskModel.SEPARATION_GATHER_LIMIT); fit the model on ddf.compute() "
                     f"or on a sample to name them.")
         parts = self._block_map("_separation_rows")
+        a = np.vstack([p[0] for p in parts])
+        equal = None if parts[0][1] is None else np.vstack([p[1] for p in parts])
+        return a, equal, parts[0][2]
+
+    # rows x parameters gathered for the separation LP on a subset, above the gather limit
+    SEPARATION_SAMPLE_ENTRIES = 400_000
+
+    def _separation_sample(self, params) -> tuple:
+        """Above the gather limit: from each partition the rows the fit supports least
+        (``_separation_candidates``; at most ``SEPARATION_SAMPLE_ENTRIES`` entries in all,
+        at least 2 rows per parameter and partition), for ``_rules_out_separation``."""
+        k = int(self.k_params)
+        m = max(self.SEPARATION_SAMPLE_ENTRIES // (k * self._rows_in.n), 2 * k)
+        parts = self._block_map("_separation_candidates", np.asarray(params, dtype=float), m)
         a = np.vstack([p[0] for p in parts])
         equal = None if parts[0][1] is None else np.vstack([p[1] for p in parts])
         return a, equal, parts[0][2]

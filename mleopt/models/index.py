@@ -209,6 +209,12 @@ class IndexModel(LikelihoodModel):
         confirmed."""
         rows = self._separation_rows()
         if isinstance(rows, str):
+            sample = self._separation_sample(params)
+            if _rules_out_separation(*sample[:2]):
+                return      # rows no direction can pass: the whole sample has none either
+            gathered = len(sample[0]) + (0 if sample[1] is None else len(sample[1]))
+            fired = fired + [f"the {gathered} gathered rows the fit supports least "
+                             "do not rule it out"]
             params = np.asarray(params, dtype=float)
             top = np.argsort(-np.abs(params))[:3]
             big = ", ".join(f"{self.param_names[j]!r} = {params[j]:.4g}" for j in top)
@@ -230,6 +236,26 @@ class IndexModel(LikelihoodModel):
         if cols is not None:
             self._separation(*describe(cols))
 
+    def _separation_candidates(self, params, m: int) -> tuple:
+        """At most ``m`` rows of each kind of ``_separation_rows()``: the inequality rows with
+        the smallest ``a_i'params`` (the observations the fit supports least: a separating
+        direction must pass them) and the equality rows with the smallest and largest
+        ``e_i'params``. Any subset of the rows is valid for ``_rules_out_separation``; these
+        are the ones most likely to block every direction. A model in several row blocks
+        (a partition larger than ``block_memory``) selects block by block, so that only a
+        block's rows of the LP are held at once."""
+        models = self._blocks()[0]
+        if len(models) == 1 and models[0] is self:
+            a, equal, keep = self._separation_rows()
+        else:
+            a, equal, keep = stack_lp_rows(self._block_map("_separation_candidates",
+                                                           params, m))
+        theta = np.asarray(params, dtype=float).ravel()[: a.shape[1]]
+        a = a[_extremes(a @ theta, m, both=False)]
+        if equal is not None:
+            equal = equal[_extremes(equal @ theta, m, both=True)]
+        return a, equal, keep
+
     # --- helpers for subclasses ---------------------------------------------------------------
     @classmethod
     def _like(cls, other: "IndexModel", **attrs: Any) -> "IndexModel":
@@ -249,6 +275,37 @@ def _separation_mode(separation: str) -> str:
     if separation not in ("raise", "warn"):
         raise ValueError(f"separation must be 'raise' or 'warn', not {separation!r}.")
     return separation
+
+
+def stack_lp_rows(parts: list[tuple]) -> tuple:
+    """The separation LP's ``(a, equal, keep)`` of row blocks (or partitions), stacked."""
+    a = np.vstack([p[0] for p in parts])
+    equal = None if parts[0][1] is None else np.vstack([p[1] for p in parts])
+    return a, equal, parts[0][2]
+
+
+def _extremes(score: np.ndarray, m: int, both: bool) -> np.ndarray:
+    """Indices of the ``m`` smallest entries of ``score`` (``both``: half the smallest, half
+    the largest), all when there are at most ``m``."""
+    if score.size <= m:
+        return np.arange(score.size)
+    if not both:
+        return np.argpartition(score, m - 1)[:m]
+    low = np.argpartition(score, m // 2)[: m // 2]
+    high = np.argpartition(-score, m - m // 2)[: m - m // 2]
+    return np.union1d(low, high)
+
+
+def _rules_out_separation(a: np.ndarray, equal: np.ndarray | None) -> bool:
+    """Whether rows ``a`` (inequalities) and ``equal`` of the separation LP, a SUBSET of the
+    sample's, already rule out every diverging direction: they span all the parameters (a
+    direction orthogonal to all of them would pass them unseen) and the LP finds no
+    direction on them. A direction of the whole sample passes every subset, so then the
+    whole sample has none: its MLE exists."""
+    rows = a if equal is None else np.vstack([a, equal])
+    if rows.shape[0] < rows.shape[1] or np.linalg.matrix_rank(rows) < rows.shape[1]:
+        return False
+    return diverging_columns(a, equal) is None
 
 
 def diverging_columns(a: np.ndarray, equal: np.ndarray | None = None,
