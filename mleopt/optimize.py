@@ -173,6 +173,12 @@ class Objective:
             return self._h * -float(self.nobs)
         return None
 
+    def has_hessian(self, theta: np.ndarray) -> bool:
+        """True if ``hess(theta)`` can be computed (a ``hessian`` function, or ``evaluate``
+        returns one): an objective of value and gradient only has none."""
+        self.fun_and_grad(theta)
+        return self._hessian is not None or self._pending is not None
+
     def hess(self, theta: np.ndarray) -> np.ndarray:
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._hx:
@@ -666,6 +672,8 @@ def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     inside = None if lower is None else (lambda z: bool(np.all((z > lower) & (z < upper))))
     if inside is not None and not inside(x):
         return x, nit, message          # at a bound: the projected gradient decides
+    if not obj.has_hessian(x):
+        return x, nit, message          # value and gradient only: nothing to finish with
     h = obj.hess(x)
     if _within(g, gtol, gradient_floor(h, x)) or _cholesky(h) is None:
         return x, nit, message

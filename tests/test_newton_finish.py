@@ -57,3 +57,20 @@ def test_no_finish_from_a_point_on_a_bound():
                                    bounds=[(None, None)] * 3 + [(None, cap), (None, None)])
     assert res.params.iloc[3] == pytest.approx(cap, abs=1e-10)
     assert "Newton" not in res.mle_retvals["message"]
+
+
+def test_no_finish_for_an_objective_without_hessian():
+    """An Objective of value and gradient only (mleopt.optimize.minimize with a quasi-Newton
+    method needs no Hessian): where l-bfgs-b stops just short of gtol the point stands and
+    is judged; the finish raised 'this Objective has no Hessian' before."""
+    from mleopt.optimize import Objective, minimize
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 5))
+    h = a @ a.T + 5 * np.eye(5)
+    b = rng.normal(size=5)
+    obj = Objective(lambda t: (-(0.5 * t @ h @ t - b @ t), -(h @ t - b)))
+    rec = minimize(obj, np.zeros(5), method="l-bfgs-b", gtol=1e-10, warn=False)
+    assert rec.grad_max > 1e-10 and not rec.converged     # l-bfgs-b's own point, judged
+    assert "Newton" not in rec.message
+    assert obj.n_hess == 0
+
