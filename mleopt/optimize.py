@@ -288,7 +288,7 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     else:
         x, nit, message, result, limit = _scipy(objective, x0, meth, maxiter, gtol, trace,
                                                 opts, bounds, constraints, tol)
-        if not constraints:
+        if not constraints and not limit[2]:
             x, nit, message = _newton_finish(objective, x, nit, maxiter, gtol, trace, lower,
                                              upper, message)
 
@@ -658,7 +658,7 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
 
 def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     """Where a scipy method stops by its own rules (a relative reduction of f, a short step, a
-    failed line search) close to the optimum, with the gradient above gtol but within 1000
+    failed line search; not its iteration or evaluation limit, which the caller checks) close to the optimum, with the gradient above gtol but within 1000
     gtol, Newton with the exact Hessian finishes, as after trust-exact: only from a point
     strictly inside any bounds with a positive definite Hessian, and kept only if it stays
     inside them and lowers the gradient without raising the value beyond rounding (the

@@ -74,3 +74,13 @@ def test_no_finish_for_an_objective_without_hessian():
     assert "Newton" not in rec.message
     assert obj.n_hess == 0
 
+
+def test_no_finish_after_the_evaluation_limit():
+    """tnc's limit is maxfun (= maxiter): stopped by it near the optimum, the fit is not
+    finished by Newton behind the user's budget, and is reported as not converged."""
+    y, x = _poisson()
+    with pytest.warns(ConvergenceWarning, match="maxfun"):
+        res = mleopt.Poisson(y, x).fit(method="tnc", maxiter=14)
+    assert not res.converged
+    assert "Max. number of function evaluations" in res.mle_retvals["message"]
+    assert "Newton" not in res.mle_retvals["message"]
