@@ -658,11 +658,13 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
 
 def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     """Where a scipy method stops by its own rules (a relative reduction of f, a short step, a
-    failed line search; not its iteration or evaluation limit, which the caller checks) close to the optimum, with the gradient above gtol but within 1000
-    gtol, Newton with the exact Hessian finishes, as after trust-exact: only from a point
-    strictly inside any bounds with a positive definite Hessian, and kept only if it stays
-    inside them and lowers the gradient without raising the value beyond rounding (the
-    message says so). Otherwise the scipy method's point stands and the verdict judges it."""
+    failed line search; not its iteration or evaluation limit, which the caller checks) close
+    to the optimum, with the gradient above gtol but within 1000 gtol, Newton with the exact
+    Hessian finishes, as after trust-exact: only from a point strictly inside any bounds with
+    a positive definite Hessian, and kept only if it stays inside them and lowers the
+    gradient without raising the value beyond rounding (as ``_rounding_rise`` judges it in
+    Newton's line search; the message says so). Otherwise the scipy method's point stands
+    and the verdict judges it."""
     if nit >= maxiter:
         return x, nit, message
     f, g = obj.fun_and_grad(x)
@@ -680,8 +682,11 @@ def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     x_new, nit_new, more, _ = _newton(obj, x, maxiter, gtol, trace, {}, nit0=nit,
                                       hand_over=False)
     f_new, g_new = obj.fun_and_grad(x_new)
+    # the value test as in Newton's line search: a rise within rounding is no rise where the
+    # gradient fell at least 4-fold (a sum of large terms rounds above value_noise)
     if (inside is not None and not inside(x_new)) or not np.isfinite(f_new) or \
-            f_new > f + value_noise(f) or float(np.max(np.abs(g_new))) >= gmax:
+            float(np.max(np.abs(g_new))) >= gmax or \
+            (f_new > f + value_noise(f) and not _rounding_rise(f, f_new, g_new, gmax)):
         return x, nit, message
     return x_new, nit_new, f"{message}; then {more}"
 
