@@ -679,7 +679,8 @@ def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     h = obj.hess(x)
     if _within(g, gtol, gradient_floor(h, x)) or _cholesky(h) is None:
         return x, nit, message
-    x_new, nit_new, more, _ = _newton(obj, x, maxiter, gtol, trace, {}, nit0=nit,
+    steps = _Steps()        # reported to the callback / disp only if the finish is kept
+    x_new, nit_new, more, _ = _newton(obj, x, maxiter, gtol, steps, {}, nit0=nit,
                                       hand_over=False)
     f_new, g_new = obj.fun_and_grad(x_new)
     # the value test as in Newton's line search: a rise within rounding is no rise where the
@@ -688,7 +689,22 @@ def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
             float(np.max(np.abs(g_new))) >= gmax or \
             (f_new > f + value_noise(f) and not _rounding_rise(f, f_new, g_new, gmax)):
         return x, nit, message
+    for z, it in steps.taken:
+        trace.step(z, it)
     return x_new, nit_new, f"{message}; then {more}"
+
+
+class _Steps:
+    """Newton's iterates held back (``step(x, it)`` as :class:`_Trace` takes them) until it
+    is known whether they are kept: a discarded finish is not shown to the callback."""
+
+    __slots__ = ("taken",)
+
+    def __init__(self):
+        self.taken: list[tuple[np.ndarray, int]] = []
+
+    def step(self, x, it):
+        self.taken.append((np.array(x, copy=True), it))
 
 
 def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):

@@ -110,3 +110,22 @@ def test_finish_kept_where_the_value_rises_only_in_rounding():
         assert rec.converged, rec.message
         assert "then Newton with exact Hessian" in rec.message
         np.testing.assert_allclose(rec.params, np.linalg.solve(h, b), rtol=1e-12)
+
+
+def test_a_discarded_finish_is_not_shown_to_the_callback(capsys):
+    """powell stops strictly inside a bound that holds the optimum back; Newton's step
+    lands on the unbounded optimum outside it and the finish is discarded. The callback and
+    the disp lines see only the iterations that count (an extra call at the point outside
+    the bound was made before)."""
+    from mleopt.optimize import Objective, minimize
+    h = np.array([[2.0, 0.3], [0.3, 1.0]])
+    b = h @ [1.0, -0.5]                 # unbounded optimum (1, -0.5)
+    seen = []
+    rec = minimize(Objective(lambda t: (-(0.5 * t @ h @ t - b @ t), -(h @ t - b), -h)),
+                   np.zeros(2), method="powell", warn=False, disp=True,
+                   bounds=[(None, 1 - 1e-6), (None, None)], callback=seen.append)
+    assert "Newton" not in rec.message
+    assert len(seen) == rec.iterations
+    assert all(p[0] <= 1 - 1e-6 for p in seen)
+    np.testing.assert_array_equal(seen[-1], rec.params)
+    assert f"iter {rec.iterations + 1:4d}" not in capsys.readouterr().out
