@@ -173,6 +173,12 @@ class Objective:
             return self._h * -float(self.nobs)
         return None
 
+    def has_hessian(self, theta: np.ndarray) -> bool:
+        """True if ``hess(theta)`` can be computed (a ``hessian`` function, or ``evaluate``
+        returns one): an objective of value and gradient only has none."""
+        self.fun_and_grad(theta)
+        return self._hessian is not None or self._pending is not None
+
     def hess(self, theta: np.ndarray) -> np.ndarray:
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._hx:
@@ -282,7 +288,7 @@ def minimize(objective: Objective, theta0: Any, method: str = "newton",
     else:
         x, nit, message, result, limit = _scipy(objective, x0, meth, maxiter, gtol, trace,
                                                 opts, bounds, constraints, tol)
-        if not constraints:
+        if not constraints and not limit[2]:
             x, nit, message = _newton_finish(objective, x, nit, maxiter, gtol, trace, lower,
                                              upper, message)
 
@@ -652,11 +658,13 @@ def _newton(obj: Objective, x0, maxiter, gtol, trace, options, nit0: int = 0,
 
 def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     """Where a scipy method stops by its own rules (a relative reduction of f, a short step, a
-    failed line search) close to the optimum, with the gradient above gtol but within 1000
-    gtol, Newton with the exact Hessian finishes, as after trust-exact: only from a point
-    strictly inside any bounds with a positive definite Hessian, and kept only if it stays
-    inside them and lowers the gradient without raising the value beyond rounding (the
-    message says so). Otherwise the scipy method's point stands and the verdict judges it."""
+    failed line search; not its iteration or evaluation limit, which the caller checks) close
+    to the optimum, with the gradient above gtol but within 1000 gtol, Newton with the exact
+    Hessian finishes, as after trust-exact: only from a point strictly inside any bounds with
+    a positive definite Hessian, and kept only if it stays inside them and lowers the
+    gradient without raising the value beyond rounding (as ``_rounding_rise`` judges it in
+    Newton's line search; the message says so). Otherwise the scipy method's point stands
+    and the verdict judges it."""
     if nit >= maxiter:
         return x, nit, message
     f, g = obj.fun_and_grad(x)
@@ -666,16 +674,37 @@ def _newton_finish(obj, x, nit, maxiter, gtol, trace, lower, upper, message):
     inside = None if lower is None else (lambda z: bool(np.all((z > lower) & (z < upper))))
     if inside is not None and not inside(x):
         return x, nit, message          # at a bound: the projected gradient decides
+    if not obj.has_hessian(x):
+        return x, nit, message          # value and gradient only: nothing to finish with
     h = obj.hess(x)
     if _within(g, gtol, gradient_floor(h, x)) or _cholesky(h) is None:
         return x, nit, message
-    x_new, nit_new, more, _ = _newton(obj, x, maxiter, gtol, trace, {}, nit0=nit,
+    steps = _Steps()        # reported to the callback / disp only if the finish is kept
+    x_new, nit_new, more, _ = _newton(obj, x, maxiter, gtol, steps, {}, nit0=nit,
                                       hand_over=False)
     f_new, g_new = obj.fun_and_grad(x_new)
+    # the value test as in Newton's line search: a rise within rounding is no rise where the
+    # gradient fell at least 4-fold (a sum of large terms rounds above value_noise)
     if (inside is not None and not inside(x_new)) or not np.isfinite(f_new) or \
-            f_new > f + value_noise(f) or float(np.max(np.abs(g_new))) >= gmax:
+            float(np.max(np.abs(g_new))) >= gmax or \
+            (f_new > f + value_noise(f) and not _rounding_rise(f, f_new, g_new, gmax)):
         return x, nit, message
+    for z, it in steps.taken:
+        trace.step(z, it)
     return x_new, nit_new, f"{message}; then {more}"
+
+
+class _Steps:
+    """Newton's iterates held back (``step(x, it)`` as :class:`_Trace` takes them) until it
+    is known whether they are kept: a discarded finish is not shown to the callback."""
+
+    __slots__ = ("taken",)
+
+    def __init__(self):
+        self.taken: list[tuple[np.ndarray, int]] = []
+
+    def step(self, x, it):
+        self.taken.append((np.array(x, copy=True), it))
 
 
 def _hand_over(obj, x, nit, maxiter, gtol, trace, options, why):
