@@ -20,7 +20,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from .ad import primitives as p
 from .ad import rules_linalg as rl
-from .ad.core import (Traced, TraceError, _is_complex, _value_of, array_like_args,
+from .ad.core import (Traced, TraceError, _is_complex, _static, _value_of, array_like_args,
                       complex_error)
 from .ad.rules import swap_last
 
@@ -39,7 +39,7 @@ def _any_traced(name: str, *xs) -> bool:
 
 
 def _shape(x) -> tuple:
-    return np.shape(_value_of(x))
+    return np.shape(_static(x))
 
 
 def _check_uplo(uplo: str) -> None:

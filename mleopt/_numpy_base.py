@@ -20,6 +20,7 @@ from numpy.lib.array_utils import normalize_axis_tuple as _normalize_axes_in_ord
 from .ad import primitives as _p
 from .ad.core import Traced as _Traced
 from .ad.core import _value_of as _strip
+from .ad.core import _static as _static_value
 from .ad.core import register_namespace as _register_namespace
 from .ad.rules import normalize_axes as _normalize_axes, normalize_axis as _normalize_axis
 
@@ -34,6 +35,25 @@ def _value_of(x):
     return _strip(x)
 
 
+def _static(x):
+    """As _value_of, to read a shape, ndim, size or dtype only: not an escape of the value
+    (see mleopt.ad.core._static; replay stays allowed)."""
+    if (type(x) is list or type(x) is tuple) and _contains_traced(x):
+        return type(x)(_static(item) for item in x)
+    return _static_value(x)
+
+
+def _shaped(fun):
+    """A numpy function of shapes and dtypes only (shape, zeros_like, ...): traced arguments
+    are read for their shapes, which is no escape of their values (mleopt.ad.core._static)."""
+    def wrapper(*args, **kwargs):
+        return fun(*[_static(a) for a in args], **{k: _static(v) for k, v in kwargs.items()})
+    wrapper.__name__ = fun.__name__
+    wrapper.__doc__ = fun.__doc__
+    wrapper.__wrapped__ = fun
+    return wrapper
+
+
 def _constant(fun):
     """A numpy function whose result carries no derivative (shapes, indices, booleans,
     arrays built only from a shape): traced arguments are read through their values."""
@@ -46,9 +66,9 @@ def _constant(fun):
     return wrapper
 
 
-shape = _constant(_np.shape)
-ndim = _constant(_np.ndim)
-size = _constant(_np.size)
+shape = _shaped(_np.shape)
+ndim = _shaped(_np.ndim)
+size = _shaped(_np.size)
 argmax = _constant(_np.argmax)
 argmin = _constant(_np.argmin)
 argsort = _constant(_np.argsort)
@@ -60,18 +80,18 @@ all = _constant(_np.all)  # noqa: A001
 allclose = _constant(_np.allclose)
 isclose = _constant(_np.isclose)
 array_equal = _constant(_np.array_equal)
-zeros_like = _constant(_np.zeros_like)
-ones_like = _constant(_np.ones_like)
+zeros_like = _shaped(_np.zeros_like)
+ones_like = _shaped(_np.ones_like)
 
 
 def full_like(a, fill_value, dtype=None):
     """numpy.full_like; a traced fill value keeps its derivative (it is broadcast)."""
     if isinstance(fill_value, _Traced):
-        return broadcast_to(fill_value, _np.shape(_value_of(a)))
-    return _np.full_like(_value_of(a), fill_value, dtype=dtype)
+        return broadcast_to(fill_value, _np.shape(_static(a)))
+    return _np.full_like(_static(a), fill_value, dtype=dtype)     # (its shape and dtype)
 
 
-empty_like = _constant(_np.empty_like)
+empty_like = _shaped(_np.empty_like)
 
 
 def full(shape, fill_value, dtype=None, order="C"):
@@ -195,7 +215,7 @@ amax, amin = max, min
 
 
 def _count(a, axis) -> int:
-    shp = _np.shape(_value_of(a))
+    shp = _np.shape(_static(a))
     if axis is None:
         return int(_np.prod(shp))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
@@ -238,13 +258,13 @@ def transpose(a, axes=None):
 
 
 def swapaxes(a, axis1, axis2):
-    axes = list(range(_np.ndim(_value_of(a))))
+    axes = list(range(_np.ndim(_static(a))))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return _p.transpose(a, tuple(axes))
 
 
 def moveaxis(a, source, destination):
-    nd = _np.ndim(_value_of(a))
+    nd = _np.ndim(_static(a))
     source = _normalize_axes_in_order(source, nd, "source")
     destination = _normalize_axes_in_order(destination, nd, "destination")
     if len(source) != len(destination):
@@ -261,7 +281,7 @@ def ravel(a):
 
 
 def expand_dims(a, axis):
-    shp = list(_np.shape(_value_of(a)))
+    shp = list(_np.shape(_static(a)))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     nd = len(shp) + len(axes)
     for ax in _normalize_axes(axes, nd):
@@ -270,7 +290,7 @@ def expand_dims(a, axis):
 
 
 def squeeze(a, axis=None):
-    shp = _np.shape(_value_of(a))
+    shp = _np.shape(_static(a))
     if axis is None:
         keep = [n for n in shp if n != 1]
     else:
@@ -299,27 +319,27 @@ def _each(fun):
 @_each
 def atleast_1d(a):
     """a with at least one axis (a number becomes shape (1,))."""
-    return reshape(a, (1,)) if _np.ndim(_value_of(a)) == 0 else a
+    return reshape(a, (1,)) if _np.ndim(_static(a)) == 0 else a
 
 
 @_each
 def atleast_2d(a):
     """a with at least two axes, new axes in front: (N,) -> (1, N)."""
-    nd = _np.ndim(_value_of(a))
-    return reshape(a, (1,) * (2 - nd) + _np.shape(_value_of(a))) if nd < 2 else a
+    nd = _np.ndim(_static(a))
+    return reshape(a, (1,) * (2 - nd) + _np.shape(_static(a))) if nd < 2 else a
 
 
 @_each
 def atleast_3d(a):
     """a with at least three axes, as numpy: () -> (1, 1, 1), (N,) -> (1, N, 1),
     (M, N) -> (M, N, 1)."""
-    shp = _np.shape(_value_of(a))
+    shp = _np.shape(_static(a))
     new = {0: (1, 1, 1), 1: (1,) + shp + (1,), 2: shp + (1,)}.get(len(shp))
     return a if new is None else reshape(a, new)
 
 
 def concatenate(arrays, axis=0):
-    arrays = [atleast_1d(x) if _np.ndim(_value_of(x)) == 0 and axis is None else x
+    arrays = [atleast_1d(x) if _np.ndim(_static(x)) == 0 and axis is None else x
               for x in arrays]
     if axis is None:
         return _p.concatenate_args(0, *[ravel(x) for x in arrays])
@@ -335,7 +355,7 @@ def stack(arrays, axis=0):
 
 def hstack(arrays):
     arrays = [atleast_1d(x) for x in arrays]
-    return concatenate(arrays, axis=0 if _np.ndim(_value_of(arrays[0])) == 1 else 1)
+    return concatenate(arrays, axis=0 if _np.ndim(_static(arrays[0])) == 1 else 1)
 
 
 def vstack(arrays):
@@ -343,7 +363,7 @@ def vstack(arrays):
 
 
 def column_stack(arrays):
-    cols = [reshape(x, (-1, 1)) if _np.ndim(_value_of(x)) < 2 else x for x in arrays]
+    cols = [reshape(x, (-1, 1)) if _np.ndim(_static(x)) < 2 else x for x in arrays]
     return concatenate(cols, axis=1)
 
 
@@ -356,7 +376,7 @@ def append(arr, values, axis=None):
 # --- products ------------------------------------------------------------------------------
 def dot(a, b):
     """numpy.dot: matrix product for 1-D and 2-D arrays, sum over last/second-last axes."""
-    nda, ndb = _np.ndim(_value_of(a)), _np.ndim(_value_of(b))
+    nda, ndb = _np.ndim(_static(a)), _np.ndim(_static(b))
     if nda == 0 or ndb == 0:
         return _p.multiply(a, b)
     if nda <= 2 and ndb <= 2:
@@ -366,7 +386,7 @@ def dot(a, b):
 
 def tensordot(a, b, axes=2):
     """Contract axes of a with axes of b (transpose, reshape and one matrix product)."""
-    sa, sb = _np.shape(_value_of(a)), _np.shape(_value_of(b))
+    sa, sb = _np.shape(_static(a)), _np.shape(_static(b))
     if isinstance(axes, (int, _np.integer)):
         axes_a = list(range(len(sa) - axes, len(sa)))
         axes_b = list(range(axes))
@@ -386,7 +406,7 @@ def tensordot(a, b, axes=2):
 
 
 def inner(a, b):
-    if _np.ndim(_value_of(a)) == 0 or _np.ndim(_value_of(b)) == 0:
+    if _np.ndim(_static(a)) == 0 or _np.ndim(_static(b)) == 0:
         return _p.multiply(a, b)
     return tensordot(a, b, axes=([-1], [-1]))
 
@@ -401,7 +421,7 @@ def vdot(a, b):
 
 def diag(v, k=0):
     """The k-th diagonal of a matrix, or a matrix with the vector v on its k-th diagonal."""
-    nd = _np.ndim(_value_of(v))
+    nd = _np.ndim(_static(v))
     if nd not in (1, 2):
         raise ValueError(f"diag: input must be 1-D or 2-D, not {nd}-D.")
     if not _traced(v):
@@ -421,7 +441,7 @@ def diagflat(v, k=0):
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """numpy.diagonal (a gather: exact derivatives to every order)."""
-    if offset == 0 and axis1 == 0 and axis2 == 1 and _np.ndim(_value_of(a)) == 2:
+    if offset == 0 and axis1 == 0 and axis2 == 1 and _np.ndim(_static(a)) == 2:
         return _p.diag(a)
     return _gathered(a, lambda pos: _np.diagonal(pos, offset, axis1, axis2))
 
@@ -459,10 +479,10 @@ def _gathered(a, arrange, fill=None):
         return arrange(_np.asarray(a))
     a = asarray(a)
     flat = ravel(a)
-    positions = arrange(_np.arange(_np.size(_value_of(a))).reshape(_np.shape(_value_of(a))))
+    positions = arrange(_np.arange(_np.size(_static(a))).reshape(_np.shape(_static(a))))
     if fill is not None:
         flat = concatenate([flat, _np.full(1, float(fill))])
-        positions = _np.where(_np.asarray(positions) < 0, _np.size(_value_of(a)), positions)
+        positions = _np.where(_np.asarray(positions) < 0, _np.size(_static(a)), positions)
     if isinstance(positions, list):
         return [_p.getitem(flat, pos) for pos in positions]
     return _p.getitem(flat, _np.asarray(positions))
@@ -573,7 +593,7 @@ real_if_close = real
 
 def imag(val):
     """numpy.imag; 0 for a traced (real) value."""
-    return _np.zeros(_np.shape(_value_of(val))) if _traced(val) else _np.imag(val)
+    return _np.zeros(_np.shape(_static(val))) if _traced(val) else _np.imag(val)
 
 
 # --- the inner products numpy 2 added -----------------------------------------------------

@@ -5,7 +5,7 @@ import builtins as _builtins
 import numpy as _np
 from .ad import primitives as _p
 from ._numpy_base import *  # noqa: F401,F403
-from ._numpy_base import _gathered, _traced, _value_of  # noqa: F401
+from ._numpy_base import _gathered, _static, _traced, _value_of  # noqa: F401
 
 
 # --- rearranging elements: one gather (_gathered, in _numpy_base) --------------------------
@@ -139,14 +139,14 @@ def pad(array, pad_width, mode="constant", **kwargs):
                         "it takes constant_values.")
     values = kwargs.get("constant_values", 0)
     if _traced(values):
-        if _np.ndim(_value_of(values)) != 0:
+        if _np.ndim(_static(values)) != 0:
             raise NotImplementedError("pad: a traced constant_values must be one number.")
-        inside = _np.pad(_np.ones(_np.shape(_value_of(array)), dtype=bool), pad_width)
+        inside = _np.pad(_np.ones(_np.shape(_static(array)), dtype=bool), pad_width)
         return where(inside, _gathered(array, lambda pos: _np.pad(pos, pad_width,
                                                                   constant_values=-1),
                                        fill=0.0), values)
     body = _gathered(array, lambda pos: _np.pad(pos, pad_width, constant_values=-1), fill=0.0)
-    border = _np.pad(_np.zeros(_np.shape(_value_of(array))), pad_width,
+    border = _np.pad(_np.zeros(_np.shape(_static(array))), pad_width,
                      constant_values=values)
     return _p.add(body, border) if _np.any(border) else body
 
@@ -156,7 +156,7 @@ def tril(m, k=0):
     """The lower triangle of (a stack of) matrices: m where j <= i + k, 0 elsewhere."""
     if not _traced(m):
         return _np.tril(m, k)
-    shp = _np.shape(_value_of(m))
+    shp = _np.shape(_static(m))
     return _p.where(_np.tri(*shp[-2:], k=k, dtype=bool), m, 0.0)
 
 
@@ -164,7 +164,7 @@ def triu(m, k=0):
     """The upper triangle of (a stack of) matrices: m where j >= i + k, 0 elsewhere."""
     if not _traced(m):
         return _np.triu(m, k)
-    shp = _np.shape(_value_of(m))
+    shp = _np.shape(_static(m))
     return _p.where(_np.tri(*shp[-2:], k=k - 1, dtype=bool), 0.0, m)
 
 
@@ -182,14 +182,14 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative.")
     start, stop = asarray(start), asarray(stop)
     div = (num - 1) if endpoint else num
-    shp = _np.broadcast_shapes(_np.shape(_value_of(start)), _np.shape(_value_of(stop)))
+    shp = _np.broadcast_shapes(_np.shape(_static(start)), _np.shape(_static(stop)))
     steps = _np.arange(num, dtype=float).reshape((num,) + (1,) * len(shp))
     delta = _p.subtract(stop, start)
     step = _p.true_divide(delta, float(div)) if div > 0 else _np.nan * delta
     y = _p.add(_p.multiply(steps, step if div > 0 else 0.0), start)
     if endpoint and num > 1:
         last = _np.arange(num).reshape(steps.shape) == num - 1
-        y = _p.where(last, broadcast_to(stop, _np.shape(_value_of(y))[1:]), y)
+        y = _p.where(last, broadcast_to(stop, _np.shape(_static(y))[1:]), y)
     y = moveaxis(y, 0, axis) if axis != 0 else y
     return (y, step) if retstep else y
 
@@ -221,7 +221,7 @@ class _Concatenator:
                   for item in items]
         if not self._columns:
             return concatenate([atleast_1d(x) for x in pieces], axis=0)
-        return concatenate([x if _np.ndim(_value_of(x)) >= 2 else reshape(x, (-1, 1))
+        return concatenate([x if _np.ndim(_static(x)) >= 2 else reshape(x, (-1, 1))
                             for x in pieces], axis=-1)
 
     def __len__(self) -> int:
@@ -241,7 +241,7 @@ concat = concatenate
 
 
 def broadcast_arrays(*args):
-    shp = _np.broadcast_shapes(*[_np.shape(_value_of(a)) for a in args])
+    shp = _np.broadcast_shapes(*[_np.shape(_static(a)) for a in args])
     return tuple(broadcast_to(a, shp) for a in args)
 
 
@@ -257,7 +257,7 @@ def kron(a, b):
     """numpy.kron: out[i*nb + k, ...] = a[i, ...] b[k, ...], as one broadcast product with
     the axes of a and b interleaved."""
     a, b = asarray(a), asarray(b)
-    sa, sb = _np.shape(_value_of(a)), _np.shape(_value_of(b))
+    sa, sb = _np.shape(_static(a)), _np.shape(_static(b))
     nd = _builtins.max(len(sa), len(sb))
     sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
     a2 = reshape(a, tuple(x for n in sa for x in (n, 1)))
@@ -271,7 +271,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = moveaxis(asarray(a), axisa, -1), moveaxis(asarray(b), axisb, -1)
-    na, nb = _np.shape(_value_of(a))[-1], _np.shape(_value_of(b))[-1]
+    na, nb = _np.shape(_static(a))[-1], _np.shape(_static(b))[-1]
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError("cross: incompatible dimensions for cross product "
                          "(dimension must be 2 or 3).")

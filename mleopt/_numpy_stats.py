@@ -8,7 +8,7 @@ from .ad.rules import normalize_axes as _normalize_axes
 from .ad.rules import normalize_axis as _normalize_axis
 from ._numpy_base import *  # noqa: F401,F403
 from ._numpy_gather import *  # noqa: F401,F403
-from ._numpy_base import _count, _traced, _value_of  # noqa: F401
+from ._numpy_base import _count, _static, _traced, _value_of  # noqa: F401
 from ._numpy_gather import _axis_of  # noqa: F401
 
 
@@ -16,7 +16,7 @@ from ._numpy_gather import _axis_of  # noqa: F401
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """numpy.diff: a[1:] - a[:-1] along axis, n times (prepend/append joined first)."""
     a = asarray(a)
-    nd = _np.ndim(_value_of(a))
+    nd = _np.ndim(_static(a))
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional.")
     axis = _normalize_axis(axis, nd)
@@ -34,9 +34,9 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 def _edge_piece(extra, a, axis):
     """diff's prepend/append: a number is broadcast to a slab of thickness 1 along axis."""
-    if extra is None or _np.ndim(_value_of(extra)) != 0:
+    if extra is None or _np.ndim(_static(extra)) != 0:
         return extra
-    shp = list(_np.shape(_value_of(a)))
+    shp = list(_np.shape(_static(a)))
     shp[axis] = 1
     return broadcast_to(extra, tuple(shp))
 
@@ -48,12 +48,12 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     if not _traced(f) and not _traced(varargs):
         return _np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     f = asarray(f)
-    nd = _np.ndim(_value_of(f))
+    nd = _np.ndim(_static(f))
     axes = _normalize_axes(axis, nd)
     spacing = list(varargs) or [1.0]
     if len(spacing) == 1:
         spacing = spacing * len(axes)
-    if len(spacing) != len(axes) or _builtins.any(_np.ndim(_value_of(h)) for h in spacing):
+    if len(spacing) != len(axes) or _builtins.any(_np.ndim(_static(h)) for h in spacing):
         raise NotImplementedError("gradient of a traced value takes one uniform spacing per "
                                   "axis (numbers); coordinate arrays are not supported.")
     if edge_order not in (1, 2):
@@ -63,8 +63,8 @@ def gradient(f, *varargs, axis=None, edge_order=1):
 
 
 def _gradient_along(f, axis, h, edge_order):
-    nd = _np.ndim(_value_of(f))
-    n = _np.shape(_value_of(f))[axis]
+    nd = _np.ndim(_static(f))
+    n = _np.shape(_static(f))[axis]
     if n < edge_order + 1:
         raise ValueError("gradient: the shape of the array along an axis must be at least "
                          "edge_order + 1.")
@@ -106,7 +106,7 @@ def cumprod(a, axis=None):
         return _np.cumprod(a, axis=axis)
     a, axis = _axis_of(asarray(a), axis)
     lines = moveaxis(a, axis, -1)
-    n = _np.shape(_value_of(lines))[-1]
+    n = _np.shape(_static(lines))[-1]
     leading = _np.tri(n, dtype=bool)                       # leading[i, j]: j <= i
     square = _p.where(leading, expand_dims(lines, -2), 1.0)
     return moveaxis(_p.prod(square, axis=-1), -1, axis)
@@ -125,7 +125,7 @@ def cumulative_sum(x, axis=None, dtype=None, include_initial=False):
     out = cumsum(x, axis=axis)
     if include_initial:
         out = pad(out, [(1, 0) if i == (axis or 0) else (0, 0)
-                        for i in range(_np.ndim(_value_of(out)))])
+                        for i in range(_np.ndim(_static(out)))])
     return out
 
 
@@ -135,10 +135,10 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
     a = asarray(a)
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
-        scale = _np.full(_np.shape(_value_of(avg)), float(_count(a, axis)))
+        scale = _np.full(_np.shape(_static(avg)), float(_count(a, axis)))
         return (avg, scale) if returned else avg
     w = asarray(weights)
-    sa, sw = _np.shape(_value_of(a)), _np.shape(_value_of(w))
+    sa, sw = _np.shape(_static(a)), _np.shape(_static(w))
     if sa != sw:
         if axis is None:
             raise TypeError("average: axis must be specified when shapes of a and weights "
@@ -152,23 +152,23 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
     if _np.any(_value_of(scale) == 0.0):
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized.")
     avg = _p.true_divide(_p.sum(_p.multiply(a, w), axis=axis, keepdims=keepdims), scale)
-    return (avg, broadcast_to(scale, _np.shape(_value_of(avg)))) if returned else avg
+    return (avg, broadcast_to(scale, _np.shape(_static(avg)))) if returned else avg
 
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
     """numpy.cov: with rows as variables (rowvar=True), X centred by its (weighted) mean,
     cov = X W X' / fact, fact = sum(w) - ddof (numpy's correction with aweights)."""
     X = atleast_2d(asarray(m))
-    if not rowvar and _np.shape(_value_of(X))[0] != 1:
+    if not rowvar and _np.shape(_static(X))[0] != 1:
         X = transpose(X)
     if y is not None:
         Y = atleast_2d(asarray(y))
-        if not rowvar and _np.shape(_value_of(Y))[0] != 1:
+        if not rowvar and _np.shape(_static(Y))[0] != 1:
             Y = transpose(Y)
         X = concatenate([X, Y], axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
-    n = _np.shape(_value_of(X))[1]
+    n = _np.shape(_static(X))[1]
     w = None
     for label, given in (("fweights", fweights), ("aweights", aweights)):
         if given is None:
@@ -206,7 +206,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
 def corrcoef(x, y=None, rowvar=True):
     """numpy.corrcoef: cov / sqrt(d_i d_j), clipped to [-1, 1] as numpy does."""
     c = cov(x, y, rowvar)
-    if _np.ndim(_value_of(c)) == 0:
+    if _np.ndim(_static(c)) == 0:
         return _p.true_divide(c, c)
     sd = _p.sqrt(diagonal(c))
     c = _p.true_divide(_p.true_divide(c, reshape(sd, (-1, 1))), reshape(sd, (1, -1)))
@@ -220,15 +220,15 @@ def ptp(a, axis=None, keepdims=False):
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     """numpy.trapezoid: sum((y[1:] + y[:-1]) / 2 * diff(x)) along axis."""
     y = asarray(y)
-    nd = _np.ndim(_value_of(y))
+    nd = _np.ndim(_static(y))
     ax = _normalize_axis(axis, nd)
     lo, hi = [slice(None)] * nd, [slice(None)] * nd
     lo[ax], hi[ax] = slice(None, -1), slice(1, None)
     if x is None:
         d = dx
     else:
-        d = diff(x, axis=-1 if _np.ndim(_value_of(x)) == 1 else axis)
-        if _np.ndim(_value_of(x)) == 1:
+        d = diff(x, axis=-1 if _np.ndim(_static(x)) == 1 else axis)
+        if _np.ndim(_static(x)) == 1:
             d = reshape(d, tuple(-1 if i == ax else 1 for i in range(nd)))
     mid = _p.multiply(_p.add(y[tuple(hi)], y[tuple(lo)]), 0.5)
     return _p.sum(_p.multiply(mid, d), axis=ax)
@@ -238,7 +238,7 @@ def polyval(p, x):
     """Horner's scheme: p[0] x^(n-1) + ... + p[n-1], differentiable in p and x."""
     p = asarray(p)
     out = _np.zeros_like(_value_of(x), dtype=float) if not _traced(x) else _p.multiply(x, 0.0)
-    for i in range(_np.shape(_value_of(p))[0]):
+    for i in range(_np.shape(_static(p))[0]):
         out = _p.add(_p.multiply(out, x), p[i])
     return out
 
@@ -330,12 +330,12 @@ def _order_statistic(a, q, axis, keepdims, skip_nan, name, method="linear", out=
     if _np.any((qv < 0) | (qv > 1)) or _np.any(_np.isnan(qv)):
         scale = "[0, 100]" if name.endswith("percentile") else "[0, 1]"
         raise ValueError(f"{name}: q must be in {scale}.")
-    shp = _np.shape(_value_of(a))
+    shp = _np.shape(_static(a))
     axes = _normalize_axes(axis, len(shp))
     free = [i for i in range(len(shp)) if i not in axes]
     lead = tuple(shp[i] for i in free)
     lines = reshape(transpose(a, free + list(axes)), lead + (-1,))
-    n = _np.shape(_value_of(lines))[-1]
+    n = _np.shape(_static(lines))[-1]
     ranked = sort(lines, axis=-1)
     values = _value_of(lines)
     count = _np.sum(~_np.isnan(values), axis=-1) if skip_nan else _np.full(lead, n)
@@ -356,9 +356,9 @@ def _order_statistic(a, q, axis, keepdims, skip_nan, name, method="linear", out=
         res = _warn_empty(res, count[..., None], "All-NaN slice encountered")
     if keepdims:
         res = reshape(res, tuple(1 if i in axes else s for i, s in enumerate(shp)) + (nq,))
-    nd_res = _np.ndim(_value_of(res))
+    nd_res = _np.ndim(_static(res))
     res = moveaxis(res, nd_res - 1, 0)
-    return reshape(res, _np.shape(qv) + _np.shape(_value_of(res))[1:])
+    return reshape(res, _np.shape(qv) + _np.shape(_static(res))[1:])
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",

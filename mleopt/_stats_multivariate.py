@@ -12,7 +12,7 @@ import numpy as np
 
 from ._linalg import cholesky
 from .ad import primitives as p
-from .ad.core import Traced, _value_of, as_array
+from .ad.core import Traced, _static, _value_of, as_array
 from .ad.rules import swap_last
 from .ad.rules_special import LOG_SQRT_2PI
 
@@ -25,7 +25,7 @@ def _arr(x):
 
 
 def _shape(x) -> tuple:
-    return np.shape(_value_of(x))
+    return np.shape(_static(x))
 
 
 def _squeeze(out):

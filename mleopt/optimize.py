@@ -28,6 +28,7 @@ take is refused, naming the ones it accepts.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 import warnings
@@ -123,7 +124,7 @@ class Objective:
     """
 
     __slots__ = ("_evaluate", "_hessian", "_value", "nobs", "_x", "_f", "_g", "_h", "_hx",
-                 "_pending", "n_fun", "n_hess", "expensive_hessian", "scale")
+                 "_pending", "n_fun", "n_hess", "expensive_hessian", "scale", "replay")
     # points are compared by their bytes (cheaper than np.array_equal on small vectors)
 
     def __init__(self, evaluate: Callable, hessian: Callable | None = None, nobs: float = 1,
@@ -136,6 +137,14 @@ class Objective:
         self.n_fun = self.n_hess = 0
         self.expensive_hessian = False      # True: Newton may reuse a factorised Hessian
         self.scale = None       # the caller's z = scale * theta, if it says (None: z = theta)
+        # the replay plans of this fit's evaluations (mleopt.ad.replay.Session, set by the
+        # model), dropped when the optimiser run ends (end_replay)
+        self.replay = None
+
+    def end_replay(self) -> None:
+        """Drop the replay plans: later evaluations record the function afresh."""
+        if self.replay is not None:
+            self.replay.close()
 
     def fun_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         key = np.asarray(theta, dtype=float).tobytes()
@@ -225,6 +234,20 @@ class OptimizeRecord:
                 f"grad_max={self.grad_max:.2e}, time={self.time * 1e3:.2f} ms)")
 
 
+def _ends_replay(run: Callable) -> Callable:
+    """An optimiser run (``run(objective, ...)``) that drops the objective's replay plans
+    when it ends (mleopt.ad.replay: a plan lives for one run, never across fits)."""
+    @functools.wraps(run)
+    def wrapped(objective, *args, **kwargs):
+        try:
+            return run(objective, *args, **kwargs)
+        finally:
+            if isinstance(objective, Objective):
+                objective.end_replay()
+    return wrapped
+
+
+@_ends_replay
 def minimize(objective: Objective, theta0: Any, method: str = "newton",
              maxiter: int | None = None, gtol: float = 1e-8, disp: bool = False,
              callback: Callable | None = None,
@@ -940,6 +963,7 @@ class StochasticRun:
     time: float
 
 
+@_ends_replay
 def stochastic(full: Objective, run_epoch: Callable, theta0: Any, optimizer: Any, nobs: int,
                batch_size: int, epochs: int, seed: Any = None, disp: bool = False,
                method: str = "") -> StochasticRun:

@@ -44,6 +44,7 @@ class Profiler:
         self.llf = float(results.llf)
         start = np.asarray(results._params, dtype=float)
         z_hat, self.to_params, self.objective = model._optimizer_space(start)
+        self.objective.end_replay()     # (each re-fit is a run of its own: no plan across)
         self.z_hat = np.asarray(z_hat, dtype=float)
         self.nobs = self.objective.nobs
         self._model, self._start = model, start

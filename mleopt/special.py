@@ -32,7 +32,7 @@ from .ad import rules_special as _rs
 from .ad.core import NonDifferentiable as _NonDifferentiable
 from .ad.core import Traced as _Traced
 from .ad.core import TraceError as _TraceError
-from .ad.core import _value_of
+from .ad.core import _static, _value_of
 from .ad.core import as_array as _as_array
 from .ad.core import register_namespace as _register_namespace
 
@@ -155,13 +155,13 @@ def logsumexp(a: _ArrayLike, axis=None, b: _ArrayLike | None = None, keepdims: b
     a, b = _as_array(a), _as_array(b)
     if not isinstance(a, _Traced):
         a = _np.asarray(a, dtype=_np.float64)
-    shape = _np.shape(_value_of(a))
+    shape = _np.shape(_static(a))
     if b is not None:
-        shape = _np.broadcast_shapes(shape, _np.shape(_value_of(b)))
-        if _np.shape(_value_of(a)) != shape:
+        shape = _np.broadcast_shapes(shape, _np.shape(_static(b)))
+        if _np.shape(_static(a)) != shape:
             a = _p.broadcast_to(a, shape)
     axes = _normalize_axes(axis, len(shape))
-    m = _np.amax(_value_of(a), axis=axes, keepdims=True) if _np.size(_value_of(a)) else 0.0
+    m = _np.amax(_value_of(a), axis=axes, keepdims=True) if _np.size(_static(a)) else 0.0
     m = _np.where(_np.isfinite(m), m, 0.0)
     e = _p.exp(_p.subtract(a, m))
     if b is not None:

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from .core import (Dual, Tensor, Traced, TraceError, _holds_traced, _namespace, backward_pass,
-                   complex_error, forward_sweep, fresh, new_level)
+                   complex_error, forward_sweep, fresh, new_level, unwatch, watch)
 from .primitives import concatenate_args, getitem, reshape, transpose
 from .rules import IDENTITY_SEEDS, shape_of
-from . import pytree, structure
+from . import pytree, replay as _replay, structure
 from .pytree import TreeDef, is_container
 
 Argnum = int | Sequence[int]
@@ -198,10 +198,13 @@ def _check_argnums(fun: Callable, args: Sequence, argnums: tuple[int, ...]) -> N
                          "once (the derivative is one entry per argument).")
 
 
-def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...]):
-    """Run f with the chosen arguments traced; returns (leaves, output value, output node)."""
+def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple[int, ...],
+             level: int | None = None):
+    """Run f with the chosen arguments traced (at a new level, or at ``level``); returns
+    (leaves, output value, output node)."""
     _check_argnums(f, args, argnums)
-    level = new_level()
+    if level is None:
+        level = new_level()
     args = list(args)
     leaves = []
     for i in argnums:
@@ -557,25 +560,51 @@ def has_index_structure(fun: Callable, x) -> bool:
     return structure.find(node, leaves[0], summed=True) is not None
 
 
-def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True) -> Callable:
+def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True,
+                           replay: "_replay.Slot | None" = None) -> Callable:
     """``(f(x), df/dx, hessian)`` of a scalar function from one recording of f (what a Newton
     step needs at each point). ``lazy``: ``hessian`` is a zero-argument function computing
     the Hessian when called (a line search needs it at accepted points only); otherwise the
     Hessian itself. It comes from the same recording when the linear-index structure is
     there (see ``hessian``; eagerly, the gradient then comes from the same per-row
-    derivatives), else by forward-over-reverse."""
+    derivatives), else by forward-over-reverse.
+
+    ``replay`` (eager only; f called with x alone): the slot of one optimiser run on one
+    block model. Its first evaluation is kept as a plan when the trace provably takes no
+    decision on values, and later points refresh that recording instead of calling f
+    (mleopt.ad.replay: the same numbers, bit for bit)."""
     vg = value_and_grad(fun, argnum)
     g = grad(fun, argnum)
 
     def value_grad_and_hessian_fun(*args, **kwargs):
         _check_argnums(fun, args, (argnum,))
         plain = not isinstance(args[argnum], Traced)
-        leaves, value, node = _reverse(fun, args, kwargs, (argnum,))
+        slot = replay if (replay is not None and not lazy and plain and len(args) == 1
+                          and not kwargs) else None
+        if slot is not None and slot.plan:
+            found = _replay.replayed(slot, as_float(args[argnum]))
+            if found is not None:
+                if _replay.CHECK:
+                    _replay.check(found, value_grad_and_hessian(fun, argnum, False)(*args))
+                return found
+        watched = slot is not None and slot.plan is None    # (the run's first evaluation)
+        level = new_level()
+        if watched:
+            watch(level)
+        try:
+            leaves, value, node = _reverse(fun, args, kwargs, (argnum,), level)
+        finally:
+            escaped = watched and unwatch(level)
         if not plain or node is None or math.prod(shape_of(value)) != 1:
+            if watched:
+                slot.decline()
             value, gradient = vg(*args, **kwargs)       # (and its errors)
             node = None
         elif not lazy:
-            found = structure.hessian(node, leaves[0], with_grad=True)
+            s = structure.find(node, leaves[0], summed=True)
+            plan = slot.offer(leaves[0], node, s, escaped) if watched else None
+            found = None if s is None else structure.hessian(
+                node, leaves[0], with_grad=True, s=s, jac=None if plan is None else plan.jac)
             if found is not None:
                 return value, found[0], found[1]
             gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]

@@ -125,7 +125,8 @@ class Traced:
     __slots__ = ("_value", "_level")
     __array_priority__ = 1000.0
 
-    # --- read-only array attributes -----------------------------------------------------
+    # --- read-only array attributes (shapes and dtypes: the same at every point, so reading
+    # them is no escape of the value; see _WATCHED) ---------------------------------------
     @property
     def shape(self) -> tuple:
         value = self._value
@@ -144,13 +145,13 @@ class Traced:
         return np.result_type(self._value)
 
     def __len__(self) -> int:
-        return len(self._value)
+        return len(self._value)     # (a shape, not a value: unchanged on replay)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(_value_of(self))    # (a decision on the value: noted, see _WATCHED)
 
     # --- conversions that would lose the derivative -----------------------------------
     def __array__(self, dtype=None, copy=None):
@@ -171,6 +172,7 @@ class Traced:
         return self._level == EAGER_LEVEL and not isinstance(self._value, Traced)
 
     def __float__(self) -> float:
+        _note_escape(self)
         if self._eager():
             if self.size != 1:
                 raise TypeError(f"float() of a tensor of shape {self.shape}: only a tensor "
@@ -189,6 +191,7 @@ class Traced:
             "x.item() / stop_gradient(x) to detach on purpose.")
 
     def __int__(self) -> int:
+        _note_escape(self)
         if self._eager() and self.size == 1:
             return int(np.asarray(self._value).reshape(()))
         raise TraceError("int() of a traced value would drop its derivative; use "
@@ -217,6 +220,7 @@ class Traced:
     def tolist(self):
         """The value as (nested lists of) Python numbers: for PyTorch-style tensors; inside
         a functional trace it would drop the derivative and is refused."""
+        _note_escape(self)
         if not self._eager():
             raise TraceError("tolist() of a traced value would drop its derivative; keep "
                              "computing with mleopt.numpy, or call stop_gradient(x).tolist() "
@@ -417,7 +421,7 @@ class Traced:
         return self
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._value!r})"
+        return f"{type(self).__name__}({_value_of(self)!r})"     # (prints the value: noted)
 
 
 # Libraries whose functions users may call on traced values by mistake; the mleopt
@@ -528,8 +532,47 @@ def _p():
         raise _unregistered("primitives") from None
 
 
+# Escapes of values, for replay (mleopt/ad/replay.py). A trace whose values reach plain Python
+# or numpy (a comparison, bool(), float(), stop_gradient, a function without a derivative,
+# printing) may take a decision on them: recorded at one point, its graph need not be the
+# function's graph at another, so it must not be replayed there. While a level is *watched*
+# (``watch``), every such escape from a value of that level (or of a value nested in it) is
+# noted here: ``_WATCHED[level] = True``. Reading a shape, ndim, size or dtype is no escape
+# (``_static``). Each level is touched by its own trace only, so threads do not interfere.
+_WATCHED: dict[int, bool] = {}
+
+
+def watch(level: int) -> None:
+    """Start noting escapes of the values of trace ``level``."""
+    _WATCHED[level] = False
+
+
+def unwatch(level: int) -> bool:
+    """Stop watching ``level``; True if a value of it escaped while it was watched."""
+    return _WATCHED.pop(level)
+
+
+def _note_escape(x) -> None:
+    """The value of traced ``x`` (and of every level nested in it) escapes the trace."""
+    while isinstance(x, Traced):
+        if x._level in _WATCHED:
+            _WATCHED[x._level] = True
+        x = x._value
+
+
 def _value_of(x):
-    """Strip every level of tracing (used for comparisons and explicit detaching)."""
+    """Strip every level of tracing (used for comparisons and explicit detaching): the value
+    escapes the trace, which is noted for replay (``_WATCHED``)."""
+    if _WATCHED and isinstance(x, Traced):
+        _note_escape(x)
+    while isinstance(x, Traced):
+        x = x._value
+    return x
+
+
+def _static(x):
+    """The innermost value of ``x``, to read its shape, ndim, size or dtype only (they do
+    not depend on the point): not an escape. Never for reading the numbers themselves."""
     while isinstance(x, Traced):
         x = x._value
     return x
@@ -732,6 +775,7 @@ class Tensor(Traced):
     @property
     def data(self):
         """The value itself (not a copy; PyTorch's ``.data``)."""
+        _note_escape(self)
         return self._value
 
     @data.setter
@@ -758,6 +802,7 @@ class Tensor(Traced):
     def numpy(self):
         """The value as a numpy array (a copy). Refused inside a functional trace, where it
         would drop the derivative (use stop_gradient to detach on purpose)."""
+        _note_escape(self)
         if not self._eager():
             raise TraceError("numpy() of a traced value would drop its derivative; keep "
                              "computing with mleopt.numpy, or call stop_gradient(x) to detach "
@@ -770,7 +815,7 @@ class Tensor(Traced):
 
     def __repr__(self) -> str:
         extra = ", requires_grad=True" if self.requires_grad and self._prim is None else ""
-        return f"tensor({self._value!r}{extra})"
+        return f"tensor({_value_of(self)!r}{extra})"
 
 
 def _checked_gradient(gradient, shape: tuple):

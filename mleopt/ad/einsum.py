@@ -20,7 +20,7 @@ import string
 import numpy as np
 
 from . import primitives as p
-from .core import _value_of, as_array
+from .core import _static, as_array
 from .rules import shape_of
 
 LETTERS = string.ascii_letters
@@ -75,7 +75,7 @@ def einsum(subscripts, *operands):
     if not isinstance(subscripts, str):
         subscripts, *operands = interleaved((subscripts, *operands))
     operands = [as_array(op) for op in operands]   # lists of traced values: arrays
-    shapes = [np.shape(_value_of(op)) for op in operands]
+    shapes = [np.shape(_static(op)) for op in operands]
     terms, out = parse(subscripts, shapes)
     return p.einsum_args(",".join(terms) + "->" + out, *operands)
 

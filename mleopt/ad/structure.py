@@ -112,7 +112,12 @@ class Structure:
 
 def find(end: Tensor, leaf: Tensor, summed: bool) -> Structure | None:
     """The index structure of the graph ending at ``end`` (``summed``: end is the sum over
-    rows of a per-row vector; otherwise end is that vector), or None where it is not there."""
+    rows of a per-row vector; otherwise end is that vector), or None where it is not there.
+
+    Every field of the Structure comes from the graph's shape (nodes, parents, shapes), its
+    primitives and its constants (data matrices A, the constant factors of ``scale``,
+    options), never from the values of traced nodes: a graph refreshed at another point
+    (mleopt.ad.replay) has the same Structure."""
     if not isinstance(leaf._value, np.ndarray) or leaf._value.ndim != 1:
         return None
     outer, scale = set(), 1.0
@@ -266,15 +271,19 @@ def _is_index(node: Tensor, n: int) -> bool:
 # the derivatives
 # =======================================================================================
 
-def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False):
+def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False, s: Structure | None = None,
+            jac: np.ndarray | None = None):
     """The Hessian of the recorded scalar ``end`` in ``leaf`` (``with_grad``: the pair
-    (gradient, Hessian), both from the same per-row derivatives), or None (no structure)."""
-    s = find(end, leaf, summed=True)
+    (gradient, Hessian), both from the same per-row derivatives), or None (no structure).
+    ``s``: the structure already found on this graph; ``jac``: its ``linear_jacobian``
+    (both kept by a replay, mleopt.ad.replay)."""
     if s is None:
-        return None
+        s = find(end, leaf, summed=True)
+        if s is None:
+            return None
     grads, slopes = _per_row(s, second=True)
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
-    jac, curvature = _inner_derivatives(s, d_phi)
+    jac, curvature = _inner_derivatives(s, d_phi, jac)
     h = jac.T @ h_phi @ jac
     if curvature is not None:
         h += curvature
@@ -656,11 +665,26 @@ def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 _CROSS_ELEMENTS = 1 << 20   # entries of the weighted copy of one block of rows (8 MB)
 
 
-def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
+def linear_jacobian(s: Structure) -> np.ndarray | None:
+    """``J = dh/dx`` when the small nodes are linear in x (then J is the same at every point:
+    the tangent rules of linear primitives read their constant arguments only), else None.
+    Read-only: it is kept and shared by the evaluations of a replay."""
+    if not s.linear:
+        return None
+    jac = _inner_derivatives(s, None)[0]
+    jac.flags.writeable = False
+    return jac
+
+
+def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
+                       jac: np.ndarray | None = None):
     """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K; None when
     the small nodes, those computed from x alone, are linear in x or dPhi is not given):
     J by one forward pass over the small nodes with the K unit directions, the curvature
-    term by forward-over-reverse over them."""
+    term by forward-over-reverse over them. ``jac``: J from ``linear_jacobian`` (used when
+    the small nodes are linear)."""
+    if jac is not None and s.linear:
+        return jac, None
     leaf = s.leaf
     k = leaf._value.size
     ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]

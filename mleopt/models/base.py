@@ -40,6 +40,7 @@ from .. import blocks as blocks_mod
 from .. import optimize as _opt
 from ..ad import api as ad_api
 from ..ad.api import value_grad_and_hessian
+from ..ad.replay import Session
 from ..ad.pytree import is_container, leaves_of, ravel_leaves, tree_structure
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
@@ -83,6 +84,7 @@ class LikelihoodModel:
     _check_rank = True
     _LARGE = 1_000_000  # nobs * k_params from which a Hessian costs several gradients: Newton
     #                     may then reuse a factorised Hessian (mleopt.optimize)
+    _replay_blocks = True   # a fit replays its recorded blocks (mleopt.ad.replay); not Dask's
 
     def __new__(cls, *args: Any, **kwargs: Any):
         # Dask inputs: the same model class, with its row blocks on the Dask partitions
@@ -338,17 +340,20 @@ class LikelihoodModel:
     # Each method below runs on one block and returns that block's part of a sum; the loop
     # (_block_map) runs them on a thread pool, or on Dask workers for Dask data, and adds.
 
-    def _block_derivatives(self, x: np.ndarray, order: int, space: "Space"):
+    def _block_derivatives(self, x: np.ndarray, order: int, space: "Space",
+                           replay: "Session | None" = None):
         """``(value, gradient, hessian)`` of this block's log-likelihood as a function of
         ``x`` (natural params, or the optimiser's z: see :class:`Space`); the gradient is
         None for ``order < 1``, the Hessian None for ``order < 2``. mleopt.ad finds the linear
-        indices (x_i'b, ...) by itself, so every model takes the fast route here."""
+        indices (x_i'b, ...) by itself, so every model takes the fast route here. ``replay``:
+        the optimiser run's plans (mleopt.ad.replay), this block's slot among them."""
         f = self._space_function(space)
         if order < 1:
             with np.errstate(all="ignore"):
                 return float(f(x)), None, None
         if order >= 2:      # value, gradient and Hessian from one recording of f
-            value, grad, hess = value_grad_and_hessian(f, lazy=False)(x)
+            slot = None if replay is None else replay.slot(self)
+            value, grad, hess = value_grad_and_hessian(f, lazy=False, replay=slot)(x)
             return float(value), np.asarray(grad, dtype=float), np.asarray(hess, dtype=float)
         value, grad = ad.value_and_grad(f)(x)
         return float(value), np.asarray(grad, dtype=float), None
@@ -649,14 +654,16 @@ class LikelihoodModel:
 
         return blocks_mod.run(call, range(len(models)), threads)
 
-    def _block_sum(self, x: np.ndarray, order: int, space: "Space"):
+    def _block_sum(self, x: np.ndarray, order: int, space: "Space",
+                   replay: "Session | None" = None):
         """Summed ``(value, gradient, hessian)`` over the blocks (one block, the model
-        itself: its own, with nothing to add)."""
+        itself: its own, with nothing to add); ``replay``: see _block_derivatives."""
         models = self._blocks()[0]
         if len(models) == 1 and models[0] is self:
-            return self._block_derivatives(x, order, space)
+            return self._block_derivatives(x, order, space, replay)
+        plans = () if replay is None else (replay,)
         return blocks_mod.add_derivatives(self._block_map("_block_derivatives", x, order,
-                                                          space))
+                                                          space, *plans))
 
     # --- parametrization -----------------------------------------------------------------------
     # Two layers: the model's own ``transform`` (e.g. sigma = exp(theta)), and the user's
@@ -749,10 +756,12 @@ class LikelihoodModel:
         eager = self._eager_hessian()
         models = self._blocks()[0]
         one_block = len(models) == 1 and models[0] is self
+        # replay plans for this fit's evaluations (blocks evaluated in this process only)
+        plans = Session() if eager and self._replay_blocks else None
 
         def evaluate(z):
             if eager:
-                return self._block_sum(z, 2, space)
+                return self._block_sum(z, 2, space, plans)
             if one_block:
                 return value_grad_and_hessian(self._space_function(space), lazy=True)(z)
             value, grad, _ = self._block_sum(z, 1, space)
@@ -763,6 +772,7 @@ class LikelihoodModel:
             return self._block_sum(np.asarray(z, dtype=float), 0, space)[0]
 
         obj = _opt.Objective(evaluate, nobs=self._total_weight(), value=value)
+        obj.replay = plans
         obj.expensive_hessian = self._expensive_hessian()
         obj.scale = scale
         return obj

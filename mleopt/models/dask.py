@@ -377,6 +377,7 @@ class DaskModel:
     """Mixed in before a model class: its row blocks are the Dask partitions."""
 
     _dask_base: type = None
+    _replay_blocks = False  # partitions are evaluated on workers: no replay plan there
 
     def __init__(self, *args, **kwargs):
         """The base class's own arguments (positional or by name): its first two are the
