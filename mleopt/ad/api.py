@@ -597,7 +597,7 @@ def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True,
             escaped = watched and unwatch(level)
         if not plain or node is None or math.prod(shape_of(value)) != 1:
             if watched:
-                slot.decline()
+                slot.decline("not a single number of x")
             value, gradient = vg(*args, **kwargs)       # (and its errors)
             node = None
         elif not lazy:

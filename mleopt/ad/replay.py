@@ -47,11 +47,13 @@ ENABLED = True      # False: every evaluation records the function afresh
 # check every replayed evaluation against a fresh recording (and raise on any difference)
 CHECK = os.environ.get("MLEOPT_CHECK_REPLAY", "").strip().lower() not in ("", "0", "false")
 
-counts: Counter = Counter()     # "planned", "declined", "replayed": for tests and benchmarks
+# "planned", "replayed", "declined" and "declined: <why>": for tests and benchmarks
+counts: Counter = Counter()
 _counts_lock = threading.Lock()
 
 
 def _count(what: str) -> None:
+    """Count an event (under a lock: blocks are evaluated on threads)."""
     with _counts_lock:
         counts[what] += 1
 
@@ -88,22 +90,26 @@ class Plan:
         return self.end._value, grad, hess
 
 
-def make_plan(leaf: Tensor, end, s: Structure | None, escaped: bool) -> Plan | None:
-    """A plan of the trace from ``leaf`` to ``end`` (structure ``s``), or None where a replay
-    could differ from a fresh recording (see the module's docstring)."""
-    if escaped or s is None or not isinstance(end, Tensor) or end._level != leaf._level \
-            or end.size != 1 or not isinstance(leaf._value, np.ndarray):
-        return None
+def make_plan(leaf: Tensor, end, s: Structure | None, escaped: bool) -> Plan | str:
+    """A plan of the trace from ``leaf`` to ``end`` (structure ``s``), or why not (where a
+    replay could differ from a fresh recording: see the module's docstring)."""
+    if escaped:
+        return "a value escaped"
+    if s is None:
+        return "no index structure"
+    if not isinstance(end, Tensor) or end._level != leaf._level or end.size != 1 or \
+            not isinstance(leaf._value, np.ndarray):
+        return "not a single number of x"
     tape = []
     for node in ancestors(end):
         if node._prim is None:
             if node is not leaf:
-                return None         # another leaf: an enclosing or eager trace
+                return "another leaf"       # an enclosing or eager trace
             continue
         if node._level != leaf._level or structure._holds_outer_trace(node) or \
                 _holds_traced(node._args) or \
                 (node._kwargs and _holds_traced(tuple(node._kwargs.values()))):
-            return None             # nested, or a traced value the refresh would not see
+            return "nested trace"       # or a traced value the refresh would not see
         tape.append(node)
     return Plan(leaf, end, tape, s, structure.linear_jacobian(s))
 
@@ -120,14 +126,18 @@ class Slot:
 
     def offer(self, leaf: Tensor, end, s: Structure | None, escaped: bool) -> Plan | None:
         """Keep a plan of the first evaluation's trace if it is replayable."""
-        plan = make_plan(leaf, end, s, escaped) if ENABLED else None
-        self.plan = plan if plan is not None else False
-        _count("planned" if plan is not None else "declined")
+        plan = make_plan(leaf, end, s, escaped) if ENABLED else "replay off"
+        if isinstance(plan, str):
+            self.decline(plan)
+            return None
+        self.plan = plan
+        _count("planned")
         return plan
 
-    def decline(self) -> None:
+    def decline(self, why: str) -> None:
         self.plan = False
         _count("declined")
+        _count(f"declined: {why}")
 
 
 class Session:
