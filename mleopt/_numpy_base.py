@@ -43,32 +43,24 @@ def _static(x):
     return _static_value(x)
 
 
-def _shaped(fun):
-    """A numpy function of shapes and dtypes only (shape, zeros_like, ...): traced arguments
-    are read for their shapes, which is no escape of their values (mleopt.ad.core._static)."""
-    def wrapper(*args, **kwargs):
-        return fun(*[_static(a) for a in args], **{k: _static(v) for k, v in kwargs.items()})
-    wrapper.__name__ = fun.__name__
-    wrapper.__doc__ = fun.__doc__
-    wrapper.__wrapped__ = fun
-    return wrapper
-
-
-def _constant(fun):
+def _constant(fun, shapes_only: bool = False):
     """A numpy function whose result carries no derivative (shapes, indices, booleans,
-    arrays built only from a shape): traced arguments are read through their values."""
+    arrays built only from a shape): traced arguments are read through their values
+    (``shapes_only``: through their shapes and dtypes, which is no escape of the values:
+    mleopt.ad.core._static)."""
+    read = _static if shapes_only else _value_of
+
     def wrapper(*args, **kwargs):
-        return fun(*[_value_of(a) for a in args],
-                   **{k: _value_of(v) for k, v in kwargs.items()})
+        return fun(*[read(a) for a in args], **{k: read(v) for k, v in kwargs.items()})
     wrapper.__name__ = fun.__name__
     wrapper.__doc__ = fun.__doc__
     wrapper.__wrapped__ = fun
     return wrapper
 
 
-shape = _shaped(_np.shape)
-ndim = _shaped(_np.ndim)
-size = _shaped(_np.size)
+shape = _constant(_np.shape, shapes_only=True)
+ndim = _constant(_np.ndim, shapes_only=True)
+size = _constant(_np.size, shapes_only=True)
 argmax = _constant(_np.argmax)
 argmin = _constant(_np.argmin)
 argsort = _constant(_np.argsort)
@@ -80,8 +72,8 @@ all = _constant(_np.all)  # noqa: A001
 allclose = _constant(_np.allclose)
 isclose = _constant(_np.isclose)
 array_equal = _constant(_np.array_equal)
-zeros_like = _shaped(_np.zeros_like)
-ones_like = _shaped(_np.ones_like)
+zeros_like = _constant(_np.zeros_like, shapes_only=True)
+ones_like = _constant(_np.ones_like, shapes_only=True)
 
 
 def full_like(a, fill_value, dtype=None):
@@ -91,7 +83,7 @@ def full_like(a, fill_value, dtype=None):
     return _np.full_like(_static(a), fill_value, dtype=dtype)     # (its shape and dtype)
 
 
-empty_like = _shaped(_np.empty_like)
+empty_like = _constant(_np.empty_like, shapes_only=True)
 
 
 def full(shape, fill_value, dtype=None, order="C"):
