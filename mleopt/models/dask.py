@@ -657,8 +657,8 @@ class DaskModel:
         null.__dict__.pop("_reparam_cache", None)
         null._col_norms = np.array([np.sqrt(self.nobs)])
         null._gram = None
-        for name in ("_hessian_memo", "_tsqr_memo", "_block_cache"):
-            null.__dict__.pop(name, None)
+        null._forget_data_memos()
+        null.__dict__.pop("_block_cache", None)
         return null
 
     def _stochastic_epochs(self, scale, batch_size: int, optimizer, method: str):
