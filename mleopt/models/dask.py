@@ -16,7 +16,7 @@ column and partition; ``"drop"`` drops rows within each partition), the model's 
 checks (0/1 outcomes, counts, ...), collinear columns (from the summed X'X), and the
 class's whole-sample checks from K-sized per-partition summaries (``_dask_summary`` /
 ``_dask_validate``: Logit/Probit's both outcomes present and columns that separate on their
-own, Poisson/NB's some count > 0).
+own, Poisson/NB's some count > 0, OrderedModel's implicit constant from the partitions' R).
 
 Perfect separation and its count analogue after a fit (``_after_fit``): the class's own
 check runs, with two hooks here. ``_saturation`` (max |x'b|, -min x'b, or a fitted
