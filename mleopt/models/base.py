@@ -1611,7 +1611,7 @@ class LikelihoodModel:
         tree = self._param_tree
         if tree is None:
             return 0
-        found = [i for i, shape in enumerate(tree.shapes) if shape == (self.k_exog,)]
+        found = self._exog_entries()
         if len(found) != 1:
             raise NotImplementedError(
                 f"{type(self).__name__}.predict: the default prediction is exog @ its "
@@ -1619,6 +1619,11 @@ class LikelihoodModel:
                 f"parameters ({', '.join(tree.paths)}) have exog's {self.k_exog} columns; "
                 "define predict(self, params, exog=None, which='mean') for this model.")
         return int(sum(tree.sizes[:found[0]]))
+
+    def _exog_entries(self) -> list[int]:
+        """The entries of the structured parameters (dict / list start values) of exog's
+        width ``(k_exog,)``: exog's coefficients where there is exactly one."""
+        return [i for i, shape in enumerate(self._param_tree.shapes) if shape == (self.k_exog,)]
 
     def _inverse_link(self, linear):
         return linear
@@ -1632,7 +1637,13 @@ class LikelihoodModel:
             return None
         null = self._null_model()
         try:
-            record = null._fit_quick(null.start_params(), gtol=1e-10, maxiter=200)
+            if null._param_tree is not None and len(null._exog_entries()) == 1:
+                # named arrays (see _null_model): 0 for the constant, 1 for the others
+                start = np.ones(null.k_params)
+                start[null._coefficients_start()] = 0.0
+            else:
+                start = null.start_params()
+            record = null._fit_quick(start, gtol=1e-10, maxiter=200)
         except (IndexError, ValueError, TypeError, ArithmeticError,
                 np.linalg.LinAlgError) as exc:
             # a user's loglikeobs may use exog's columns by position: it cannot run on the
@@ -1654,6 +1665,14 @@ class LikelihoodModel:
         null.exog_names = ["const"]
         null.k_exog, null.k_constant, null.const_idx = 1, 1, 0
         null._param_names = ["const"] + list(self.param_names[self.k_exog:])
+        tree = self._param_tree
+        if tree is not None and len(self._exog_entries()) == 1:
+            # named arrays (dict / list start values): exog's entry becomes one number
+            entry = self._exog_entries()[0]
+            null._param_tree = tree_structure(tree.build([
+                np.zeros(1) if i == entry else (0.0 if scalar else np.zeros(shape))
+                for i, (shape, scalar) in enumerate(zip(tree.shapes, tree.scalars))]))
+            null._param_names = null._param_tree.names()
         null._transforms = self._transforms_of(null._param_names)
         null.__dict__.pop("_reparam_cache", None)
         null.data = copy.copy(self.data)
