@@ -27,8 +27,8 @@ Fits that must not converge (a false convergence is ``converged=True``):
 - an unbounded likelihood: a normal regression (``fit_mle``, log sigma) on data it fits
   exactly, whose log-likelihood rises without bound as sigma -> 0.
 
-    PYTHONPATH=. python benchmarks/convergence.py              # ~3-4 min on 2 cores
-    PYTHONPATH=. python benchmarks/convergence.py --seeds 200
+    PYTHONPATH=. python benchmarks/convergence.py              # ~8-10 min on 2 cores
+    PYTHONPATH=. python benchmarks/convergence.py --seeds 200  # ~2 min
 """
 from __future__ import annotations
 
