@@ -217,12 +217,15 @@ def _at_reference(name, res, reference) -> bool:
     return _close(res.opt.theta, reference) if "normal" in name else bool(reference)
 
 
-def run(seeds: int) -> dict[str, tuple[str, int, int, float]]:
-    """Per case: (kind, first count, second count, seconds). Cases that must converge count
-    (false non-convergences, converged fits off the reference); cases that must not count
-    (false convergences, 0)."""
+def run(seeds: int, only: tuple[str, ...] | None = None
+        ) -> dict[str, tuple[str, int, int, float]]:
+    """Per case (all, or those named in ``only``): (kind, first count, second count,
+    seconds). Cases that must converge count (false non-convergences, converged fits off the
+    reference); cases that must not count (false convergences, 0)."""
     out = {}
     for name, fit in CONVERGE.items():
+        if only is not None and name not in only:
+            continue
         start = time.perf_counter()
         not_converged = off = 0
         with warnings.catch_warnings():
@@ -235,6 +238,8 @@ def run(seeds: int) -> dict[str, tuple[str, int, int, float]]:
                     off += 1
         out[name] = ("converge", not_converged, off, time.perf_counter() - start)
     for name, fit in NOT_CONVERGE.items():
+        if only is not None and name not in only:
+            continue
         start = time.perf_counter()
         false = 0
         with warnings.catch_warnings():

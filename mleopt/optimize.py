@@ -99,7 +99,7 @@ def _rounding_rise(obj: "Objective", x: np.ndarray, f: float, f_new: float,
     """True when a full Newton step (positive definite Hessian) from ``x`` cut the gradient
     at least 4-fold while the value rose by no more than its rounding: ``1000
     value_noise(f)``, or else 4 times the value's noise measured at x
-    (``Objective.noise``, three more evaluations, only when the first allowance is
+    (``Objective.noise``, six more evaluations, only when the first allowance is
     exceeded). Near the optimum the predicted decrease ``g' H^-1 g / 2`` is far below the
     rounding of a sum of large terms (Poisson rows y log mu - lgamma(y + 1) of a few thousand
     each, or of 1e12 each with counts near e^20), and the value alone cannot rank the
@@ -224,8 +224,8 @@ class Objective:
         noise"): with large per-row terms that cancel (Poisson rows y log mu - lgamma(y + 1)
         with counts near e^20, or y - mu in the score) it exceeds ``value_noise(f)`` and
         ``gradient_floor`` by orders of magnitude, and neither the value nor the gradient can
-        be improved below it. Six evaluations of value and gradient (the result is kept per
-        point; the cache of ``fun_and_grad`` is left as it was); needs the Hessian."""
+        be improved below it. Six evaluations of value and gradient (the result is kept for
+        the last point; the cache of ``fun_and_grad`` is left as it was); needs the Hessian."""
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._nx:
             return self._noise
