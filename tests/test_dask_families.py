@@ -153,6 +153,10 @@ def test_whole_sample_category_checks_on_dask():
     with pytest.raises(DataError, match="is constant"):
         ddf2 = dd.from_pandas(anes.assign(one=1.0), npartitions=2)
         OrderedModel(ddf2["PID"], ddf2[exog + ["one"]])
+    young = (anes["age"] < 40).astype(float)        # with "old", an implicit constant
+    ddf3 = dd.from_pandas(anes.assign(young=young, old=1.0 - young), npartitions=3)
+    with pytest.raises(DataError, match="implicit constant.*'young', 'old'"):
+        OrderedModel(ddf3["PID"], ddf3[["selfLR", "young", "old"]])
 
 
 def test_whole_sample_checks_of_heckman_and_interval_regression_on_dask():

@@ -185,3 +185,34 @@ def test_structured_start_values_on_dask_partitions():
                                                **kw)
             check(res)
             onp.testing.assert_allclose(res.bse, plain.bse, rtol=1e-9)
+
+
+# statsmodels 0.15.0: sm.OLS(murder, ones).fit().llf, the intercept-only normal model's
+# log-likelihood (statecrime), computed once
+LLNULL = -137.83737474068016
+
+
+def test_structured_start_values_have_an_intercept_only_model():
+    """exog's entry of the named arrays (the one of exog's width) becomes one number; it
+    was NaN with a warning (the structure did not fit one column of ones)."""
+    class SigmaFirst(LikelihoodModel):     # a list, exog's entry second
+        def loglikeobs(self, p):
+            return normal_loglikeobs({"log_sigma": p[0], "beta": p[1]}, self.endog, self.exog)
+
+    for res in (NormalRegression(Y, X, param_names=NAMES).fit(),
+                SigmaFirst(Y, X).fit(start_params=[0.0, onp.zeros(K)])):
+        onp.testing.assert_allclose(res.llnull, LLNULL, rtol=1e-10)
+        onp.testing.assert_allclose(res.prsquared, 1 - R["llf"] / LLNULL, rtol=1e-9)
+
+
+def test_structured_start_values_without_one_entry_of_exog_width_have_no_llnull():
+    class Split(LikelihoodModel):       # exog's coefficients in two entries
+        def loglikeobs(self, p):
+            b = np.concatenate([p["head"], p["tail"]])
+            return normal_loglikeobs({"beta": b, "log_sigma": p["log_sigma"]},
+                                     self.endog, self.exog)
+
+    res = Split(Y, X).fit(start_params={"head": onp.zeros(2), "tail": onp.zeros(K - 2),
+                                        "log_sigma": 0.0})
+    with pytest.warns(UserWarning, match="llnull is not available"):
+        assert onp.isnan(res.llnull)

@@ -42,6 +42,7 @@ from ..ad import api as ad_api
 from ..ad.api import value_grad_and_hessian
 from ..ad.replay import Session
 from ..ad.pytree import is_container, leaves_of, ravel_leaves, tree_structure
+from ..ad.structure import DataCopy
 from ..data import (ModelData, align_names, check_rank, check_scale, frame_by_name,
                     prepare_data)
 from ..design import design_frame, formula_context, formula_inputs
@@ -319,11 +320,11 @@ class LikelihoodModel:
         forward-over-reverse). The last one is kept: the fit's own checks and the results
         share it."""
         p = _as_params(self._params_by_name(params))
-        memo = self.__dict__.get("_hessian_memo")
+        memo = self._memo("_hessian_memo")
         if memo is not None and np.array_equal(memo[0], p):
             return memo[1].copy()
         h = blocks_mod.add(self._block_map("_block_hessian", p, NATURAL))
-        self._hessian_memo = (p.copy(), h)
+        self._keep_memo("_hessian_memo", (p.copy(), h))
         return h.copy()
 
     def expected_hessian(self, params) -> np.ndarray:
@@ -470,7 +471,7 @@ class LikelihoodModel:
     def _exog_tsqr(self):
         """``(norms, R, Q2, heights)``: X D^-1 = Q R with D the column norms, by a QR of each
         block stacked and factorised again (tall-skinny QR): Q = diag(Q_b) Q2."""
-        memo = self.__dict__.get("_tsqr_memo")
+        memo = self._memo("_tsqr_memo")
         if memo is not None and memo[0] == self._blocks()[1]:
             return memo[1]
         norms = np.sqrt(blocks_mod.add(self._block_map("_block_col_ss")))
@@ -478,7 +479,7 @@ class LikelihoodModel:
         rs = self._block_map("_block_exog_r", norms)
         q2, r = np.linalg.qr(np.vstack(rs))
         out = (norms, r, q2, [x.shape[0] for x in rs])
-        self._tsqr_memo = (self._blocks()[1], out)
+        self._keep_memo("_tsqr_memo", (self._blocks()[1], out))
         return out
 
     def _block_col_ss(self) -> np.ndarray:
@@ -534,10 +535,47 @@ class LikelihoodModel:
 
     # what a model keeps about its own rows: a copy on other rows or data must drop it
     _CACHES = ("_hessian_memo", "_block_cache", "_tsqr_memo", "_structured_memo",
-               "_reparam_cache")
+               "_reparam_cache", "_data_guard")
+    # results made from the rows' numbers: reused only while the rows hold them (_memo)
+    _DATA_MEMOS = ("_hessian_memo", "_tsqr_memo")
 
     def _drop_caches(self) -> None:
         for name in self._CACHES:
+            self.__dict__.pop(name, None)
+
+    def _memo(self, name: str) -> Any:
+        """The result kept under ``name`` (one of ``_DATA_MEMOS``), or None. It is reused only
+        while the model's row arrays hold the numbers they held when it was kept: each reuse
+        compares them with private copies (``structure.DataCopy``: O(N width), against the
+        O(N K^2) of a Hessian), and data changed in place (``model.exog[...] = ...``) drop
+        every kept result."""
+        value = self.__dict__.get(name)
+        if value is not None and not self._rows_unchanged():
+            self._forget_data_memos()
+            return None
+        return value
+
+    def _keep_memo(self, name: str, value: Any) -> None:
+        """Keep ``value`` under ``name`` with private copies of the row arrays as its guard
+        (taken once, again where the rows changed). Nothing is kept where the copies would
+        exceed the block memory budget (``block_memory``): the result is then computed at
+        each call."""
+        if not self._rows_unchanged():
+            self._forget_data_memos()
+            arrays = self._row_arrays()
+            budget = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))[0]
+            if sum(np.asarray(v).nbytes for v in arrays.values()) > budget:
+                return
+            self._data_guard = DataCopy(arrays)
+        self.__dict__[name] = value
+
+    def _rows_unchanged(self) -> bool:
+        """Whether the row arrays hold the numbers of the guard's private copies."""
+        guard = self.__dict__.get("_data_guard")
+        return guard is not None and guard.holds(self._row_arrays())
+
+    def _forget_data_memos(self) -> None:
+        for name in self._DATA_MEMOS + ("_data_guard",):
             self.__dict__.pop(name, None)
 
     def _index_structured(self) -> bool:
@@ -801,7 +839,8 @@ class LikelihoodModel:
         are measured per unit of their regressor's root mean square, so the test does not
         depend on units) and ``floor_j = 4 eps sum_k |H_jk| |z_k|`` is the gradient's rounding
         floor (about 1e-15 on ordinary data, so gtol decides; it matters only where double
-        precision cannot reach gtol, e.g. y ~ 1e12). ``maxiter`` defaults per method (100 for
+        precision cannot reach gtol, e.g. y ~ 1e12), or 4 times the gradient's rounding noise
+        measured there (counts near e^20). ``maxiter`` defaults per method (100 for
         Newton). ``callback(params)`` is called each iteration (``callback(params, info)``, if
         it takes a second argument, also gets an mleopt.optimize.IterationInfo: iteration,
         loglike, gradient norms, elapsed time); ``disp=True`` prints one line per iteration
@@ -1488,7 +1527,7 @@ class LikelihoodModel:
             h = self._natural_hessian(h, record.theta, objective)
             if h is None:
                 return
-        self._hessian_memo = (np.array(record.params, dtype=float, copy=True), h)
+        self._keep_memo("_hessian_memo", (np.array(record.params, dtype=float, copy=True), h))
 
     def _natural_hessian(self, h_z: np.ndarray, z: np.ndarray,
                          objective: _opt.Objective) -> np.ndarray | None:
@@ -1582,7 +1621,7 @@ class LikelihoodModel:
         tree = self._param_tree
         if tree is None:
             return 0
-        found = [i for i, shape in enumerate(tree.shapes) if shape == (self.k_exog,)]
+        found = self._exog_entries()
         if len(found) != 1:
             raise NotImplementedError(
                 f"{type(self).__name__}.predict: the default prediction is exog @ its "
@@ -1590,6 +1629,11 @@ class LikelihoodModel:
                 f"parameters ({', '.join(tree.paths)}) have exog's {self.k_exog} columns; "
                 "define predict(self, params, exog=None, which='mean') for this model.")
         return int(sum(tree.sizes[:found[0]]))
+
+    def _exog_entries(self) -> list[int]:
+        """The entries of the structured parameters (dict / list start values) of exog's
+        width ``(k_exog,)``: exog's coefficients where there is exactly one."""
+        return [i for i, shape in enumerate(self._param_tree.shapes) if shape == (self.k_exog,)]
 
     def _inverse_link(self, linear):
         return linear
@@ -1603,7 +1647,13 @@ class LikelihoodModel:
             return None
         null = self._null_model()
         try:
-            record = null._fit_quick(null.start_params(), gtol=1e-10, maxiter=200)
+            if null._param_tree is not None and len(null._exog_entries()) == 1:
+                # named arrays (see _null_model): 0 for the constant, 1 for the others
+                start = np.ones(null.k_params)
+                start[null._coefficients_start()] = 0.0
+            else:
+                start = null.start_params()
+            record = null._fit_quick(start, gtol=1e-10, maxiter=200)
         except (IndexError, ValueError, TypeError, ArithmeticError,
                 np.linalg.LinAlgError) as exc:
             # a user's loglikeobs may use exog's columns by position: it cannot run on the
@@ -1625,6 +1675,14 @@ class LikelihoodModel:
         null.exog_names = ["const"]
         null.k_exog, null.k_constant, null.const_idx = 1, 1, 0
         null._param_names = ["const"] + list(self.param_names[self.k_exog:])
+        tree = self._param_tree
+        if tree is not None and len(self._exog_entries()) == 1:
+            # named arrays (dict / list start values): exog's entry becomes one number
+            entry = self._exog_entries()[0]
+            null._param_tree = tree_structure(tree.build([
+                np.zeros(1) if i == entry else (0.0 if scalar else np.zeros(shape))
+                for i, (shape, scalar) in enumerate(zip(tree.shapes, tree.scalars))]))
+            null._param_names = null._param_tree.names()
         null._transforms = self._transforms_of(null._param_names)
         null.__dict__.pop("_reparam_cache", None)
         null.data = copy.copy(self.data)

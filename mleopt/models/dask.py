@@ -16,7 +16,7 @@ column and partition; ``"drop"`` drops rows within each partition), the model's 
 checks (0/1 outcomes, counts, ...), collinear columns (from the summed X'X), and the
 class's whole-sample checks from K-sized per-partition summaries (``_dask_summary`` /
 ``_dask_validate``: Logit/Probit's both outcomes present and columns that separate on their
-own, Poisson/NB's some count > 0).
+own, Poisson/NB's some count > 0, OrderedModel's implicit constant from the partitions' R).
 
 Perfect separation and its count analogue after a fit (``_after_fit``): the class's own
 check runs, with two hooks here. ``_saturation`` (max |x'b|, -min x'b, or a fitted
@@ -658,8 +658,8 @@ class DaskModel:
         null.__dict__.pop("_reparam_cache", None)
         null._col_norms = np.array([np.sqrt(self.nobs)])
         null._gram = None
-        for name in ("_hessian_memo", "_tsqr_memo", "_block_cache"):
-            null.__dict__.pop(name, None)
+        null._forget_data_memos()
+        null.__dict__.pop("_block_cache", None)
         return null
 
     def _stochastic_epochs(self, scale, batch_size: int, optimizer, method: str):

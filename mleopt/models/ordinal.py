@@ -83,22 +83,35 @@ class OrderedModel(CategoricalOutcome, LikelihoodModel):
         if self.__dict__.get("_partition"):
             return      # one Dask partition: a column may be constant there only
         self._check_no_constant()
-        # an implicit constant: columns that add up to a constant (dummies of every level)
+        self._check_no_implicit_constant(self._dask_summary()["r"])
+
+    def _dask_summary(self) -> dict:
+        """``R`` of the QR of ``[X, 1]`` ((K+1) x (K+1)): the R of all rows is the R of the
+        partitions' R stacked (tall-skinny QR)."""
         x = self.exog
-        ones = np.ones(x.shape[0])
-        coef = np.linalg.lstsq(x, ones, rcond=None)[0]
-        if np.linalg.norm(x @ coef - ones) <= 1e-8 * np.sqrt(x.shape[0]):
-            used = [self.exog_names[j] for j in np.flatnonzero(np.abs(coef) > 1e-10)]
-            raise DataError(
-                f"OrderedModel: exog has an implicit constant: the columns "
-                f"{', '.join(map(repr, used))} add up to a constant, which the cut-points "
-                "already represent. Drop one of them (e.g. one dummy of each set).")
+        return {"r": np.linalg.qr(np.column_stack([x, np.ones(x.shape[0])]), mode="r")}
 
     def _dask_validate(self) -> None:
-        """On Dask data: the category counts and an explicit constant (from the whole
-        sample's column ranges); an implicit constant is not looked for."""
+        """On Dask data: the category counts, an explicit constant (from the whole sample's
+        column ranges) and an implicit one (from the partitions' R)."""
         super()._dask_validate()
         self._check_no_constant()
+        self._check_no_implicit_constant(np.linalg.qr(
+            np.vstack([p["r"] for p in self._dask_summaries]), mode="r"))
+
+    def _check_no_implicit_constant(self, r: np.ndarray) -> None:
+        """Columns that add up to a constant (dummies of every level), from ``R`` of ``[X, 1]``:
+        regressing 1 on X leaves the residual ``|R_KK|`` (refused where it is at most 1e-8
+        sqrt(N)), with coefficients ``R[:K, :K]^-1 R[:K, K]``."""
+        k = self.k_exog
+        if abs(r[k, k]) > 1e-8 * np.sqrt(self.nobs):
+            return
+        coef = np.linalg.solve(r[:k, :k], r[:k, k])
+        used = [self.exog_names[j] for j in np.flatnonzero(np.abs(coef) > 1e-10)]
+        raise DataError(
+            f"OrderedModel: exog has an implicit constant: the columns "
+            f"{', '.join(map(repr, used))} add up to a constant, which the cut-points "
+            "already represent. Drop one of them (e.g. one dummy of each set).")
 
     def _check_no_constant(self) -> None:
         if self.const_idx is not None:
