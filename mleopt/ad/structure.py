@@ -35,7 +35,7 @@ import math
 import mmap
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -103,6 +103,9 @@ class Structure:
     small: list                 # nodes computed from x alone, creation order (x excluded)
     scale: float = 1.0          # f = scale * (sum over rows) + constant
     linear: bool = False        # the small nodes are linear in x (no curvature term)
+    # what depends on the graph only, made at the first use and kept for the next ones
+    # (rowhess's sweep program, the layout of dPhi and HPhi): see rowhess.py
+    cache: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (f"<Structure: {self.n} rows, {len(self.columns) - len(self.inputs) + self.m} "
