@@ -385,31 +385,52 @@ def _edge_pushing(s, block: int):
     """The body of ``derivatives``: (grads, slopes, whether all are finite) or None."""
     n, p = s.n, len(s.columns)
     index = [a_mat is not None for _, _, a_mat in s.columns]
-    grad_rows, slope_rows = np.empty((sum(index), n)), np.empty((sum(index), p, n))
-    next_g, next_s = iter(grad_rows), iter(slope_rows)      # (one allocation each)
-    grads = [next(next_g) if i else 0.0 for i in index]
-    slopes = [next(next_s) if i else np.zeros(p) for i in index]
+    m = sum(index)                  # (the index columns come first)
+    grad_rows, slope_rows = np.empty((m, n)), np.empty((m, p, n))
+    grads = [grad_rows[j] if index[j] else 0.0 for j in range(p)]
+    slopes = [slope_rows[j] if index[j] else np.zeros(p) for j in range(p)]
     for begin in range(0, n, block):
         rows = slice(begin, min(begin + block, n))
         regs = _sweep(s, rows if block < n else None)
         if regs is None:
             return None
+        part = slice(None) if block >= n else rows
         size = rows.stop - rows.start
         for j, (g, row) in enumerate(s.cache["sweep"].outputs):
-            if index[j]:
-                grads[j][rows] = _read(regs, g)
-                for k, w in enumerate(row):
-                    slopes[j][k, rows] = _read(regs, w)
-            else:
-                if g is not None:
-                    grads[j] += np.sum(np.broadcast_to(_read(regs, g), (size,)))
-                for k, w in enumerate(row):
-                    if w is not None:
-                        slopes[j][k] += np.sum(np.broadcast_to(_read(regs, w), (size,)))
-    directs = [(grads[j], *slopes[j]) for j in range(len(index)) if not index[j]]
+            if j < m:
+                _put(regs, g, grad_rows[j, part])
+                for k in range(j, p):       # (the lower triangle of the index block: below)
+                    _put(regs, row[k], slope_rows[j, k, part])
+                continue
+            if g is not None:
+                grads[j] += np.sum(np.broadcast_to(_read(regs, g), (size,)))
+            for k, w in enumerate(row):
+                if w is not None:
+                    slopes[j][k] += np.sum(np.broadcast_to(_read(regs, w), (size,)))
+    if m > 1:
+        lower = np.tril_indices(m, -1)
+        slope_rows[lower] = slope_rows[lower[::-1]]
+    directs = [(grads[j], *slopes[j]) for j in range(m, p)]
     finite = (np.isfinite(grad_rows).all() and np.isfinite(slope_rows).all()
               and np.isfinite(directs).all())
     return grads, slopes, finite
+
+
+def _put(regs: list, symbol, out: np.ndarray) -> None:
+    """``out[...] = `` the value of a symbol (c, r) on the registers (None: 0), the factor
+    c applied while writing."""
+    if symbol is None:
+        out[...] = 0.0
+        return
+    c, r = symbol
+    if r is None:
+        out[...] = c
+    elif c == 1.0:
+        out[...] = regs[r]
+    elif c == -1.0:
+        np.negative(regs[r], out=out)
+    else:
+        np.multiply(regs[r], c, out=out)
 
 
 def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
@@ -507,18 +528,21 @@ def _keep(s, program) -> None:
 
 
 def _signature(s) -> tuple:
-    """All that a sweep program depends on: the number of rows, the row nodes' primitives,
-    traced argument positions and parents (by position), the kind of every argument and
-    answer (a number; or type, dtype and shape of an array), the top and the per-row
-    inputs. Two recordings with the same signature sweep alike (the values aside)."""
-    n, nodes = s.n, s.rows
+    """All that a sweep program depends on: the number of rows, the per-row inputs (which
+    are indices, and the kind of their values: see _kind), the top, and per row node its
+    primitive, traced argument positions, parents (by position) and the kind of its other
+    arguments (the kinds of the answers follow from these). Two recordings with the same
+    signature sweep alike, the values aside."""
     where = {u._seq: -1 - i for i, u in enumerate(s.inputs)}
-    where.update((node._seq, i) for i, node in enumerate(nodes))
-    key = [n, where[s.top._seq], tuple(a for a, _, _ in s.columns)]
-    for node in nodes:
-        key.append((node._prim, tuple(node._argnums),
-                    tuple(where[q._seq] for q in node._parents),
-                    tuple(map(_kind, node._args)), _kind(node._value), bool(node._kwargs)))
+    key = [s.n, s.m, tuple([a for a, _, _ in s.columns]),
+           tuple([_kind(u._value) for u in s.inputs])]
+    for i, node in enumerate(s.rows):
+        where[node._seq] = i
+        argnums = node._argnums
+        key.append((node._prim, tuple(argnums), tuple([where[q._seq] for q in node._parents]),
+                    tuple([_kind(x) for k, x in enumerate(node._args) if k not in argnums]),
+                    not node._kwargs))
+    key.append(where[s.top._seq])
     return tuple(key)
 
 
