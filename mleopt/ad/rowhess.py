@@ -43,7 +43,9 @@ _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 # =======================================================================================
 # local partials: rule(ans, args, traced) -> (firsts, seconds) or None (not handled here)
 #   traced[i]: is argument i traced; firsts[i]: d f / d arg_i (None: zero or not traced);
-#   seconds[(i, j)], i <= j: d2 f / d arg_i d arg_j (absent: zero or not traced)
+#   seconds[(i, j)], i <= j: d2 f / d arg_i d arg_j (absent: zero or not traced), or
+#   (c, x) for the number c times an array x given as another partial of the same rule
+#   (x itself, earlier: f_xy = -f_xx; the sweep then multiplies by x once)
 # =======================================================================================
 
 
@@ -162,7 +164,7 @@ _UNARY = {
     p.exp: lambda ans, x: (ans, ans),
     p.log: _log,
     p.log1p: _log1p,
-    p.expm1: lambda ans, x: (ans + 1.0, ans + 1.0),
+    p.expm1: lambda ans, x: (ans + 1.0,) * 2,
     p.sqrt: _sqrt,
     p.absolute: lambda ans, x: (np.sign(x), None),
     p.sin: lambda ans, x: (np.cos(x), -ans),
@@ -248,7 +250,7 @@ def _difference_curvature(curve, traced) -> dict:
     if traced[1]:
         seconds[(1, 1)] = curve
         if traced[0]:
-            seconds[(0, 1)] = -curve
+            seconds[(0, 1)] = (-1.0, curve)
     return seconds
 
 
@@ -486,6 +488,9 @@ def _read(regs: list, symbol):
     return regs[r] if c == 1.0 else c * regs[r]
 
 
+# primitives whose local partials are numbers written in the rule, whatever the arguments
+_FIXED = {p.add, p.subtract, p.negative}
+
 _PROGRAMS: dict = {}     # graph signature -> program (False: not handled here), a few kept
 _PROGRAMS_KEPT = 64
 
@@ -580,25 +585,46 @@ def _run(program: _Program, nodes: list, rows, locals_):
         regs[r] = c
     for k, (at, rule, traced, conv, ans_conv, sliced, checks, loads_f, loads_s,
             ops) in enumerate(program.steps):
-        if locals_ is None:
-            ans, args = _arguments(nodes[at], conv, ans_conv, sliced, rows)
-            local = rule(ans, args, traced)
-            if local is None:
-                return None
-            firsts, seconds = local
-            for where, c in checks:
-                got = firsts[where] if type(where) is int else seconds[where]
-                if type(got) is not float or got != c:
+        if rule is not None:            # (None: the partials are numbers, in the program)
+            if locals_ is None:
+                ans, args = _arguments(nodes[at], conv, ans_conv, sliced, rows)
+                local = rule(ans, args, traced)
+                if local is None:
                     return None
-        else:
-            firsts, seconds = locals_[k]
-        for r, i in loads_f:
-            regs[r] = firsts[i]
-        for r, key in loads_s:
-            regs[r] = seconds[key]
+                firsts, seconds = local
+                if checks and not _checked(checks, firsts, seconds):
+                    return None
+            else:
+                firsts, seconds = locals_[k]
+            for r, i in loads_f:
+                regs[r] = firsts[i]
+            for r, key in loads_s:
+                regs[r] = seconds[key]
         for f, t, x, y in ops:
             regs[t] = f(regs[x], regs[y])
     return regs
+
+
+def _checked(checks: list, firsts: list, seconds: dict) -> bool:
+    """Do the local partials still have the form the program was written for: (where, c,
+    expected) with expected a number (the partial is c times that number) or the place of
+    an earlier partial (c times that same array)?"""
+    for where, c, expected in checks:
+        got = firsts[where] if type(where) is int else seconds[where]
+        if type(got) is tuple:
+            if got[0] != c:
+                return False
+            got = got[1]
+        elif c != 1.0:
+            return False
+        if type(expected) is float:
+            if type(got) is not float or got != expected:
+                return False
+        else:
+            first = firsts[expected] if type(expected) is int else seconds[expected]
+            if got is not first:
+                return False
+    return True
 
 
 class _Writer:
@@ -608,6 +634,7 @@ class _Writer:
         self.ops: list = []         # (ufunc, target, x, y)
         self.count = 0
         self.consts: dict = {}
+        self.made: dict = {}        # (ufunc, x, y) -> register
 
     def new(self) -> int:
         self.count += 1
@@ -620,8 +647,13 @@ class _Writer:
         return r
 
     def emit(self, f, x: int, y: int) -> int:
-        t = self.new()
-        self.ops.append((f, t, x, y))
+        """A register holding f(x, y): a new operation unless the same was made before
+        (registers hold one value each: a product made once serves every use)."""
+        key = (f, x, y) if f is np.subtract or x <= y else (f, y, x)
+        t = self.made.get(key)
+        if t is None:
+            t = self.made[key] = self.new()
+            self.ops.append((f, t, x, y))
         return t
 
     def times(self, a, b):
@@ -706,13 +738,26 @@ def _write(s, rows: slice | None):
         first = len(w.ops)
         checks, loads_f, loads_s = [], [], []
 
+        seen: dict = {}         # id of a loaded partial -> (register, where)
+
         def symbol(value, where, loads):
+            c = 1.0
+            if type(value) is tuple:        # (c, x): x given earlier (see the rules' note)
+                c, value = value
+                if id(value) not in seen:
+                    raise ValueError(f"{node._prim.name}: the local partial at {where} "
+                                     "names an array not given before it")
             if type(value) is float:
-                checks.append((where, value))
-                return value, None
+                checks.append((where, c, value))
+                return c * value, None
+            if id(value) in seen:
+                r, first_at = seen[id(value)]
+                checks.append((where, c, first_at))
+                return c, r
             r = w.new()
             loads.append((r, where))
-            return 1.0, r
+            seen[id(value)] = r, where
+            return c, r
         d: dict = {}
         for i, q in zip(node._argnums, node._parents):
             if firsts[i] is not None:
@@ -727,6 +772,8 @@ def _write(s, rows: slice | None):
             key = (a, b) if a <= b else (b, a)
             dd[key] = w.plus(dd.get(key), value)
         _push(w, hess, adjoints, v, vbar, row, d, dd)
+        if node._prim in _FIXED and not loads_f and not loads_s:
+            rule = None                 # (nothing to compute or check at the next runs)
         steps.append([at, rule, traced, conv, ans_conv, sliced, checks, loads_f, loads_s,
                       (first, len(w.ops))])
     columns = [s.inputs[a]._seq for a, _, _ in s.columns]
