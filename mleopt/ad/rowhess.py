@@ -388,7 +388,8 @@ def _edge_pushing(s, block: int):
     n, p = s.n, len(s.columns)
     index = [a_mat is not None for _, _, a_mat in s.columns]
     m = sum(index)                  # (the index columns come first)
-    grad_rows, slope_rows = np.empty((m, n)), np.empty((m, p, n))
+    rows_all = np.empty((m * (p + 1), n))   # (one allocation, one finiteness test)
+    grad_rows, slope_rows = rows_all[:m], rows_all[m:].reshape(m, p, n)
     grads = [grad_rows[j] if index[j] else 0.0 for j in range(p)]
     slopes = [slope_rows[j] if index[j] else np.zeros(p) for j in range(p)]
     for begin in range(0, n, block):
@@ -409,12 +410,10 @@ def _edge_pushing(s, block: int):
             for k, w in enumerate(row):
                 if w is not None:
                     slopes[j][k] += np.sum(np.broadcast_to(_read(regs, w), (size,)))
-    if m > 1:
-        lower = np.tril_indices(m, -1)
-        slope_rows[lower] = slope_rows[lower[::-1]]
-    directs = [(grads[j], *slopes[j]) for j in range(m, p)]
-    finite = (np.isfinite(grad_rows).all() and np.isfinite(slope_rows).all()
-              and np.isfinite(directs).all())
+    for j in range(1, m):
+        slope_rows[j, :j] = slope_rows[:j, j]
+    finite = np.isfinite(rows_all).all() and (m == p or np.isfinite(
+        [(grads[j], *slopes[j]) for j in range(m, p)]).all())
     return grads, slopes, finite
 
 
