@@ -542,9 +542,10 @@ def _signature(s) -> tuple:
            tuple([_kind(u._value) for u in s.inputs])]
     for i, node in enumerate(s.rows):
         where[node._seq] = i
-        argnums = node._argnums
+        args, argnums = node._args, node._argnums
         key.append((node._prim, tuple(argnums), tuple([where[q._seq] for q in node._parents]),
-                    tuple([_kind(x) for k, x in enumerate(node._args) if k not in argnums]),
+                    () if len(argnums) == len(args) else
+                    tuple([_kind(x) for k, x in enumerate(args) if k not in argnums]),
                     not node._kwargs))
     key.append(where[s.top._seq])
     return tuple(key)
