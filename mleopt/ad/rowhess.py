@@ -16,7 +16,9 @@ adjoint ``vbar`` and the sparse symmetric second-order adjoints ``H{., .}``::
 ``f_a`` and ``f_ab`` are the local partials, summed over the positions that hold the same
 node (``x * x``: f_x = 2x, f_xx = 2). Each partial is one vectorised numpy expression on the
 row vectors: no (P, n) tangents and no dispatch through the tracer, which is where the
-forward-over-reverse pass of structure._per_row spends its time on small graphs. Memory is
+forward-over-reverse pass of structure._per_row spends its time on small graphs. The order
+of the sweep's products and sums depends on the graph only: the first sweep writes them
+down as a program (see "the sweep as a program" below), run again at the next calls. Memory is
 one (rows,) vector per entry of H and adjoint alive at a time; the caller's blocks of rows
 bound it. Any primitive outside the table, any other shape, or a point a rule does not handle
 (noted at the rule) gives None, and the forward-over-reverse pass runs: it stays the

@@ -618,8 +618,8 @@ def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     changed in place, or another array at the same address, makes Z anew."""
     key = (_data_key(a), None if b is a else _data_key(b))
     entry = _products.get(key)
-    if entry is not None and np.array_equal(a, entry[0]) and \
-            (b is a or np.array_equal(b, entry[1])):
+    # (the key holds the shapes: one comparison pass over the numbers, no other checks)
+    if entry is not None and (a == entry[0]).all() and (b is a or (b == entry[1]).all()):
         return entry[2]
     a_copy = _kept(a.shape)
     a_copy[...] = a
