@@ -30,6 +30,8 @@ never turns the reference's finite numbers into inf or NaN.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import scipy.special as sps
 
@@ -494,6 +496,7 @@ _FIXED = {p.add, p.subtract, p.negative}
 
 _PROGRAMS: dict = {}     # graph signature -> program (False: not handled here), a few kept
 _PROGRAMS_KEPT = 64
+_PROGRAMS_LOCK = threading.Lock()
 
 
 def _sweep(s, rows: slice | None):
@@ -528,9 +531,10 @@ def _keep(s, program) -> None:
     key = s.cache.get("key")
     if key is None:
         key = s.cache["key"] = _signature(s)
-    while len(_PROGRAMS) >= _PROGRAMS_KEPT:
-        _PROGRAMS.pop(next(iter(_PROGRAMS)), None)      # (the oldest first)
-    _PROGRAMS[key] = program
+    with _PROGRAMS_LOCK:            # (blocks of rows may sweep on several threads)
+        while len(_PROGRAMS) >= _PROGRAMS_KEPT:
+            _PROGRAMS.pop(next(iter(_PROGRAMS)))        # (the oldest first)
+        _PROGRAMS[key] = program
 
 
 def _signature(s) -> tuple:
