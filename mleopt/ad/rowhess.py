@@ -456,8 +456,9 @@ def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
 # nodes, primitives, traced arguments, the constants' shapes and dtypes), not on the values.
 # The first sweep over a Structure plays the edge pushing on symbols and writes down those
 # operations: a program of numpy calls ``R[t] = ufunc(R[x], R[y])`` on a list of registers,
-# kept on the Structure (``s.cache``) and run again at every later call on it, with the
-# nodes' values of the moment. A symbol is ``(c, r)``: the number c times register r (r
+# kept on the Structure (``s.cache``) and under the graph's signature, and run again at every
+# later call on it or on a recording with the same signature, with the nodes' values of the
+# moment. A symbol is ``(c, r)``: the number c times register r (r
 # None: the number c alone), so that partials +-1 and 2 (an add, a subtract, x * x) and
 # signs are folded while writing the program instead of multiplied at every call. A local
 # partial that was a number when the program was written is checked to be the same number
@@ -469,11 +470,14 @@ def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
 class _Program:
     """The operations of the sweep over one row graph (see the note above).
 
-    steps: per live row node, (node, rule, traced, arguments to convert to float64, whether
-    the answer is, arguments sliced by rows, numbers to check, loads, operations), loads
+    steps: per live row node, (its position in s.rows, rule (None: not called, its partials
+    are numbers in the program), traced, arguments to convert to float64, whether the
+    answer is, arguments sliced by rows, checks (see _checked), loads, operations), loads
     being (register, position of a first partial or key of a second), operations
-    (ufunc, target, x, y); consts: (register, number); outputs: per per-row input, the
-    symbol of its adjoint and those of its H entries with every per-row input (None: 0)."""
+    (ufunc, target, x, y); consts: (register, number); size: registers; outputs: per
+    per-row input, the symbol of its adjoint and those of its H entries with every per-row
+    input (None: 0). It holds no node or value: one program serves every recording with
+    the same signature."""
 
     __slots__ = ("steps", "consts", "size", "outputs")
 
