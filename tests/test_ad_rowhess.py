@@ -2,7 +2,7 @@
 
 For row graphs made of the table's elementwise primitives, the per-row derivatives of
 structure._per_row come from rowhess; the forward-over-reverse pass (rowhess.ENABLED = False)
-is the reference: both must agree to 1e-12, and the full Hessian must agree with central
+is the reference: both must agree to 1e-13, and the full Hessian must agree with central
 finite differences of the gradient. Graphs outside the table must fall back (None) and give
 the same numbers.
 """
@@ -74,8 +74,8 @@ def both(s, monkeypatch):
 def assert_tight(actual, desired):
     actual, desired = onp.asarray(actual, float), onp.asarray(desired, float)
     assert actual.shape == desired.shape
-    onp.testing.assert_allclose(actual, desired, rtol=1e-12,
-                                atol=1e-12 * max(1.0, float(onp.max(onp.abs(desired)))))
+    onp.testing.assert_allclose(actual, desired, rtol=1e-13,
+                                atol=1e-13 * max(1.0, float(onp.max(onp.abs(desired)))))
 
 
 def assert_same_per_row(s, monkeypatch):

@@ -22,7 +22,7 @@ down as a program (see "the sweep as a program" below), run again at the next ca
 one (rows,) vector per entry of H and adjoint alive at a time; the caller's blocks of rows
 bound it. Any primitive outside the table, any other shape, or a point a rule does not handle
 (noted at the rule) gives None, and the forward-over-reverse pass runs: it stays the
-reference (tests/test_ad_rowhess.py compares both to 1e-12). So does any row whose derivatives
+reference (tests/test_ad_rowhess.py compares both to 1e-13). So does any row whose derivatives
 come out NaN or infinite: a local partial taken alone can leave the floating-point range where
 the chain does not (1 / erfc(15.5): 2 / erfc^3 = inf, the row's curvature about 6e108), and
 where the value itself is NaN or infinite the reference's conventions apply, so edge pushing
