@@ -35,7 +35,7 @@ import math
 import mmap
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -103,6 +103,9 @@ class Structure:
     small: list                 # nodes computed from x alone, creation order (x excluded)
     scale: float = 1.0          # f = scale * (sum over rows) + constant
     linear: bool = False        # the small nodes are linear in x (no curvature term)
+    # what depends on the graph only, made at the first use and kept for the next ones
+    # (rowhess's sweep program, the layout of dPhi and HPhi): see rowhess.py
+    cache: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (f"<Structure: {self.n} rows, {len(self.columns) - len(self.inputs) + self.m} "
@@ -429,41 +432,57 @@ def _tangent(c, batch: int):
 def _outer_derivatives(s: Structure, grads: list, slopes: list):
     """dPhi (P,) and HPhi (P x P) in w = (v_1, ..., v_m, s_1, ..., s_d) (a matrix v_a
     column by column). Index columns that share their data matrix A (a multinomial
-    logit's J-1 outcomes on one X) take their parts of dPhi and HPhi together
-    (``_shared_parts``); the others one block at a time."""
+    logit's J-1 outcomes on one X) take their parts of dPhi and HPhi together (see
+    ``_outer_plan``); the others one block at a time."""
+    plan = _outer_plan(s)
     mats = [a_mat for _, _, a_mat in s.columns]
-    p = len(mats)
-    starts = [0]
-    for a_mat in mats:
-        starts.append(starts[-1] + (a_mat.shape[1] if a_mat is not None else 1))
-    d_phi = np.empty(starts[-1])
-    h_phi = np.empty((starts[-1], starts[-1]))
-    shared, done = _shared_parts(mats, grads, slopes, starts, d_phi, h_phi)
-    for a in range(p):
-        sa = slice(starts[a], starts[a + 1])
-        if a not in shared:
-            d_phi[sa] = mats[a].T @ grads[a] if mats[a] is not None else np.sum(grads[a])
-        for b in range(a, p):
-            if (a, b) in done:
-                continue
-            sb = slice(starts[b], starts[b + 1])
-            w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
-            if mats[b] is not None:
-                block = _weighted_cross(mats[a], w, mats[b])
-            elif mats[a] is not None:
-                block = (mats[a].T @ w)[:, None]
-            else:
-                block = np.sum(w)
-            h_phi[sa, sb] = block
-            if b != a:
-                h_phi[sb, sa] = np.transpose(block)
+    d_phi = np.empty(plan.size)
+    h_phi = np.empty((plan.size, plan.size))
+    for cols, entries in plan.grouped:
+        g = np.array([grads[a] for a in cols]) @ mats[cols[0]]     # row a: A' g_a
+        d_phi[entries] = g.ravel()
+    for a, b, picks, gather, upper, lower in plan.products:
+        w = np.concatenate([slopes[c][pick] for c, pick in picks])     # W_ab, pair by pair
+        part = (w @ _row_products(mats[a], mats[b])).ravel()[gather]
+        h_phi[upper] = part
+        if lower is not None:
+            h_phi[lower] = part.T
+    for a, sa in plan.alone:
+        d_phi[sa] = mats[a].T @ grads[a] if mats[a] is not None else np.sum(grads[a])
+    for a, b, sa, sb in plan.blocks:
+        w = slopes[a][b]            # d2 l_i / du_a du_b (per row, or summed if a direct)
+        if mats[b] is not None:
+            block = _weighted_cross(mats[a], w, mats[b])
+        elif mats[a] is not None:
+            block = (mats[a].T @ w)[:, None]
+        else:
+            block = np.sum(w)
+        h_phi[sa, sb] = block
+        if b != a:
+            h_phi[sb, sa] = np.transpose(block)
     return d_phi, h_phi
 
 
-def _shared_parts(mats: list, grads: list, slopes: list, starts: list, d_phi: np.ndarray,
-                  h_phi: np.ndarray) -> tuple[set, set]:
-    """The parts of dPhi and HPhi of index columns sharing a data matrix, written into
-    ``d_phi`` and ``h_phi``; returns the columns and the pairs (a <= b) done.
+@dataclass
+class _OuterPlan:
+    """Where the parts of dPhi and HPhi go (``_outer_plan``)."""
+
+    size: int                   # entries of w
+    grouped: list               # (columns sharing A, their entries of w): dPhi by one product
+    products: list              # (a, b, picks, gather, upper, lower): HPhi blocks by W @ Z
+    alone: list                 # (column, entries of w): dPhi one column at a time
+    blocks: list                # (a, b, entries of a, entries of b): HPhi one block at a time
+
+
+_PLANS: dict = {}       # layout of the columns -> _OuterPlan (a few kept)
+_PLANS_KEPT = 64
+_PLANS_LOCK = threading.Lock()
+
+
+def _outer_plan(s: Structure) -> _OuterPlan:
+    """The layout of dPhi and HPhi for the columns of s: it depends only on which columns
+    share a data matrix, the matrices' shapes and the limits below (kept on s, and for
+    the next recordings under that layout).
 
     Columns a in C sharing A: ``A' [g_a]`` is one product. Blocks ``A' diag(W_ab) B`` of a
     group of pairs (all pairs in C, A' diag(W_ab) A, symmetric; or every a in C_A with
@@ -474,41 +493,60 @@ def _shared_parts(mats: list, grads: list, slopes: list, starts: list, d_phi: np
     first touch of its memory, costs about four of the products it replaces; with fewer
     pairs a Newton fit barely gains it back) and Z within ``_PRODUCT_BYTES``; other blocks
     go one by one through ``_weighted_cross``."""
+    limits = (_MIN_PAIRS, _PRODUCT_BYTES)
+    kept = s.cache.get("outer")
+    if kept is not None and kept[0] == limits:
+        return kept[1]
+    labels: dict = {}
+    layout = tuple(None if a_mat is None else (labels.setdefault(id(a_mat), len(labels)),
+                                               a_mat.shape) for _, _, a_mat in s.columns)
+    key = (limits, layout)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _make_outer_plan(layout)
+        with _PLANS_LOCK:           # (blocks of rows may run on several threads)
+            while len(_PLANS) >= _PLANS_KEPT:
+                _PLANS.pop(next(iter(_PLANS)))          # (the oldest first)
+            _PLANS[key] = plan
+    s.cache["outer"] = (limits, plan)
+    return plan
+
+
+def _make_outer_plan(layout: tuple) -> _OuterPlan:
+    """The plan for ``layout`` (per column: None for a direct scalar, else (label of its
+    data matrix, its shape)); see ``_outer_plan``."""
+    p = len(layout)
+    starts = [0]
+    for m in layout:
+        starts.append(starts[-1] + (m[1][1] if m is not None else 1))
     sharing: dict = {}
-    for a, a_mat in enumerate(mats):
-        if a_mat is not None:
-            sharing.setdefault(id(a_mat), []).append(a)
-    shared = [a for g in sharing.values() if len(g) > 1 for a in g]
-    if not shared:
-        return set(), set()         # (every pair of inputs alone on its matrices)
-    for cols in sharing.values():
-        if len(cols) > 1:
-            g = np.array([grads[a] for a in cols]) @ mats[cols[0]]     # row a: A' g_a
-            d_phi[_entries(starts, cols)] = g.ravel()
-    done = set()
+    for a, m in enumerate(layout):
+        if m is not None:
+            sharing.setdefault(m[0], []).append(a)
     groups = list(sharing.values())
-    for i, ca in enumerate(groups):
+    shared = {a for g in groups if len(g) > 1 for a in g}
+    grouped = [(cols, _entries(starts, cols)) for cols in groups if len(cols) > 1]
+    products, done = [], set()
+    for i, ca in enumerate(groups if shared else []):
         for cb in groups[i:]:
             same = ca is cb
             if not same and ca[-1] > cb[0]:
                 continue                # interleaved columns: block by block
             n_pairs = len(ca) * (len(ca) + 1) // 2 if same else len(ca) * len(cb)
-            a_mat, b_mat = mats[ca[0]], mats[cb[0]]
-            ka, kb = a_mat.shape[1], b_mat.shape[1]
+            (n, ka), kb = layout[ca[0]][1], layout[cb[0]][1][1]
             n_cols = ka * (ka + 1) // 2 if same else ka * kb
-            if n_pairs < _MIN_PAIRS or a_mat.shape[0] * n_cols * 8 > _PRODUCT_BYTES:
+            if n_pairs < _MIN_PAIRS or n * n_cols * 8 > _PRODUCT_BYTES:
                 continue
-            pairs = [(a, b) for j, a in enumerate(ca) for b in (ca[j:] if same else cb)]
-            rows = [slopes[a][_columns(ca[j:] if same else cb)] for j, a in enumerate(ca)]
-            w = np.concatenate(rows)        # W_ab, pair by pair
-            blocks = (w @ _row_products(a_mat, b_mat)).ravel()
-            part = blocks[_gather(len(ca), len(cb), ka, kb, same)]
+            picks = [(a, _columns(ca[j:] if same else cb)) for j, a in enumerate(ca)]
             ra, rb = _entries(starts, ca), _entries(starts, cb)
-            _put(h_phi, ra, rb, part)
-            if not same:
-                _put(h_phi, rb, ra, part.T)
-            done.update(pairs)
-    return set(shared), done
+            products.append((ca[0], cb[0], picks, _gather(len(ca), len(cb), ka, kb, same),
+                             _target(starts[-1], ra, rb),
+                             None if same else _target(starts[-1], rb, ra)))
+            done.update((a, b) for j, a in enumerate(ca) for b in (ca[j:] if same else cb))
+    alone = [(a, slice(starts[a], starts[a + 1])) for a in range(p) if a not in shared]
+    blocks = [(a, b, slice(starts[a], starts[a + 1]), slice(starts[b], starts[b + 1]))
+              for a in range(p) for b in range(a, p) if (a, b) not in done]
+    return _OuterPlan(starts[-1], grouped, products, alone, blocks)
 
 
 def _columns(cols: list):
@@ -525,12 +563,12 @@ def _entries(starts: list, cols: list):
     return np.concatenate([np.arange(starts[a], starts[a + 1]) for a in cols])
 
 
-def _put(h: np.ndarray, ra, rb, block: np.ndarray) -> None:
-    """``h[ra, rb] = block`` for rows and columns given as slices or index arrays."""
+def _target(size: int, ra, rb):
+    """The index of ``h[ra, rb]`` in a size x size matrix for rows and columns given as
+    slices or index arrays (a block written with one assignment)."""
     if isinstance(ra, slice) and isinstance(rb, slice):
-        h[ra, rb] = block
-    else:
-        h[np.ix_(np.arange(h.shape[0])[ra], np.arange(h.shape[1])[rb])] = block
+        return ra, rb
+    return np.ix_(np.arange(size)[ra], np.arange(size)[rb])
 
 
 @functools.lru_cache(maxsize=64)
@@ -591,8 +629,8 @@ def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     changed in place, or another array at the same address, makes Z anew."""
     key = (_data_key(a), None if b is a else _data_key(b))
     entry = _products.get(key)
-    if entry is not None and np.array_equal(a, entry[0]) and \
-            (b is a or np.array_equal(b, entry[1])):
+    # (the key holds the shapes: one comparison pass over the numbers, no other checks)
+    if entry is not None and (a == entry[0]).all() and (b is a or (b == entry[1]).all()):
         return entry[2]
     a_copy = _kept(a.shape)
     a_copy[...] = a
