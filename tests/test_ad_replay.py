@@ -6,6 +6,7 @@ escaped (comparison, stop_gradient, item, a function without a derivative) is ne
 replayed; plans live for one optimiser run only. Replay on/off comparisons need no external
 reference: both sides are mleopt, and they must be identical.
 """
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -305,3 +306,78 @@ def test_dask_models_make_no_plan(monkeypatch):
     res = Logit(da.from_array(y, chunks=200), da.from_array(x, chunks=(200, 3))).fit()
     assert not any(isinstance(o, DaskModel) for o in owners)
     assert np.allclose(res.params, Logit(y, x).fit().params, rtol=1e-10, atol=1e-12)
+
+
+# --- floating-point signals and errors reach Python: decisions on values too ----------------
+
+_A = np.random.default_rng(7).normal(size=(60, 3))
+_Y = (np.random.default_rng(8).random(60) > 0.5).astype(float)
+
+
+def _rows(eta):
+    return mnp.sum(_Y * eta - mnp.logaddexp(0.0, eta))
+
+
+def _slot_equals_fresh(f, points) -> None:
+    """Evaluate ``f`` through one replay slot at each point and compare every result with a
+    fresh recording, bit for bit (warnings and errors included: both run under the caller's
+    settings)."""
+    slot = replay.Session().slot(object())
+    for x in points:
+        got = value_grad_and_hessian(f, lazy=False, replay=slot)(x)
+        want = value_grad_and_hessian(f, lazy=False)(x)
+        assert all(_same(g, w) for g, w in zip(got, want))
+
+
+def _caught_error(x):
+    """log of a negative number raises (errstate), and the function takes another way."""
+    try:
+        with np.errstate(invalid="raise"):
+            shift = mnp.log(x[3])
+    except FloatingPointError:
+        shift = 0.0 * x[3]
+    return _rows(_A @ x[:3] + shift)
+
+
+def _recorded_warning(x):
+    """The same decision on a recorded warning."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        shift = mnp.log(x[3])
+    return _rows(_A @ x[:3] + (0.0 * x[3] if seen else shift))
+
+
+def _warning_as_error(x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            shift = mnp.log(x[3])
+        except RuntimeWarning:
+            shift = 0.0 * x[3]
+    return _rows(_A @ x[:3] + shift)
+
+
+_NEG, _POS = np.array([0.1, -0.2, 0.3, -0.5]), np.array([0.1, -0.2, 0.3, 0.5])
+
+
+@pytest.mark.parametrize("f", [_caught_error, _recorded_warning, _warning_as_error])
+@pytest.mark.parametrize("points", [[_NEG, _POS, _NEG + 0.1], [_POS, _NEG, _POS + 0.1]])
+def test_errors_and_warnings_on_values_are_never_replayed(f, points):
+    _slot_equals_fresh(f, points)
+
+
+def test_replay_keeps_the_functions_error_settings():
+    """A function that silences numpy's warnings (or turns them into errors) inside itself:
+    a replayed point warns (or raises) exactly as a fresh call would."""
+    def silenced(x):
+        with np.errstate(all="ignore"):
+            return _rows(_A @ x[:3] + mnp.log(x[3]))
+
+    slot = replay.Session().slot(object())
+    for x in (_POS, _NEG, _POS + 0.1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = value_grad_and_hessian(silenced, lazy=False, replay=slot)(x)
+        want = value_grad_and_hessian(silenced, lazy=False)(x)
+        assert all(_same(g, w) for g, w in zip(got, want))
+    assert slot.plan        # (kept: replayed where no signal arose)

@@ -74,18 +74,30 @@ class Plan:
 
     def run(self, x: np.ndarray):
         """``(value, gradient, Hessian)`` at ``x`` (a float64 array of the recorded shape;
-        otherwise None: record afresh)."""
+        otherwise None: record afresh). Also None where a primitive raises or meets a numpy
+        floating-point error (even one numpy would ignore): the function, called afresh,
+        then warns, raises or decides on it as it would itself."""
         leaf = self.leaf
         if type(x) is not np.ndarray or x.dtype != np.float64 or \
                 x.shape != leaf._value.shape:
             return None
         leaf._value = x
-        for node in self.tape:
-            vals = list(node._args)
-            for i, parent in zip(node._argnums, node._parents):
-                vals[i] = parent._value
-            node._value = node._prim.fun(*vals, **node._kwargs)
-            node._args = vals
+        flagged = []
+        try:
+            with np.errstate(all="call", call=lambda kind, flag: flagged.append(kind)):
+                for node in self.tape:
+                    vals = list(node._args)
+                    for i, parent in zip(node._argnums, node._parents):
+                        vals[i] = parent._value
+                    node._value = node._prim.fun(*vals, **node._kwargs)
+                    node._args = vals
+                    if flagged:
+                        break
+        except Exception:       # (the fresh call meets it too, inside the function)
+            flagged.append("exception")
+        if flagged:
+            _count("not replayed: a floating-point error or exception")
+            return None
         grad, hess = structure.hessian(self.end, leaf, with_grad=True, s=self.s, jac=self.jac)
         return self.end._value, grad, hess
 
