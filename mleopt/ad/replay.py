@@ -17,7 +17,8 @@ bits as a fresh recording (``MLEOPT_CHECK_REPLAY=1`` checks it at every replayed
 
 A plan is kept only for a trace that provably takes no decision on values: no value of the
 trace escaped into Python or numpy while the function ran (comparisons, bool(), float(),
-item(), stop_gradient, functions without a derivative, printing: mleopt.ad.core._WATCHED),
+item(), stop_gradient, functions without a derivative, printing, a primitive's exception
+or numpy floating-point error: mleopt.ad.core._WATCHED),
 no nested trace (a traced value inside a traced value), no traced value among the options
 or inside a list argument, a single-number output, and an index structure that find accepts
 (the Structure holds graph shape, primitives and constants only, nothing computed from
