@@ -381,3 +381,35 @@ def test_replay_keeps_the_functions_error_settings():
         want = value_grad_and_hessian(silenced, lazy=False)(x)
         assert all(_same(g, w) for g, w in zip(got, want))
     assert slot.plan        # (kept: replayed where no signal arose)
+
+
+# --- a callback may change what the function reads ------------------------------------------
+
+class _Penalised(LikelihoodModel):
+    """A logit with a ridge penalty read from the model (``pen``), raised by a callback
+    after each iteration (a continuation method)."""
+
+    pen = 0.0
+
+    def loglikeobs(self, params):
+        eta = self.exog @ params
+        return self.endog * eta - mnp.logaddexp(0.0, eta) - self.pen * mnp.sum(params ** 2)
+
+
+def test_plans_are_dropped_after_a_callback():
+    def fit():
+        model = _Penalised(_Y, _A)
+
+        def raise_penalty(params):
+            model.pen = model.pen + 0.01
+        return model.fit(start_params=np.zeros(3), callback=raise_penalty, maxiter=8)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # (the moving target need not converge)
+        before = replay.counts["planned"]
+        on = fit()
+        planned = replay.counts["planned"] - before
+        replay.ENABLED = False
+        off = fit()
+    assert _same(on.params, off.params)
+    assert planned > 1      # a new plan after each callback

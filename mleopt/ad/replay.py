@@ -170,6 +170,11 @@ class Session:
             slot = self._slots[id(owner)] = Slot(owner)
         return slot
 
+    def forget(self) -> None:
+        """Drop the plans made so far; later evaluations make new ones (after a user's
+        callback, which may change what the function reads)."""
+        self._slots.clear()
+
     def close(self) -> None:
         self.closed = True
         self._slots.clear()
