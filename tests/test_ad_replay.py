@@ -413,3 +413,20 @@ def test_plans_are_dropped_after_a_callback():
         off = fit()
     assert _same(on.params, off.params)
     assert planned > 1      # a new plan after each callback
+
+
+def test_a_signal_at_the_first_point_defers_the_plan():
+    """A warning at the run's first point (log of a negative number) is a signal of that point
+    only: the plan is made at the next point, and later points replay where none arises."""
+    def f(x):
+        return _rows(_A @ x[:3] + mnp.log(x[3]))
+
+    slot = replay.Session().slot(object())
+    before = replay.counts["replayed"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for x in (_NEG, _POS, _POS + 0.1, _NEG + 0.1, _POS + 0.2):
+            got = value_grad_and_hessian(f, lazy=False, replay=slot)(x)
+            want = value_grad_and_hessian(f, lazy=False)(x)
+            assert all(_same(g, w) for g, w in zip(got, want))
+    assert slot.plan and replay.counts["replayed"] - before == 2

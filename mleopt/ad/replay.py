@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import structure
-from .core import Tensor, _holds_traced, ancestors
+from .core import SIGNAL, Tensor, _holds_traced, ancestors
 from .structure import Structure
 
 __all__ = ["ENABLED", "CHECK", "ReplayMismatch", "Plan", "Session", "Slot", "counts"]
@@ -137,8 +137,13 @@ class Slot:
         self.owner = owner      # (held: its id is not reused by another model meanwhile)
         self.plan: Plan | None | bool = None
 
-    def offer(self, leaf: Tensor, end, s: Structure | None, escaped: bool) -> Plan | None:
-        """Keep a plan of the first evaluation's trace if it is replayable."""
+    def offer(self, leaf: Tensor, end, s: Structure | None, escaped: bool | str) -> Plan | None:
+        """Keep a plan of the first evaluation's trace if it is replayable. ``escaped`` SIGNAL
+        (a floating-point error or exception there, which the next point may not meet):
+        no plan yet, the next evaluation is watched again."""
+        if escaped == SIGNAL and ENABLED:
+            _count("not planned at this point: a floating-point error or exception")
+            return None
         plan = make_plan(leaf, end, s, escaped) if ENABLED else "replay off"
         if isinstance(plan, str):
             self.decline(plan)
