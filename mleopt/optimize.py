@@ -179,6 +179,12 @@ class Objective:
         if self.replay is not None:
             self.replay.close()
 
+    def forget_plans(self) -> None:
+        """Drop the replay plans made so far (a callback may have changed what the function
+        reads): the next evaluations record afresh and make new ones."""
+        if self.replay is not None:
+            self.replay.forget()
+
     def fun_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         key = np.asarray(theta, dtype=float).tobytes()
         if key != self._x:
@@ -1011,6 +1017,7 @@ class _Trace:
                     self.callback(params, info)
             else:
                 self.callback(params)
+            self.obj.forget_plans()     # (the callback may have changed the model)
         self.prev = np.array(x, copy=True)
 
     def line(self, it, x, prev):

@@ -6,6 +6,7 @@ escaped (comparison, stop_gradient, item, a function without a derivative) is ne
 replayed; plans live for one optimiser run only. Replay on/off comparisons need no external
 reference: both sides are mleopt, and they must be identical.
 """
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -305,3 +306,127 @@ def test_dask_models_make_no_plan(monkeypatch):
     res = Logit(da.from_array(y, chunks=200), da.from_array(x, chunks=(200, 3))).fit()
     assert not any(isinstance(o, DaskModel) for o in owners)
     assert np.allclose(res.params, Logit(y, x).fit().params, rtol=1e-10, atol=1e-12)
+
+
+# --- floating-point signals and errors reach Python: decisions on values too ----------------
+
+_A = np.random.default_rng(7).normal(size=(60, 3))
+_Y = (np.random.default_rng(8).random(60) > 0.5).astype(float)
+
+
+def _rows(eta):
+    return mnp.sum(_Y * eta - mnp.logaddexp(0.0, eta))
+
+
+def _slot_equals_fresh(f, points) -> None:
+    """Evaluate ``f`` through one replay slot at each point and compare every result with a
+    fresh recording, bit for bit (warnings and errors included: both run under the caller's
+    settings)."""
+    slot = replay.Session().slot(object())
+    for x in points:
+        got = value_grad_and_hessian(f, lazy=False, replay=slot)(x)
+        want = value_grad_and_hessian(f, lazy=False)(x)
+        assert all(_same(g, w) for g, w in zip(got, want))
+
+
+def _caught_error(x):
+    """log of a negative number raises (errstate), and the function takes another way."""
+    try:
+        with np.errstate(invalid="raise"):
+            shift = mnp.log(x[3])
+    except FloatingPointError:
+        shift = 0.0 * x[3]
+    return _rows(_A @ x[:3] + shift)
+
+
+def _recorded_warning(x):
+    """The same decision on a recorded warning."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        shift = mnp.log(x[3])
+    return _rows(_A @ x[:3] + (0.0 * x[3] if seen else shift))
+
+
+def _warning_as_error(x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            shift = mnp.log(x[3])
+        except RuntimeWarning:
+            shift = 0.0 * x[3]
+    return _rows(_A @ x[:3] + shift)
+
+
+_NEG, _POS = np.array([0.1, -0.2, 0.3, -0.5]), np.array([0.1, -0.2, 0.3, 0.5])
+
+
+@pytest.mark.parametrize("f", [_caught_error, _recorded_warning, _warning_as_error])
+@pytest.mark.parametrize("points", [[_NEG, _POS, _NEG + 0.1], [_POS, _NEG, _POS + 0.1]])
+def test_errors_and_warnings_on_values_are_never_replayed(f, points):
+    _slot_equals_fresh(f, points)
+
+
+def test_replay_keeps_the_functions_error_settings():
+    """A function that silences numpy's warnings (or turns them into errors) inside itself:
+    a replayed point warns (or raises) exactly as a fresh call would."""
+    def silenced(x):
+        with np.errstate(all="ignore"):
+            return _rows(_A @ x[:3] + mnp.log(x[3]))
+
+    slot = replay.Session().slot(object())
+    for x in (_POS, _NEG, _POS + 0.1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = value_grad_and_hessian(silenced, lazy=False, replay=slot)(x)
+        want = value_grad_and_hessian(silenced, lazy=False)(x)
+        assert all(_same(g, w) for g, w in zip(got, want))
+    assert slot.plan        # (kept: replayed where no signal arose)
+
+
+# --- a callback may change what the function reads ------------------------------------------
+
+class _Penalised(LikelihoodModel):
+    """A logit with a ridge penalty read from the model (``pen``), raised by a callback
+    after each iteration (a continuation method)."""
+
+    pen = 0.0
+
+    def loglikeobs(self, params):
+        eta = self.exog @ params
+        return self.endog * eta - mnp.logaddexp(0.0, eta) - self.pen * mnp.sum(params ** 2)
+
+
+def test_plans_are_dropped_after_a_callback():
+    def fit():
+        model = _Penalised(_Y, _A)
+
+        def raise_penalty(params):
+            model.pen = model.pen + 0.01
+        return model.fit(start_params=np.zeros(3), callback=raise_penalty, maxiter=8)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # (the moving target need not converge)
+        before = replay.counts["planned"]
+        on = fit()
+        planned = replay.counts["planned"] - before
+        replay.ENABLED = False
+        off = fit()
+    assert _same(on.params, off.params)
+    assert planned > 1      # a new plan after each callback
+
+
+def test_a_signal_at_the_first_point_defers_the_plan():
+    """A warning at the run's first point (log of a negative number) is a signal of that point
+    only: the plan is made at the next point, and later points replay where none arises."""
+    def f(x):
+        return _rows(_A @ x[:3] + mnp.log(x[3]))
+
+    slot = replay.Session().slot(object())
+    before = replay.counts["replayed"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for x in (_NEG, _POS, _POS + 0.1, _NEG + 0.1, _POS + 0.2):
+            got = value_grad_and_hessian(f, lazy=False, replay=slot)(x)
+            want = value_grad_and_hessian(f, lazy=False)(x)
+            assert all(_same(g, w) for g, w in zip(got, want))
+    assert slot.plan and replay.counts["replayed"] - before == 2

@@ -534,12 +534,16 @@ def _p():
 
 # Escapes of values, for replay (mleopt/ad/replay.py). A trace whose values reach plain Python
 # or numpy (a comparison, bool(), float(), stop_gradient, a function without a derivative,
-# printing) may take a decision on them: recorded at one point, its graph need not be the
-# function's graph at another, so it must not be replayed there. While a level is *watched*
+# printing, a primitive's numpy floating-point warning or error or exception: _watched_fun)
+# may take a decision on them: recorded at one point, its graph need not be the function's
+# graph at another, so it must not be replayed there. While a level is *watched*
 # (``watch``), every such escape from a value of that level (or of a value nested in it) is
-# noted here: ``_WATCHED[level] = True``. Reading a shape, ndim, size or dtype is no escape
-# (``_static``). Each level is touched by its own trace only, so threads do not interfere.
-_WATCHED: dict[int, bool] = {}
+# noted here: ``_WATCHED[level] = True``; a floating-point error or exception (at this point
+# only, it may not arise at the next) as ``SIGNAL`` unless a value escaped otherwise. Reading a
+# shape, ndim, size or dtype is no escape (``_static``). Each level is touched by its own
+# trace only, so threads do not interfere.
+SIGNAL = "signal"
+_WATCHED: dict[int, bool | str] = {}
 
 
 def watch(level: int) -> None:
@@ -547,9 +551,15 @@ def watch(level: int) -> None:
     _WATCHED[level] = False
 
 
-def unwatch(level: int) -> bool:
-    """Stop watching ``level``; True if a value of it escaped while it was watched."""
+def unwatch(level: int) -> bool | str:
+    """Stop watching ``level``; True if a value of it escaped while it was watched, SIGNAL
+    if only a floating-point error or exception reached Python, else False."""
     return _WATCHED.pop(level)
+
+
+def _note_signal(level: int) -> None:
+    if _WATCHED.get(level) is False:
+        _WATCHED[level] = SIGNAL
 
 
 def _note_escape(x) -> None:
@@ -558,6 +568,28 @@ def _note_escape(x) -> None:
         if x._level in _WATCHED:
             _WATCHED[x._level] = True
         x = x._value
+
+
+def _watched_fun(prim, vals: list, kwargs: dict, level: int):
+    """``prim.fun(*vals, **kwargs)`` on values of the watched trace ``level``. A numpy
+    floating-point error the caller does not ignore (a warning, an exception, a call: see
+    numpy.errstate) and any exception are signals on the values that reach Python, where the
+    function may decide on them (``except``, ``catch_warnings``): noted (``SIGNAL``). After
+    such an error the primitive runs again under the caller's own settings (to warn or raise
+    as it would)."""
+    flagged = []
+    modes = {kind: "ignore" if mode == "ignore" else "call"
+             for kind, mode in np.geterr().items()}
+    try:
+        with np.errstate(call=lambda kind, flag: flagged.append(kind), **modes):
+            ans = prim.fun(*vals, **kwargs)
+    except BaseException:
+        _note_signal(level)
+        raise
+    if flagged:
+        _note_signal(level)
+        ans = prim.fun(*vals, **kwargs)
+    return ans
 
 
 def _value_of(x):
@@ -649,7 +681,12 @@ class Primitive:
                     nested = nested or isinstance(v, Traced)
                 else:
                     nested = True
-        ans = self(*vals, **kwargs) if nested else self.fun(*vals, **kwargs)
+        if nested:
+            ans = self(*vals, **kwargs)
+        elif _WATCHED and top in _WATCHED:
+            ans = _watched_fun(self, vals, kwargs, top)
+        else:
+            ans = self.fun(*vals, **kwargs)
         return kind._record(self, ans, args, vals, argnums, kwargs, top)
 
     def __repr__(self) -> str:

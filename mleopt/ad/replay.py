@@ -17,7 +17,8 @@ bits as a fresh recording (``MLEOPT_CHECK_REPLAY=1`` checks it at every replayed
 
 A plan is kept only for a trace that provably takes no decision on values: no value of the
 trace escaped into Python or numpy while the function ran (comparisons, bool(), float(),
-item(), stop_gradient, functions without a derivative, printing: mleopt.ad.core._WATCHED),
+item(), stop_gradient, functions without a derivative, printing, a primitive's exception
+or numpy floating-point error: mleopt.ad.core._WATCHED),
 no nested trace (a traced value inside a traced value), no traced value among the options
 or inside a list argument, a single-number output, and an index structure that find accepts
 (the Structure holds graph shape, primitives and constants only, nothing computed from
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import structure
-from .core import Tensor, _holds_traced, ancestors
+from .core import SIGNAL, Tensor, _holds_traced, ancestors
 from .structure import Structure
 
 __all__ = ["ENABLED", "CHECK", "ReplayMismatch", "Plan", "Session", "Slot", "counts"]
@@ -74,18 +75,30 @@ class Plan:
 
     def run(self, x: np.ndarray):
         """``(value, gradient, Hessian)`` at ``x`` (a float64 array of the recorded shape;
-        otherwise None: record afresh)."""
+        otherwise None: record afresh). Also None where a primitive raises or meets a numpy
+        floating-point error (even one numpy would ignore): the function, called afresh,
+        then warns, raises or decides on it as it would itself."""
         leaf = self.leaf
         if type(x) is not np.ndarray or x.dtype != np.float64 or \
                 x.shape != leaf._value.shape:
             return None
         leaf._value = x
-        for node in self.tape:
-            vals = list(node._args)
-            for i, parent in zip(node._argnums, node._parents):
-                vals[i] = parent._value
-            node._value = node._prim.fun(*vals, **node._kwargs)
-            node._args = vals
+        flagged = []
+        try:
+            with np.errstate(all="call", call=lambda kind, flag: flagged.append(kind)):
+                for node in self.tape:
+                    vals = list(node._args)
+                    for i, parent in zip(node._argnums, node._parents):
+                        vals[i] = parent._value
+                    node._value = node._prim.fun(*vals, **node._kwargs)
+                    node._args = vals
+                    if flagged:
+                        break
+        except Exception:       # (the fresh call meets it too, inside the function)
+            flagged.append("exception")
+        if flagged:
+            _count("not replayed: a floating-point error or exception")
+            return None
         grad, hess = structure.hessian(self.end, leaf, with_grad=True, s=self.s, jac=self.jac)
         return self.end._value, grad, hess
 
@@ -124,8 +137,13 @@ class Slot:
         self.owner = owner      # (held: its id is not reused by another model meanwhile)
         self.plan: Plan | None | bool = None
 
-    def offer(self, leaf: Tensor, end, s: Structure | None, escaped: bool) -> Plan | None:
-        """Keep a plan of the first evaluation's trace if it is replayable."""
+    def offer(self, leaf: Tensor, end, s: Structure | None, escaped: bool | str) -> Plan | None:
+        """Keep a plan of the first evaluation's trace if it is replayable. ``escaped`` SIGNAL
+        (a floating-point error or exception there, which the next point may not meet):
+        no plan yet, the next evaluation is watched again."""
+        if escaped == SIGNAL and ENABLED:
+            _count("not planned at this point: a floating-point error or exception")
+            return None
         plan = make_plan(leaf, end, s, escaped) if ENABLED else "replay off"
         if isinstance(plan, str):
             self.decline(plan)
@@ -156,6 +174,11 @@ class Session:
         if slot is None or slot.owner is not owner:
             slot = self._slots[id(owner)] = Slot(owner)
         return slot
+
+    def forget(self) -> None:
+        """Drop the plans made so far; later evaluations make new ones (after a user's
+        callback, which may change what the function reads)."""
+        self._slots.clear()
 
     def close(self) -> None:
         self.closed = True
