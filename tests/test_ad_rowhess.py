@@ -501,3 +501,33 @@ def test_a_graph_outside_the_table_is_remembered_as_such(monkeypatch):
     assert rowhess.derivatives(s, BIG) is None
     assert s.cache["sweep"] is False
     assert rowhess.derivatives(structure_of(f, X0 + 0.1), BIG) is None
+
+
+# --- review of the sweep program: held-out graphs -------------------------------------
+
+def _small_blocks(monkeypatch):
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 20)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 7)
+
+
+@pytest.mark.parametrize("table", [True, False])
+def test_blocks_of_rows_with_a_zero_dimensional_direct_scalar_and_a_list_constant(
+        table, monkeypatch):
+    """A direct scalar that scipy gives as a 0-d array (polygamma of a parameter) and a
+    per-row constant given as a Python list, with the rows in blocks: the reference path
+    (taken when edge pushing declines: a primitive outside the table) and per-row
+    Jacobians cut them like arrays (they raised IndexError, resp. a broadcasting error)."""
+    weights = list(C)
+
+    def row(x):
+        z, w, _ = inputs(x)
+        scale = p.polygamma(1, p.exp(x[6]))         # (a 0-d ndarray, not a numpy scalar)
+        first = rs.gammainc(2.0, pos(z)) if not table else p.tanh(z)
+        return p.add(p.multiply(p.multiply(first, scale), w), p.multiply(weights, z))
+    f = total(row)
+    expected = dual_hessian(f, X0, monkeypatch)     # (one block)
+    _small_blocks(monkeypatch)
+    assert_tight(ad.hessian(f)(X0), expected)
+    assert_tight(dual_hessian(f, X0, monkeypatch), expected)
+    jac = ad.jacobian(row)(X0)
+    onp.testing.assert_allclose(jac, numerical_jacobian(row, X0), rtol=1e-6, atol=1e-6)

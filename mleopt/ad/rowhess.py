@@ -440,9 +440,12 @@ def _put(regs: list, symbol, out: np.ndarray) -> None:
 
 def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
     """A per-row array (``ndim`` dimensions, n rows; a numpy array or subclass, such as
-    np.memmap) restricted to a block of rows (None: all); anything else unchanged."""
-    if rows is None:
+    np.memmap, or a list of n rows) restricted to a block of rows (None: all); anything else
+    (numbers, 0-d arrays, constants broadcast along the rows) unchanged."""
+    if rows is None or ndim == 0:
         return x
+    if type(x) is list and len(x) == n and np.ndim(x) == ndim:
+        x = np.asarray(x)
     if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
         return x[rows]
     return x
