@@ -531,3 +531,18 @@ def test_blocks_of_rows_with_a_zero_dimensional_direct_scalar_and_a_list_constan
     assert_tight(dual_hessian(f, X0, monkeypatch), expected)
     jac = ad.jacobian(row)(X0)
     onp.testing.assert_allclose(jac, numerical_jacobian(row, X0), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("order", [(1, N), (N, 1)])
+def test_list_constants_of_other_lengths_have_other_signatures(order, monkeypatch):
+    """A list constant is a (1,) or an (N,) array to the rules: a program written for one
+    (cut by rows or not) is not the program of the other (it raised a broadcasting error
+    on the next recording's blocks)."""
+    def f_of(length):
+        c = [2.0] if length == 1 else list(C)
+        return lambda x: p.sum(p.exp(p.multiply(c, unit(inputs(x)[0]))))
+    first, second = (structure_of(f_of(k), X0) for k in order)
+    assert rowhess._signature(first) != rowhess._signature(second)
+    rowhess.derivatives(first, 7)
+    blocked = rowhess.derivatives(second, 7)
+    assert_13(blocked[0] + blocked[1], sum(reference(f_of(order[1]), X0, monkeypatch), []))

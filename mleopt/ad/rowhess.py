@@ -565,10 +565,11 @@ def _signature(s) -> tuple:
 
 
 def _kind(x):
-    """A number, or an array's type, dtype and shape (see _signature)."""
+    """A number, or an array's type, dtype and shape (see _signature; a list's shape too:
+    the rules take it as the array it makes)."""
     if type(x) is float:
         return float
-    return type(x), getattr(x, "dtype", None), getattr(x, "shape", None)
+    return type(x), getattr(x, "dtype", None), np.shape(x)
 
 
 def _arguments(node, conv, ans_conv, sliced, rows):
