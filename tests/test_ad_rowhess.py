@@ -546,3 +546,16 @@ def test_list_constants_of_other_lengths_have_other_signatures(order, monkeypatc
     rowhess.derivatives(first, 7)
     blocked = rowhess.derivatives(second, 7)
     assert_13(blocked[0] + blocked[1], sum(reference(f_of(order[1]), X0, monkeypatch), []))
+
+
+def test_division_by_a_number_zero_gives_the_reference_numbers(monkeypatch):
+    """x / 0.0 with a Python float: the local partial 1/0 is inf as numpy makes it (it raised
+    ZeroDivisionError), the per-row derivatives are not finite and the reference decides."""
+    def f(x):
+        return p.sum(p.true_divide(p.square(inputs(x)[0]), 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # (numpy's: the function's own)
+        s = structure_of(f, X0)
+        assert rowhess.derivatives(s, BIG) is None
+        expected = dual_hessian(f, X0, monkeypatch)
+        onp.testing.assert_array_equal(ad.hessian(f)(X0), expected)

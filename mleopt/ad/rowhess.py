@@ -212,8 +212,10 @@ def _multiply(ans, args, traced):
 
 
 def _divide(ans, args, traced):
-    """x / y: 1/y, -ans/y; second: d2/dx dy = -1/y^2, d2/dy2 = 2 ans/y^2."""
-    r = 1.0 / args[1]
+    """x / y: 1/y, -ans/y; second: d2/dx dy = -1/y^2, d2/dy2 = 2 ans/y^2 (y a number: 1/y
+    a number, inf at 0 as numpy gives it)."""
+    y = args[1]
+    r = float(np.divide(1.0, y)) if type(y) is float else 1.0 / y
     firsts = [r if traced[0] else None, None]
     seconds = {}
     if traced[1]:
