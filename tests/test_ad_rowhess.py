@@ -593,3 +593,27 @@ def test_float32_constants_give_float64_partials(name, sweep, monkeypatch):
     assert f32(X0) == f64(X0)
     assert_tight(ad.grad(f32)(X0), ad.grad(f64)(X0))
     assert_tight(ad.hessian(f32)(X0), ad.hessian(f64)(X0))
+
+
+def test_a_kept_program_declines_at_points_with_non_finite_rows_and_serves_again(
+        monkeypatch):
+    """A kept program run at a point where some rows' derivatives are NaN (sqrt of a
+    negative number) declines there (the reference path's numbers), and serves again,
+    unchanged, at the next point where all are finite."""
+    def f(x):
+        z, w, _ = inputs(x)
+        return p.sum(p.add(p.sqrt(p.add(1.0, z)), p.multiply(C, p.logaddexp(z, w))))
+    s = structure_of(f, X0)
+    first = rowhess.derivatives(s, 7)
+    program = s.cache["sweep"]
+    assert_13(first[0] + first[1], sum(reference(f, X0, monkeypatch), []))
+    far = X0 * 8.0                  # some rows with 1 + z < 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # (the function's own)
+        refresh(s, far)
+        assert not onp.isfinite(s.top._value).all()
+        assert rowhess.derivatives(s, 7) is None
+    refresh(s, X0 * 0.5)
+    again = rowhess.derivatives(s, 7)
+    assert s.cache["sweep"] is program
+    assert_13(again[0] + again[1], sum(reference(f, X0 * 0.5, monkeypatch), []))
