@@ -501,3 +501,119 @@ def test_a_graph_outside_the_table_is_remembered_as_such(monkeypatch):
     assert rowhess.derivatives(s, BIG) is None
     assert s.cache["sweep"] is False
     assert rowhess.derivatives(structure_of(f, X0 + 0.1), BIG) is None
+
+
+# --- review of the sweep program: held-out graphs -------------------------------------
+
+def _small_blocks(monkeypatch):
+    monkeypatch.setattr(structure, "_BLOCK_ELEMENTS", 20)
+    monkeypatch.setattr(structure, "_MIN_BLOCK", 7)
+
+
+@pytest.mark.parametrize("table", [True, False])
+def test_blocks_of_rows_with_a_zero_dimensional_direct_scalar_and_a_list_constant(
+        table, monkeypatch):
+    """A direct scalar that scipy gives as a 0-d array (polygamma of a parameter) and a
+    per-row constant given as a Python list, with the rows in blocks: the reference path
+    (taken when edge pushing declines: a primitive outside the table) and per-row
+    Jacobians cut them like arrays (they raised IndexError, resp. a broadcasting error)."""
+    weights = list(C)
+
+    def row(x):
+        z, w, _ = inputs(x)
+        scale = p.polygamma(1, p.exp(x[6]))         # (a 0-d ndarray, not a numpy scalar)
+        first = rs.gammainc(2.0, pos(z)) if not table else p.tanh(z)
+        return p.add(p.multiply(p.multiply(first, scale), w), p.multiply(weights, z))
+    f = total(row)
+    expected = dual_hessian(f, X0, monkeypatch)     # (one block)
+    _small_blocks(monkeypatch)
+    assert_tight(ad.hessian(f)(X0), expected)
+    assert_tight(dual_hessian(f, X0, monkeypatch), expected)
+    jac = ad.jacobian(row)(X0)
+    onp.testing.assert_allclose(jac, numerical_jacobian(row, X0), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("order", [(1, N), (N, 1)])
+def test_list_constants_of_other_lengths_have_other_signatures(order, monkeypatch):
+    """A list constant is a (1,) or an (N,) array to the rules: a program written for one
+    (cut by rows or not) is not the program of the other (it raised a broadcasting error
+    on the next recording's blocks)."""
+    def f_of(length):
+        c = [2.0] if length == 1 else list(C)
+        return lambda x: p.sum(p.exp(p.multiply(c, unit(inputs(x)[0]))))
+    first, second = (structure_of(f_of(k), X0) for k in order)
+    assert rowhess._signature(first) != rowhess._signature(second)
+    rowhess.derivatives(first, 7)
+    blocked = rowhess.derivatives(second, 7)
+    assert_13(blocked[0] + blocked[1], sum(reference(f_of(order[1]), X0, monkeypatch), []))
+
+
+def test_division_by_a_number_zero_gives_the_reference_numbers(monkeypatch):
+    """x / 0.0 with a Python float: the local partial 1/0 is inf as numpy makes it (it raised
+    ZeroDivisionError), the per-row derivatives are not finite and the reference decides."""
+    def f(x):
+        return p.sum(p.true_divide(p.square(inputs(x)[0]), 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # (numpy's: the function's own)
+        s = structure_of(f, X0)
+        assert rowhess.derivatives(s, BIG) is None
+        expected = dual_hessian(f, X0, monkeypatch)
+        onp.testing.assert_array_equal(ad.hessian(f)(X0), expected)
+
+
+C32 = (C * 1.3).astype(onp.float32)       # float32 data: exact in float64 (C32 + 0.0)
+# a constant argument in each rule that does arithmetic on it (first or second order)
+FLOAT32_CASES = {
+    "true_divide": lambda c, a: p.true_divide(a, c),
+    "power, constant exponent": lambda c, a: p.power(pos(a), c),
+    "power, constant base": lambda c, a: p.power(c, unit(a)),
+    "arctan2": lambda c, a: p.arctan2(c, pos(a)),
+    "xlogy, constant y": lambda c, a: p.xlogy(pos(a), c),
+    "xlog1py, constant y": lambda c, a: p.xlog1py(pos(a), c),
+    "betaln": lambda c, a: rs.betaln(c, pos(a)),
+    "gammainc": lambda c, a: rs.gammainc(c, pos(a)),
+    "gammaincc": lambda c, a: rs.gammaincc(c, pos(a)),
+    "betainc": lambda c, a: rs.betainc(c, 2.0, p.expit(a)),
+    "stdtr": lambda c, a: rs.stdtr(c, a),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT32_CASES))
+@pytest.mark.parametrize("sweep", [True, False])
+def test_float32_constants_give_float64_partials(name, sweep, monkeypatch):
+    """float32 data as a constant argument: numpy computes the answer in float64, so the
+    derivatives must be those of the same data given in float64 (the general rules took
+    1 / c, log c, c - 1, Gamma(c) ... in float32: gradients off by 1e-8)."""
+    monkeypatch.setattr(rowhess, "ENABLED", sweep)
+    op = FLOAT32_CASES[name]
+
+    def f_of(c):
+        return lambda x: p.sum(p.tanh(op(c, p.multiply(inputs(x)[0], inputs(x)[1]))))
+    f32, f64 = f_of(C32), f_of(C32.astype(float))
+    assert f32(X0) == f64(X0)
+    assert_tight(ad.grad(f32)(X0), ad.grad(f64)(X0))
+    assert_tight(ad.hessian(f32)(X0), ad.hessian(f64)(X0))
+
+
+def test_a_kept_program_declines_at_points_with_non_finite_rows_and_serves_again(
+        monkeypatch):
+    """A kept program run at a point where some rows' derivatives are NaN (sqrt of a
+    negative number) declines there (the reference path's numbers), and serves again,
+    unchanged, at the next point where all are finite."""
+    def f(x):
+        z, w, _ = inputs(x)
+        return p.sum(p.add(p.sqrt(p.add(1.0, z)), p.multiply(C, p.logaddexp(z, w))))
+    s = structure_of(f, X0)
+    first = rowhess.derivatives(s, 7)
+    program = s.cache["sweep"]
+    assert_13(first[0] + first[1], sum(reference(f, X0, monkeypatch), []))
+    far = X0 * 8.0                  # some rows with 1 + z < 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # (the function's own)
+        refresh(s, far)
+        assert not onp.isfinite(s.top._value).all()
+        assert rowhess.derivatives(s, 7) is None
+    refresh(s, X0 * 0.5)
+    again = rowhess.derivatives(s, 7)
+    assert s.cache["sweep"] is program
+    assert_13(again[0] + again[1], sum(reference(f, X0 * 0.5, monkeypatch), []))

@@ -212,8 +212,10 @@ def _multiply(ans, args, traced):
 
 
 def _divide(ans, args, traced):
-    """x / y: 1/y, -ans/y; second: d2/dx dy = -1/y^2, d2/dy2 = 2 ans/y^2."""
-    r = 1.0 / args[1]
+    """x / y: 1/y, -ans/y; second: d2/dx dy = -1/y^2, d2/dy2 = 2 ans/y^2 (y a number: 1/y
+    a number, inf at 0 as numpy gives it)."""
+    y = args[1]
+    r = float(np.divide(1.0, y)) if type(y) is float else 1.0 / y
     firsts = [r if traced[0] else None, None]
     seconds = {}
     if traced[1]:
@@ -440,9 +442,12 @@ def _put(regs: list, symbol, out: np.ndarray) -> None:
 
 def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
     """A per-row array (``ndim`` dimensions, n rows; a numpy array or subclass, such as
-    np.memmap) restricted to a block of rows (None: all); anything else unchanged."""
-    if rows is None:
+    np.memmap, or a list of n rows) restricted to a block of rows (None: all); anything else
+    (numbers, 0-d arrays, constants broadcast along the rows) unchanged."""
+    if rows is None or ndim == 0:
         return x
+    if type(x) is list and len(x) == n and np.ndim(x) == ndim:
+        x = np.asarray(x)
     if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
         return x[rows]
     return x
@@ -562,10 +567,11 @@ def _signature(s) -> tuple:
 
 
 def _kind(x):
-    """A number, or an array's type, dtype and shape (see _signature)."""
+    """A number, or an array's type, dtype and shape (see _signature; a list's shape too:
+    the rules take it as the array it makes)."""
     if type(x) is float:
         return float
-    return type(x), getattr(x, "dtype", None), getattr(x, "shape", None)
+    return type(x), getattr(x, "dtype", None), np.shape(x)
 
 
 def _arguments(node, conv, ans_conv, sliced, rows):

@@ -151,8 +151,35 @@ defjvp(p.negative, lambda t, ans, x: p.negative(t))
 # =======================================================================================
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
+def exact(ans, c):
+    """A constant argument ``c`` of a lower floating-point precision than the answer (float32
+    data in a float64 computation), in the answer's dtype: numpy computed the answer so, and
+    the partials must be too (1 / c, log c, c - 1 taken in float32 round to 1e-8).
+    Anything else is returned unchanged."""
+    if not isinstance(c, (np.ndarray, np.floating)) or c.dtype is _FLOAT64:
+        return c
+    while isinstance(ans, Traced):
+        ans = ans._value
+    dtype = getattr(ans, "dtype", None)
+    if c.dtype.kind != "f" or dtype is None or dtype.kind not in "fc":
+        return c
+    wider = np.promote_types(c.dtype, dtype)
+    return c if wider == c.dtype else c.astype(wider)
+
+
 def binary(prim, dx, dy) -> None:
-    """Partial derivatives dx(ans, x, y) and dy(ans, x, y), broadcast against the output."""
+    """Partial derivatives dx(ans, x, y) and dy(ans, x, y), broadcast against the output
+    (constant arguments of a lower precision taken in the answer's: ``exact``)."""
+    plain_dx, plain_dy = dx, dy
+
+    def dx(ans, x, y):
+        return plain_dx(ans, exact(ans, x), exact(ans, y))
+
+    def dy(ans, x, y):
+        return plain_dy(ans, exact(ans, x), exact(ans, y))
     defvjp(prim,
            lambda g, ans, x, y: unbroadcast(p.multiply(g, dx(ans, x, y)), shape_of(x)),
            lambda g, ans, x, y: unbroadcast(p.multiply(g, dy(ans, x, y)), shape_of(y)))
@@ -188,9 +215,6 @@ defvjp(p.subtract,
 p.subtract.jvp_joint = _sum_jvp(-1.0)
 
 binary(p.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
-
-
-_FLOAT64 = np.dtype(np.float64)
 
 
 def _times_cotangent(g, factor, shape):

@@ -29,7 +29,8 @@ import scipy.special as sps
 
 from . import primitives as p
 from .core import Primitive, defjvp, defvjp
-from .rules import batch_expand, binary, elementwise, ndim_of, shape_of, unbroadcast
+from .rules import (batch_expand, binary, elementwise, exact, ndim_of, shape_of,
+                    unbroadcast)
 
 LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
@@ -189,13 +190,14 @@ def _t_density(df, x):
 
 
 def _last_arg_rules(prim, n_shapes, density, sign=1.0) -> None:
-    """Rules for d prim(*shapes, x) / dx = sign * density(*shapes, x), with broadcasting."""
+    """Rules for d prim(*shapes, x) / dx = sign * density(*shapes, x), with broadcasting
+    (shapes of a lower precision taken in the answer's: rules.exact)."""
     def vjp(g, ans, *args):
-        d = p.multiply(g, density(*args))
+        d = p.multiply(g, density(*[exact(ans, a) for a in args]))
         return unbroadcast(p.negative(d) if sign < 0 else d, shape_of(args[-1]))
 
     def jvp(t, ans, *args):
-        d = p.multiply(batch_expand(t, ndim_of(ans)), density(*args))
+        d = p.multiply(batch_expand(t, ndim_of(ans)), density(*[exact(ans, a) for a in args]))
         return p.negative(d) if sign < 0 else d
 
     defvjp(prim, *([None] * n_shapes), vjp)
