@@ -16,7 +16,7 @@ optimum). It stops as soon as the gradient is within tolerance, or when a step l
 the value (beyond its rounding, 16 eps max(|f|, 1)) nor the gradient. Where the rows' terms
 are large and cancel (counts near e^20: y log mu - lgamma(y + 1), y - mu), the rounding of the
 value and of the gradient is far above these a-priori levels; it is then measured at the point
-(``Objective.noise``: six evaluations, only where a step or the verdict would otherwise fail),
+(``Objective.noise``: eight evaluations, only where a step or the verdict would otherwise fail),
 so that a full Newton step that cuts the gradient 4-fold is not rejected for a 'rise' in that
 noise, and a gradient within 4 times its measured noise counts as converged (the message says
 so). For concave log-likelihoods (Logit, Probit, Poisson, ...) that is pure
@@ -100,7 +100,7 @@ def _rounding_rise(obj: "Objective", x: np.ndarray, f: float, f_new: float,
     """True when a full Newton step (positive definite Hessian) from ``x`` cut the gradient
     at least 4-fold while the value rose by no more than its rounding: ``1000
     value_noise(f)``, or else 4 times the value's noise measured at x
-    (``Objective.noise``, six more evaluations, only when the first allowance is
+    (``Objective.noise``, eight more evaluations, only when the first allowance is
     exceeded). Near the optimum the predicted decrease ``g' H^-1 g / 2`` is far below the
     rounding of a sum of large terms (Poisson rows y log mu - lgamma(y + 1) of a few thousand
     each, or of 1e12 each with counts near e^20), and the value alone cannot rank the
@@ -222,42 +222,52 @@ class Objective:
         return self._hessian is not None or self._pending is not None
 
     def noise(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """The rounding noise of the value and of the gradient at ``theta``, measured:
-        ``(max_k |r_k|, max_k |s_k|)`` over three pairs of probes ``theta +- d_k``, ``d_k =
-        1e-10 max(|theta|, 1)`` with fixed pseudo-random signs, where
+        """The rounding noise of the value and of the gradient at ``theta``, measured on eight
+        probes ``p_k = theta + k d`` (k = +-1 .. +-4; ``d = 1e-10 max(|theta|, 1)`` with
+        fixed pseudo-random signs) from the residuals of the quadratic model at theta
+        (``delta_k = p_k - theta`` as represented, ``e_0 = 0``):
 
-            r_k = f(theta + d_k) + f(theta - d_k) - 2 f(theta) - d_k'H d_k,
-            s_k = g(theta + d_k) - g(theta - d_k) - 2 H d_k.
+            e_k = f(p_k) - f(theta) - g'delta_k - delta_k'H delta_k / 2,
+            u_k = g(p_k) - g(theta) - H delta_k.
 
-        In exact arithmetic these are O(|d|^4) and O(|d|^3), far below any rounding, so what
+        In exact arithmetic these are O(|d|^3) and O(|d|^2), far below any rounding, so what
         is left is the rounding error of the sums over rows (Moré and Wild's "computational
         noise"): with large per-row terms that cancel (Poisson rows y log mu - lgamma(y + 1)
         with counts near e^20, or y - mu in the score) it exceeds ``value_noise(f)`` and
         ``gradient_floor`` by orders of magnitude, and neither the value nor the gradient can
-        be improved below it. Six evaluations of value and gradient (the result is kept for
-        the last point; the cache of ``fun_and_grad`` is left as it was); needs the Hessian."""
+        be improved below it. The gradient's noise (per component) is the second largest of
+        the seven differences of neighbouring probes ``|u_b - u_a|`` (the pair -1, 1 spans
+        theta), the value's the third largest of the seven second differences ``|e_(k-1) -
+        2 e_k + e_(k+1)|`` (k = -3..3): rounding changes every one of them, while a kink of
+        the likelihood (|.|, a branch of ``where``) that the probes straddle changes one
+        (two), and is not noise; in particular a point sitting on a kink, where an optimiser
+        may stall far from the optimum, shows the jump only across theta. Eight evaluations of value and gradient (the result is kept for the last
+        point; the cache of ``fun_and_grad`` is left as it was); needs the Hessian; ``(0,
+        0)`` where a probe is not finite."""
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._nx:
             return self._noise
         z = np.array(theta, dtype=float, copy=True)
         f, g = self.fun_and_grad(z)
+        g = g.copy()
         h = self.hess(z)
-        size = 1e-10 * np.maximum(np.abs(z), 1.0)
-        signs = np.random.default_rng(7).choice([-1.0, 1.0], size=(3, z.size))
-        value, grad = 0.0, np.zeros_like(g)
+        sign = np.random.default_rng(7).choice([-1.0, 1.0], size=z.size)
+        d = sign * 1e-10 * np.maximum(np.abs(z), 1.0)
+        e, u = {0: 0.0}, {0: np.zeros_like(g)}
         with np.errstate(all="ignore"):
-            for sign in signs:
-                d = (z + sign * size) - z           # the step as represented
-                out = [self._evaluate(z + e * d)[:2] for e in (1.0, -1.0)]
-                self.n_fun += 2
-                hd = h @ d
-                r = -(float(out[0][0]) + float(out[1][0])) / self.nobs - 2.0 * f \
-                    - float(d @ hd)
-                s = (np.asarray(out[1][1], dtype=float) - np.asarray(out[0][1], dtype=float)) \
-                    / self.nobs - 2.0 * hd
-                value = max(value, abs(r))
-                grad = np.maximum(grad, np.abs(s))
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            for k in (-4, -3, -2, -1, 1, 2, 3, 4):
+                p = z + k * d
+                delta = p - z                       # the step as represented
+                value, grad = self._evaluate(p)[:2]
+                self.n_fun += 1
+                hd = h @ delta
+                e[k] = -float(value) / self.nobs - f - float(g @ delta) - 0.5 * float(delta @ hd)
+                u[k] = np.asarray(grad, dtype=float) * (-1.0 / self.nobs) - g - hd
+            second = np.array([abs(e[k - 1] - 2.0 * e[k] + e[k + 1]) for k in range(-3, 4)])
+            pairs = [(a, a + 1) for a in (-4, -3, -2)] + [(-1, 1)] + [(a, a + 1) for a in (1, 2, 3)]
+            first = np.abs(np.array([u[b] - u[a] for a, b in pairs]))
+            value, grad = float(np.sort(second)[-3]), np.sort(first, axis=0)[-2]
+        if not (np.all(np.isfinite(second)) and np.all(np.isfinite(first))):
             value, grad = 0.0, np.zeros_like(g)    # not measurable here: no allowance
         self._nx, self._noise = key, (value, grad)
         return self._noise

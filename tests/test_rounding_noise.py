@@ -9,6 +9,7 @@ ended 'not converged' at max |gradient| 1e-6 .. 0.36 (30 of 96 simulated Poisson
 10 of 32 NB2). ``Objective.noise`` now measures both noises at the point, and Newton's
 line search and the verdict use them.
 """
+import hashlib
 import warnings
 
 import numpy as np
@@ -24,13 +25,14 @@ B = np.array([1.0, -2.0, 0.5])
 
 def _noisy(value_noise: float, grad_noise: float, quartic: float = 0.0):
     """A quadratic (plus ``quartic * sum(t^4) / 4``) whose value and gradient carry
-    deterministic rounding-like noise of the given amplitude, changing completely between
-    points 1e-10 apart; exact Hessian."""
+    deterministic rounding-like noise of the given amplitude, independent between any two
+    distinct points (drawn from a generator seeded by the point's bytes); exact Hessian."""
     def evaluate(t):
+        rng = np.random.default_rng(int.from_bytes(
+            hashlib.sha256(np.asarray(t, dtype=float).tobytes()).digest()[:8], "little"))
         f = 0.5 * t @ H @ t - B @ t + 0.25 * quartic * np.sum(t ** 4) \
-            + value_noise * np.sin(1e12 * np.sum(t) + 1.0)
-        g = H @ t - B + quartic * t ** 3 \
-            + grad_noise * np.sin(1e12 * t * np.array([1.0, 1.7, 2.3]) + 2.0)
+            + value_noise * rng.uniform(-1.0, 1.0)
+        g = H @ t - B + quartic * t ** 3 + grad_noise * rng.uniform(-1.0, 1.0, size=3)
         return -f, -g, -(H + np.diag(3.0 * quartic * t ** 2))
     return Objective(evaluate)
 
@@ -51,11 +53,11 @@ def test_noise_leaves_the_objective_cache_as_it_was():
     g = g.copy()
     n_fun = obj.n_fun
     obj.noise(t)
-    assert obj.n_fun == n_fun + 6
+    assert obj.n_fun == n_fun + 8
     assert obj.fun_and_grad(t)[0] == f and np.array_equal(obj.fun_and_grad(t)[1], g)
-    assert obj.n_fun == n_fun + 6                   # still cached: no new evaluation
+    assert obj.n_fun == n_fun + 8                   # still cached: no new evaluation
     obj.noise(t)
-    assert obj.n_fun == n_fun + 6                   # the measurement is kept per point
+    assert obj.n_fun == n_fun + 8                   # the measurement is kept per point
 
 
 def test_newton_reaches_the_optimum_through_value_noise_and_says_so():
@@ -126,3 +128,29 @@ def test_a_logit_stopped_early_is_not_converged():
     y = (rng.random(300) < 1 / (1 + np.exp(-(x @ [0.5, 1.0, -0.7])))).astype(float)
     with pytest.warns(ConvergenceWarning):
         assert not Logit(y, x).fit(maxiter=2).converged
+
+
+def _ridge():
+    """``f = 10 |t1 - t2| + |t - a|^2 / 2``, a = (0, 3, 1): a kink along t1 = t2. From (5, 5, 1),
+    on the kink, the gradient (sign(0) = 0) is (5, 2, 0) and no step along it lowers f; the
+    optimum is (1.5, 1.5, 1). Exact Hessian (the identity)."""
+    a = np.array([0.0, 3.0, 1.0])
+
+    def evaluate(t):
+        f = 10.0 * abs(t[0] - t[1]) + 0.5 * np.sum((t - a) ** 2)
+        g = 10.0 * np.sign(t[0] - t[1]) * np.array([1.0, -1.0, 0.0]) + (t - a)
+        return -f, -g, -np.eye(3)
+    return Objective(evaluate)
+
+
+def test_a_kink_is_not_noise():
+    """Probes straddling the kink see the gradient jump by 20; that is no rounding noise."""
+    value, grad = _ridge().noise(np.array([5.0, 5.0, 1.0]))
+    assert value < 1e-12 and np.all(grad < 1e-12)
+
+
+@pytest.mark.parametrize("method", ["newton", "bfgs", "l-bfgs-b"])
+def test_a_fit_stalled_on_a_kink_is_not_converged(method):
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        rec = minimize(_ridge(), np.array([5.0, 5.0, 1.0]), method=method)
+    assert not rec.converged
