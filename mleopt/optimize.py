@@ -222,28 +222,33 @@ class Objective:
         return self._hessian is not None or self._pending is not None
 
     def noise(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """The rounding noise of the value and of the gradient at ``theta``, measured on eight
-        probes ``p_k = theta + k d`` (k = +-1 .. +-4; ``d = 1e-10 max(|theta|, 1)`` with
-        fixed pseudo-random signs) from the residuals of the quadratic model at theta
-        (``delta_k = p_k - theta`` as represented, ``e_0 = 0``):
+        """The rounding noise of the value and of the gradient at ``theta``, measured on
+        eight probes ``p_(+-k) = theta +- k d`` (k = 1..4) along one line, ``d_j = 1e-10
+        max(|theta_j|, min(1, H_jj^-1/2))`` with fixed pseudo-random signs (the probe stays
+        far inside the region where the quadratic model holds, also for a parameter whose
+        scale is tiny), from the symmetric residuals of that model (``delta = p - theta`` as
+        represented):
 
-            e_k = f(p_k) - f(theta) - g'delta_k - delta_k'H delta_k / 2,
-            u_k = g(p_k) - g(theta) - H delta_k.
+            r_k = f(p_k) + f(p_-k) - 2 f(theta) - g'(delta_k + delta_-k)
+                  - (delta_k'H delta_k + delta_-k'H delta_-k) / 2,
+            s_k = g(p_k) - g(p_-k) - H (delta_k - delta_-k).
 
-        In exact arithmetic these are O(|d|^3) and O(|d|^2), far below any rounding, so what
+        In exact arithmetic these are O(|d|^4) and O(|d|^3), far below any rounding, so what
         is left is the rounding error of the sums over rows (Moré and Wild's "computational
         noise"): with large per-row terms that cancel (Poisson rows y log mu - lgamma(y + 1)
         with counts near e^20, or y - mu in the score) it exceeds ``value_noise(f)`` and
         ``gradient_floor`` by orders of magnitude, and neither the value nor the gradient can
-        be improved below it. The gradient's noise (per component) is the second largest of
-        the seven differences of neighbouring probes ``|u_b - u_a|`` (the pair -1, 1 spans
-        theta), the value's the third largest of the seven second differences ``|e_(k-1) -
-        2 e_k + e_(k+1)|`` (k = -3..3): rounding changes every one of them, while a kink of
-        the likelihood (|.|, a branch of ``where``) that the probes straddle changes one
-        (two), and is not noise; in particular a point sitting on a kink, where an optimiser
-        may stall far from the optimum, shows the jump only across theta. Eight evaluations of value and gradient (the result is kept for the last
-        point; the cache of ``fun_and_grad`` is left as it was); needs the Hessian; ``(0,
-        0)`` where a probe is not finite."""
+        be improved below it. The value's noise is the median of the four ``|r_k|`` (each
+        holds the rounding of f(theta), which a rise from theta is measured against); the
+        gradient's (per component) the median of the three ``|s_(k+1) - s_k|``: rounding
+        changes every one of them, while a kink of the likelihood (|.|, a branch of
+        ``where``) is not noise: one at theta (where an optimiser may stall far from the
+        optimum) adds the same jump to every s_k, which these differences cancel, and one the
+        probes straddle elsewhere changes a single difference. (A kink only widens the
+        value's allowance, which is used where a full Newton step cut the gradient 4-fold.)
+        Eight evaluations of value and gradient (the
+        result is kept for the last point; the cache of ``fun_and_grad`` is left as it
+        was); needs the Hessian; ``(0, 0)`` where a probe is not finite."""
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._nx:
             return self._noise
@@ -251,11 +256,13 @@ class Objective:
         f, g = self.fun_and_grad(z)
         g = g.copy()
         h = self.hess(z)
-        sign = np.random.default_rng(7).choice([-1.0, 1.0], size=z.size)
-        d = sign * 1e-10 * np.maximum(np.abs(z), 1.0)
-        e, u = {0: 0.0}, {0: np.zeros_like(g)}
         with np.errstate(all="ignore"):
-            for k in (-4, -3, -2, -1, 1, 2, 3, 4):
+            curv = np.diag(h)
+            scale = np.where(curv > 1.0, 1.0 / np.sqrt(np.where(curv > 1.0, curv, 1.0)), 1.0)
+            sign = np.random.default_rng(7).choice([-1.0, 1.0], size=z.size)
+            d = sign * 1e-10 * np.maximum(np.abs(z), scale)
+            e, u = {}, {}
+            for k in (1, -1, 2, -2, 3, -3, 4, -4):
                 p = z + k * d
                 delta = p - z                       # the step as represented
                 value, grad = self._evaluate(p)[:2]
@@ -263,11 +270,11 @@ class Objective:
                 hd = h @ delta
                 e[k] = -float(value) / self.nobs - f - float(g @ delta) - 0.5 * float(delta @ hd)
                 u[k] = np.asarray(grad, dtype=float) * (-1.0 / self.nobs) - g - hd
-            second = np.array([abs(e[k - 1] - 2.0 * e[k] + e[k + 1]) for k in range(-3, 4)])
-            pairs = [(a, a + 1) for a in (-4, -3, -2)] + [(-1, 1)] + [(a, a + 1) for a in (1, 2, 3)]
-            first = np.abs(np.array([u[b] - u[a] for a, b in pairs]))
-            value, grad = float(np.sort(second)[-3]), np.sort(first, axis=0)[-2]
-        if not (np.all(np.isfinite(second)) and np.all(np.isfinite(first))):
+            r = [0.0] + [e[k] + e[-k] for k in (1, 2, 3, 4)]
+            s = [u[k] - u[-k] for k in (1, 2, 3, 4)]
+            value = float(np.median(np.abs(r[1:])))
+            grad = np.median(np.abs([s[k + 1] - s[k] for k in (0, 1, 2)]), axis=0)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             value, grad = 0.0, np.zeros_like(g)    # not measurable here: no allowance
         self._nx, self._noise = key, (value, grad)
         return self._noise

@@ -154,3 +154,19 @@ def test_a_fit_stalled_on_a_kink_is_not_converged(method):
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         rec = minimize(_ridge(), np.array([5.0, 5.0, 1.0]), method=method)
     assert not rec.converged
+
+
+def test_a_parameter_of_tiny_scale_is_probed_within_its_scale():
+    """A regressor in tiny units (values ~1e11, coefficient ~8e-12): probes 1e-10 away moved
+    x'b by ~10 and the 'noise' of the gradient came out ~1e56, so a fit stopped after one
+    Newton iteration (max |gradient| 5e10) was reported converged. The probe is now scaled by
+    H_jj^-1/2 where that is below 1."""
+    from mleopt import fit_mle
+    import mleopt.numpy as mnp
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=500)
+    X = np.column_stack([np.ones(500), 1e11 * x])
+    y = rng.poisson(np.exp(0.5 + 0.8 * x)).astype(float)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = fit_mle(lambda p: y * (X @ p) - mnp.exp(X @ p), np.zeros(2), maxiter=1)
+    assert not res.converged
