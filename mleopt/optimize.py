@@ -455,17 +455,19 @@ def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrain
     if grad_max <= gtol:
         return True, grad_max, 0.0, ""
     floor = _floor_at(obj, x)
-    what = "4 eps |H| |z|, the change that rounding the parameters to double precision causes"
+    what = ("4 eps |H| |z|, the change that rounding the parameters to double precision "
+            "causes (up to {:.3g})")
     if floor is not None and not _within(pg, gtol, floor):
+        prior = float(np.max(floor, initial=0.0))
         floor = _measured_floor(obj, x, floor)
-        what = ("4 eps |H| |z|, or 4 times the gradient's rounding noise measured there "
-                "(the rounding of its sum over rows)")
+        what = ("4 times the gradient's rounding noise measured there, the rounding of its "
+                f"sum over rows (up to {{:.3g}}; 4 eps |H| |z| is up to {prior:.3g})")
     floor_max = 0.0 if floor is None else float(np.max(floor, initial=0.0))
     if floor is not None and _within(pg, gtol, floor):
         return True, grad_max, floor_max, (
             f"converged at the rounding floor: max |gradient| = {grad_max:.3g} > gtol = "
-            f"{gtol:g}, but every component is within its rounding floor, {what} (up to "
-            f"{floor_max:.3g})")
+            f"{gtol:g}, but every component is within its rounding floor, "
+            + what.format(floor_max))
     return False, grad_max, floor_max, (
         f"max |gradient of the mean log-likelihood| = {grad_max:.3g} > gtol = {gtol:g}"
         + (f" (and above its rounding floor, {floor_max:.3g})" if floor_max > gtol else ""))

@@ -66,6 +66,9 @@ def test_newton_reaches_the_optimum_through_value_noise_and_says_so():
         rec = minimize(_noisy(1e-6, 1e-7), np.zeros(3))
     assert rec.converged
     assert rec.grad_max > 1e-8 and "rounding floor" in rec.message
+    # the message names the floor that applied: the measured one, not 4 eps |H| |z|
+    assert "4 times the gradient's rounding noise measured there" in rec.message
+    assert "4 eps |H| |z| is up to" in rec.message
     np.testing.assert_allclose(rec.params, np.linalg.solve(H, B), atol=1e-6)
 
 
