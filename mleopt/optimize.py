@@ -223,11 +223,12 @@ class Objective:
 
     def noise(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The rounding noise of the value and of the gradient at ``theta``, measured on
-        eight probes ``p_(+-k) = theta +- k d`` (k = 1..4) along one line, ``d_j = 1e-10
-        max(|theta_j|, min(1, H_jj^-1/2))`` with fixed pseudo-random signs (the probe stays
-        far inside the region where the quadratic model holds, also for a parameter whose
-        scale is tiny), from the symmetric residuals of that model (``delta = p - theta`` as
-        represented):
+        eight probes ``p_(+-k) = theta +- k d`` (k = 1..4) along one line, ``|d_j| =
+        max(min(1e-10 max(|theta_j|, 1), 1e-6 H_jj^-1/2), 64 eps |theta_j|)`` with fixed
+        pseudo-random signs: at most a millionth of the parameter's own scale (where the
+        quadratic model holds also for a coefficient of a regressor in tiny units, or a
+        location of 1e10 with unit scale), yet distinct points; from the symmetric residuals
+        of that model (``delta = p - theta`` as represented):
 
             r_k = f(p_k) + f(p_-k) - 2 f(theta) - g'(delta_k + delta_-k)
                   - (delta_k'H delta_k + delta_-k'H delta_-k) / 2,
@@ -258,9 +259,11 @@ class Objective:
         h = self.hess(z)
         with np.errstate(all="ignore"):
             curv = np.diag(h)
-            scale = np.where(curv > 1.0, 1.0 / np.sqrt(np.where(curv > 1.0, curv, 1.0)), 1.0)
+            scale = np.where(curv > 0.0, 1.0 / np.sqrt(np.where(curv > 0.0, curv, 1.0)),
+                             np.inf)
+            size = np.minimum(1e-10 * np.maximum(np.abs(z), 1.0), 1e-6 * scale)
             sign = np.random.default_rng(7).choice([-1.0, 1.0], size=z.size)
-            d = sign * 1e-10 * np.maximum(np.abs(z), scale)
+            d = sign * np.maximum(size, 64.0 * _EPS * np.abs(z))
             e, u = {}, {}
             for k in (1, -1, 2, -2, 3, -3, 4, -4):
                 p = z + k * d

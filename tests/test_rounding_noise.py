@@ -173,3 +173,18 @@ def test_a_parameter_of_tiny_scale_is_probed_within_its_scale():
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         res = fit_mle(lambda p: y * (X @ p) - mnp.exp(X @ p), np.zeros(2), maxiter=1)
     assert not res.converged
+
+
+def test_a_large_parameter_of_unit_scale_is_probed_within_its_scale():
+    """A t location of 1e10 with unit scale: probes 1e-10 |theta| away moved it by 1, its
+    whole scale, and a fit stopped after two Newton iterations (2.8 standard errors from
+    the estimate) was reported converged. Probes now stay within 1e-6 of the scale
+    (H_jj^-1/2), or 64 ulps of theta where that is larger."""
+    from mleopt import fit_mle
+    from mleopt.stats import t
+    import mleopt.numpy as mnp
+    y = 1e10 + np.random.default_rng(0).standard_t(3, size=400)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = fit_mle(lambda p: t.logpdf(y, 3, p[0], mnp.exp(p[1])),
+                      np.array([1e10 + 3.0, 0.5]), maxiter=2)
+    assert not res.converged
