@@ -188,3 +188,29 @@ def test_a_large_parameter_of_unit_scale_is_probed_within_its_scale():
         res = fit_mle(lambda p: t.logpdf(y, 3, p[0], mnp.exp(p[1])),
                       np.array([1e10 + 3.0, 0.5]), maxiter=2)
     assert not res.converged
+
+
+def test_the_noise_probes_under_replay_give_the_fresh_fit_bit_for_bit(monkeypatch):
+    """The probes evaluate the objective at eight more points within a replayed run (the
+    recorded graph refreshed there): the fit, its noise and its Hessian are those of a fit
+    recorded afresh at every point."""
+    import mleopt.ad.replay as replay
+    y, x, _ = _counts(2, 500)
+    seen = {}
+    noise = Objective.noise
+
+    def spy(self, theta):
+        out = noise(self, theta)
+        seen.setdefault(replay.ENABLED, []).append((out[0], out[1].copy()))
+        return out
+    monkeypatch.setattr(Objective, "noise", spy)
+    fits = {}
+    for enabled in (True, False):
+        monkeypatch.setattr(replay, "ENABLED", enabled)
+        res = Poisson(y, x).fit()
+        fits[enabled] = (res.params.to_numpy(), res.bse.to_numpy(), res.converged)
+    assert seen[True] and len(seen[True]) == len(seen[False])
+    for (v1, g1), (v2, g2) in zip(seen[True], seen[False]):
+        assert v1 == v2 and np.array_equal(g1, g2)
+    assert np.array_equal(fits[True][0], fits[False][0])
+    assert np.array_equal(fits[True][1], fits[False][1]) and fits[True][2]
