@@ -16,7 +16,7 @@ optimum). It stops as soon as the gradient is within tolerance, or when a step l
 the value (beyond its rounding, 16 eps max(|f|, 1)) nor the gradient. Where the rows' terms
 are large and cancel (counts near e^20: y log mu - lgamma(y + 1), y - mu), the rounding of the
 value and of the gradient is far above these a-priori levels; it is then measured at the point
-(``Objective.noise``: six evaluations, only where a step or the verdict would otherwise fail),
+(``Objective.noise``: eight evaluations, only where a step or the verdict would otherwise fail),
 so that a full Newton step that cuts the gradient 4-fold is not rejected for a 'rise' in that
 noise, and a gradient within 4 times its measured noise counts as converged (the message says
 so). For concave log-likelihoods (Logit, Probit, Poisson, ...) that is pure
@@ -100,7 +100,7 @@ def _rounding_rise(obj: "Objective", x: np.ndarray, f: float, f_new: float,
     """True when a full Newton step (positive definite Hessian) from ``x`` cut the gradient
     at least 4-fold while the value rose by no more than its rounding: ``1000
     value_noise(f)``, or else 4 times the value's noise measured at x
-    (``Objective.noise``, six more evaluations, only when the first allowance is
+    (``Objective.noise``, eight more evaluations, only when the first allowance is
     exceeded). Near the optimum the predicted decrease ``g' H^-1 g / 2`` is far below the
     rounding of a sum of large terms (Poisson rows y log mu - lgamma(y + 1) of a few thousand
     each, or of 1e12 each with counts near e^20), and the value alone cannot rank the
@@ -228,41 +228,61 @@ class Objective:
         return self._hessian is not None or self._pending is not None
 
     def noise(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """The rounding noise of the value and of the gradient at ``theta``, measured:
-        ``(max_k |r_k|, max_k |s_k|)`` over three pairs of probes ``theta +- d_k``, ``d_k =
-        1e-10 max(|theta|, 1)`` with fixed pseudo-random signs, where
+        """The rounding noise of the value and of the gradient at ``theta``, measured on
+        eight probes ``p_(+-k) = theta +- k d`` (k = 1..4) along one line, ``|d_j| =
+        max(min(1e-10 max(|theta_j|, 1), 1e-6 H_jj^-1/2), 64 eps |theta_j|)`` with fixed
+        pseudo-random signs: at most a millionth of the parameter's own scale (where the
+        quadratic model holds also for a coefficient of a regressor in tiny units, or a
+        location of 1e10 with unit scale), yet distinct points; from the symmetric residuals
+        of that model (``delta = p - theta`` as represented):
 
-            r_k = f(theta + d_k) + f(theta - d_k) - 2 f(theta) - d_k'H d_k,
-            s_k = g(theta + d_k) - g(theta - d_k) - 2 H d_k.
+            r_k = f(p_k) + f(p_-k) - 2 f(theta) - g'(delta_k + delta_-k)
+                  - (delta_k'H delta_k + delta_-k'H delta_-k) / 2,
+            s_k = g(p_k) - g(p_-k) - H (delta_k - delta_-k).
 
         In exact arithmetic these are O(|d|^4) and O(|d|^3), far below any rounding, so what
         is left is the rounding error of the sums over rows (Moré and Wild's "computational
         noise"): with large per-row terms that cancel (Poisson rows y log mu - lgamma(y + 1)
         with counts near e^20, or y - mu in the score) it exceeds ``value_noise(f)`` and
         ``gradient_floor`` by orders of magnitude, and neither the value nor the gradient can
-        be improved below it. Six evaluations of value and gradient (the result is kept for
-        the last point; the cache of ``fun_and_grad`` is left as it was); needs the Hessian."""
+        be improved below it. The value's noise is the median of the four ``|r_k|`` (each
+        holds the rounding of f(theta), which a rise from theta is measured against); the
+        gradient's (per component) the median of the three ``|s_(k+1) - s_k|``: rounding
+        changes every one of them, while a kink of the likelihood (|.|, a branch of
+        ``where``) is not noise: one at theta (where an optimiser may stall far from the
+        optimum) adds the same jump to every s_k, which these differences cancel, and one the
+        probes straddle elsewhere changes a single difference. (A kink only widens the
+        value's allowance, which is used where a full Newton step cut the gradient 4-fold.)
+        Eight evaluations of value and gradient (the
+        result is kept for the last point; the cache of ``fun_and_grad`` is left as it
+        was); needs the Hessian; ``(0, 0)`` where a probe is not finite."""
         key = np.asarray(theta, dtype=float).tobytes()
         if key == self._nx:
             return self._noise
         z = np.array(theta, dtype=float, copy=True)
         f, g = self.fun_and_grad(z)
+        g = g.copy()
         h = self.hess(z)
-        size = 1e-10 * np.maximum(np.abs(z), 1.0)
-        signs = np.random.default_rng(7).choice([-1.0, 1.0], size=(3, z.size))
-        value, grad = 0.0, np.zeros_like(g)
         with np.errstate(all="ignore"):
-            for sign in signs:
-                d = (z + sign * size) - z           # the step as represented
-                out = [self._evaluate(z + e * d)[:2] for e in (1.0, -1.0)]
-                self.n_fun += 2
-                hd = h @ d
-                r = -(float(out[0][0]) + float(out[1][0])) / self.nobs - 2.0 * f \
-                    - float(d @ hd)
-                s = (np.asarray(out[1][1], dtype=float) - np.asarray(out[0][1], dtype=float)) \
-                    / self.nobs - 2.0 * hd
-                value = max(value, abs(r))
-                grad = np.maximum(grad, np.abs(s))
+            curv = np.diag(h)
+            scale = np.where(curv > 0.0, 1.0 / np.sqrt(np.where(curv > 0.0, curv, 1.0)),
+                             np.inf)
+            size = np.minimum(1e-10 * np.maximum(np.abs(z), 1.0), 1e-6 * scale)
+            sign = np.random.default_rng(7).choice([-1.0, 1.0], size=z.size)
+            d = sign * np.maximum(size, 64.0 * _EPS * np.abs(z))
+            e, u = {}, {}
+            for k in (1, -1, 2, -2, 3, -3, 4, -4):
+                p = z + k * d
+                delta = p - z                       # the step as represented
+                value, grad = self._evaluate(p)[:2]
+                self.n_fun += 1
+                hd = h @ delta
+                e[k] = -float(value) / self.nobs - f - float(g @ delta) - 0.5 * float(delta @ hd)
+                u[k] = np.asarray(grad, dtype=float) * (-1.0 / self.nobs) - g - hd
+            r = [0.0] + [e[k] + e[-k] for k in (1, 2, 3, 4)]
+            s = [u[k] - u[-k] for k in (1, 2, 3, 4)]
+            value = float(np.median(np.abs(r[1:])))
+            grad = np.median(np.abs([s[k + 1] - s[k] for k in (0, 1, 2)]), axis=0)
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             value, grad = 0.0, np.zeros_like(g)    # not measurable here: no allowance
         self._nx, self._noise = key, (value, grad)
@@ -444,17 +464,19 @@ def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrain
     if grad_max <= gtol:
         return True, grad_max, 0.0, ""
     floor = _floor_at(obj, x)
-    what = "4 eps |H| |z|, the change that rounding the parameters to double precision causes"
+    what = ("4 eps |H| |z|, the change that rounding the parameters to double precision "
+            "causes (up to {:.3g})")
     if floor is not None and not _within(pg, gtol, floor):
+        prior = float(np.max(floor, initial=0.0))
         floor = _measured_floor(obj, x, floor)
-        what = ("4 eps |H| |z|, or 4 times the gradient's rounding noise measured there "
-                "(the rounding of its sum over rows)")
+        what = ("4 times the gradient's rounding noise measured there, the rounding of its "
+                f"sum over rows (up to {{:.3g}}; 4 eps |H| |z| is up to {prior:.3g})")
     floor_max = 0.0 if floor is None else float(np.max(floor, initial=0.0))
     if floor is not None and _within(pg, gtol, floor):
         return True, grad_max, floor_max, (
             f"converged at the rounding floor: max |gradient| = {grad_max:.3g} > gtol = "
-            f"{gtol:g}, but every component is within its rounding floor, {what} (up to "
-            f"{floor_max:.3g})")
+            f"{gtol:g}, but every component is within its rounding floor, "
+            + what.format(floor_max))
     return False, grad_max, floor_max, (
         f"max |gradient of the mean log-likelihood| = {grad_max:.3g} > gtol = {gtol:g}"
         + (f" (and above its rounding floor, {floor_max:.3g})" if floor_max > gtol else ""))

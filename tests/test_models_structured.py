@@ -216,3 +216,26 @@ def test_structured_start_values_without_one_entry_of_exog_width_have_no_llnull(
                                         "log_sigma": 0.0})
     with pytest.warns(UserWarning, match="llnull is not available"):
         assert onp.isnan(res.llnull)
+
+
+def test_an_intercept_only_model_infinite_at_its_start_has_no_llnull():
+    """The intercept-only model starts its other entries at 1: a user's ordered probit whose
+    cut-points all start at 1 leaves the middle categories empty (log-likelihood -inf).
+    llnull was reported as -inf, so prsquared was 1; now NaN with a warning."""
+    from mleopt.stats import norm
+    rng = onp.random.default_rng(0)
+    x = rng.normal(size=(300, 2))
+    y = onp.digitize(x @ [0.8, -0.5] + rng.normal(size=300), [-0.5, 0.5, 1.5]).astype(float)
+
+    class OrderedProbit(LikelihoodModel):
+        def loglikeobs(self, p):
+            cuts = np.concatenate([np.array([-onp.inf]), p["cuts"], np.array([onp.inf])])
+            eta, yi = self.exog @ p["beta"], self.endog.astype(int)
+            return np.log(norm.cdf(cuts[yi + 1] - eta) - norm.cdf(cuts[yi] - eta))
+
+    res = OrderedProbit(y, x).fit(start_params={"beta": onp.zeros(2),
+                                                "cuts": onp.array([-1.0, 0.0, 1.0])})
+    assert res.converged and onp.isfinite(res.llf)
+    with pytest.warns(UserWarning, match="llnull is not available.*-inf"):
+        assert onp.isnan(res.llnull)
+    assert onp.isnan(res.prsquared)

@@ -702,8 +702,20 @@ class DataCopy:
 
 
 def _same(x: np.ndarray, copy: np.ndarray) -> bool:
-    return x.shape == copy.shape and bool(
-        np.array_equal(x, copy, equal_nan=x.dtype.kind in "fc" and copy.dtype.kind in "fc"))
+    """x holds the numbers of copy (NaN where it has NaN), compared by blocks of rows:
+    ``np.array_equal(..., equal_nan=True)`` on the whole array makes two masked copies of
+    it (twice the data's size in temporaries at each reuse)."""
+    if x.shape != copy.shape:
+        return False
+    nan = x.dtype.kind in "fc" and copy.dtype.kind in "fc"
+    if x.ndim == 0:
+        return bool(np.array_equal(x, copy, equal_nan=nan))
+    rows = max(1, _SAME_ELEMENTS // max(math.prod(x.shape[1:]), 1))
+    return all(np.array_equal(x[i:i + rows], copy[i:i + rows], equal_nan=nan)
+               for i in range(0, x.shape[0], rows))
+
+
+_SAME_ELEMENTS = 1 << 18    # entries compared at once (2 MB of float64)
 
 
 def _copy(x: np.ndarray) -> np.ndarray:

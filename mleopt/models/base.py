@@ -1663,6 +1663,13 @@ class LikelihoodModel:
                       f"{type(exc).__name__}: {exc}. llnull, llr and prsquared are NaN; "
                       "override null_model_llf() to define them.", UserWarning)
             return None
+        if not np.isfinite(record.llf):
+            # e.g. structured parameters started at 1 (equal cut-points: empty categories)
+            warn_user(f"llnull is not available: the intercept-only model of "
+                      f"{type(self).__name__} has a log-likelihood of {record.llf} where its "
+                      f"fit stopped ({record.message}). llnull, llr and prsquared are NaN; "
+                      "override null_model_llf() to define them.", UserWarning)
+            return None
         if not record.converged:
             warn_user(f"the intercept-only model did not converge ({record.message}); "
                       "llnull may be inaccurate.", ConvergenceWarning)
