@@ -9,12 +9,13 @@ Held-out-style data: rows drawn without replacement (seeded) from datasets/randh
 collapsed to Democrat / independent / Republican, J=3, on const, log popul, selfLR, age,
 educ, income; OrderedModel logit of PID on the same without the constant; Logit and Probit
 of vote on const, TVnews, PID, age, educ, income). Each line times ``Model(y, X).fit()``
-and ``.bse`` on both sides with each side's default method (statsmodels: Newton for
-Poisson, Logit, Probit, MNLogit; BFGS for the NB, GP, zero-inflated and hurdle models;
-Nelder-Mead for OrderedModel), samples interleaved round-robin, medians with the spread
-(max - min) / median. Both sides' log-likelihoods are checked to agree within 1e-4 (a line
-where statsmodels' default stops elsewhere says so). For information (issue 12's "no slower
-than statsmodels": a ratio <= 1). statsmodels is imported here only, and optional.
+and ``.bse`` on both sides, given the same pandas Series and DataFrames (as models.py
+does), with each side's default method (statsmodels: Newton for Poisson, Logit, Probit,
+MNLogit; BFGS for the NB, GP, zero-inflated and hurdle models; Nelder-Mead for
+OrderedModel), samples interleaved round-robin, medians with the spread (max - min) /
+median. A note names each line where the two log-likelihoods differ by more than 1e-4
+(statsmodels' default stopping elsewhere). For information (issue 12's "no slower than
+statsmodels": a ratio <= 1). statsmodels is imported here only, and optional.
 """
 from __future__ import annotations
 
@@ -49,22 +50,21 @@ def count_cases(mleopt, sm, n: int, seed: int) -> dict:
     df = df.iloc[_rows(len(df), n, seed)].reset_index(drop=True)
     y, X = df["mdvis"], mleopt.add_constant(df.drop(columns="mdvis"))
     Z = X[["const", "physlm", "disea"]]
-    yv, Xv, Zv = y.to_numpy(), X.to_numpy(), Z.to_numpy()
     return {
         "Poisson": (lambda: mleopt.Poisson(y, X).fit(),
-                    lambda: sm.Poisson(yv, Xv).fit(disp=0)),
+                    lambda: sm.Poisson(y, X).fit(disp=0)),
         "NB2": (lambda: mleopt.NegativeBinomial(y, X).fit(),
-                lambda: NegativeBinomialP(yv, Xv, p=2).fit(disp=0)),
+                lambda: NegativeBinomialP(y, X, p=2).fit(disp=0)),
         "NB1": (lambda: mleopt.NegativeBinomial(y, X, loglike_method="nb1").fit(),
-                lambda: NegativeBinomialP(yv, Xv, p=1).fit(disp=0)),
+                lambda: NegativeBinomialP(y, X, p=1).fit(disp=0)),
         "GeneralizedPoisson": (lambda: mleopt.GeneralizedPoisson(y, X).fit(),
-                               lambda: SMGP(yv, Xv, p=1).fit(disp=0)),
+                               lambda: SMGP(y, X, p=1).fit(disp=0)),
         "ZIP": (lambda: mleopt.ZeroInflatedPoisson(y, X, exog_infl=Z).fit(),
-                lambda: SMZIP(yv, Xv, exog_infl=Zv).fit(disp=0)),
+                lambda: SMZIP(y, X, exog_infl=Z).fit(disp=0)),
         "ZINB": (lambda: mleopt.ZeroInflatedNegativeBinomial(y, X, exog_infl=Z).fit(),
-                 lambda: ZeroInflatedNegativeBinomialP(yv, Xv, exog_infl=Zv).fit(disp=0)),
+                 lambda: ZeroInflatedNegativeBinomialP(y, X, exog_infl=Z).fit(disp=0)),
         "hurdle Poisson": (lambda: mleopt.HurdlePoisson(y, X, zerodist="poisson").fit(),
-                           lambda: HurdleCountModel(yv, Xv, dist="poisson").fit(disp=0)),
+                           lambda: HurdleCountModel(y, X, dist="poisson").fit(disp=0)),
     }
 
 
@@ -78,19 +78,18 @@ def anes_cases(mleopt, sm, n: int, seed: int) -> dict:
     xc = mleopt.add_constant(x)
     xl = mleopt.add_constant(df[["TVnews", "PID", "age", "educ", "income"]])
     pid3 = pd.Series(np.digitize(df["PID"], [2, 5]), name="PID3")   # 0-1, 2-4, 5-6
-    xv, xcv, xlv = x.to_numpy(), xc.to_numpy(), xl.to_numpy()
     return {
         "MNLogit J=7": (lambda: mleopt.MNLogit(df["PID"], xc).fit(),
-                        lambda: sm.MNLogit(df["PID"].to_numpy(), xcv).fit(disp=0)),
+                        lambda: sm.MNLogit(df["PID"], xc).fit(disp=0)),
         "MNLogit J=3": (lambda: mleopt.MNLogit(pid3, xc).fit(),
-                        lambda: sm.MNLogit(pid3.to_numpy(), xcv).fit(disp=0)),
+                        lambda: sm.MNLogit(pid3, xc).fit(disp=0)),
         "OrderedModel logit": (
             lambda: mleopt.OrderedModel(df["PID"], x, distr="logit").fit(),
-            lambda: SMOrdered(df["PID"].to_numpy(), xv, distr="logit").fit(disp=0)),
+            lambda: SMOrdered(df["PID"], x, distr="logit").fit(disp=0)),
         "Logit": (lambda: mleopt.Logit(df["vote"], xl).fit(),
-                  lambda: sm.Logit(df["vote"].to_numpy(), xlv).fit(disp=0)),
+                  lambda: sm.Logit(df["vote"], xl).fit(disp=0)),
         "Probit": (lambda: mleopt.Probit(df["vote"], xl).fit(),
-                   lambda: sm.Probit(df["vote"].to_numpy(), xlv).fit(disp=0)),
+                   lambda: sm.Probit(df["vote"], xl).fit(disp=0)),
     }
 
 

@@ -21,6 +21,7 @@ from .. import numpy as mnp
 from .. import special
 from ..data import align_labels
 from ..exceptions import DataError, warn_user
+from .discrete import linearised_start
 from .index import IndexModel, _separation_mode
 
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
@@ -185,12 +186,19 @@ class CountModel(IndexModel):
                             fix="give exog as a DataFrame with its index")
 
     def _poisson_start(self) -> np.ndarray:
-        """Zeros, with the constant at log(mean y) - mean(offset)."""
+        """Without offset or exposure the least-squares fit of y linearised at ``eta0 =
+        log(mean y)`` (``linearised_start``, ``m'(eta0) = mean y``: a Newton iteration or
+        two fewer than from zeros); else (or where that does not apply) zeros, with the
+        constant at log(mean y) - mean(offset)."""
         start = np.zeros(self.k_exog)
         c = self.const_idx
         if c is not None:
+            ybar = max(float(self.endog.mean()), 1e-8)
             off = 0.0 if self._total_offset is None else float(self._total_offset.mean())
-            start[c] = (np.log(max(self.endog.mean(), 1e-8)) - off) / self.exog[0, c]
+            start[c] = (np.log(ybar) - off) / self.exog[0, c]
+            if self._total_offset is None:
+                lin = linearised_start(self, ybar, np.log(ybar), ybar)
+                start = start if lin is None else lin
         return start
 
 
