@@ -243,3 +243,67 @@ def _objective_at(model, res):
     z0, _, objective = model._optimizer_space(res._params)
     objective.fun_and_grad(res.opt.theta)
     return objective
+
+
+# --- start values: Newton's first step from the null model, in closed form ---------------------
+
+def _randhie(n: int = 600):
+    from mleopt import add_constant, datasets
+    df = datasets.load("randhie").iloc[:n]
+    return df["mdvis"], add_constant(df.drop(columns="mdvis"))
+
+
+def test_count_start_is_newtons_first_step_from_the_null_model():
+    """Poisson's start (least squares linearised at log(mean y)) is the Newton step from the
+    intercept-only point with the AD gradient and Hessian there; the fit from it ends where
+    the fit from the null point ends, in fewer iterations."""
+    from mleopt import Poisson
+    y, x = _randhie()
+    model = Poisson(y, x)
+    null = np.zeros(model.k_params)
+    null[model.const_idx] = np.log(y.mean())
+    step = np.linalg.solve(model.hessian(null), -model.score(null))
+    np.testing.assert_allclose(model.start_params(), null + step, rtol=1e-9, atol=1e-12)
+    own, from_null = model.fit(), Poisson(y, x).fit(start_params=null)
+    np.testing.assert_allclose(own.params, from_null.params, rtol=1e-10)
+    np.testing.assert_allclose(own.bse, from_null.bse, rtol=1e-10)
+    assert own.mle_retvals["iterations"] < from_null.mle_retvals["iterations"]
+
+
+def test_count_start_with_an_offset_is_the_intercept_only_point():
+    """With an offset (or exposure) the rows' means differ by more than the regressors say:
+    the start stays at zeros with the constant at log(mean y) - mean(offset)."""
+    from mleopt import Poisson
+    y, x = _randhie()
+    offset = np.linspace(-0.5, 0.5, len(y))
+    start = Poisson(y, x, offset=offset).start_params()
+    want = np.zeros(x.shape[1])
+    want[0] = np.log(y.mean()) - offset.mean()
+    np.testing.assert_array_equal(start, want)
+
+
+def test_count_families_start_from_the_poisson_fit():
+    """The NB start's coefficients are the Poisson MLE (to its start tolerance), whatever the
+    Poisson fit started from."""
+    from mleopt import NegativeBinomial, Poisson
+    y, x = _randhie()
+    start = NegativeBinomial(y, x).start_params()
+    np.testing.assert_allclose(start[:-1], Poisson(y, x).fit().params, rtol=1e-5, atol=1e-7)
+
+
+def test_shared_index_is_reused_across_results_not_shared_as_an_object():
+    """Two fits with the same names reuse one read-only Index (its array), each Series on a
+    view of its own: renaming one leaves the other alone; labels that cannot be hashed are
+    built afresh."""
+    from mleopt import Poisson
+    from mleopt.results import shared_index
+    y, x = _randhie()
+    a, b = Poisson(y, x).fit(), Poisson(y, x).fit()
+    pa, pb = a.params, b.params
+    assert pa.index is not pb.index and np.shares_memory(pa.index.values, pb.index.values)
+    pa.index.name = "renamed"
+    assert pb.index.name is None and b.params.index.name is None
+    with pytest.raises(ValueError, match="read-only"):
+        pb.index.values[0] = "renamed"
+    odd = shared_index([[1, 2], [3]])
+    assert list(odd) == [[1, 2], [3]] and not odd.values.flags.writeable
