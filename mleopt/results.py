@@ -26,6 +26,7 @@ Conventions (see mleopt.covariance for the covariance formulas):
 from __future__ import annotations
 
 import copy
+import functools
 from functools import cached_property
 from typing import Callable, Sequence
 
@@ -832,9 +833,20 @@ class OLSResults(LikelihoodResults):
 
 
 def shared_index(labels: Sequence) -> pd.Index:
-    """A pandas Index of ``labels`` to be handed out as views (Series, tables of one results
-    object): its array is made read-only, so that writing into one view's ``.values`` is
-    refused instead of relabelling every other Series."""
+    """A pandas Index of ``labels`` to be handed out as views (Series, tables of results
+    objects): its array is made read-only, so that writing into one view's ``.values`` is
+    refused instead of relabelling every other Series. Kept for the last few hundred label
+    tuples (building an Index from strings costs more than a small fit's Series on it:
+    repeated fits of one model, bootstraps and simulations reuse it)."""
+    key = tuple(labels)
+    try:
+        return _read_only_index(key)
+    except TypeError:       # unhashable labels: built afresh
+        return _read_only_index.__wrapped__(key)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_only_index(labels: tuple) -> pd.Index:
     index = pd.Index(labels)
     values = index.values
     if isinstance(values, np.ndarray):

@@ -225,12 +225,19 @@ def test_final_hessian_by_the_chain_rule_is_the_hessian(make):
 def test_final_hessian_at_a_boundary_is_computed_afresh():
     """NB with no overdispersion: alpha -> 0 ends on the boundary, where the gradient is not
     0; the chain rule would cancel digits there, so the Hessian is the direct one."""
-    from mleopt import NegativeBinomial
+    from mleopt import NegativeBinomial, Poisson
     rng = np.random.default_rng(0)
     x = np.column_stack([np.ones(500), rng.normal(size=(500, 3))])
-    model = NegativeBinomial(rng.poisson(np.exp(x @ [0.3, 0.2, -0.1, 0.05])), x)
+    y = rng.poisson(np.exp(x @ [0.3, 0.2, -0.1, 0.05]))
+    model = NegativeBinomial(y, x)
+    # NB's default start with the Poisson fit from the intercept-only point (the default
+    # before Poisson started from Newton's first step): Newton on log alpha -> -inf is
+    # sensitive to the start at 1e-7, and from this one it converges at the boundary
+    null = np.r_[np.log(y.mean()), np.zeros(3)]
+    beta = Poisson(y, x).fit(start_params=null, gtol=1e-6).params.to_numpy()
     with pytest.warns(UserWarning, match="boundary"):
-        res = model.fit()
+        res = model.fit(start_params=np.r_[beta, 0.05])
+    assert res.converged
     z = res.opt.theta
     objective = _objective_at(model, res)
     h_z = objective.known_hessian(z)
@@ -243,3 +250,81 @@ def _objective_at(model, res):
     z0, _, objective = model._optimizer_space(res._params)
     objective.fun_and_grad(res.opt.theta)
     return objective
+
+
+# --- start values: Newton's first step from the null model, in closed form ---------------------
+
+def _randhie(n: int = 600):
+    from mleopt import add_constant, datasets
+    df = datasets.load("randhie").iloc[:n]
+    return df["mdvis"], add_constant(df.drop(columns="mdvis"))
+
+
+def test_count_start_is_newtons_first_step_from_the_null_model():
+    """Poisson's start (least squares linearised at log(mean y)) is the Newton step from the
+    intercept-only point with the AD gradient and Hessian there; the fit from it ends where
+    the fit from the null point ends, in fewer iterations."""
+    from mleopt import Poisson
+    y, x = _randhie()
+    model = Poisson(y, x)
+    null = np.zeros(model.k_params)
+    null[model.const_idx] = np.log(y.mean())
+    step = np.linalg.solve(model.hessian(null), -model.score(null))
+    np.testing.assert_allclose(model.start_params(), null + step, rtol=1e-9, atol=1e-12)
+    own, from_null = model.fit(), Poisson(y, x).fit(start_params=null)
+    np.testing.assert_allclose(own.params, from_null.params, rtol=1e-10)
+    np.testing.assert_allclose(own.bse, from_null.bse, rtol=1e-10)
+    assert own.mle_retvals["iterations"] < from_null.mle_retvals["iterations"]
+
+
+def test_count_start_with_an_offset_is_the_intercept_only_point():
+    """With an offset (or exposure) the rows' means differ by more than the regressors say:
+    the start stays at zeros with the constant at log(mean y) - mean(offset)."""
+    from mleopt import Poisson
+    y, x = _randhie()
+    offset = np.linspace(-0.5, 0.5, len(y))
+    start = Poisson(y, x, offset=offset).start_params()
+    want = np.zeros(x.shape[1])
+    want[0] = np.log(y.mean()) - offset.mean()
+    np.testing.assert_array_equal(start, want)
+
+
+@pytest.mark.parametrize("method", ["nb2", "nb1"])
+def test_nb_start_cut_short_ends_where_the_converged_poisson_start_does(method):
+    """NB starts from three Newton iterations of the Poisson fit from Newton's first step
+    (not the converged Poisson fit): the NB fit ends where the fit from the converged
+    Poisson estimates (alpha by the same moments) ends, in no more iterations."""
+    from mleopt import NegativeBinomial, Poisson
+    y, x = _randhie()
+    model = NegativeBinomial(y, x, loglike_method=method)
+    start = model.start_params()
+    beta = Poisson(y, x).fit().params.to_numpy()
+    np.testing.assert_allclose(start[:-1], beta, rtol=1e-2, atol=1e-3)  # a start, not the MLE
+    mu = np.exp(x.to_numpy() @ beta)
+    excess = (y.to_numpy() - mu) ** 2 / mu - 1.0
+    if method == "nb2":
+        excess = excess / mu
+    alpha = max(float(np.sum(excess) / (len(y) - x.shape[1])), 0.05)
+    own = model.fit()
+    full = NegativeBinomial(y, x, loglike_method=method).fit(start_params=np.r_[beta, alpha])
+    np.testing.assert_allclose(own.params, full.params, rtol=1e-10)
+    np.testing.assert_allclose(own.bse, full.bse, rtol=1e-8)
+    assert own.mle_retvals["iterations"] <= full.mle_retvals["iterations"]
+
+
+def test_shared_index_is_reused_across_results_not_shared_as_an_object():
+    """Two fits with the same names reuse one read-only Index (its array), each Series on a
+    view of its own: renaming one leaves the other alone; labels that cannot be hashed are
+    built afresh."""
+    from mleopt import Poisson
+    from mleopt.results import shared_index
+    y, x = _randhie()
+    a, b = Poisson(y, x).fit(), Poisson(y, x).fit()
+    pa, pb = a.params, b.params
+    assert pa.index is not pb.index and np.shares_memory(pa.index.values, pb.index.values)
+    pa.index.name = "renamed"
+    assert pb.index.name is None and b.params.index.name is None
+    with pytest.raises(ValueError, match="read-only"):
+        pb.index.values[0] = "renamed"
+    odd = shared_index([[1, 2], [3]])
+    assert list(odd) == [[1, 2], [3]] and not odd.values.flags.writeable

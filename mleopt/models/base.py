@@ -1546,11 +1546,13 @@ class LikelihoodModel:
 
         try:
             with np.errstate(all="ignore"):
-                jac = np.asarray(ad.jacobian(to_params)(z), dtype=float)
+                # forward mode from the start: K inputs, K outputs and no rows (the
+                # structure searches of jacobian's and hessian's "auto" do not apply)
+                jac = np.asarray(ad.jacobian(to_params, mode="fwd")(z), dtype=float)
                 g_z = -objective.nobs * np.asarray(objective.grad(z), dtype=float)
                 g = np.linalg.solve(jac.T, g_z)
-                c = np.asarray(ad.hessian(lambda v: mnp.dot(g, to_params(v)))(z),
-                               dtype=float)
+                c = np.asarray(ad.jacobian(ad.grad(lambda v: mnp.dot(g, to_params(v))),
+                                           mode="fwd")(z), dtype=float)
                 j_inv = np.linalg.inv(jac)
         except (np.linalg.LinAlgError, ValueError, TypeError):
             return None

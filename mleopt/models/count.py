@@ -21,6 +21,7 @@ from .. import numpy as mnp
 from .. import special
 from ..data import align_labels
 from ..exceptions import DataError, warn_user
+from .discrete import linearised_start
 from .index import IndexModel, _separation_mode
 
 __all__ = ["Poisson", "NegativeBinomial", "CountModel"]
@@ -185,13 +186,39 @@ class CountModel(IndexModel):
                             fix="give exog as a DataFrame with its index")
 
     def _poisson_start(self) -> np.ndarray:
-        """Zeros, with the constant at log(mean y) - mean(offset)."""
+        """Newton's first step from the intercept-only point (``_first_step``) where it
+        applies; else zeros, with the constant at log(mean y) - mean(offset)."""
+        step = self._first_step()
+        if step is not None:
+            return step
         start = np.zeros(self.k_exog)
         c = self.const_idx
         if c is not None:
             off = 0.0 if self._total_offset is None else float(self._total_offset.mean())
-            start[c] = (np.log(max(self.endog.mean(), 1e-8)) - off) / self.exog[0, c]
+            start[c] = (np.log(max(float(self.endog.mean()), 1e-8)) - off) / self.exog[0, c]
         return start
+
+    def _first_step(self) -> np.ndarray | None:
+        """Without offset or exposure, the least-squares fit of y linearised at ``eta0 =
+        log(mean y)`` (``linearised_start`` with ``m'(eta0) = mean y``): Newton's first step
+        from the intercept-only point, a Newton iteration or two fewer than from there.
+        None with an offset, without a constant, or on large data."""
+        if self._total_offset is not None or self.const_idx is None:
+            return None
+        ybar = max(float(self.endog.mean()), 1e-8)
+        return linearised_start(self, ybar, np.log(ybar), ybar)
+
+    def _family_start(self, iterations: int | None = 3) -> np.ndarray:
+        """This Poisson model's coefficients as the start of a count family: from Newton's
+        first step, ``iterations`` more Newton iterations (NB and GP: with 3 their own Newton
+        takes no more iterations than from the converged Poisson fit and lands within 2e-13
+        of where it did: NB2, NB1, GP on 12 randhie subsamples of 300 to 5,000 rows); else (or with
+        ``iterations=None``) the Poisson fit to gtol 1e-6."""
+        step = self._first_step()
+        if step is None or iterations is None:
+            start = self._poisson_start() if step is None else step
+            return self._fit_quick(start, gtol=1e-6).params
+        return self._fit_quick(step, gtol=1e-6, maxiter=iterations).params
 
 
 class Poisson(CountModel):
@@ -303,11 +330,12 @@ class NegativeBinomial(CountModel):
         return mu + extra[0] * mu * mu if self.loglike_method == "nb2" else None
 
     def start_params(self) -> np.ndarray:
-        """The Poisson estimates, then alpha by the method of moments (at least 0.05):
+        """The Poisson estimates (``_family_start``), then alpha by the method of moments
+        (at least 0.05):
         NB2 ``alpha = sum(((y - mu)^2 / mu - 1) / mu) / df_resid`` (statsmodels' choice),
         NB1 ``alpha = sum((y - mu)^2 / mu - 1) / df_resid``."""
         pois = Poisson._like(self)
-        beta = pois._fit_quick(pois._poisson_start(), gtol=1e-6).params
+        beta = pois._family_start()
         mu = np.exp(pois._linear(beta))
         excess = (self.endog - mu) ** 2 / mu - 1.0
         if self.loglike_method == "nb2":

@@ -201,13 +201,9 @@ class BinaryModel(IndexModel):
 
     # --- start values and predictions -----------------------------------------------------------
     def start_params(self) -> np.ndarray:
-        """The linear probability model mapped to the index scale (one least-squares solve).
-
-        Linearising ``F`` at ``eta0 = F^-1(ybar)``: ``P ~ ybar + f(eta0) (eta - eta0)``, so
-        the LPM fit ``X b`` gives ``eta = eta0 + (X b - ybar) / f(eta0)``. This saves a Newton
-        iteration or two over zeros. Without a constant: zeros. (Large data start from a
-        subsample fit instead, see IndexModel._refine_start.)
-        """
+        """The linear probability model mapped to the index scale (``linearised_start``):
+        this saves a Newton iteration or two over zeros. Without a constant: zeros. (Large
+        data start from a subsample fit instead, see IndexModel._refine_start.)"""
         start = np.zeros(self.k_params)
         c = self.const_idx
         if c is None:
@@ -215,17 +211,8 @@ class BinaryModel(IndexModel):
         ybar = min(max(float(self.endog.mean()), 1e-6), 1 - 1e-6)
         eta0, dens = self._intercept_start(ybar)
         start[c] = eta0 / self.exog[0, c]
-        if self.nobs * self.k_params >= self._LARGE:
-            return start
-        gram = self.__dict__.get("_gram")
-        try:                # a start needs no accuracy: the normal equations will do
-            b = np.linalg.solve(gram if gram is not None else self.exog.T @ self.exog,
-                                self.exog.T @ self.endog)
-        except np.linalg.LinAlgError:
-            return start
-        lpm = b / dens
-        lpm[c] += (eta0 - ybar / dens) / self.exog[0, c]
-        return lpm if np.all(np.isfinite(lpm)) else start
+        lpm = linearised_start(self, ybar, eta0, dens)
+        return start if lpm is None else lpm
 
     def _intercept_start(self, ybar: float) -> tuple[float, float]:
         """``F^-1(ybar)`` and the density ``f`` there."""
@@ -263,3 +250,27 @@ class Probit(BinaryModel):
     def _intercept_start(self, ybar: float) -> tuple[float, float]:
         eta0 = float(sps.ndtri(ybar))
         return eta0, float(np.exp(-0.5 * eta0 * eta0) / np.sqrt(2.0 * np.pi))
+
+
+def linearised_start(model: IndexModel, ybar: float, eta0: float,
+                     dens: float) -> np.ndarray | None:
+    """Start values of an index model with mean ``m(eta)`` from one least-squares solve.
+
+    Linearising the mean at ``eta0 = m^-1(ybar)``: ``y ~ ybar + m'(eta0) (eta - eta0)``
+    (``dens = m'(eta0)``), so the least-squares fit ``X b`` of y gives ``eta = eta0 + (X b -
+    ybar) / m'(eta0)`` (binary models: the linear probability model; counts: ``m = exp``).
+    None without a constant column, on large data (they start from a subsample fit,
+    IndexModel._refine_start), or when the normal equations fail; the exog coefficients
+    only (extra parameters are the model's to add)."""
+    c = model.const_idx
+    if c is None or model.nobs * model.k_params >= model._LARGE:
+        return None
+    gram = model.__dict__.get("_gram")
+    try:                # a start needs no accuracy: the normal equations will do
+        b = np.linalg.solve(gram if gram is not None else model.exog.T @ model.exog,
+                            model.exog.T @ model.endog)
+    except np.linalg.LinAlgError:
+        return None
+    start = b / dens
+    start[c] += (eta0 - ybar / dens) / model.exog[0, c]
+    return start if np.all(np.isfinite(start)) else None

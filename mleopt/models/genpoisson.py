@@ -48,10 +48,10 @@ class GeneralizedPoisson(CountModel):
         return lower, upper
 
     def start_params(self) -> np.ndarray:
-        """The Poisson estimates, then alpha from the moments, ``(1 + alpha)^2 =
-        mean((y - mu)^2 / mu)`` (0 when the data are not overdispersed)."""
+        """The Poisson estimates (``_family_start``), then alpha from the moments,
+        ``(1 + alpha)^2 = mean((y - mu)^2 / mu)`` (0 when the data are not overdispersed)."""
         pois = Poisson._like(self)
-        beta = pois._fit_quick(pois._poisson_start(), gtol=1e-6).params
+        beta = pois._family_start()
         mu = np.exp(pois._linear(beta))
         ratio = float(np.sum((self.endog - mu) ** 2 / mu) / max(self.df_resid, 1.0))
         alpha = np.sqrt(ratio) - 1.0 if np.isfinite(ratio) and ratio > 1 else 0.0

@@ -238,11 +238,12 @@ class TwoPartCountModel(LikelihoodModel):
 
     # --- start values ---------------------------------------------------------------------------
     def _count_start(self) -> np.ndarray:
-        """Count coefficients: a Poisson fit (of the positive counts for a hurdle model)."""
+        """Count coefficients: the Poisson fit to gtol 1e-6 (not cut short as NB's: a
+        zero part nearly flat in some direction, as ZINB's on some randhie subsamples,
+        lands elsewhere within that flatness from a start 1e-4 away)."""
         from .count import Poisson
         pois = Poisson._like(self, _lgamma_y1=special_np.gammaln(self.endog + 1.0))
-        start = pois._poisson_start()
-        return pois._fit_quick(start, gtol=1e-6).params
+        return pois._family_start(iterations=None)
 
     # --- the null model (llnull): both parts intercept-only, offset/exposure kept -------------
     def _null_model(self) -> "TwoPartCountModel":
