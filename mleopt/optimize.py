@@ -156,7 +156,7 @@ class Objective:
 
     __slots__ = ("_evaluate", "_hessian", "_value", "nobs", "_x", "_f", "_g", "_h", "_hx",
                  "_pending", "n_fun", "n_hess", "expensive_hessian", "scale", "replay",
-                 "_nx", "_noise")
+                 "_nx", "_noise", "measures_noise")
     # points are compared by their bytes (cheaper than np.array_equal on small vectors)
 
     def __init__(self, evaluate: Callable, hessian: Callable | None = None, nobs: float = 1,
@@ -167,6 +167,10 @@ class Objective:
         self.nobs = float(nobs)     # rows, or their total weight (the mean's divisor)
         self._x = self._hx = self._f = self._g = self._h = self._pending = None
         self._nx = self._noise = None
+        # False: the final verdict does not measure the rounding noise (Objective.noise: eight
+        # more evaluations); for internal fits whose verdict nobody reads (a few Newton
+        # iterations as a start). Newton's own steps and stops still measure it.
+        self.measures_noise = True
         self.n_fun = self.n_hess = 0
         self.expensive_hessian = False      # True: Newton may reuse a factorised Hessian
         self.scale = None       # the caller's z = scale * theta, if it says (None: z = theta)
@@ -466,7 +470,7 @@ def _verdict(obj: Objective, x: np.ndarray, gtol: float, lower, upper, constrain
     floor = _floor_at(obj, x)
     what = ("4 eps |H| |z|, the change that rounding the parameters to double precision "
             "causes (up to {:.3g})")
-    if floor is not None and not _within(pg, gtol, floor):
+    if floor is not None and not _within(pg, gtol, floor) and obj.measures_noise:
         prior = float(np.max(floor, initial=0.0))
         floor = _measured_floor(obj, x, floor)
         what = ("4 times the gradient's rounding noise measured there, the rounding of its "

@@ -1561,11 +1561,15 @@ class LikelihoodModel:
             return None
         return j_inv.T @ (h_z - c) @ j_inv
 
-    def _fit_quick(self, start: np.ndarray, gtol: float = 1e-8,
-                   maxiter: int = 100) -> _opt.OptimizeRecord:
+    def _fit_quick(self, start: np.ndarray, gtol: float = 1e-8, maxiter: int = 100,
+                   measure_noise: bool = True) -> _opt.OptimizeRecord:
         """A silent Newton fit from natural ``start`` (start values, null models): no checks,
-        no results object, no warning; ``record.converged`` tells."""
+        no results object, no warning; ``record.converged`` tells (``measure_noise=False``:
+        the final verdict without the rounding-noise probes of ``Objective.noise``, for a fit
+        used only for its parameters: its converged flag then only compares with the usual
+        floors; Newton's steps are the same)."""
         z0, to_params, objective = self._optimizer_space(start)
+        objective.measures_noise = measure_noise
         with np.errstate(all="ignore"):
             return _opt.minimize(objective, z0, method="newton", gtol=gtol, maxiter=maxiter,
                                  to_params=to_params, warn=False)

@@ -218,7 +218,9 @@ class CountModel(IndexModel):
         if step is None or iterations is None:
             start = self._poisson_start() if step is None else step
             return self._fit_quick(start, gtol=1e-6).params
-        return self._fit_quick(step, gtol=1e-6, maxiter=iterations).params
+        # (only the parameters are used: no noise probes for the verdict of 3 iterations)
+        return self._fit_quick(step, gtol=1e-6, maxiter=iterations,
+                               measure_noise=False).params
 
 
 class Poisson(CountModel):
