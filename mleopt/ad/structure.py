@@ -875,13 +875,15 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
         block[:, active] = _as_columns(lifted[v._seq][0].tangent, v, size).T
     if d_phi is None:
         return jac, None
-    t = np.zeros((size, size))
+    seeds = []                  # (end, its part of dPhi): one reverse pass for them all
     for v, part in plan.curved:
         c = d_phi[part]
         c = np.reshape(c, v.shape[::-1]).T if len(v.shape) == 2 else np.reshape(c, v.shape)
-        cot = backward_pass(v, c, lifted=lifted).get(leaf)
-        if cot is not None:
-            t += np.reshape(_tangent(cot, size), (size, -1))[:, active]
+        seeds.append((v, c))
+    cot = backward_pass(*seeds[0], lifted=lifted, more=tuple(seeds[1:])).get(leaf)
+    t = np.zeros((size, size))
+    if cot is not None:
+        t = np.reshape(_tangent(cot, size), (size, -1))[:, active]
     curvature = np.zeros((leaf._value.size,) * 2)
     curvature[np.ix_(active, active)] = t
     return jac, curvature
