@@ -460,3 +460,55 @@ def test_cached_row_products_go_with_their_data():
     del data, f
     gc.collect()
     assert not [k for k in structure._products if k in held]
+
+
+def nb_like_obs(p):
+    """Parameters mapped as a NegativeBinomial's: z = (beta, exp(a)), then sliced: the
+    index's v = z[:-1] is linear in x though it comes after the exp; alpha is not."""
+    z = np.concatenate([p[:-1], np.exp(p[-1:])])
+    beta, alpha = z[:-1], z[-1]
+    mu = np.exp(X @ beta)
+    return (gammaln(Y_COUNT + 1 / alpha) - gammaln(1 / alpha) - Y_COUNT * np.log1p(alpha * mu)
+            + Y_COUNT * np.log(alpha * mu) - np.log1p(alpha * mu) / alpha)
+
+
+@pytest.mark.parametrize("rowwise_program", [True, False])
+def test_mixed_linear_and_curved_ends(rowwise_program, monkeypatch):
+    """Ends linear in x (a slice after a concatenation with exp) keep a constant J and no
+    curvature; the curved ends (alpha, 1/alpha, ...) are lifted with the directions of the
+    x entries they reach only. The Hessian matches the general path and central
+    differences of the gradient."""
+    from mleopt.ad import rowhess
+    monkeypatch.setattr(rowhess, "ENABLED", rowwise_program)
+    f = lambda p: np.sum(nb_like_obs(p))
+    x = onp.array([0.2, -0.1, 0.15, 0.05, -0.4])
+    s = found(f, x)
+    assert s is not None and not s.linear
+    plan = structure._inner_plan(s)
+    assert onp.array_equal(plan.active, [4])        # only log alpha is reached nonlinearly
+    assert all(v.size == 1 for v, _ in plan.curved)
+    assert len(plan.curved) == len(s.inputs) - s.m  # the index's v is straight
+    h = ad.hessian(f)(x)
+    assert_same(h, general_hessian(f, x))
+    g, eps = ad.grad(f), 1e-5
+    fd = onp.array([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in onp.eye(x.size)])
+    onp.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-6 * onp.max(onp.abs(h)))
+
+
+def test_curved_plan_is_kept_and_exact_at_other_points():
+    """The plan (constant J rows, curved nodes) is made once per Structure; a graph
+    refreshed at another point (as a replay does) gives the Hessian of a fresh recording."""
+    from mleopt.ad import replay
+    f = lambda p: np.sum(nb_like_obs(p))
+    x0 = onp.array([0.2, -0.1, 0.15, 0.05, -0.4])
+    leaves, _, end = api._reverse(f, (x0,), {}, (0,))
+    leaf = leaves[0]
+    s = structure.find(end, leaf, summed=True)
+    plan = replay.make_plan(leaf, end, s, escaped=False)
+    assert isinstance(plan, replay.Plan)
+    kept = structure._inner_plan(s)
+    for x in (onp.array([0.1, 0.2, -0.1, 0.0, 0.3]), onp.array([-0.2, 0.1, 0.1, 0.2, -1.0])):
+        value, grad, hess = plan.run(x.copy())
+        assert structure._inner_plan(s) is kept
+        onp.testing.assert_array_equal(hess, ad.hessian(f)(x))
+        assert_same(hess, general_hessian(f, x))
