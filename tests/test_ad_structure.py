@@ -473,21 +473,28 @@ def nb_like_obs(p):
 
 
 @pytest.mark.parametrize("rowwise_program", [True, False])
-def test_mixed_linear_and_curved_ends(rowwise_program, monkeypatch):
+@pytest.mark.parametrize("followed", [True, False])
+def test_mixed_linear_and_curved_ends(rowwise_program, followed, monkeypatch):
     """Ends linear in x (a slice after a concatenation with exp) keep a constant J and no
     curvature; the curved ends (alpha, 1/alpha, ...) are lifted with the directions of the
     x entries they reach only. The Hessian matches the general path and central
-    differences of the gradient."""
+    differences of the gradient, also when the coefficients on exp's output are not
+    followed (too many: then everything after the exp is curved)."""
     from mleopt.ad import rowhess
     monkeypatch.setattr(rowhess, "ENABLED", rowwise_program)
+    if not followed:
+        monkeypatch.setattr(structure, "_COEF_ENTRIES", 0)
     f = lambda p: np.sum(nb_like_obs(p))
     x = onp.array([0.2, -0.1, 0.15, 0.05, -0.4])
     s = found(f, x)
     assert s is not None and not s.linear
     plan = structure._inner_plan(s)
-    assert onp.array_equal(plan.active, [4])        # only log alpha is reached nonlinearly
-    assert all(v.size == 1 for v, _ in plan.curved)
-    assert len(plan.curved) == len(s.inputs) - s.m  # the index's v is straight
+    if followed:
+        assert onp.array_equal(plan.active, [4])    # only log alpha is reached nonlinearly
+        assert len(plan.curved) == len(s.inputs) - s.m  # the index's v is straight
+    else:
+        assert onp.array_equal(plan.active, range(5))
+        assert len(plan.curved) == len(s.inputs)
     h = ad.hessian(f)(x)
     assert_same(h, general_hessian(f, x))
     g, eps = ad.grad(f), 1e-5

@@ -788,13 +788,17 @@ def _inner_plan(s: Structure) -> _InnerPlan:
     leaf = s.leaf
     k = leaf._value.size
     e = sum(v.size for v in s.small if not _is_linear(v))
+    if (k + e) * sum(v.size for v in s.small) > _COEF_ENTRIES:
+        e = 0       # e not followed: every node an output of e reaches is curved
     seed = np.zeros((k + e, k))
     seed[:k] = np.eye(k)
     coef = {leaf._seq: seed}    # (K + E,) + shape: the coefficients on x and e
     reach = {leaf._seq: np.eye(k, dtype=bool)}  # K x entries: the entries of x it reads
     reach_e = np.zeros((k, e))  # (the same for each entry of e, as 0/1)
+    curved_nodes = set()        # the small nodes that depend on e
     offset = 0
     for node in s.small:
+        hit = [q for q in node._parents if q._seq in curved_nodes]
         if _is_linear(node):
             full = [None] * len(node._args)
             for i, q in zip(node._argnums, node._parents):
@@ -803,22 +807,27 @@ def _inner_plan(s: Structure) -> _InnerPlan:
                                           node._args, node._kwargs), (k + e,) + node.shape)
             nonzero = np.reshape(t != 0, (k + e, -1))
             r = nonzero[:k] | (reach_e @ nonzero[k:] > 0)
+            if e == 0 and hit:      # (e not followed: all it may reach)
+                r = r | np.any([reach[q._seq].any(axis=1) for q in hit], axis=0)[:, None]
+            if nonzero[k:].any() or (e == 0 and hit):
+                curved_nodes.add(node._seq)
         else:
             size = node.size
+            r = np.repeat(np.any([reach[q._seq].any(axis=1) for q in node._parents],
+                                 axis=0)[:, None], size, axis=1)
             t = np.zeros((k + e, size))
-            t[k + offset:k + offset + size] = np.eye(size)
+            if e:
+                t[k + offset:k + offset + size] = np.eye(size)
+                reach_e[:, offset:offset + size] = r
+                offset += size
             t = np.reshape(t, (k + e,) + node.shape)
-            r = np.zeros((k, size), dtype=bool)
-            r |= np.any([reach[q._seq].any(axis=1) for q in node._parents], axis=0)[:, None]
-            reach_e[:, offset:offset + size] = r
-            offset += size
+            curved_nodes.add(node._seq)
         coef[node._seq] = t
         reach[node._seq] = r
     blocks, curved, ends, at = [], [], [], 0
     for v in _ends(s):
-        t = coef[v._seq]
-        if not np.any(t[k:]):
-            blocks.append(_as_columns(t[:k], v, k))
+        if v._seq not in curved_nodes:
+            blocks.append(_as_columns(coef[v._seq][:k], v, k))
         else:
             blocks.append(np.zeros((k, v.size)))
             curved.append((v, slice(at, at + v.size)))
@@ -833,6 +842,9 @@ def _inner_plan(s: Structure) -> _InnerPlan:
     plan = _InnerPlan(jac, curved, nodes, active)
     s.cache["inner"] = plan
     return plan
+
+
+_COEF_ENTRIES = 1 << 22     # (K + E) x (entries of the small nodes) at most followed (32 MB)
 
 
 def _ends(s: Structure) -> list:
