@@ -796,34 +796,43 @@ def _inner_plan(s: Structure) -> _InnerPlan:
     reach = {leaf._seq: np.eye(k, dtype=bool)}  # K x entries: the entries of x it reads
     reach_e = np.zeros((k, e))  # (the same for each entry of e, as 0/1)
     curved_nodes = set()        # the small nodes that depend on e
+
+    def reach_of(q: Tensor) -> np.ndarray:      # (made when asked: a few nodes need it)
+        r = reach.get(q._seq)
+        if r is None:
+            nonzero = np.reshape(coef[q._seq] != 0, (k + e, -1))
+            r = reach[q._seq] = nonzero[:k] | (reach_e @ nonzero[k:] > 0)
+        return r
+
     offset = 0
     for node in s.small:
-        hit = [q for q in node._parents if q._seq in curved_nodes]
         if _is_linear(node):
             full = [None] * len(node._args)
             for i, q in zip(node._argnums, node._parents):
                 full[i] = coef[q._seq]
-            t = np.broadcast_to(apply_jvp(node._prim, full, node._argnums, node._value,
-                                          node._args, node._kwargs), (k + e,) + node.shape)
-            nonzero = np.reshape(t != 0, (k + e, -1))
-            r = nonzero[:k] | (reach_e @ nonzero[k:] > 0)
-            if e == 0 and hit:      # (e not followed: all it may reach)
-                r = r | np.any([reach[q._seq].any(axis=1) for q in hit], axis=0)[:, None]
-            if nonzero[k:].any() or (e == 0 and hit):
+            t = apply_jvp(node._prim, full, node._argnums, node._value, node._args,
+                          node._kwargs)
+            if t.shape != (k + e,) + node.shape:
+                t = np.broadcast_to(t, (k + e,) + node.shape)
+            coef[node._seq] = t
+            if e and t[k:].any():
                 curved_nodes.add(node._seq)
+            elif not e and any(q._seq in curved_nodes for q in node._parents):
+                curved_nodes.add(node._seq)     # (e not followed: all it may reach)
+                reach[node._seq] = reach_of(node) | np.any(
+                    [reach_of(q).any(axis=1) for q in node._parents], axis=0)[:, None]
         else:
             size = node.size
-            r = np.repeat(np.any([reach[q._seq].any(axis=1) for q in node._parents],
+            r = np.repeat(np.any([reach_of(q).any(axis=1) for q in node._parents],
                                  axis=0)[:, None], size, axis=1)
             t = np.zeros((k + e, size))
             if e:
                 t[k + offset:k + offset + size] = np.eye(size)
                 reach_e[:, offset:offset + size] = r
                 offset += size
-            t = np.reshape(t, (k + e,) + node.shape)
+            coef[node._seq] = np.reshape(t, (k + e,) + node.shape)
+            reach[node._seq] = r
             curved_nodes.add(node._seq)
-        coef[node._seq] = t
-        reach[node._seq] = r
     blocks, curved, ends, at = [], [], [], 0
     for v in _ends(s):
         if v._seq not in curved_nodes:
@@ -837,7 +846,7 @@ def _inner_plan(s: Structure) -> _InnerPlan:
     jac.flags.writeable = False
     needed = {v._seq for end in ends for v in ancestors(end)}
     nodes = [v for v in s.small if v._seq in needed]
-    active = np.flatnonzero(np.any([reach[v._seq].any(axis=1) for v in ends], axis=0)
+    active = np.flatnonzero(np.any([reach_of(v).any(axis=1) for v in ends], axis=0)
                             if ends else np.zeros(k, dtype=bool))
     plan = _InnerPlan(jac, curved, nodes, active)
     s.cache["inner"] = plan
