@@ -128,6 +128,12 @@ STRUCTURED = {
     "data used twice, column slices": (
         lambda b: np.sum(log_ndtr((2 * Y_BIN - 1) * (X[:, :3] @ b[:3] + X[:, 1:] @ b[3:]))),
         [0.3, -0.2, 0.1, 0.05, -0.1, 0.2]),
+    # curved ends of several kinds: a partly nonlinear index (tanh of two entries, one plain),
+    # a scale reading no entry of x (exp(0 x)), a scale reading one; a straight slice
+    "curved and straight ends mixed": (
+        lambda b: np.sum(-(Y_TOBIT - X @ np.concatenate([np.tanh(b[:2]), b[2:4]])) ** 2
+                         / np.exp(b[4] * 0.0) / np.exp(2 * b[5]) - b[5] + b[4] ** 2),
+        [0.3, -0.2, 0.1, 0.05, 0.2, -0.1]),
     "data used twice, shifted rows": (
         lambda b: np.sum(log_ndtr((2 * Y_BIN[1:] - 1) * (X[1:] @ b) + 0.3 * (X[:-1] @ b))),
         [0.3, -0.2, 0.1, 0.05]),

@@ -874,9 +874,10 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
                        jac: np.ndarray | None = None):
     """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K; None when
     the small nodes, those computed from x alone, are linear in x or dPhi is not given).
-    The rows of J of the ends made by linear primitives alone are kept (``_inner_plan``);
-    the others come from one forward pass over the curved small nodes with one tangent
-    per entry of their frontier, the curvature term by forward-over-reverse over them.
+    The rows of J of the straight ends (linear in x) are kept (``_inner_plan``); those of
+    the curved ends come from one forward pass over their ancestors with one tangent per
+    entry of x they read, the curvature term from one reverse pass over them all
+    (forward-over-reverse).
     ``jac``: J from ``linear_jacobian`` (used when the small nodes are linear)."""
     if jac is not None and s.linear:
         return jac, None
@@ -885,6 +886,8 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
         return plan.jac, None
     leaf, active = s.leaf, plan.active
     size = active.size
+    if not size:                # (curved ends that read no entry of x: constants)
+        return plan.jac, None
     level = new_level()
     seed = np.zeros((size, leaf._value.size))
     seed[np.arange(size), active] = 1.0
@@ -896,12 +899,12 @@ def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
         block[:, active] = _as_columns(lifted[v._seq][0].tangent, v, size).T
     if d_phi is None:
         return jac, None
-    seeds = []                  # (end, its part of dPhi): one reverse pass for them all
+    outputs = []                # (end, its part of dPhi): one reverse pass for them all
     for v, part in plan.curved:
         c = d_phi[part]
         c = np.reshape(c, v.shape[::-1]).T if len(v.shape) == 2 else np.reshape(c, v.shape)
-        seeds.append((v, c))
-    cot = backward_pass(*seeds[0], lifted=lifted, more=tuple(seeds[1:])).get(leaf)
+        outputs.append((v, c))
+    cot = backward_pass(*outputs[0], lifted=lifted, more=tuple(outputs[1:])).get(leaf)
     t = np.zeros((size, size))
     if cot is not None:
         t = np.reshape(_tangent(cot, size), (size, -1))[:, active]
