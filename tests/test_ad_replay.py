@@ -120,6 +120,21 @@ def test_index_models_replay_equal_fresh(anes, make):
     assert _replays_equal_fresh(model, _points(model.k_params, scale=0.01)) == 3
 
 
+@pytest.mark.parametrize("family", ["NegativeBinomial", "GeneralizedPoisson"])
+def test_a_fit_with_curved_ends_replays_as_a_fresh_one(anes, monkeypatch, family):
+    """Count families with alpha = exp(x[-1]) (some ends of the parameter map curved: the
+    plan of structure._inner_plan kept across points) checked at every replayed point
+    (MLEOPT_CHECK_REPLAY), and equal to a fit recorded afresh at every point."""
+    monkeypatch.setattr(replay, "CHECK", True)
+    x = add_constant(anes[["logpopul", "selfLR", "age"]])
+    before = replay.counts["replayed"]
+    on = getattr(mleopt, family)(anes["PID"], x).fit()
+    assert replay.counts["replayed"] > before
+    monkeypatch.setattr(replay, "ENABLED", False)
+    off = getattr(mleopt, family)(anes["PID"], x).fit()
+    assert _same(on.params, off.params) and _same(on.bse, off.bse) and on.llf == off.llf
+
+
 class _Probit(LikelihoodModel):
     """A user likelihood (a LikelihoodModel subclass) written with mleopt.numpy / special."""
 

@@ -128,6 +128,12 @@ STRUCTURED = {
     "data used twice, column slices": (
         lambda b: np.sum(log_ndtr((2 * Y_BIN - 1) * (X[:, :3] @ b[:3] + X[:, 1:] @ b[3:]))),
         [0.3, -0.2, 0.1, 0.05, -0.1, 0.2]),
+    # curved ends of several kinds: a partly nonlinear index (tanh of two entries, one plain),
+    # a scale reading no entry of x (exp(0 x)), a scale reading one; a straight slice
+    "curved and straight ends mixed": (
+        lambda b: np.sum(-(Y_TOBIT - X @ np.concatenate([np.tanh(b[:2]), b[2:4]])) ** 2
+                         / np.exp(b[4] * 0.0) / np.exp(2 * b[5]) - b[5] + b[4] ** 2),
+        [0.3, -0.2, 0.1, 0.05, 0.2, -0.1]),
     "data used twice, shifted rows": (
         lambda b: np.sum(log_ndtr((2 * Y_BIN[1:] - 1) * (X[1:] @ b) + 0.3 * (X[:-1] @ b))),
         [0.3, -0.2, 0.1, 0.05]),
@@ -460,3 +466,62 @@ def test_cached_row_products_go_with_their_data():
     del data, f
     gc.collect()
     assert not [k for k in structure._products if k in held]
+
+
+def nb_like_obs(p):
+    """Parameters mapped as a NegativeBinomial's: z = (beta, exp(a)), then sliced: the
+    index's v = z[:-1] is linear in x though it comes after the exp; alpha is not."""
+    z = np.concatenate([p[:-1], np.exp(p[-1:])])
+    beta, alpha = z[:-1], z[-1]
+    mu = np.exp(X @ beta)
+    return (gammaln(Y_COUNT + 1 / alpha) - gammaln(1 / alpha) - Y_COUNT * np.log1p(alpha * mu)
+            + Y_COUNT * np.log(alpha * mu) - np.log1p(alpha * mu) / alpha)
+
+
+@pytest.mark.parametrize("rowwise_program", [True, False])
+@pytest.mark.parametrize("followed", [True, False])
+def test_mixed_linear_and_curved_ends(rowwise_program, followed, monkeypatch):
+    """Ends linear in x (a slice after a concatenation with exp) keep a constant J and no
+    curvature; the curved ends (alpha, 1/alpha, ...) are lifted with the directions of the
+    x entries they reach only. The Hessian matches the general path and central
+    differences of the gradient, also when the coefficients on exp's output are not
+    followed (too many: then everything after the exp is curved)."""
+    from mleopt.ad import rowhess
+    monkeypatch.setattr(rowhess, "ENABLED", rowwise_program)
+    if not followed:
+        monkeypatch.setattr(structure, "_COEF_ENTRIES", 0)
+    f = lambda p: np.sum(nb_like_obs(p))
+    x = onp.array([0.2, -0.1, 0.15, 0.05, -0.4])
+    s = found(f, x)
+    assert s is not None and not s.linear
+    plan = structure._inner_plan(s)
+    if followed:
+        assert onp.array_equal(plan.active, [4])    # only log alpha is reached nonlinearly
+        assert len(plan.curved) == len(s.inputs) - s.m  # the index's v is straight
+    else:
+        assert onp.array_equal(plan.active, range(5))
+        assert len(plan.curved) == len(s.inputs)
+    h = ad.hessian(f)(x)
+    assert_same(h, general_hessian(f, x))
+    g, eps = ad.grad(f), 1e-5
+    fd = onp.array([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in onp.eye(x.size)])
+    onp.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-6 * onp.max(onp.abs(h)))
+
+
+def test_curved_plan_is_kept_and_exact_at_other_points():
+    """The plan (constant J rows, curved nodes) is made once per Structure; a graph
+    refreshed at another point (as a replay does) gives the Hessian of a fresh recording."""
+    from mleopt.ad import replay
+    f = lambda p: np.sum(nb_like_obs(p))
+    x0 = onp.array([0.2, -0.1, 0.15, 0.05, -0.4])
+    leaves, _, end = api._reverse(f, (x0,), {}, (0,))
+    leaf = leaves[0]
+    s = structure.find(end, leaf, summed=True)
+    plan = replay.make_plan(leaf, end, s, escaped=False)
+    assert isinstance(plan, replay.Plan)
+    kept = structure._inner_plan(s)
+    for x in (onp.array([0.1, 0.2, -0.1, 0.0, 0.3]), onp.array([-0.2, 0.1, 0.1, 0.2, -1.0])):
+        value, grad, hess = plan.run(x.copy())
+        assert structure._inner_plan(s) is kept
+        onp.testing.assert_array_equal(hess, ad.hessian(f)(x))
+        assert_same(hess, general_hessian(f, x))

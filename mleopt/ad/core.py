@@ -882,8 +882,10 @@ def _recorded(end: Tensor) -> dict:
     return lifted
 
 
-def backward_pass(end: Tensor, g, lifted: dict | None = None) -> dict:
-    """Propagate cotangent ``g`` from ``end``; returns {leaf: cotangent} for the leaves.
+def backward_pass(end: Tensor, g, lifted: dict | None = None, more: tuple = ()) -> dict:
+    """Propagate cotangent ``g`` from ``end`` (and each (node, cotangent) of ``more``: one
+    pass for the sum of several outputs' pullbacks); returns {leaf: cotangent} for the
+    leaves.
 
     Nodes are numbered in creation order and a node is always created after its inputs, so
     visiting the reachable nodes from the highest number down (a heap) is a reverse
@@ -896,6 +898,13 @@ def backward_pass(end: Tensor, g, lifted: dict | None = None) -> dict:
     add = _p().add
     cot = {end._seq: g}
     heap = [(-end._seq, end)]
+    for node, g in more:
+        prev = cot.get(node._seq)
+        if prev is None:
+            cot[node._seq] = g
+            heappush(heap, (-node._seq, node))
+        else:
+            cot[node._seq] = add(prev, g)
     leaves = {}
     while heap:
         node = heappop(heap)[1]

@@ -42,8 +42,8 @@ import numpy as np
 from . import primitives as p
 from . import rowhess
 from . import rules_special as rs
-from .core import (Dual, Primitive, Tensor, Traced, ancestors, backward_pass,
-                   forward_tangents, new_level)
+from .core import (Dual, Primitive, Tensor, Traced, ancestors, apply_jvp, backward_pass,
+                   new_level)
 from .primitives import _broadcast_number
 from .rowhess import rows_of as _rows_of
 
@@ -757,51 +757,159 @@ def linear_jacobian(s: Structure) -> np.ndarray | None:
     Read-only: it is kept and shared by the evaluations of a replay."""
     if not s.linear:
         return None
-    jac = _inner_derivatives(s, None)[0]
+    return _inner_plan(s).jac
+
+
+@dataclass(repr=False)
+class _InnerPlan:
+    """The graph-static part of J = dh/dx. Every small node is linear in x and in the
+    outputs e of the nonlinear primitives among the small nodes: one forward pass with
+    the K + E unit directions through the linear primitives (whose tangent rules read
+    constants only) gives its coefficients, the same at every point. An end whose
+    coefficients on e are all zero is *straight*: its J rows are those coefficients on x
+    and its Hessian is zero. The others (*curved*) are lifted at each evaluation, over
+    their ancestors only, with the unit directions of the *active* entries of x only
+    (those the curved ends depend on; often one: alpha = exp(x[k]))::
+
+        J_v[:, active] = dv/dx_active,   sum_v c_v' hess v = T on active x active."""
+
+    jac: np.ndarray         # P x K, read-only: the rows of the straight ends; zeros elsewhere
+    curved: list            # (end, its rows of J) for the ends that are not straight
+    nodes: list             # the small nodes the curved ends depend on, creation order
+    active: np.ndarray      # the entries of x the curved ends depend on (indices)
+
+
+def _inner_plan(s: Structure) -> _InnerPlan:
+    """The plan of ``_inner_derivatives`` for ``s``, made at its first use and kept on
+    ``s.cache`` (the nodes, primitives and constants of the graph only: a replay keeps it)."""
+    plan = s.cache.get("inner")
+    if plan is not None:
+        return plan
+    leaf = s.leaf
+    k = leaf._value.size
+    e = sum(v.size for v in s.small if not _is_linear(v))
+    if (k + e) * sum(v.size for v in s.small) > _COEF_ENTRIES:
+        e = 0       # e not followed: every node an output of e reaches is curved
+    seed = np.zeros((k + e, k))
+    seed[:k] = np.eye(k)
+    coef = {leaf._seq: seed}    # (K + E,) + shape: the coefficients on x and e
+    reach = {leaf._seq: np.eye(k, dtype=bool)}  # K x entries: the entries of x it reads
+    reach_e = np.zeros((k, e))  # (the same for each entry of e, as 0/1)
+    curved_nodes = set()        # the small nodes that depend on e
+
+    def reach_of(q: Tensor) -> np.ndarray:      # (made when asked: a few nodes need it)
+        r = reach.get(q._seq)
+        if r is None:
+            nonzero = np.reshape(coef[q._seq] != 0, (k + e, -1))
+            r = reach[q._seq] = nonzero[:k] | (reach_e @ nonzero[k:] > 0)
+        return r
+
+    offset = 0
+    for node in s.small:
+        if _is_linear(node):
+            full = [None] * len(node._args)
+            for i, q in zip(node._argnums, node._parents):
+                full[i] = coef[q._seq]
+            t = apply_jvp(node._prim, full, node._argnums, node._value, node._args,
+                          node._kwargs)
+            if t.shape != (k + e,) + node.shape:
+                t = np.broadcast_to(t, (k + e,) + node.shape)
+            coef[node._seq] = t
+            if e and t[k:].any():
+                curved_nodes.add(node._seq)
+            elif not e and any(q._seq in curved_nodes for q in node._parents):
+                curved_nodes.add(node._seq)     # (e not followed: all it may reach)
+                reach[node._seq] = reach_of(node) | np.any(
+                    [reach_of(q).any(axis=1) for q in node._parents], axis=0)[:, None]
+        else:
+            size = node.size
+            r = np.repeat(np.any([reach_of(q).any(axis=1) for q in node._parents],
+                                 axis=0)[:, None], size, axis=1)
+            t = np.zeros((k + e, size))
+            if e:
+                t[k + offset:k + offset + size] = np.eye(size)
+                reach_e[:, offset:offset + size] = r
+                offset += size
+            coef[node._seq] = np.reshape(t, (k + e,) + node.shape)
+            reach[node._seq] = r
+            curved_nodes.add(node._seq)
+    blocks, curved, ends, at = [], [], [], 0
+    for v in _ends(s):
+        if v._seq not in curved_nodes:
+            blocks.append(_as_columns(coef[v._seq][:k], v, k))
+        else:
+            blocks.append(np.zeros((k, v.size)))
+            curved.append((v, slice(at, at + v.size)))
+            ends.append(v)
+        at += v.size
+    jac = (np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]).T
     jac.flags.writeable = False
-    return jac
+    needed = {v._seq for end in ends for v in ancestors(end)}
+    nodes = [v for v in s.small if v._seq in needed]
+    active = np.flatnonzero(np.any([reach_of(v).any(axis=1) for v in ends], axis=0)
+                            if ends else np.zeros(k, dtype=bool))
+    plan = _InnerPlan(jac, curved, nodes, active)
+    s.cache["inner"] = plan
+    return plan
+
+
+_COEF_ENTRIES = 1 << 22     # (K + E) x (entries of the small nodes) at most followed (32 MB)
+
+
+def _ends(s: Structure) -> list:
+    """The nodes of h, one per per-row input: v_a of each index A_a @ v_a, then the direct
+    scalars."""
+    return [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
+
+
+def _as_columns(t: np.ndarray, v: Tensor, k: int) -> np.ndarray:
+    """The (k,) + v.shape tangent of ``v`` as its block of J' (k, entries of v), a matrix
+    index's V (k_a, c) column by column."""
+    if len(v.shape) == 2:
+        t = np.transpose(np.reshape(t, (k,) + v.shape), (0, 2, 1))
+    return np.reshape(t, (k, -1))
 
 
 def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
                        jac: np.ndarray | None = None):
     """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K; None when
-    the small nodes, those computed from x alone, are linear in x or dPhi is not given):
-    J by one forward pass over the small nodes with the K unit directions, the curvature
-    term by forward-over-reverse over them. ``jac``: J from ``linear_jacobian`` (used when
-    the small nodes are linear)."""
+    the small nodes, those computed from x alone, are linear in x or dPhi is not given).
+    The rows of J of the straight ends (linear in x) are kept (``_inner_plan``); those of
+    the curved ends come from one forward pass over their ancestors with one tangent per
+    entry of x they read, the curvature term from one reverse pass over them all
+    (forward-over-reverse).
+    ``jac``: J from ``linear_jacobian`` (used when the small nodes are linear)."""
     if jac is not None and s.linear:
         return jac, None
-    leaf = s.leaf
-    k = leaf._value.size
-    ends = [u._parents[0] if a < s.m else u for a, u in enumerate(s.inputs)]
-    curved = d_phi is not None and not s.linear
-    if curved:
-        level = new_level()
-        seed = Dual(leaf._value, np.eye(k), level)
-        lifted = _lift(None, None, {leaf._seq: seed}, level, nodes=s.small)
-        tangents = [seed.tangent if v is leaf else lifted[v._seq][0].tangent for v in ends]
-    else:
-        found = forward_tangents(s.small, leaf, np.eye(k))
-        tangents = [found[v._seq] for v in ends]
-    columns = []                # J' column by column block: (K, entries of v)
-    for v, t in zip(ends, tangents):
-        if len(v.shape) == 2:   # a matrix index's V (k_a, c): column by column
-            t = np.transpose(np.reshape(t, (k,) + v.shape), (0, 2, 1))
-        columns.append(np.reshape(t, (k, -1)))
-    jac = (np.concatenate(columns, axis=1) if len(columns) > 1 else columns[0]).T
-    if not curved:
+    plan = _inner_plan(s)
+    if not plan.curved:
+        return plan.jac, None
+    leaf, active = s.leaf, plan.active
+    size = active.size
+    if not size:                # (curved ends that read no entry of x: constants)
+        return plan.jac, None
+    level = new_level()
+    seed = np.zeros((size, leaf._value.size))
+    seed[np.arange(size), active] = 1.0
+    seeds = {leaf._seq: Dual(leaf._value, seed, level)}
+    lifted = _lift(None, None, seeds, level, nodes=plan.nodes)
+    jac = plan.jac.copy()
+    for v, part in plan.curved:
+        block = jac[part]       # (a view)
+        block[:, active] = _as_columns(lifted[v._seq][0].tangent, v, size).T
+    if d_phi is None:
         return jac, None
-    curvature = np.zeros((k, k))
-    offset = 0
-    for v, part in zip(ends, columns):
-        c = d_phi[offset:offset + part.shape[1]]
-        offset += part.shape[1]
-        if v is leaf:
-            continue            # linear in x
+    outputs = []                # (end, its part of dPhi): one reverse pass for them all
+    for v, part in plan.curved:
+        c = d_phi[part]
         c = np.reshape(c, v.shape[::-1]).T if len(v.shape) == 2 else np.reshape(c, v.shape)
-        cot = backward_pass(v, c, lifted=lifted).get(leaf)
-        if cot is not None:
-            curvature += _tangent(cot, k)
+        outputs.append((v, c))
+    cot = backward_pass(*outputs[0], lifted=lifted, more=tuple(outputs[1:])).get(leaf)
+    t = np.zeros((size, size))
+    if cot is not None:
+        t = np.reshape(_tangent(cot, size), (size, -1))[:, active]
+    curvature = np.zeros((leaf._value.size,) * 2)
+    curvature[np.ix_(active, active)] = t
     return jac, curvature
 
 
