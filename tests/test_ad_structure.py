@@ -90,6 +90,16 @@ def broadcast_columns_obs(p):             # held out: an (N, 1) index against a 
     return logsumexp(X @ np.reshape(p, (4, 1)) + onp.linspace(0.0, 1.0, 5), axis=1)
 
 
+def _shared_curved_v(p):                 # held out: w = exp(p[4:6]) seen by X and by Z
+    w = np.exp(p[4:6])
+    return log_ndtr((2 * Y_BIN - 1) * (X @ p[:4] + X[:, :2] @ w - Z[:, 1:] @ w * p[6]))
+
+
+def _mixed_matrix_obs(p):                # held out: B (4 x 4) = straight, bilinear, tanh rows
+    eta = X @ np.reshape(np.concatenate([p[:8], p[8:12] * p[12], np.tanh(p[8:12])]), (4, 4))
+    return np.sum(CHOSEN * eta[:, 1:], axis=1) - logsumexp(eta, axis=1)
+
+
 def transformed(f, k):
     """The model layer's objective: f(transform(z * inv_scale)), extra parameters on the
     log scale."""
@@ -153,6 +163,23 @@ STRUCTURED = {
         total(nested_reshape_obs), 0.05 * onp.arange(-8, 8)),
     "(N, 1) index broadcast against a row of constants": (
         total(broadcast_columns_obs), [0.3, -0.2, 0.1, 0.05]),
+    # held out (review of the split J, structure._inner_plan): straight and curved ends
+    # made by mixes of linear and nonlinear maps
+    "bilinear: two traced factors are curved": (
+        lambda p: np.sum(-(Y_TOBIT - X @ (p[:4] * p[4]) - p[5] * p[6]) ** 2 / np.exp(p[7])),
+        [0.3, -0.2, 0.1, 0.05, 0.8, 0.4, -0.3, 0.2]),
+    "X @ (w * exp(v)), a parameter used linearly and through exp": (
+        lambda p: np.sum(log_ndtr((2 * Y_BIN - 1) * (X @ (p[:4] * np.exp(p[4:8]))
+                                                     + p[0] + np.exp(p[0])))),
+        [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.0, 0.1]),
+    "cut-point-like cumsum of exp, zero-scaled exp, a repeated slice": (
+        lambda p: np.sum(log_ndtr((2 * Y_BIN - 1) * (X @ (p[:4] + 2.0 * p[:4] + 0.0 * np.exp(p[4]))
+                                                     - np.cumsum(np.exp(p[4:7]))[2]))),
+        [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
+    "one curved v in two indices (a node that two ends share)": (
+        lambda p: np.sum(_shared_curved_v(p)), [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
+    "matrix index B from a reshape of straight and curved pieces": (
+        total(_mixed_matrix_obs), 0.1 * onp.arange(-6, 7)),
 }
 
 BROKEN = {
@@ -224,6 +251,16 @@ def test_blocks_of_rows_give_the_same_numbers(name, monkeypatch):
            "matrix index: columns, a scalar": softmax_columns_obs}.get(name)
     if obs is not None:
         assert_same(ad.jacobian(obs)(x), ad.jacobian(obs, mode="fwd")(x))
+
+
+@pytest.mark.parametrize("name", list(STRUCTURED))
+def test_coefficients_on_nonlinear_outputs_not_followed(name, monkeypatch):
+    """Beyond structure._COEF_ENTRIES everything a nonlinear primitive reaches is taken as
+    curved: the same Hessian on every structured graph (only fewer straight ends)."""
+    monkeypatch.setattr(structure, "_COEF_ENTRIES", 0)
+    f, x = STRUCTURED[name]
+    x = onp.array(x)
+    assert_same(ad.hessian(f)(x), general_hessian(f, x))
 
 
 @pytest.mark.parametrize("name", list(BROKEN))
