@@ -282,6 +282,8 @@ def test_broken_structure_falls_back_with_the_same_numbers(name):
      [0.3, -0.2, 0.1, 0.05, -0.1, 0.2]),
     (softmax_obs, 0.1 * onp.arange(-6, 6)),
     (softmax_columns_obs, [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
+    (_shared_curved_v, [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0.1]),
+    (_mixed_matrix_obs, 0.1 * onp.arange(-6, 7)),
 ])
 def test_per_row_jacobian_matches_forward_mode(obs, x):
     x = onp.array(x)
