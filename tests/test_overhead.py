@@ -412,3 +412,18 @@ def test_count_start_is_no_worse_than_the_intercept_only_point(data, nb_methods,
         assert default.converged and converged.converged
         np.testing.assert_allclose(default.params, converged.params, rtol=1e-6, atol=1e-8)
         assert default.mle_retvals["iterations"] <= converged.mle_retvals["iterations"]
+
+
+def test_shared_index_keeps_the_labels_types_and_a_bounded_size():
+    """Labels equal as Python values but of other types (1 == 1.0 == True) get an Index of
+    their own dtype, not the one kept for the first; long label lists (K > 1024: fixed
+    effects) are built afresh, not kept, so the cache's memory is bounded by 256 x 1024
+    labels."""
+    from mleopt.results import _read_only_index, shared_index
+    assert shared_index([1, 2, 3]).dtype == np.int64
+    assert shared_index([1.0, 2.0, 3.0]).dtype == np.float64
+    assert shared_index([True, False]).dtype == bool
+    assert shared_index([1, 0]).dtype == np.int64
+    before = _read_only_index.cache_info().currsize
+    long = shared_index([f"C(firm)[T.{i}]" for i in range(2000)])
+    assert len(long) == 2000 and _read_only_index.cache_info().currsize == before
