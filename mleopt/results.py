@@ -837,16 +837,21 @@ def shared_index(labels: Sequence) -> pd.Index:
     objects): its array is made read-only, so that writing into one view's ``.values`` is
     refused instead of relabelling every other Series. Kept for the last few hundred label
     tuples (building an Index from strings costs more than a small fit's Series on it:
-    repeated fits of one model, bootstraps and simulations reuse it)."""
+    repeated fits of one model, bootstraps and simulations reuse it). The key holds the
+    labels' types (1, 1.0 and True are equal keys of other dtypes); more than 1024 labels
+    are built afresh, so that the cache keeps at most 256 x 1024 labels."""
     key = tuple(labels)
+    if len(key) > 1024:
+        return _read_only_index.__wrapped__(key)
     try:
-        return _read_only_index(key)
+        return _read_only_index(key, tuple(map(type, key)))
     except TypeError:       # unhashable labels: built afresh
         return _read_only_index.__wrapped__(key)
 
 
 @functools.lru_cache(maxsize=256)
-def _read_only_index(labels: tuple) -> pd.Index:
+def _read_only_index(labels: tuple, types: tuple = ()) -> pd.Index:
+    """The read-only Index of ``labels`` (``types``: their types, part of the cache key)."""
     index = pd.Index(labels)
     values = index.values
     if isinstance(values, np.ndarray):

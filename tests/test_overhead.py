@@ -359,3 +359,71 @@ def test_shared_index_is_reused_across_results_not_shared_as_an_object():
         pb.index.values[0] = "renamed"
     odd = shared_index([[1, 2], [3]])
     assert list(odd) == [[1, 2], [3]] and not odd.values.flags.writeable
+
+
+def _rare_binary_regressor(n: int = 400, seed: int = 7):
+    """Poisson counts with a rare (7 %) binary regressor of effect 3: the least-squares
+    step from the intercept-only point puts its coefficient near 9 (log-likelihood -3.9e5
+    against -1.5e3 at the intercept-only point)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    x[:, 0] = x[:, 0] > 1.5
+    exog = np.column_stack([np.ones(n), x])
+    return rng.poisson(np.exp(exog @ [0.2, 3.0, 0.2, 0.1])).astype(float), exog
+
+
+def _large_coefficients(n: int = 400, seed: int = 7):
+    """Poisson counts with coefficients 2.5, -1.5, 1 on normal regressors (counts up to
+    ~1e4): Poisson's Newton needs 7 iterations from its start, 3 leave it 0.4 away."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    exog = np.column_stack([np.ones(n), x])
+    return rng.poisson(np.exp(exog @ [0.5, 2.5, -1.5, 1.0])).astype(float), exog
+
+
+# (NB1 on the large coefficients: alpha -> 0, where no start converges)
+@pytest.mark.parametrize("data, nb_methods", [(_rare_binary_regressor, ("nb2", "nb1")),
+                                              (_large_coefficients, ("nb2",))])
+def test_count_start_is_no_worse_than_the_intercept_only_point(data, nb_methods,
+                                                                 monkeypatch):
+    """The start is Newton's first step with Newton's line search: halved until the
+    log-likelihood is no lower than at the intercept-only point (the full step overshoots
+    on a rare regressor of large effect); the fits take no more iterations than from the
+    intercept-only point (Poisson) or from the converged Poisson fit (NB2, NB1, GP)."""
+    from mleopt import GeneralizedPoisson, NegativeBinomial, Poisson
+    from mleopt.models.count import CountModel
+    y, x = data()
+    model = Poisson(y, x)
+    null = np.r_[np.log(y.mean()), np.zeros(3)]
+    start = model.start_params()
+    assert model.loglike(start) >= model.loglike(null)
+    own, from_null = model.fit(), Poisson(y, x).fit(start_params=null)
+    np.testing.assert_allclose(own.params, from_null.params, rtol=1e-9)
+    assert own.mle_retvals["iterations"] <= from_null.mle_retvals["iterations"]
+    families = [lambda: GeneralizedPoisson(y, x)] + [
+        lambda m=m: NegativeBinomial(y, x, loglike_method=m) for m in nb_methods]
+    defaults = [make().fit() for make in families]
+    # the same families started from the converged Poisson fit (their extra parameter by
+    # their own moments, as before the start was cut short)
+    beta = from_null.params.to_numpy()
+    monkeypatch.setattr(CountModel, "_family_start", lambda self, iterations=3: beta)
+    for default, make in zip(defaults, families):
+        converged = make().fit()
+        assert default.converged and converged.converged
+        np.testing.assert_allclose(default.params, converged.params, rtol=1e-6, atol=1e-8)
+        assert default.mle_retvals["iterations"] <= converged.mle_retvals["iterations"]
+
+
+def test_shared_index_keeps_the_labels_types_and_a_bounded_size():
+    """Labels equal as Python values but of other types (1 == 1.0 == True) get an Index of
+    their own dtype, not the one kept for the first; long label lists (K > 1024: fixed
+    effects) are built afresh, not kept, so the cache's memory is bounded by 256 x 1024
+    labels."""
+    from mleopt.results import _read_only_index, shared_index
+    assert shared_index([1, 2, 3]).dtype == np.int64
+    assert shared_index([1.0, 2.0, 3.0]).dtype == np.float64
+    assert shared_index([True, False]).dtype == bool
+    assert shared_index([1, 0]).dtype == np.int64
+    before = _read_only_index.cache_info().currsize
+    long = shared_index([f"C(firm)[T.{i}]" for i in range(2000)])
+    assert len(long) == 2000 and _read_only_index.cache_info().currsize == before
