@@ -473,3 +473,36 @@ def test_a_user_fit_with_curved_and_straight_ends_replays_as_a_fresh_one(monkeyp
     monkeypatch.setattr(replay, "ENABLED", False)
     off = fit_mle(_mixed_map_obs, start, data=data)
     assert _same(on.params, off.params) and _same(on.bse, off.bse) and on.llf == off.llf
+
+
+def _declines(make) -> tuple:
+    """(plans made, reasons declined) over one fit of ``make()`` from its start values."""
+    model = make()
+    start = model.start_params()        # (the count families' own Poisson start fit)
+    before = replay.counts.copy()
+    model.fit(start_params=start)
+    made = replay.counts - before
+    return made["planned"], sorted(k for k in made if k.startswith("declined:"))
+
+
+def test_which_fits_replay_as_the_readme_says():
+    """README Known limits (Replay): Tobit replays with both limits; a fit whose rows read as
+    many inputs as it has parameters (NB2 with up to 4 regressors: alpha reaches the rows as
+    alpha, 1/alpha, gammaln(1/alpha) and log alpha; NB1 up to 3) has no index structure and
+    records afresh, with one regressor more it replays."""
+    from mleopt import NegativeBinomial, Tobit
+    rng = np.random.default_rng(3)
+    n = 400
+    z = rng.normal(size=(n, 4))
+    y_lin = z[:, 0] + rng.normal(size=n)
+    counts = rng.poisson(np.exp(0.3 + 0.2 * z[:, 0]) * rng.gamma(2.0, 0.5, size=n)).astype(float)
+    tobit = _declines(lambda: Tobit(np.clip(y_lin, 0.0, 2.0), add_constant(z[:, :2]),
+                                    left=0.0, right=2.0))
+    assert tobit == (1, [])
+    for method, most in (("nb2", 4), ("nb1", 3)):
+        few = add_constant(z[:, :most - 1])
+        more = np.column_stack([few, rng.normal(size=n)])
+        assert _declines(lambda: NegativeBinomial(counts, few, loglike_method=method)) \
+            == (0, ["declined: no index structure"]), method
+        assert _declines(lambda: NegativeBinomial(counts, more, loglike_method=method)) \
+            == (1, []), method
