@@ -19,6 +19,8 @@ statsmodels": a ratio <= 1). statsmodels is imported here only, and optional.
 """
 from __future__ import annotations
 
+import argparse
+
 import os
 import sys
 import warnings
@@ -103,9 +105,22 @@ def _with_bse(fit):
     return run
 
 
+def _sizes(text: str) -> list[int]:
+    """``--sizes``: positive integers separated by commas."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give positive whole numbers of rows separated by commas, e.g. 300,1000")
+    return sizes
+
+
 def main(argv=None) -> int:
     p = common.base_parser(__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="300,1000", help="randhie subsample sizes")
+    p.add_argument("--sizes", type=_sizes, default="300,1000",
+                   help="randhie subsample sizes, comma-separated (e.g. 300,1000)")
     p.add_argument("--seed", type=int, default=0, help="the subsamples' seed")
     args = p.parse_args(argv)
     common.apply_blas_threads(args)
@@ -120,7 +135,7 @@ def main(argv=None) -> int:
     repeats = args.repeats or (3 if args.quick else 9)
     groups = []
     if "counts" in want:
-        for n in (int(s) for s in args.sizes.split(",")):
+        for n in args.sizes:
             groups.append((f"randhie N={n}", count_cases(mleopt, sm, n, args.seed)))
     if "anes96" in want:
         groups.append(("anes96 N=300", anes_cases(mleopt, sm, 300, args.seed)))
