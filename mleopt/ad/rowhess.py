@@ -505,7 +505,17 @@ _FIXED = {p.add, p.subtract, p.negative}
 
 _PROGRAMS: dict = {}     # graph signature -> program (False: not handled here), a few kept
 _PROGRAMS_KEPT = 64
-_PROGRAMS_LOCK = threading.Lock()
+_KEEP_LOCK = threading.Lock()
+
+
+def keep_bounded(cache: dict, key, value, kept: int) -> None:
+    """``cache[key] = value``, the oldest entries dropped first to keep fewer than ``kept``
+    before it (under a lock: blocks of rows may run on several threads). For the caches of
+    what depends on a graph only: sweep programs here, dPhi/HPhi layouts in structure."""
+    with _KEEP_LOCK:
+        while len(cache) >= kept:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
 
 
 def _sweep(s, rows: slice | None):
@@ -540,10 +550,7 @@ def _keep(s, program) -> None:
     key = s.cache.get("key")
     if key is None:
         key = s.cache["key"] = _signature(s)
-    with _PROGRAMS_LOCK:            # (blocks of rows may sweep on several threads)
-        while len(_PROGRAMS) >= _PROGRAMS_KEPT:
-            _PROGRAMS.pop(next(iter(_PROGRAMS)))        # (the oldest first)
-        _PROGRAMS[key] = program
+    keep_bounded(_PROGRAMS, key, program, _PROGRAMS_KEPT)
 
 
 def _signature(s) -> tuple:

@@ -476,7 +476,6 @@ class _OuterPlan:
 
 _PLANS: dict = {}       # layout of the columns -> _OuterPlan (a few kept)
 _PLANS_KEPT = 64
-_PLANS_LOCK = threading.Lock()
 
 
 def _outer_plan(s: Structure) -> _OuterPlan:
@@ -504,10 +503,7 @@ def _outer_plan(s: Structure) -> _OuterPlan:
     plan = _PLANS.get(key)
     if plan is None:
         plan = _make_outer_plan(layout)
-        with _PLANS_LOCK:           # (blocks of rows may run on several threads)
-            while len(_PLANS) >= _PLANS_KEPT:
-                _PLANS.pop(next(iter(_PLANS)))          # (the oldest first)
-            _PLANS[key] = plan
+        rowhess.keep_bounded(_PLANS, key, plan, _PLANS_KEPT)
     s.cache["outer"] = (limits, plan)
     return plan
 
