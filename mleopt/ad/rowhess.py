@@ -446,8 +446,10 @@ def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
     (numbers, 0-d arrays, constants broadcast along the rows) unchanged."""
     if rows is None or ndim == 0:
         return x
-    if type(x) is list and len(x) == n and np.ndim(x) == ndim:
-        x = np.asarray(x)
+    if type(x) is list and len(x) == n:
+        as_array = np.asarray(x)        # (once: np.ndim of a list converts it too)
+        if as_array.ndim == ndim:
+            x = as_array
     if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
         return x[rows]
     return x
