@@ -283,9 +283,9 @@ class Objective:
                 hd = h @ delta
                 e[k] = -float(value) / self.nobs - f - float(g @ delta) - 0.5 * float(delta @ hd)
                 u[k] = np.asarray(grad, dtype=float) * (-1.0 / self.nobs) - g - hd
-            r = [0.0] + [e[k] + e[-k] for k in (1, 2, 3, 4)]
+            r = [e[k] + e[-k] for k in (1, 2, 3, 4)]
             s = [u[k] - u[-k] for k in (1, 2, 3, 4)]
-            value = float(np.median(np.abs(r[1:])))
+            value = float(np.median(np.abs(r)))
             grad = np.median(np.abs([s[k + 1] - s[k] for k in (0, 1, 2)]), axis=0)
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             value, grad = 0.0, np.zeros_like(g)    # not measurable here: no allowance

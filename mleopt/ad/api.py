@@ -602,9 +602,10 @@ def value_grad_and_hessian(fun: Callable, argnum: int = 0, lazy: bool = True,
             node = None
         elif not lazy:
             s = structure.find(node, leaves[0], summed=True)
-            plan = slot.offer(leaves[0], node, s, escaped) if watched else None
-            found = None if s is None else structure.hessian(
-                node, leaves[0], with_grad=True, s=s, jac=None if plan is None else plan.jac)
+            if watched:
+                slot.offer(leaves[0], node, s, escaped)
+            found = None if s is None else structure.hessian(node, leaves[0], with_grad=True,
+                                                             s=s)
             if found is not None:
                 return value, found[0], found[1]
             gradient = _leaf_cotangents(leaves, node, np.ones(shape_of(value)))[0]

@@ -5,8 +5,8 @@ the function (running its Python, one Tensor node per operation), finding its li
 structure (structure.find) and the Jacobian J of a linear parameter map come out the same at
 every point when the function takes no decision on the values. A *plan* keeps, from the first
 evaluation, the recorded nodes from the point x to the output (in creation order: a
-topological order), the Structure found on them and J (when the nodes computed from x alone
-are linear in x); at a later point it *refreshes* the nodes, each one's primitive applied
+topological order) and the Structure found on them, with what is planned on it (its
+``cache``: J where the nodes computed from x alone are linear in x); at a later point it *refreshes* the nodes, each one's primitive applied
 again to its recorded arguments with its parents' new values::
 
     vals = node._args with vals[i] = parent._value for each traced argument i
@@ -70,8 +70,8 @@ class Plan:
     leaf: Tensor            # x
     end: Tensor             # the output (one number)
     tape: list              # the nodes from x to the output (x excluded), creation order
-    s: Structure            # its index structure (graph shape and constants only)
-    jac: np.ndarray | None  # J = dh/dx when h is linear in x (the same at every point)
+    s: Structure            # its index structure (graph shape and constants only; what is
+    #                         planned on it, s.cache, is kept with it: J of a linear map)
 
     def run(self, x: np.ndarray):
         """``(value, gradient, Hessian)`` at ``x`` (a float64 array of the recorded shape;
@@ -99,7 +99,7 @@ class Plan:
         if flagged:
             _count("not replayed: a floating-point error or exception")
             return None
-        grad, hess = structure.hessian(self.end, leaf, with_grad=True, s=self.s, jac=self.jac)
+        grad, hess = structure.hessian(self.end, leaf, with_grad=True, s=self.s)
         return self.end._value, grad, hess
 
 
@@ -124,7 +124,7 @@ def make_plan(leaf: Tensor, end, s: Structure | None, escaped: bool) -> Plan | s
                 (node._kwargs and _holds_traced(tuple(node._kwargs.values()))):
             return "nested trace"       # or a traced value the refresh would not see
         tape.append(node)
-    return Plan(leaf, end, tape, s, structure.linear_jacobian(s))
+    return Plan(leaf, end, tape, s)
 
 
 class Slot:

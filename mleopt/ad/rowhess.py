@@ -446,8 +446,10 @@ def rows_of(x, rows: slice | None, n: int, ndim: int = 1):
     (numbers, 0-d arrays, constants broadcast along the rows) unchanged."""
     if rows is None or ndim == 0:
         return x
-    if type(x) is list and len(x) == n and np.ndim(x) == ndim:
-        x = np.asarray(x)
+    if type(x) is list and len(x) == n:
+        as_array = np.asarray(x)        # (once: np.ndim of a list converts it too)
+        if as_array.ndim == ndim:
+            x = as_array
     if isinstance(x, np.ndarray) and x.ndim == ndim and x.shape[0] == n:
         return x[rows]
     return x
@@ -505,7 +507,17 @@ _FIXED = {p.add, p.subtract, p.negative}
 
 _PROGRAMS: dict = {}     # graph signature -> program (False: not handled here), a few kept
 _PROGRAMS_KEPT = 64
-_PROGRAMS_LOCK = threading.Lock()
+_KEEP_LOCK = threading.Lock()
+
+
+def keep_bounded(cache: dict, key, value, kept: int) -> None:
+    """``cache[key] = value``, the oldest entries dropped first to keep fewer than ``kept``
+    before it (under a lock: blocks of rows may run on several threads). For the caches of
+    what depends on a graph only: sweep programs here, dPhi/HPhi layouts in structure."""
+    with _KEEP_LOCK:
+        while len(cache) >= kept:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
 
 
 def _sweep(s, rows: slice | None):
@@ -540,10 +552,7 @@ def _keep(s, program) -> None:
     key = s.cache.get("key")
     if key is None:
         key = s.cache["key"] = _signature(s)
-    with _PROGRAMS_LOCK:            # (blocks of rows may sweep on several threads)
-        while len(_PROGRAMS) >= _PROGRAMS_KEPT:
-            _PROGRAMS.pop(next(iter(_PROGRAMS)))        # (the oldest first)
-        _PROGRAMS[key] = program
+    keep_bounded(_PROGRAMS, key, program, _PROGRAMS_KEPT)
 
 
 def _signature(s) -> tuple:

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from . import primitives as p
-from .core import Traced, _missing_rule, defjvp, defvjp
+from .core import Traced, _missing_rule, _static, defjvp, defvjp
 
 # =======================================================================================
 # helpers
@@ -161,9 +161,7 @@ def exact(ans, c):
     Anything else is returned unchanged."""
     if not isinstance(c, (np.ndarray, np.floating)) or c.dtype is _FLOAT64:
         return c
-    while isinstance(ans, Traced):
-        ans = ans._value
-    dtype = getattr(ans, "dtype", None)
+    dtype = getattr(_static(ans), "dtype", None)      # (its dtype only: no escape)
     if c.dtype.kind != "f" or dtype is None or dtype.kind not in "fc":
         return c
     wider = np.promote_types(c.dtype, dtype)

@@ -274,19 +274,18 @@ def _is_index(node: Tensor, n: int) -> bool:
 # the derivatives
 # =======================================================================================
 
-def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False, s: Structure | None = None,
-            jac: np.ndarray | None = None):
+def hessian(end: Tensor, leaf: Tensor, with_grad: bool = False, s: Structure | None = None):
     """The Hessian of the recorded scalar ``end`` in ``leaf`` (``with_grad``: the pair
     (gradient, Hessian), both from the same per-row derivatives), or None (no structure).
-    ``s``: the structure already found on this graph; ``jac``: its ``linear_jacobian``
-    (both kept by a replay, mleopt.ad.replay)."""
+    ``s``: the structure already found on this graph (kept by a replay, mleopt.ad.replay,
+    with what it plans on ``s.cache``: J of a linear map among them)."""
     if s is None:
         s = find(end, leaf, summed=True)
         if s is None:
             return None
     grads, slopes = _per_row(s, second=True)
     d_phi, h_phi = _outer_derivatives(s, grads, slopes)
-    jac, curvature = _inner_derivatives(s, d_phi, jac)
+    jac, curvature = _inner_derivatives(s, d_phi)
     h = jac.T @ h_phi @ jac
     if curvature is not None:
         h += curvature
@@ -476,7 +475,6 @@ class _OuterPlan:
 
 _PLANS: dict = {}       # layout of the columns -> _OuterPlan (a few kept)
 _PLANS_KEPT = 64
-_PLANS_LOCK = threading.Lock()
 
 
 def _outer_plan(s: Structure) -> _OuterPlan:
@@ -504,10 +502,7 @@ def _outer_plan(s: Structure) -> _OuterPlan:
     plan = _PLANS.get(key)
     if plan is None:
         plan = _make_outer_plan(layout)
-        with _PLANS_LOCK:           # (blocks of rows may run on several threads)
-            while len(_PLANS) >= _PLANS_KEPT:
-                _PLANS.pop(next(iter(_PLANS)))          # (the oldest first)
-            _PLANS[key] = plan
+        rowhess.keep_bounded(_PLANS, key, plan, _PLANS_KEPT)
     s.cache["outer"] = (limits, plan)
     return plan
 
@@ -751,15 +746,6 @@ def _weighted_cross(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 _CROSS_ELEMENTS = 1 << 20   # entries of the weighted copy of one block of rows (8 MB)
 
 
-def linear_jacobian(s: Structure) -> np.ndarray | None:
-    """``J = dh/dx`` when the small nodes are linear in x (then J is the same at every point:
-    the tangent rules of linear primitives read their constant arguments only), else None.
-    Read-only: it is kept and shared by the evaluations of a replay."""
-    if not s.linear:
-        return None
-    return _inner_plan(s).jac
-
-
 @dataclass(repr=False)
 class _InnerPlan:
     """The graph-static part of J = dh/dx. Every small node is linear in x and in the
@@ -870,17 +856,13 @@ def _as_columns(t: np.ndarray, v: Tensor, k: int) -> np.ndarray:
     return np.reshape(t, (k, -1))
 
 
-def _inner_derivatives(s: Structure, d_phi: np.ndarray | None,
-                       jac: np.ndarray | None = None):
+def _inner_derivatives(s: Structure, d_phi: np.ndarray | None):
     """``J = dh/dx`` (P x K) and, given dPhi, ``sum_p dPhi_p hess h_p`` (K x K; None when
     the small nodes, those computed from x alone, are linear in x or dPhi is not given).
     The rows of J of the straight ends (linear in x) are kept (``_inner_plan``); those of
     the curved ends come from one forward pass over their ancestors with one tangent per
     entry of x they read, the curvature term from one reverse pass over them all
-    (forward-over-reverse).
-    ``jac``: J from ``linear_jacobian`` (used when the small nodes are linear)."""
-    if jac is not None and s.linear:
-        return jac, None
+    (forward-over-reverse)."""
     plan = _inner_plan(s)
     if not plan.curved:
         return plan.jac, None

@@ -324,7 +324,7 @@ class LikelihoodModel:
         if memo is not None and np.array_equal(memo[0], p):
             return memo[1].copy()
         h = blocks_mod.add(self._block_map("_block_hessian", p, NATURAL))
-        self._keep_memo("_hessian_memo", (p.copy(), h))
+        self._keep_memo("_hessian_memo", (p.copy(), h), checked=memo is not None)
         return h.copy()
 
     def expected_hessian(self, params) -> np.ndarray:
@@ -479,7 +479,7 @@ class LikelihoodModel:
         rs = self._block_map("_block_exog_r", norms)
         q2, r = np.linalg.qr(np.vstack(rs))
         out = (norms, r, q2, [x.shape[0] for x in rs])
-        self._keep_memo("_tsqr_memo", (self._blocks()[1], out))
+        self._keep_memo("_tsqr_memo", (self._blocks()[1], out), checked=memo is not None)
         return out
 
     def _block_col_ss(self) -> np.ndarray:
@@ -555,12 +555,13 @@ class LikelihoodModel:
             return None
         return value
 
-    def _keep_memo(self, name: str, value: Any) -> None:
+    def _keep_memo(self, name: str, value: Any, checked: bool = False) -> None:
         """Keep ``value`` under ``name`` with private copies of the row arrays as its guard
         (taken once, again where the rows changed). Nothing is kept where the copies would
         exceed the block memory budget (``block_memory``): the result is then computed at
-        each call."""
-        if not self._rows_unchanged():
+        each call. ``checked``: ``_memo`` has just found a kept result, so the guard holds
+        the rows (no second pass over them)."""
+        if not (checked or self._rows_unchanged()):
             self._forget_data_memos()
             arrays = self._row_arrays()
             budget = blocks_mod.resolve(*self.__dict__.get("_block_options", (None, None)))[0]

@@ -189,8 +189,11 @@ class CountModel(IndexModel):
         """Newton's first step from the intercept-only point (``_first_step``) where it
         applies; else zeros, with the constant at log(mean y) - mean(offset)."""
         step = self._first_step()
-        if step is not None:
-            return step
+        return self._null_start() if step is None else step
+
+    def _null_start(self) -> np.ndarray:
+        """Zeros, with the constant at log(mean y) - mean(offset): the intercept-only point
+        (without offset)."""
         start = np.zeros(self.k_exog)
         c = self.const_idx
         if c is not None:
@@ -213,8 +216,7 @@ class CountModel(IndexModel):
         step = linearised_start(self, ybar, np.log(ybar), ybar)
         if step is None:
             return None
-        null = np.zeros_like(step)
-        null[c] = np.log(ybar) / self.exog[0, c]
+        null = self._null_start()
         w = self._row_weights()
 
         def loglike(beta: np.ndarray) -> float:
@@ -240,7 +242,7 @@ class CountModel(IndexModel):
         up to 1e4, 3 iterations 0.4 away), the Poisson fit goes on to gtol 1e-6."""
         step = self._first_step()
         if step is None or iterations is None:
-            start = self._poisson_start() if step is None else step
+            start = self._null_start() if step is None else step
             return self._fit_quick(start, gtol=1e-6).params
         # (only the parameters are used: no noise probes for the verdict of 3 iterations)
         record = self._fit_quick(step, gtol=1e-6, maxiter=iterations, measure_noise=False)
